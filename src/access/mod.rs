@@ -1,0 +1,387 @@
+//! What the caller may see and do.
+//!
+//! An [`Actor`] is who is calling: a user, acting for one organisation, in one role, all taken
+//! from a verified token and nothing else. An [`Access`] is the actor plus the organisations it
+//! may read for each [`Purpose`], resolved once per request from the panel-membership table and
+//! the sharing settings (never from the token), plus the request's database handle.
+//!
+//! Every read of tenant-owned rows starts from a scoped entry point in [`scope`], which filters
+//! by these sets; every write checks the owner and the role here.
+
+pub mod scope;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
+    QuerySelect, RelationTrait,
+};
+use uuid::Uuid;
+
+use crate::auth::{Role, TokenError, VerifiedToken};
+use crate::db::{Database, RequestDb};
+use crate::entity::{organisation, panel_membership, sharing_settings};
+use crate::error::{AppError, AppResult};
+use crate::ids::{OrgId, UserId};
+use crate::organisations::{OrgKind, PartnerSharing};
+use crate::users;
+
+/// Who is calling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// The user, created on first sight from the token's `iss` + `sub`.
+    pub user_id: UserId,
+    /// The organisation the token acts for.
+    pub org_id: OrgId,
+    /// That organisation's kind, which decides what else it may read.
+    pub org_kind: OrgKind,
+    /// The role the token carries within that organisation.
+    pub role: Role,
+}
+
+/// Why the caller wants to read another organisation's rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Its name, kind and region: who it is.
+    Directory,
+    /// Its full detail (reviews, actions, assessment evidence): the caller's own organisation,
+    /// and panel members that grant their panels detail.
+    Detail,
+    /// Its summaries (RAG counts, submitted ratings): own, and every member of the caller's
+    /// panel.
+    Summary,
+    /// Counted, never named, in a partner body's aggregates: organisations sharing
+    /// `AGGREGATE` or `NAMED` with partners.
+    PartnerAggregate,
+    /// Named, with its own figures, in a partner body's views: organisations sharing `NAMED`.
+    PartnerNamed,
+}
+
+/// A set of organisations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrgSet {
+    /// Every organisation (the platform administrator's directory).
+    All,
+    /// Exactly these.
+    Only(BTreeSet<Uuid>),
+}
+
+impl OrgSet {
+    /// Whether `id` is in the set.
+    pub fn contains(&self, id: Uuid) -> bool {
+        match self {
+            OrgSet::All => true,
+            OrgSet::Only(ids) => ids.contains(&id),
+        }
+    }
+
+    /// A filter on `column` that keeps only rows of organisations in the set.
+    pub fn condition<C: ColumnTrait>(&self, column: C) -> sea_orm::Condition {
+        match self {
+            OrgSet::All => sea_orm::Condition::all(),
+            OrgSet::Only(ids) => sea_orm::Condition::all().add(column.is_in(ids.iter().copied())),
+        }
+    }
+}
+
+/// A member of the caller's panel, and whether it shares detail with its panels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberShare {
+    pub org_id: Uuid,
+    pub panel_detail: bool,
+}
+
+/// The memberships and sharing settings that decide what the caller's organisation may read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Visibility {
+    /// Panels the caller's organisation belongs to.
+    pub own_panels: Vec<Uuid>,
+    /// When the caller's organisation is a panel: its members.
+    pub members: Vec<MemberShare>,
+    /// When the caller's organisation is a partner body: organisations sharing with partners.
+    pub partner_sharers: Vec<(Uuid, PartnerSharing)>,
+}
+
+impl Visibility {
+    /// The organisations `actor` may read for `purpose`. Pure, so the rules are unit-tested.
+    pub fn orgs_for(&self, actor: &Actor, purpose: Purpose) -> OrgSet {
+        let own = actor.org_id.0;
+        if actor.role == Role::PlatformAdmin {
+            // Provisioning needs the directory; it never needs tenant content.
+            return match purpose {
+                Purpose::Directory => OrgSet::All,
+                _ => OrgSet::Only(BTreeSet::new()),
+            };
+        }
+        let sharers = |level: Option<PartnerSharing>| {
+            self.partner_sharers
+                .iter()
+                .filter(move |(_, s)| level.is_none_or(|l| *s == l))
+                .map(|(id, _)| *id)
+        };
+        let set: BTreeSet<Uuid> = match purpose {
+            Purpose::Directory => std::iter::once(own)
+                .chain(self.own_panels.iter().copied())
+                .chain(self.members.iter().map(|m| m.org_id))
+                .chain(sharers(Some(PartnerSharing::Named)))
+                .collect(),
+            Purpose::Detail => std::iter::once(own)
+                .chain(self.members.iter().filter(|m| m.panel_detail).map(|m| m.org_id))
+                .collect(),
+            Purpose::Summary => std::iter::once(own)
+                .chain(self.members.iter().map(|m| m.org_id))
+                .collect(),
+            Purpose::PartnerAggregate => sharers(None).collect(),
+            Purpose::PartnerNamed => sharers(Some(PartnerSharing::Named)).collect(),
+        };
+        OrgSet::Only(set)
+    }
+}
+
+struct Inner {
+    actor: Actor,
+    visibility: Visibility,
+    db: Arc<RequestDb>,
+}
+
+/// The caller, what it may read, and the request's database handle. Cheap to clone.
+#[derive(Clone)]
+pub struct Access(Arc<Inner>);
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access")
+            .field("actor", &self.0.actor)
+            .field("visibility", &self.0.visibility)
+            .finish()
+    }
+}
+
+impl Access {
+    /// Resolves what `actor` may read, within the request's transaction.
+    pub async fn load(actor: Actor, db: Arc<RequestDb>) -> AppResult<Self> {
+        let visibility = load_visibility(&actor, db.as_ref()).await?;
+        Ok(Access(Arc::new(Inner {
+            actor,
+            visibility,
+            db,
+        })))
+    }
+
+    /// Who is calling.
+    pub fn actor(&self) -> &Actor {
+        &self.0.actor
+    }
+
+    /// The caller's organisation.
+    pub fn org_id(&self) -> OrgId {
+        self.0.actor.org_id
+    }
+
+    /// The request's database handle.
+    pub fn db(&self) -> &RequestDb {
+        &self.0.db
+    }
+
+    /// The organisations the caller may read for `purpose`.
+    pub fn orgs(&self, purpose: Purpose) -> OrgSet {
+        self.0.visibility.orgs_for(&self.0.actor, purpose)
+    }
+
+    /// `FORBIDDEN` unless the caller holds one of `roles`. `what` completes "only … may".
+    pub fn require_role(&self, roles: &[Role], what: &str) -> AppResult<()> {
+        if roles.contains(&self.0.actor.role) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.claim()).collect();
+            Err(AppError::forbidden(format!(
+                "only {} may {what}",
+                names.join(" or ")
+            )))
+        }
+    }
+
+    /// Opens a savepoint for one mutation (see [`RequestDb::savepoint`]).
+    pub async fn begin_write(&self) -> AppResult<DatabaseTransaction> {
+        Ok(self.0.db.savepoint().await?)
+    }
+}
+
+/// Turns a verified token into an [`Actor`]: the organisation it names must exist, and the user
+/// is created on first sight (or has their profile refreshed).
+///
+/// Runs on the pool, before the request's transaction opens, because it may write the user row
+/// (a request that only reads runs in a read-only transaction).
+pub async fn resolve_actor(db: &Database, token: &VerifiedToken) -> Result<Actor, ResolveError> {
+    let org = find_org_by_claim(db.conn(), &token.org)
+        .await?
+        .ok_or(ResolveError::Token(TokenError::UnknownOrganisation))?;
+    let user_id = users::service::upsert_from_token(db.conn(), token).await?;
+    Ok(Actor {
+        user_id,
+        org_id: OrgId(org.id),
+        org_kind: org.kind,
+        role: token.role,
+    })
+}
+
+/// Why [`resolve_actor`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The token is refused.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The database failed.
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<sea_orm::DbErr> for ResolveError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        ResolveError::App(err.into())
+    }
+}
+
+/// The organisation a token's `org` claim names: its API id or its slug. This is one of the two
+/// unscoped reads of `organisations` (the other is the command line's): the caller has no
+/// scope until it is known.
+pub(crate) async fn find_org_by_claim(
+    db: &impl ConnectionTrait,
+    claim: &str,
+) -> Result<Option<organisation::Model>, sea_orm::DbErr> {
+    let query = match OrgId::parse("org", claim) {
+        Ok(id) => organisation::Entity::find_by_id(id.0),
+        Err(_) => organisation::Entity::find().filter(organisation::Column::Slug.eq(claim)),
+    };
+    query.one(db).await
+}
+
+async fn load_visibility(actor: &Actor, db: &impl ConnectionTrait) -> AppResult<Visibility> {
+    let own = actor.org_id.0;
+    let mut vis = Visibility::default();
+    match actor.org_kind {
+        // Panels do not nest, so a panel's own panels need no query.
+        OrgKind::RegionalPanel => {
+            let rows: Vec<(Uuid, Option<bool>)> = panel_membership::Entity::find()
+                .select_only()
+                .column(panel_membership::Column::MemberId)
+                .column(sharing_settings::Column::PanelDetail)
+                .join(JoinType::LeftJoin, panel_membership::Relation::MemberSharing.def())
+                .filter(panel_membership::Column::PanelId.eq(own))
+                .into_tuple()
+                .all(db)
+                .await?;
+            vis.members = rows
+                .into_iter()
+                .map(|(org_id, detail)| MemberShare {
+                    org_id,
+                    panel_detail: detail.unwrap_or(false),
+                })
+                .collect();
+        }
+        OrgKind::PartnerBody => {
+            vis.partner_sharers = sharing_settings::Entity::find()
+                .select_only()
+                .column(sharing_settings::Column::OrgId)
+                .column(sharing_settings::Column::Partners)
+                .filter(sharing_settings::Column::Partners.ne(PartnerSharing::None))
+                .into_tuple()
+                .all(db)
+                .await?;
+        }
+        OrgKind::Council | OrgKind::FireAndRescueService => {
+            vis.own_panels = panel_membership::Entity::find()
+                .select_only()
+                .column(panel_membership::Column::PanelId)
+                .filter(panel_membership::Column::MemberId.eq(own))
+                .into_tuple()
+                .all(db)
+                .await?;
+        }
+    }
+    Ok(vis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(kind: OrgKind, role: Role) -> Actor {
+        Actor {
+            user_id: UserId::new(),
+            org_id: OrgId::new(),
+            org_kind: kind,
+            role,
+        }
+    }
+
+    fn ids(set: OrgSet) -> BTreeSet<Uuid> {
+        match set {
+            OrgSet::Only(ids) => ids,
+            OrgSet::All => panic!("expected a finite set"),
+        }
+    }
+
+    #[test]
+    fn a_panel_reads_summaries_of_all_members_and_detail_of_those_who_grant_it() {
+        let panel = actor(OrgKind::RegionalPanel, Role::Viewer);
+        let (open, closed) = (Uuid::now_v7(), Uuid::now_v7());
+        let vis = Visibility {
+            members: vec![
+                MemberShare { org_id: open, panel_detail: true },
+                MemberShare { org_id: closed, panel_detail: false },
+            ],
+            ..Default::default()
+        };
+        let summary = ids(vis.orgs_for(&panel, Purpose::Summary));
+        assert!(summary.contains(&open) && summary.contains(&closed));
+        let detail = ids(vis.orgs_for(&panel, Purpose::Detail));
+        assert!(detail.contains(&open) && !detail.contains(&closed));
+        assert!(detail.contains(&panel.org_id.0));
+    }
+
+    #[test]
+    fn a_partner_names_only_named_sharers_and_counts_aggregate_ones() {
+        let partner = actor(OrgKind::PartnerBody, Role::Viewer);
+        let (named, aggregate) = (Uuid::now_v7(), Uuid::now_v7());
+        let vis = Visibility {
+            partner_sharers: vec![
+                (named, PartnerSharing::Named),
+                (aggregate, PartnerSharing::Aggregate),
+            ],
+            ..Default::default()
+        };
+        let directory = ids(vis.orgs_for(&partner, Purpose::Directory));
+        assert!(directory.contains(&named) && !directory.contains(&aggregate));
+        let counted = ids(vis.orgs_for(&partner, Purpose::PartnerAggregate));
+        assert!(counted.contains(&named) && counted.contains(&aggregate));
+        assert!(ids(vis.orgs_for(&partner, Purpose::Detail)) == BTreeSet::from([partner.org_id.0]));
+    }
+
+    #[test]
+    fn a_platform_admin_sees_the_directory_and_no_content() {
+        let admin = actor(OrgKind::PartnerBody, Role::PlatformAdmin);
+        let vis = Visibility::default();
+        assert_eq!(vis.orgs_for(&admin, Purpose::Directory), OrgSet::All);
+        for purpose in [Purpose::Detail, Purpose::Summary, Purpose::PartnerNamed] {
+            assert!(ids(vis.orgs_for(&admin, purpose)).is_empty(), "{purpose:?}");
+        }
+    }
+
+    #[test]
+    fn a_member_sees_its_panels_in_the_directory_but_not_their_other_members() {
+        let council = actor(OrgKind::Council, Role::Manager);
+        let panel = Uuid::now_v7();
+        let vis = Visibility {
+            own_panels: vec![panel],
+            ..Default::default()
+        };
+        let directory = ids(vis.orgs_for(&council, Purpose::Directory));
+        assert_eq!(directory, BTreeSet::from([council.org_id.0, panel]));
+        assert_eq!(
+            ids(vis.orgs_for(&council, Purpose::Summary)),
+            BTreeSet::from([council.org_id.0])
+        );
+    }
+}

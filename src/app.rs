@@ -1,0 +1,118 @@
+//! Building and running the service: what `serve` does, and what every integration test
+//! starts (bound to port 0).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::auth::KeyStore;
+use crate::config::{AppEnv, Config};
+use crate::db::Database;
+use crate::demo;
+use crate::graphql::build_schema;
+use crate::http::{self, AppState};
+
+/// A service ready to serve: database migrated, keys parsed, schema built, port bound.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    db: Database,
+    keys: Arc<KeyStore>,
+    seeded_demo: bool,
+}
+
+impl Application {
+    /// Connects, migrates, loads demo data on the first start of the embedded default, and
+    /// binds the listening socket.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let keys = Arc::new(KeyStore::from_config(&config.keys).context("loading signing keys")?);
+        if config.uses_dev_key() {
+            tracing::warn!("signing tokens with the built-in development key: never use it for real data");
+        }
+        let db = Database::connect(config.database_url(), &config.pool).await?;
+        db.migrate().await?;
+        let seeded_demo = if config.database_url.is_none() && config.app_env == AppEnv::Development {
+            demo::seed_if_empty(&db).await?
+        } else {
+            false
+        };
+        let schema = build_schema(&config.limits, config.introspection);
+        let state = AppState {
+            schema,
+            db: db.clone(),
+            keys: keys.clone(),
+            limits: config.limits.clone(),
+            graphiql: config.graphiql,
+            request_timeout: config.request_timeout,
+        };
+        let router = http::router(state, &config.cors_origins);
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
+        tracing::info!(keys = ?keys.describe(), "signing keys loaded");
+        Ok(Application {
+            listener,
+            router,
+            db,
+            keys,
+            seeded_demo,
+        })
+    }
+
+    /// Where the service listens (the real port when built with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The connection pool.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// The signing keys.
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
+    }
+
+    /// Whether this start loaded the demo data.
+    pub fn seeded_demo(&self) -> bool {
+        self.seeded_demo
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

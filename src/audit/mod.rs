@@ -1,0 +1,201 @@
+//! The audit trail: an append-only record of every change, written in the same transaction as
+//! the change itself, so that a change without its event (or an event without its change) can
+//! never be committed.
+
+pub mod graphql;
+pub mod service;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::access::Access;
+use crate::auth::Role;
+use crate::entity::audit_event;
+use crate::error::AppResult;
+use crate::ids::{AuditEventId, IdKind, OrgId, UserId};
+
+/// What kind of thing changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(name = "AuditEntityType")]
+pub enum EntityType {
+    /// An organisation's directory entry.
+    Organisation,
+    /// A membership of a regional panel. Its `entityId` is the member organisation's id.
+    PanelMembership,
+    /// An organisation's sharing settings. Its `entityId` is the organisation's id.
+    SharingSettings,
+}
+
+impl EntityType {
+    /// The entity types of provisioning, which a platform administrator's trail holds.
+    pub const PROVISIONING: [EntityType; 2] = [EntityType::Organisation, EntityType::PanelMembership];
+
+    /// The stored code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityType::Organisation => "ORGANISATION",
+            EntityType::PanelMembership => "PANEL_MEMBERSHIP",
+            EntityType::SharingSettings => "SHARING_SETTINGS",
+        }
+    }
+
+    /// The kind of API id its `entityId` is.
+    pub fn id_kind(self) -> IdKind {
+        match self {
+            EntityType::Organisation | EntityType::PanelMembership | EntityType::SharingSettings => {
+                IdKind::Organisation
+            }
+        }
+    }
+
+    fn parse(code: &str) -> Option<Self> {
+        [
+            EntityType::Organisation,
+            EntityType::PanelMembership,
+            EntityType::SharingSettings,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == code)
+    }
+}
+
+/// What happened to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(name = "AuditOperation")]
+pub enum Operation {
+    /// It was created.
+    Create,
+    /// It was changed.
+    Update,
+    /// It was removed.
+    Delete,
+}
+
+impl Operation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+        }
+    }
+
+    fn parse(code: &str) -> Option<Self> {
+        [Operation::Create, Operation::Update, Operation::Delete]
+            .into_iter()
+            .find(|o| o.as_str() == code)
+    }
+}
+
+/// Who made a change: a user acting through the API, or the command line.
+#[derive(Clone, Copy, Debug)]
+pub enum Author {
+    Api {
+        user_id: UserId,
+        org_id: OrgId,
+        role: Role,
+    },
+    CommandLine,
+}
+
+impl From<&Access> for Author {
+    fn from(access: &Access) -> Self {
+        let actor = access.actor();
+        Author::Api {
+            user_id: actor.user_id,
+            org_id: actor.org_id,
+            role: actor.role,
+        }
+    }
+}
+
+/// One change to record.
+pub struct Change<'a, T: Serialize> {
+    /// The organisation whose trail holds the event.
+    pub org_id: OrgId,
+    pub entity_type: EntityType,
+    pub entity_id: Uuid,
+    pub operation: Operation,
+    pub before: Option<&'a T>,
+    pub after: Option<&'a T>,
+}
+
+/// Writes one audit event. Call it with the mutation's own transaction.
+pub async fn record<T: Serialize>(
+    txn: &impl ConnectionTrait,
+    author: Author,
+    change: Change<'_, T>,
+) -> AppResult<()> {
+    let to_json = |v: Option<&T>| -> AppResult<Option<serde_json::Value>> {
+        v.map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| anyhow::Error::new(e).context("serialising an audit image").into())
+    };
+    let (user, org, role) = match author {
+        Author::Api {
+            user_id,
+            org_id,
+            role,
+        } => (Some(user_id.0), Some(org_id.0), Some(role)),
+        Author::CommandLine => (None, None, None),
+    };
+    audit_event::Entity::insert(audit_event::ActiveModel {
+        id: Set(AuditEventId::new().0),
+        org_id: Set(change.org_id.0),
+        actor_user_id: Set(user),
+        actor_org_id: Set(org),
+        actor_role: Set(role),
+        entity_type: Set(change.entity_type.as_str().to_owned()),
+        entity_id: Set(change.entity_id),
+        operation: Set(change.operation.as_str().to_owned()),
+        before: Set(to_json(change.before)?),
+        after: Set(to_json(change.after)?),
+        request_id: Set(crate::telemetry::current_request_id()),
+        occurred_at: Set(Utc::now()),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// An audit event, as the API shows it.
+#[derive(Clone, Debug)]
+pub struct AuditEvent {
+    pub id: AuditEventId,
+    pub org_id: OrgId,
+    pub actor_user_id: Option<UserId>,
+    pub actor_org_id: Option<OrgId>,
+    pub actor_role: Option<Role>,
+    pub entity_type: EntityType,
+    pub entity_id: Uuid,
+    pub operation: Operation,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl TryFrom<audit_event::Model> for AuditEvent {
+    type Error = anyhow::Error;
+
+    fn try_from(m: audit_event::Model) -> Result<Self, Self::Error> {
+        Ok(AuditEvent {
+            id: AuditEventId(m.id),
+            org_id: OrgId(m.org_id),
+            actor_user_id: m.actor_user_id.map(UserId),
+            actor_org_id: m.actor_org_id.map(OrgId),
+            actor_role: m.actor_role,
+            entity_type: EntityType::parse(&m.entity_type)
+                .ok_or_else(|| anyhow::anyhow!("unknown audit entity type {}", m.entity_type))?,
+            entity_id: m.entity_id,
+            operation: Operation::parse(&m.operation)
+                .ok_or_else(|| anyhow::anyhow!("unknown audit operation {}", m.operation))?,
+            before: m.before,
+            after: m.after,
+            request_id: m.request_id,
+            occurred_at: m.occurred_at,
+        })
+    }
+}

@@ -1,0 +1,183 @@
+//! Who is calling: bearer tokens, their claims, and the roles they carry.
+//!
+//! A token is verified here without touching the database ([`keys::KeyStore::verify`]); turning
+//! its `org` and `sub` claims into an organisation and a user is the job of
+//! [`crate::access::resolve_actor`], which runs once per request.
+
+pub mod keys;
+
+use sea_orm::sea_query::StringLen;
+use serde::{Deserialize, Serialize};
+
+pub use keys::{KeyStore, TokenRequest};
+
+/// What a token lets its holder do within the organisation it names.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum Role {
+    /// Reads everything the organisation owns; changes nothing.
+    #[sea_orm(string_value = "viewer")]
+    Viewer,
+    /// As a viewer, and reports progress: progress updates, evidence, action status.
+    #[sea_orm(string_value = "contributor")]
+    Contributor,
+    /// Changes everything the organisation owns, including its sharing settings.
+    #[sea_orm(string_value = "manager")]
+    Manager,
+    /// Operates the platform: creates organisations and panel memberships. Reads no tenant
+    /// content, not even its own organisation's.
+    #[sea_orm(string_value = "platform_admin")]
+    PlatformAdmin,
+}
+
+impl Role {
+    /// Every role, in order of the claim values.
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Contributor, Role::Manager, Role::PlatformAdmin];
+
+    /// The value of the `role` claim.
+    pub fn claim(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Contributor => "contributor",
+            Role::Manager => "manager",
+            Role::PlatformAdmin => "platform_admin",
+        }
+    }
+
+    /// Reads a `role` claim; `None` for anything else.
+    pub fn from_claim(raw: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.claim() == raw)
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::from_claim(s).ok_or_else(|| {
+            format!("unknown role `{s}`; expected viewer, contributor, manager or platform_admin")
+        })
+    }
+}
+
+/// The claims of a resilience-hub token.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The identity provider.
+    pub iss: String,
+    /// The user at the identity provider.
+    pub sub: String,
+    /// The intended audience: one string or a list.
+    pub aud: serde_json::Value,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
+    /// Not valid before, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// Issued at, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// The organisation the token acts for: its id or its slug.
+    pub org: String,
+    /// One of `viewer`, `contributor`, `manager`, `platform_admin`.
+    pub role: String,
+    /// The user's display name; refreshes the stored profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The user's email address; refreshes the stored profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// A token that passed every check that needs no database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedToken {
+    pub issuer: String,
+    pub subject: String,
+    pub org: String,
+    pub role: Role,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Why a token was refused. The message is safe to show to the caller.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the Authorization header must be `Bearer <token>`")]
+    MalformedHeader,
+    #[error("the token is not a well-formed JWT")]
+    Malformed,
+    #[error("the token's algorithm is not accepted")]
+    Algorithm,
+    #[error("the token's key id is not known")]
+    UnknownKey,
+    #[error("the token's signature is not valid")]
+    Signature,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token was not issued by the expected issuer")]
+    Issuer,
+    #[error("the token is not meant for this service (audience)")]
+    Audience,
+    #[error("the token lacks the `{0}` claim")]
+    MissingClaim(String),
+    #[error("the token's claims are incomplete: `org` and `role` are required")]
+    IncompleteClaims,
+    #[error("the token's `{0}` claim is not valid")]
+    InvalidClaim(&'static str),
+    #[error("the token's role is not one of viewer, contributor, manager, platform_admin")]
+    UnknownRole,
+    #[error("the token names an organisation that does not exist")]
+    UnknownOrganisation,
+}
+
+/// The longest `sub` we store; identity providers keep theirs far shorter.
+const MAX_SUBJECT: usize = 255;
+const MAX_NAME: usize = 200;
+const MAX_EMAIL: usize = 320;
+
+impl VerifiedToken {
+    /// Checks the claims the signature check does not cover.
+    pub(crate) fn from_claims(claims: Claims) -> Result<Self, TokenError> {
+        if claims.sub.trim().is_empty() || claims.sub.len() > MAX_SUBJECT {
+            return Err(TokenError::InvalidClaim("sub"));
+        }
+        if claims.org.trim().is_empty() || claims.org.len() > 100 {
+            return Err(TokenError::InvalidClaim("org"));
+        }
+        let role = Role::from_claim(&claims.role).ok_or(TokenError::UnknownRole)?;
+        // Profile claims are display only: a long name is shortened rather than locking the
+        // user out; an impossible email address is dropped.
+        let name = claims
+            .name
+            .map(|n| n.trim().chars().take(MAX_NAME).collect::<String>())
+            .filter(|n| !n.is_empty());
+        let email = claims
+            .email
+            .map(|e| e.trim().to_owned())
+            .filter(|e| !e.is_empty() && e.len() <= MAX_EMAIL);
+        Ok(VerifiedToken {
+            issuer: claims.iss,
+            subject: claims.sub,
+            org: claims.org,
+            role,
+            name,
+            email,
+        })
+    }
+}

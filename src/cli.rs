@@ -1,0 +1,116 @@
+//! The subcommands: `serve` (the default), `migrate`, `seed-demo`, `schema`, `token` and
+//! `create-org`.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::access::find_org_by_claim;
+use crate::app::{Application, shutdown_signal};
+use crate::auth::{KeyStore, TokenRequest};
+use crate::config::{AppEnv, Cli, Command, Config, CreateOrgArgs, TokenArgs};
+use crate::db::{Database, redact};
+use crate::ids::OrgId;
+use crate::organisations::{NewOrganisation, service};
+use crate::{demo, graphql};
+
+/// How long the demo tokens printed at start-up stay valid.
+const DEMO_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Runs the command the command line names.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_cli(&cli.common, &cli.serve)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let db = open(&config).await?;
+            println!("migrations applied to {}", redact(config.database_url()));
+            drop(db);
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let db = open(&config).await?;
+            let created = demo::seed(&db).await?;
+            println!("demo data loaded: {created} organisations created");
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Token(args) => token(&config, args).await,
+        Command::CreateOrg(args) => create_org(&config, args).await,
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<Database> {
+    let db = Database::connect(config.database_url(), &config.pool).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let dev = config.app_env == AppEnv::Development;
+    let graphiql = config.graphiql;
+    let app = Application::build(config).await?;
+    let addr = app.local_addr();
+    if app.seeded_demo() {
+        tracing::info!("first start: demo data loaded");
+    }
+    println!();
+    println!("resilience-hub is listening on http://{addr}");
+    if graphiql {
+        println!("GraphiQL:  http://{addr}/graphql  (open it in a browser)");
+    }
+    if dev {
+        let tokens = demo::persona_tokens(app.database(), app.keys(), DEMO_TOKEN_TTL).await?;
+        if !tokens.is_empty() {
+            println!();
+            println!("Demo tokens (valid 30 days); send as `Authorization: Bearer <token>`:");
+            for (persona, token) in tokens {
+                println!();
+                println!("  {}", persona.title);
+                println!("  Bearer {token}");
+            }
+        }
+    }
+    println!();
+    app.run_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn token(config: &Config, args: TokenArgs) -> anyhow::Result<()> {
+    let keys = KeyStore::from_config(&config.keys)?;
+    let db = open(config).await?;
+    let org = find_org_by_claim(db.conn(), &args.org)
+        .await?
+        .with_context(|| format!("no organisation has the id or slug `{}`", args.org))?;
+    if args.sub.trim().is_empty() {
+        bail!("--sub must not be empty");
+    }
+    let token = keys.mint(&TokenRequest {
+        // The id, not the slug: an id never changes.
+        org: OrgId(org.id).to_string(),
+        role: args.role,
+        sub: args.sub,
+        ttl: args.ttl,
+        name: args.name,
+        email: args.email,
+    })?;
+    println!("{token}");
+    Ok(())
+}
+
+async fn create_org(config: &Config, args: CreateOrgArgs) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let new = NewOrganisation::parse(
+        "",
+        &args.slug,
+        &args.name,
+        args.kind.into(),
+        args.region.as_deref(),
+    )?;
+    let org = service::create_unattended(db.conn(), new).await?;
+    println!("{}\t{}\t{}", org.id, org.slug, org.name);
+    Ok(())
+}

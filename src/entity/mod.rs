@@ -1,0 +1,11 @@
+//! sea-orm entities: the shape of the tables, and nothing else.
+//!
+//! Entities are `pub(crate)` plumbing. The API never exposes them (each domain maps rows to its
+//! own GraphQL objects), and tenant-owned rows are read only through the scoped entry points of
+//! [`crate::access::scope`].
+
+pub(crate) mod audit_event;
+pub(crate) mod organisation;
+pub(crate) mod panel_membership;
+pub(crate) mod sharing_settings;
+pub(crate) mod user;

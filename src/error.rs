@@ -1,0 +1,182 @@
+//! The one error type of the service and the codes clients see.
+//!
+//! Every failure a client can observe carries a machine-readable `extensions.code`. Services
+//! return [`AppError`]; the conversion into a GraphQL error (enabled by async-graphql's
+//! `custom-error-conversion` feature, which removes the blanket `Display` conversion) is the
+//! only way out, so a database error can never reach a client as text: it becomes
+//! `INTERNAL_SERVER_ERROR`, and its detail goes to the log under the request's id.
+
+use std::fmt;
+
+use async_graphql::ErrorExtensions;
+
+/// A failure, in terms the caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No valid token where one is needed.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller's own object, but their role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Absent, or belonging to an organisation the caller cannot see (the two are not told apart).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// An argument the service refuses; `field` names it (a dotted path within `input`).
+    #[error("{message}")]
+    BadUserInput { field: String, message: String },
+    /// The row changed since the caller read it (stale `version`), or the change collides with
+    /// the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything else. The detail is logged, never sent.
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The codes of `errors[].extensions.code`, as listed in the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    BadUserInput,
+    Conflict,
+    QueryTooComplex,
+    BadRequest,
+    GraphqlParseFailed,
+    GraphqlValidationFailed,
+    ServiceUnavailable,
+    InternalServerError,
+}
+
+impl ErrorCode {
+    /// The code as it appears in responses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The message clients get for an internal error; the detail is in the log.
+pub const INTERNAL_MESSAGE: &str = "internal server error";
+
+impl AppError {
+    /// A `BAD_USER_INPUT` naming the offending field.
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::BadUserInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A `FORBIDDEN` with the reason the role falls short.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        AppError::Forbidden(message.into())
+    }
+
+    /// The `CONFLICT` of an update that carried a stale `version`.
+    pub fn stale_version(entity: &str) -> Self {
+        AppError::Conflict(format!(
+            "the {entity} was changed by someone else since you read it; read it again and retry with its current version"
+        ))
+    }
+
+    /// The code clients see.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::BadUserInput { .. } => ErrorCode::BadUserInput,
+            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::Internal(_) => ErrorCode::InternalServerError,
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::Internal(anyhow::Error::new(err).context("database"))
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(err: sea_orm::TransactionError<AppError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(app) => app,
+        }
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        let message = match self {
+            AppError::Internal(detail) => {
+                // The request span carries the request id, so the log line can be found from
+                // the id the client was given.
+                tracing::error!(error = ?detail, "internal error");
+                INTERNAL_MESSAGE.to_owned()
+            }
+            other => other.to_string(),
+        };
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", self.code().as_str());
+            if let AppError::BadUserInput { field, .. } = self {
+                ext.set("field", field.as_str());
+            }
+        })
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        err.extend()
+    }
+}
+
+/// The result of a service call.
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_never_carry_their_detail() {
+        let err: async_graphql::Error =
+            AppError::Internal(anyhow::anyhow!("relation \"secret_table\" does not exist")).into();
+        assert_eq!(err.message, INTERNAL_MESSAGE);
+        let ext = err.extensions.expect("extensions");
+        assert_eq!(
+            ext.get("code"),
+            Some(&async_graphql::Value::from("INTERNAL_SERVER_ERROR"))
+        );
+    }
+
+    #[test]
+    fn bad_user_input_names_the_field() {
+        let err: async_graphql::Error = AppError::bad_input("input.slug", "too long").into();
+        let ext = err.extensions.expect("extensions");
+        assert_eq!(ext.get("field"), Some(&async_graphql::Value::from("input.slug")));
+        assert_eq!(ext.get("code"), Some(&async_graphql::Value::from("BAD_USER_INPUT")));
+    }
+}

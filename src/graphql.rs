@@ -1,0 +1,215 @@
+//! The GraphQL schema: its roots, the `Node` interface, limits, and error codes for failures
+//! that happen before any resolver runs.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{
+    Context, EmptySubscription, ErrorExtensionValues, ID, Interface, MergedObject, Object, Schema,
+    ServerError, ServerResult, ValidationResult, Variables,
+};
+
+use crate::access::Access;
+use crate::audit::AuditEvent;
+use crate::audit::graphql::AuditQuery;
+use crate::config::Limits;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ids::{AnyId, AuditEventId, IdKind, OrgId, UserId};
+use crate::loaders::Loaders;
+use crate::organisations::Organisation;
+use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
+use crate::users::User;
+use crate::users::graphql::UserQuery;
+
+/// The schema type of the service.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Every query.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(UserQuery, OrganisationQuery, AuditQuery, NodeQuery);
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(OrganisationMutation);
+
+/// Builds the schema. `limits` bound every request; `introspection` answers `__schema` and
+/// `__type` queries.
+pub fn build_schema(limits: &Limits, introspection: bool) -> AppSchema {
+    let builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(limits.clone())
+    .extension(RequestLimits {
+        limits: limits.clone(),
+    })
+    // The handler bounds nesting before parsing (see `http::nesting_depth`); this only keeps
+    // async-graphql's own recursion check from firing first with an uncoded error.
+    .limit_recursive_depth(4 * crate::http::MAX_NESTING);
+    let builder = if introspection {
+        builder
+    } else {
+        builder.disable_introspection()
+    };
+    builder.finish()
+}
+
+/// The schema as SDL: what `resilience-hub schema` prints and `schema.graphql` holds.
+pub fn sdl() -> String {
+    build_schema(&Limits::default(), true).sdl()
+}
+
+/// Shortcuts from a resolver's context to the request's caller and settings.
+pub trait ContextExt {
+    /// The caller, or `UNAUTHENTICATED`.
+    fn access(&self) -> AppResult<&Access>;
+    /// The request's DataLoaders (created per request: they carry the caller's scope).
+    fn loaders(&self) -> AppResult<&Loaders>;
+    /// The configured limits.
+    fn limits(&self) -> &Limits;
+}
+
+impl ContextExt for Context<'_> {
+    fn access(&self) -> AppResult<&Access> {
+        self.data_opt::<Access>().ok_or_else(|| {
+            AppError::Unauthenticated("this operation needs a bearer token".to_owned())
+        })
+    }
+
+    fn loaders(&self) -> AppResult<&Loaders> {
+        self.data_opt::<Loaders>().ok_or_else(|| {
+            AppError::Unauthenticated("this operation needs a bearer token".to_owned())
+        })
+    }
+
+    fn limits(&self) -> &Limits {
+        self.data_opt::<Limits>()
+            .unwrap_or_else(|| default_limits())
+    }
+}
+
+fn default_limits() -> &'static Limits {
+    static DEFAULT: std::sync::OnceLock<Limits> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(Limits::default)
+}
+
+/// An object with a global id, for Relay clients.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque id."))]
+pub enum Node {
+    Organisation(Organisation),
+    User(User),
+    AuditEvent(AuditEvent),
+}
+
+/// `node(id:)`.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object by its id, as far as the caller may see it; `NOT_FOUND` otherwise.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Node> {
+        let access = ctx.access()?;
+        let id = AnyId::parse("id", &id)?;
+        Ok(match id.kind {
+            IdKind::Organisation => Node::Organisation(
+                crate::organisations::service::get(access, OrgId(id.uuid)).await?,
+            ),
+            IdKind::User => {
+                Node::User(crate::users::service::get_visible(access, UserId(id.uuid)).await?)
+            }
+            IdKind::AuditEvent => Node::AuditEvent(
+                crate::audit::service::get(access, AuditEventId(id.uuid)).await?,
+            ),
+        })
+    }
+}
+
+/// Gives every failure before execution a code, and enforces depth and complexity limits with
+/// a `QUERY_TOO_COMPLEX` code (async-graphql's built-in limits answer with a bare message).
+struct RequestLimits {
+    limits: Limits,
+}
+
+impl ExtensionFactory for RequestLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestLimitsExtension {
+            limits: self.limits.clone(),
+        })
+    }
+}
+
+struct RequestLimitsExtension {
+    limits: Limits,
+}
+
+/// A request-level error with a code (and no path or location).
+pub fn coded_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
+    let mut err = ServerError::new(message, None);
+    set_code(&mut err, code);
+    err
+}
+
+/// Sets `extensions.code` on an error that has none.
+pub fn set_code(err: &mut ServerError, code: ErrorCode) {
+    let ext = err.extensions.get_or_insert_with(ErrorExtensionValues::default);
+    if ext.get("code").is_none() {
+        ext.set("code", code.as_str());
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for RequestLimitsExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables).await.map_err(|mut err| {
+            set_code(&mut err, ErrorCode::GraphqlParseFailed);
+            err
+        })
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|mut err| {
+                    set_code(&mut err, ErrorCode::GraphqlValidationFailed);
+                    err
+                })
+                .collect::<Vec<_>>()
+        })?;
+        if result.depth > self.limits.max_depth {
+            return Err(vec![coded_error(
+                ErrorCode::QueryTooComplex,
+                format!(
+                    "the query nests {} levels deep; the limit is {}",
+                    result.depth, self.limits.max_depth
+                ),
+            )]);
+        }
+        if result.complexity > self.limits.max_complexity {
+            return Err(vec![coded_error(
+                ErrorCode::QueryTooComplex,
+                format!(
+                    "the query's estimated cost is {}; the limit is {} (ask for smaller pages or fewer fields)",
+                    result.complexity, self.limits.max_complexity
+                ),
+            )]);
+        }
+        Ok(result)
+    }
+}

@@ -1,0 +1,36 @@
+//! resilience-hub: a multi-tenant GraphQL API for resilience assurance across UK local
+//! organisations.
+//!
+//! Map of the crate:
+//!
+//! - [`app`]: builds and runs the service; [`cli`]: the subcommands; [`config`]: options.
+//! - [`http`]: the GraphQL-over-HTTP handler, health checks and request middleware;
+//!   [`graphql`]: the schema, its limits and the `Node` interface.
+//! - [`auth`]: bearer tokens and keys; [`access`]: what a caller may see and do, and the
+//!   scoped entry points every tenant read goes through.
+//! - Domains, each with its rules (`mod.rs`), data access (`service.rs`) and API
+//!   (`graphql.rs`): [`organisations`] (with panel memberships and sharing settings),
+//!   [`users`], [`audit`].
+//! - [`db`]: connections, migrations and the request-scoped handle; `entity`: sea-orm
+//!   entities; [`pagination`], [`ids`], [`validate`], [`error`]: shared building blocks.
+//! - [`demo`]: the demo data and personas; [`telemetry`]: logs and request ids.
+
+pub mod access;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub(crate) mod entity;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod ids;
+pub(crate) mod loaders;
+pub mod organisations;
+pub mod pagination;
+pub mod telemetry;
+pub mod users;
+pub mod validate;

@@ -1,0 +1,295 @@
+//! The API of organisations, panel memberships and sharing settings. Resolvers are thin: get
+//! the caller, call the service, convert.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::{NewOrganisation, OrgKind, Organisation, PartnerSharing, SharingSettings, service};
+use crate::graphql::ContextExt;
+use crate::ids::OrgId;
+use crate::pagination::{CountedConnection, PageArgs, connection_complexity};
+
+#[Object]
+impl Organisation {
+    /// Opaque id.
+    pub async fn id(&self) -> ID {
+        self.id.to_gql()
+    }
+
+    /// URL-safe handle, unique across the service. Tokens may name an organisation by it.
+    async fn slug(&self) -> &str {
+        &self.slug
+    }
+
+    /// Full name, e.g. "Essex County Fire and Rescue Service".
+    async fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What kind of body it is.
+    async fn kind(&self) -> OrgKind {
+        self.kind
+    }
+
+    /// Region, e.g. "London" or "East of England".
+    async fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// Incremented by every change; pass it back to `updateOrganisation`.
+    async fn version(&self) -> i32 {
+        self.version
+    }
+
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// When its directory entry last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    /// The regional panels it belongs to, as far as the caller may see them, by name.
+    async fn panels(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let loaders = ctx.loaders()?;
+        Ok(loaders.panels.load_one(self.id.0).await?.unwrap_or_default())
+    }
+
+    /// For a regional panel, its members as far as the caller may see them, by name; null
+    /// for any other kind of organisation.
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size: 1 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last member of the previous page.")] after: Option<String>,
+    ) -> Result<Option<CountedConnection<Organisation>>> {
+        let access = ctx.access()?;
+        let page = PageArgs::new(ctx.limits(), first, after)?;
+        Ok(service::members(access, self, page).await?.map(Into::into))
+    }
+
+    /// What it shares with its panels and with partner bodies. Visible to its own users only;
+    /// null for anyone else.
+    async fn sharing_settings(&self, ctx: &Context<'_>) -> Result<Option<SharingSettings>> {
+        Ok(service::sharing(ctx.access()?, self.id).await?)
+    }
+}
+
+#[Object]
+impl SharingSettings {
+    /// Whether its panels read detail (reviews, actions, assessment evidence) rather than only
+    /// summaries (RAG counts and submitted ratings).
+    async fn panel_detail(&self) -> bool {
+        self.panel_detail
+    }
+
+    /// What partner bodies read of it.
+    async fn partners(&self) -> PartnerSharing {
+        self.partners
+    }
+
+    /// Incremented by every change; pass it back to `updateSharingSettings`.
+    async fn version(&self) -> i32 {
+        self.version
+    }
+
+    /// When the settings last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+/// Queries about organisations.
+#[derive(Default)]
+pub struct OrganisationQuery;
+
+#[Object]
+impl OrganisationQuery {
+    /// One organisation, if the caller may see it (its own; a panel's members; for partner
+    /// bodies, those that share by name); `NOT_FOUND` otherwise.
+    async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
+        let access = ctx.access()?;
+        let id = OrgId::parse("id", &id)?;
+        Ok(Some(service::get(access, id).await?))
+    }
+
+    /// The organisations the caller may see, by name.
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only organisations of this kind.")] kind: Option<OrgKind>,
+        #[graphql(desc = "Page size: 1 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last organisation of the previous page.")] after: Option<
+            String,
+        >,
+    ) -> Result<CountedConnection<Organisation>> {
+        let access = ctx.access()?;
+        let page = PageArgs::new(ctx.limits(), first, after)?;
+        Ok(service::list(access, kind, page).await?.into())
+    }
+}
+
+/// A new organisation.
+#[derive(InputObject)]
+pub struct CreateOrganisationInput {
+    /// URL-safe handle: 2–63 characters of a-z, 0-9 and single hyphens, starting with a letter.
+    pub slug: String,
+    /// Full name, up to 200 characters.
+    pub name: String,
+    /// What kind of body it is; cannot be changed later.
+    pub kind: OrgKind,
+    /// Region, up to 100 characters.
+    pub region: Option<String>,
+}
+
+/// The organisation created.
+#[derive(SimpleObject)]
+pub struct CreateOrganisationPayload {
+    pub organisation: Organisation,
+}
+
+/// Changes to an organisation's directory entry. Absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateOrganisationInput {
+    /// The organisation to change.
+    pub id: ID,
+    /// The version the change is based on; a stale one gives `CONFLICT`.
+    pub version: i32,
+    /// New slug. Tokens naming the old slug stop working.
+    pub slug: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New region; null clears it.
+    pub region: MaybeUndefined<String>,
+}
+
+/// The organisation changed.
+#[derive(SimpleObject)]
+pub struct UpdateOrganisationPayload {
+    pub organisation: Organisation,
+}
+
+/// A panel and one organisation.
+#[derive(InputObject)]
+pub struct PanelMembershipInput {
+    /// The regional panel.
+    pub panel_id: ID,
+    /// The council or fire and rescue service.
+    pub member_id: ID,
+}
+
+/// The panel and member after the change.
+#[derive(SimpleObject)]
+pub struct PanelMembershipPayload {
+    pub panel: Organisation,
+    pub member: Organisation,
+}
+
+/// Changes to the caller's own organisation's sharing settings. Absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateSharingSettingsInput {
+    /// The version the change is based on; a stale one gives `CONFLICT`.
+    pub version: i32,
+    /// Let panels read detail, not only summaries.
+    pub panel_detail: Option<bool>,
+    /// What partner bodies read.
+    pub partners: Option<PartnerSharing>,
+}
+
+/// The settings after the change.
+#[derive(SimpleObject)]
+pub struct UpdateSharingSettingsPayload {
+    pub sharing_settings: SharingSettings,
+}
+
+/// Changes to organisations, memberships and sharing.
+#[derive(Default)]
+pub struct OrganisationMutation;
+
+#[Object]
+impl OrganisationMutation {
+    /// Creates an organisation with default sharing settings. Platform administrators only.
+    async fn create_organisation(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrganisationInput,
+    ) -> Result<CreateOrganisationPayload> {
+        let access = ctx.access()?;
+        let new = NewOrganisation::parse(
+            "input.",
+            &input.slug,
+            &input.name,
+            input.kind,
+            input.region.as_deref(),
+        )?;
+        let organisation = service::create(access, new).await?;
+        Ok(CreateOrganisationPayload { organisation })
+    }
+
+    /// Changes an organisation's slug, name or region. Platform administrators only.
+    async fn update_organisation(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOrganisationInput,
+    ) -> Result<UpdateOrganisationPayload> {
+        let access = ctx.access()?;
+        let id = OrgId::parse("input.id", &input.id)?;
+        let changes =
+            service::parse_changes(input.slug.as_deref(), input.name.as_deref(), input.region)?;
+        let organisation = service::update(access, id, input.version, changes).await?;
+        Ok(UpdateOrganisationPayload { organisation })
+    }
+
+    /// Adds a council or fire and rescue service to a regional panel, which from then on reads
+    /// what the member shares with its panels. Platform administrators only.
+    async fn add_panel_member(
+        &self,
+        ctx: &Context<'_>,
+        input: PanelMembershipInput,
+    ) -> Result<PanelMembershipPayload> {
+        let access = ctx.access()?;
+        let (panel_id, member_id) = membership_ids(&input)?;
+        let (panel, member) = service::add_member(access, panel_id, member_id).await?;
+        Ok(PanelMembershipPayload { panel, member })
+    }
+
+    /// Removes an organisation from a regional panel, which loses sight of it at once.
+    /// Platform administrators only.
+    async fn remove_panel_member(
+        &self,
+        ctx: &Context<'_>,
+        input: PanelMembershipInput,
+    ) -> Result<PanelMembershipPayload> {
+        let access = ctx.access()?;
+        let (panel_id, member_id) = membership_ids(&input)?;
+        let (panel, member) = service::remove_member(access, panel_id, member_id).await?;
+        Ok(PanelMembershipPayload { panel, member })
+    }
+
+    /// Changes what the caller's own organisation shares with its panels and with partner
+    /// bodies. Managers only.
+    async fn update_sharing_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateSharingSettingsInput,
+    ) -> Result<UpdateSharingSettingsPayload> {
+        let access = ctx.access()?;
+        let changes = service::SharingChanges {
+            panel_detail: input.panel_detail,
+            partners: input.partners,
+        };
+        let sharing_settings = service::update_sharing(access, input.version, changes).await?;
+        Ok(UpdateSharingSettingsPayload { sharing_settings })
+    }
+}
+
+fn membership_ids(input: &PanelMembershipInput) -> crate::error::AppResult<(OrgId, OrgId)> {
+    Ok((
+        OrgId::parse("input.panelId", &input.panel_id)?,
+        OrgId::parse("input.memberId", &input.member_id)?,
+    ))
+}

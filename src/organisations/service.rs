@@ -1,0 +1,544 @@
+//! Reading and changing organisations, panel memberships and sharing settings.
+//!
+//! Reads go through the scoped entry points, so another organisation's row is absent and
+//! reported as `NOT_FOUND`. Provisioning (organisations and memberships) belongs to platform
+//! administrators; sharing settings to each organisation's managers. Every change writes its
+//! audit event in the same savepoint.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, SqlErr,
+};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::{NewOrganisation, OrgKind, Organisation, PartnerSharing, SharingSettings, Slug};
+use crate::access::Access;
+use crate::access::scope::Scoped;
+use crate::audit::{self, Author, Change, EntityType, Operation};
+use crate::auth::Role;
+use crate::entity::{organisation, panel_membership, sharing_settings};
+use crate::error::{AppError, AppResult};
+use crate::ids::OrgId;
+use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
+use crate::validate;
+
+/// One organisation, if the caller may see it.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn get(access: &Access, id: OrgId) -> AppResult<Organisation> {
+    organisation::Entity::scoped(access)
+        .filter(organisation::Column::Id.eq(id.0))
+        .one(access.db())
+        .await?
+        .map(Organisation::from)
+        .ok_or(AppError::NotFound("organisation"))
+}
+
+/// Visible organisations among `ids`, in no particular order.
+pub async fn by_ids(access: &Access, ids: &[Uuid]) -> AppResult<Vec<Organisation>> {
+    Ok(organisation::Entity::scoped(access)
+        .filter(organisation::Column::Id.is_in(ids.iter().copied()))
+        .all(access.db())
+        .await?
+        .into_iter()
+        .map(Organisation::from)
+        .collect())
+}
+
+/// The organisations the caller may see, by name, optionally of one kind.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn list(
+    access: &Access,
+    kind: Option<OrgKind>,
+    page: PageArgs,
+) -> AppResult<Paged<Organisation>> {
+    let query = organisation::Entity::scoped(access)
+        .apply_if(kind, |q, kind| q.filter(organisation::Column::Kind.eq(kind)));
+    page_by_name(access, query, page).await
+}
+
+/// A panel's members, as far as the caller may see them; `None` when `panel` is not a panel.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn members(
+    access: &Access,
+    panel: &Organisation,
+    page: PageArgs,
+) -> AppResult<Option<Paged<Organisation>>> {
+    if panel.kind != OrgKind::RegionalPanel {
+        return Ok(None);
+    }
+    let member_ids = panel_membership::Entity::scoped(access)
+        .select_only()
+        .column(panel_membership::Column::MemberId)
+        .filter(panel_membership::Column::PanelId.eq(panel.id.0))
+        .into_query();
+    let query = organisation::Entity::scoped(access)
+        .filter(organisation::Column::Id.in_subquery(member_ids));
+    page_by_name(access, query, page).await.map(Some)
+}
+
+/// Pages a query of organisations by name, then id.
+async fn page_by_name(
+    access: &Access,
+    query: sea_orm::Select<organisation::Entity>,
+    page: PageArgs,
+) -> AppResult<Paged<Organisation>> {
+    let total = TotalCount::of(access, query.clone());
+    let mut query = query;
+    if let Some(after) = &page.after {
+        let name = after.key("after")?.to_owned();
+        query = query.filter(
+            Condition::any()
+                .add(organisation::Column::Name.gt(name.clone()))
+                .add(
+                    Condition::all()
+                        .add(organisation::Column::Name.eq(name))
+                        .add(organisation::Column::Id.gt(after.id)),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_asc(organisation::Column::Name)
+        .order_by_asc(organisation::Column::Id)
+        .limit(page.fetch())
+        .all(access.db())
+        .await?;
+    Ok(Paged::from_rows(
+        &page,
+        rows,
+        total,
+        |m| Cursor::keyed(m.name.clone(), m.id),
+        Organisation::from,
+    ))
+}
+
+/// The visible panels of each of `member_ids`: two queries, whatever the number of members.
+pub async fn panels_of(
+    access: &Access,
+    member_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<Organisation>>> {
+    let memberships = panel_membership::Entity::scoped(access)
+        .filter(panel_membership::Column::MemberId.is_in(member_ids.iter().copied()))
+        .all(access.db())
+        .await?;
+    let panel_ids: Vec<Uuid> = memberships.iter().map(|m| m.panel_id).collect();
+    let panels: HashMap<Uuid, Organisation> = by_ids(access, &panel_ids)
+        .await?
+        .into_iter()
+        .map(|o| (o.id.0, o))
+        .collect();
+    let mut out: HashMap<Uuid, Vec<Organisation>> = HashMap::new();
+    for m in memberships {
+        if let Some(panel) = panels.get(&m.panel_id) {
+            out.entry(m.member_id).or_default().push(panel.clone());
+        }
+    }
+    for list in out.values_mut() {
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    Ok(out)
+}
+
+/// Creates an organisation, with default sharing settings (panels see summaries, partners
+/// see nothing).
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn create(access: &Access, new: NewOrganisation) -> AppResult<Organisation> {
+    access.require_role(&[Role::PlatformAdmin], "create organisations")?;
+    let txn = access.begin_write().await?;
+    let org = insert(&txn, Author::from(access), new, "input.slug").await?;
+    txn.commit().await?;
+    Ok(org)
+}
+
+/// Creates an organisation outside any request: the command line and demo data.
+pub async fn create_unattended(
+    db: &impl sea_orm::TransactionTrait,
+    new: NewOrganisation,
+) -> AppResult<Organisation> {
+    let txn = db.begin().await?;
+    let org = insert(&txn, Author::CommandLine, new, "slug").await?;
+    sea_orm::TransactionSession::commit(txn).await?;
+    Ok(org)
+}
+
+async fn insert(
+    txn: &impl ConnectionTrait,
+    author: Author,
+    new: NewOrganisation,
+    slug_field: &str,
+) -> AppResult<Organisation> {
+    ensure_slug_free(txn, &new.slug, None, slug_field).await?;
+    let now = Utc::now();
+    let id = OrgId::new();
+    let row = organisation::ActiveModel {
+        id: Set(id.0),
+        slug: Set(new.slug.as_str().to_owned()),
+        name: Set(new.name),
+        kind: Set(new.kind),
+        region: Set(new.region),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    organisation::Entity::insert(row)
+        .exec_without_returning(txn)
+        .await
+        // The pre-check above makes this rare: another request took the slug in between. The
+        // slug is the table's only unique key besides the (fresh, random) id.
+        .map_err(|e| slug_taken_or(e, slug_field))?;
+    sharing_settings::Entity::insert(sharing_settings::ActiveModel {
+        org_id: Set(id.0),
+        panel_detail: Set(false),
+        partners: Set(PartnerSharing::None),
+        version: Set(1),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    let org: Organisation = organisation::Entity::find_by_id(id.0)
+        .one(txn)
+        .await?
+        .map(Organisation::from)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("organisation vanished after insert")))?;
+    audit::record(
+        txn,
+        author,
+        Change {
+            org_id: id,
+            entity_type: EntityType::Organisation,
+            entity_id: id.0,
+            operation: Operation::Create,
+            before: None,
+            after: Some(&org),
+        },
+    )
+    .await?;
+    Ok(org)
+}
+
+async fn ensure_slug_free(
+    txn: &impl ConnectionTrait,
+    slug: &Slug,
+    except: Option<OrgId>,
+    field: &str,
+) -> AppResult<()> {
+    let taken = organisation::Entity::find()
+        .filter(organisation::Column::Slug.eq(slug.as_str()))
+        .apply_if(except, |q, id| q.filter(organisation::Column::Id.ne(id.0)))
+        .one(txn)
+        .await?;
+    match taken {
+        Some(_) => Err(slug_taken(field)),
+        None => Ok(()),
+    }
+}
+
+fn slug_taken(field: &str) -> AppError {
+    AppError::bad_input(field, "slug is already used by another organisation")
+}
+
+fn slug_taken_or(err: DbErr, field: &str) -> AppError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => slug_taken(field),
+        _ => err.into(),
+    }
+}
+
+/// Changes to an organisation's directory entry; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct OrganisationChanges {
+    pub slug: Option<Slug>,
+    pub name: Option<String>,
+    /// `Some(None)` clears the region.
+    pub region: Option<Option<String>>,
+}
+
+/// Renames an organisation, changes its slug or its region.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn update(
+    access: &Access,
+    id: OrgId,
+    version: i32,
+    changes: OrganisationChanges,
+) -> AppResult<Organisation> {
+    access.require_role(&[Role::PlatformAdmin], "change organisations")?;
+    if changes.slug.is_none() && changes.name.is_none() && changes.region.is_none() {
+        return Err(AppError::bad_input(
+            "input",
+            "give at least one of slug, name and region",
+        ));
+    }
+    let before = get(access, id).await?;
+    if before.version != version {
+        return Err(AppError::stale_version("organisation"));
+    }
+    let txn = access.begin_write().await?;
+    if let Some(slug) = &changes.slug {
+        ensure_slug_free(&txn, slug, Some(id), "input.slug").await?;
+    }
+    let mut update = organisation::Entity::update_many()
+        .col_expr(
+            organisation::Column::Version,
+            Expr::col(organisation::Column::Version).add(1),
+        )
+        .col_expr(organisation::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(organisation::Column::Id.eq(id.0))
+        .filter(organisation::Column::Version.eq(version));
+    if let Some(slug) = &changes.slug {
+        update = update.col_expr(organisation::Column::Slug, Expr::value(slug.as_str()));
+    }
+    if let Some(name) = &changes.name {
+        update = update.col_expr(organisation::Column::Name, Expr::value(name.as_str()));
+    }
+    if let Some(region) = &changes.region {
+        update = update.col_expr(organisation::Column::Region, Expr::value(region.clone()));
+    }
+    let result = update
+        .exec(&txn)
+        .await
+        .map_err(|e| slug_taken_or(e, "input.slug"))?;
+    if result.rows_affected == 0 {
+        return Err(AppError::stale_version("organisation"));
+    }
+    let after: Organisation = organisation::Entity::find_by_id(id.0)
+        .one(&txn)
+        .await?
+        .map(Organisation::from)
+        .ok_or(AppError::NotFound("organisation"))?;
+    audit::record(
+        &txn,
+        Author::from(access),
+        Change {
+            org_id: id,
+            entity_type: EntityType::Organisation,
+            entity_id: id.0,
+            operation: Operation::Update,
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// A membership, as its audit images record it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Membership {
+    panel_id: OrgId,
+    member_id: OrgId,
+}
+
+/// Checks a proposed membership: the panel is a panel and the member can join panels.
+async fn membership_parties(
+    access: &Access,
+    panel_id: OrgId,
+    member_id: OrgId,
+) -> AppResult<(Organisation, Organisation)> {
+    let panel = get(access, panel_id).await?;
+    if panel.kind != OrgKind::RegionalPanel {
+        return Err(AppError::bad_input(
+            "input.panelId",
+            "is not a regional panel",
+        ));
+    }
+    let member = get(access, member_id).await?;
+    Ok((panel, member))
+}
+
+/// Adds an organisation to a regional panel: from now on the panel reads what the member
+/// shares with its panels.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn add_member(
+    access: &Access,
+    panel_id: OrgId,
+    member_id: OrgId,
+) -> AppResult<(Organisation, Organisation)> {
+    access.require_role(&[Role::PlatformAdmin], "change panel memberships")?;
+    let (panel, member) = membership_parties(access, panel_id, member_id).await?;
+    if !member.kind.can_join_panels() {
+        return Err(AppError::bad_input(
+            "input.memberId",
+            "only councils and fire and rescue services can join panels",
+        ));
+    }
+    let txn = access.begin_write().await?;
+    let existing = panel_membership::Entity::find_by_id((panel_id.0, member_id.0))
+        .one(&txn)
+        .await?;
+    if existing.is_some() {
+        return Err(AppError::Conflict(format!(
+            "{} is already a member of {}",
+            member.name, panel.name
+        )));
+    }
+    panel_membership::Entity::insert(panel_membership::ActiveModel {
+        panel_id: Set(panel_id.0),
+        member_id: Set(member_id.0),
+        created_at: Set(Utc::now()),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    record_membership(&txn, access, panel_id, member_id, Operation::Create).await?;
+    txn.commit().await?;
+    Ok((panel, member))
+}
+
+/// Removes an organisation from a regional panel: the panel loses sight of it at once.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn remove_member(
+    access: &Access,
+    panel_id: OrgId,
+    member_id: OrgId,
+) -> AppResult<(Organisation, Organisation)> {
+    access.require_role(&[Role::PlatformAdmin], "change panel memberships")?;
+    let (panel, member) = membership_parties(access, panel_id, member_id).await?;
+    let txn = access.begin_write().await?;
+    let deleted = panel_membership::Entity::delete_by_id((panel_id.0, member_id.0))
+        .exec(&txn)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(AppError::NotFound("panel membership"));
+    }
+    record_membership(&txn, access, panel_id, member_id, Operation::Delete).await?;
+    txn.commit().await?;
+    Ok((panel, member))
+}
+
+/// A membership event lives in the panel's trail, and shows in the member's (see
+/// `audit_event::Entity::scoped`): its entity id is the member's.
+async fn record_membership(
+    txn: &impl ConnectionTrait,
+    access: &Access,
+    panel_id: OrgId,
+    member_id: OrgId,
+    operation: Operation,
+) -> AppResult<()> {
+    let image = Membership {
+        panel_id,
+        member_id,
+    };
+    let (before, after) = match operation {
+        Operation::Delete => (Some(&image), None),
+        _ => (None, Some(&image)),
+    };
+    audit::record(
+        txn,
+        Author::from(access),
+        Change {
+            org_id: panel_id,
+            entity_type: EntityType::PanelMembership,
+            entity_id: member_id.0,
+            operation,
+            before,
+            after,
+        },
+    )
+    .await
+}
+
+/// An organisation's sharing settings: only its own users see them (`None` for anyone else).
+pub async fn sharing(access: &Access, org_id: OrgId) -> AppResult<Option<SharingSettings>> {
+    Ok(sharing_settings::Entity::scoped(access)
+        .filter(sharing_settings::Column::OrgId.eq(org_id.0))
+        .one(access.db())
+        .await?
+        .map(SharingSettings::from))
+}
+
+/// Changes to the caller's sharing settings; `None` leaves a setting as it is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SharingChanges {
+    pub panel_detail: Option<bool>,
+    pub partners: Option<PartnerSharing>,
+}
+
+/// Changes what the caller's organisation shares. The organisation comes from the token, never
+/// from an argument.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn update_sharing(
+    access: &Access,
+    version: i32,
+    changes: SharingChanges,
+) -> AppResult<SharingSettings> {
+    access.require_role(&[Role::Manager], "change sharing settings")?;
+    if changes.panel_detail.is_none() && changes.partners.is_none() {
+        return Err(AppError::bad_input(
+            "input",
+            "give at least one of panelDetail and partners",
+        ));
+    }
+    let own = access.org_id();
+    let before = sharing(access, own)
+        .await?
+        .ok_or(AppError::NotFound("sharing settings"))?;
+    if before.version != version {
+        return Err(AppError::stale_version("sharing settings"));
+    }
+    let txn = access.begin_write().await?;
+    let mut update = sharing_settings::Entity::update_many()
+        .col_expr(
+            sharing_settings::Column::Version,
+            Expr::col(sharing_settings::Column::Version).add(1),
+        )
+        .col_expr(sharing_settings::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(sharing_settings::Column::OrgId.eq(own.0))
+        .filter(sharing_settings::Column::Version.eq(version));
+    if let Some(detail) = changes.panel_detail {
+        update = update.col_expr(sharing_settings::Column::PanelDetail, Expr::value(detail));
+    }
+    if let Some(partners) = changes.partners {
+        update = update.col_expr(sharing_settings::Column::Partners, Expr::value(partners));
+    }
+    if update.exec(&txn).await?.rows_affected == 0 {
+        return Err(AppError::stale_version("sharing settings"));
+    }
+    let after: SharingSettings = sharing_settings::Entity::find_by_id(own.0)
+        .one(&txn)
+        .await?
+        .map(SharingSettings::from)
+        .ok_or(AppError::NotFound("sharing settings"))?;
+    audit::record(
+        &txn,
+        Author::from(access),
+        Change {
+            org_id: own,
+            entity_type: EntityType::SharingSettings,
+            entity_id: own.0,
+            operation: Operation::Update,
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Parses raw changes to a directory entry; errors name fields under `input.`.
+pub fn parse_changes(
+    slug: Option<&str>,
+    name: Option<&str>,
+    region: async_graphql::MaybeUndefined<String>,
+) -> AppResult<OrganisationChanges> {
+    Ok(OrganisationChanges {
+        slug: slug.map(|s| Slug::parse("input.slug", s)).transpose()?,
+        name: name
+            .map(|n| validate::required_text("input.name", n, super::MAX_NAME))
+            .transpose()?,
+        region: match region {
+            async_graphql::MaybeUndefined::Undefined => None,
+            async_graphql::MaybeUndefined::Null => Some(None),
+            async_graphql::MaybeUndefined::Value(r) => Some(validate::optional_text(
+                "input.region",
+                Some(&r),
+                super::MAX_REGION,
+            )?),
+        },
+    })
+}

@@ -1,0 +1,38 @@
+//! Logs and request ids.
+//!
+//! Every request gets an id (the caller's `x-request-id` if it sent a sane one, otherwise a new
+//! UUID). It is in every log line of the request, in the `x-request-id` response header, in
+//! `INTERNAL_SERVER_ERROR` responses, and in the audit events the request writes.
+
+use std::future::Future;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// Sets up logging once; levels come from `RUST_LOG` (default `info`).
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests start many apps) is harmless, so its error is ignored.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// Runs `fut` with `id` as the current request id.
+pub async fn with_request_id<F: Future>(id: String, fut: F) -> F::Output {
+    REQUEST_ID.scope(id, fut).await
+}
+
+/// The id of the request being served, if any.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
