@@ -30,11 +30,14 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let keys = Arc::new(KeyStore::from_config(&config.keys).context("loading signing keys")?);
         if config.uses_dev_key() {
-            tracing::warn!("signing tokens with the built-in development key: never use it for real data");
+            tracing::warn!(
+                "signing tokens with the built-in development key: never use it for real data"
+            );
         }
         let db = Database::connect(config.database_url(), &config.pool).await?;
         db.migrate().await?;
-        let seeded_demo = if config.database_url.is_none() && config.app_env == AppEnv::Development {
+        let seeded_demo = if config.database_url.is_none() && config.app_env == AppEnv::Development
+        {
             demo::seed_if_empty(&db).await?
         } else {
             false
@@ -46,6 +49,7 @@ impl Application {
             keys: keys.clone(),
             limits: config.limits.clone(),
             graphiql: config.graphiql,
+            introspection: config.introspection,
             request_timeout: config.request_timeout,
         };
         let router = http::router(state, &config.cors_origins);
@@ -85,7 +89,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await

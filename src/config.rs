@@ -102,7 +102,12 @@ pub struct CommonArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long = "bind", env = "BIND_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long = "bind",
+        env = "BIND_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind_addr: SocketAddr,
     /// Serve GraphiQL at `GET /graphql` to browsers (default: on in development only).
     #[arg(long, env = "GRAPHIQL", global = true)]
@@ -128,7 +133,12 @@ pub struct ServeArgs {
     pub max_batch_size: usize,
     /// Origins allowed to call from a browser: a comma-separated list, or `*` (default: `*`
     /// in development, none in production).
-    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
     pub cors_allowed_origins: Option<Vec<String>>,
     /// Longest a request may run before it is abandoned (e.g. `30s`).
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
@@ -292,7 +302,10 @@ impl Config {
             (None, false) => Some(DEV_JWT_SECRET.to_owned()),
             (None, true) => None,
         };
-        let issuer = common.jwt_issuer.clone().unwrap_or_else(|| DEV_JWT_ISSUER.to_owned());
+        let issuer = common
+            .jwt_issuer
+            .clone()
+            .unwrap_or_else(|| DEV_JWT_ISSUER.to_owned());
         Ok(Config {
             app_env: common.app_env,
             database_url: common.database_url.clone().filter(|u| !u.trim().is_empty()),
@@ -324,14 +337,20 @@ impl Config {
             },
             request_timeout: serve.request_timeout,
             cors_origins: serve.cors_allowed_origins.clone().unwrap_or_else(|| {
-                if dev { vec!["*".to_owned()] } else { Vec::new() }
+                if dev {
+                    vec!["*".to_owned()]
+                } else {
+                    Vec::new()
+                }
             }),
         })
     }
 
     /// The database URL in force.
     pub fn database_url(&self) -> &str {
-        self.database_url.as_deref().unwrap_or(EMBEDDED_DATABASE_URL)
+        self.database_url
+            .as_deref()
+            .unwrap_or(EMBEDDED_DATABASE_URL)
     }
 
     /// Whether the built-in development key signs tokens.
@@ -345,7 +364,8 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> anyhow::Result<Config> {
-        let cli = Cli::try_parse_from(std::iter::once("resilience-hub").chain(args.iter().copied()))?;
+        let cli =
+            Cli::try_parse_from(std::iter::once("resilience-hub").chain(args.iter().copied()))?;
         Config::from_cli(&cli.common, &cli.serve)
     }
 

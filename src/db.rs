@@ -13,9 +13,9 @@ use std::time::Duration;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    AccessMode, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait,
+    AccessMode, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 use tokio::sync::RwLock;
 
@@ -153,7 +153,9 @@ pub struct RequestDb {
 
 impl std::fmt::Debug for RequestDb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RequestDb").field("backend", &self.backend).finish()
+        f.debug_struct("RequestDb")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -191,17 +193,29 @@ impl ConnectionTrait for RequestDb {
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         let guard = self.txn.read().await;
-        guard.as_ref().ok_or_else(finished)?.execute_unprepared(sql).await
+        guard
+            .as_ref()
+            .ok_or_else(finished)?
+            .execute_unprepared(sql)
+            .await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         let guard = self.txn.read().await;
-        guard.as_ref().ok_or_else(finished)?.query_one_raw(stmt).await
+        guard
+            .as_ref()
+            .ok_or_else(finished)?
+            .query_one_raw(stmt)
+            .await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         let guard = self.txn.read().await;
-        guard.as_ref().ok_or_else(finished)?.query_all_raw(stmt).await
+        guard
+            .as_ref()
+            .ok_or_else(finished)?
+            .query_all_raw(stmt)
+            .await
     }
 }
 
@@ -215,6 +229,9 @@ mod tests {
             redact("postgres://app:s3cret@db:5432/hub"),
             "postgres://app:***@db:5432/hub"
         );
-        assert_eq!(redact("sqlite://hub.db?mode=rwc"), "sqlite://hub.db?mode=rwc");
+        assert_eq!(
+            redact("sqlite://hub.db?mode=rwc"),
+            "sqlite://hub.db?mode=rwc"
+        );
     }
 }

@@ -56,21 +56,126 @@ use OrgKind::{Council, FireAndRescueService as Frs, PartnerBody, RegionalPanel};
 use PartnerSharing::{Aggregate, Named, None as NotShared};
 
 const ORGANISATIONS: &[DemoOrg] = &[
-    org("rotherham", "Rotherham Metropolitan Borough Council", Council, "Yorkshire and the Humber", false, Named),
-    org("essex-fire", "Essex County Fire and Rescue Service", Frs, "East of England", false, Aggregate),
-    org("hertfordshire-fire", "Hertfordshire Fire and Rescue Service", Frs, "East of England", false, Named),
-    org("hereford-worcester-fire", "Hereford & Worcester Fire and Rescue Service", Frs, "West Midlands", false, NotShared),
-    org("london-lap", "London Local Authorities' Panel", RegionalPanel, "London", false, NotShared),
-    org("london-central", "Central London Sub-Regional Resilience Partnership", RegionalPanel, "London", false, NotShared),
-    org("city-of-london", "City of London Corporation", Council, "London", true, Named),
-    org("westminster", "Westminster City Council", Council, "London", false, Aggregate),
-    org("camden", "London Borough of Camden", Council, "London", true, Named),
-    org("islington", "London Borough of Islington", Council, "London", false, Aggregate),
-    org("hammersmith-fulham", "London Borough of Hammersmith & Fulham", Council, "London", true, Aggregate),
-    org("kensington-chelsea", "Royal Borough of Kensington and Chelsea", Council, "London", false, NotShared),
-    org("croydon", "London Borough of Croydon", Council, "London", false, Named),
-    org("newham", "London Borough of Newham", Council, "London", false, NotShared),
-    org("lga", "Local Government Association", PartnerBody, "England", false, NotShared),
+    org(
+        "rotherham",
+        "Rotherham Metropolitan Borough Council",
+        Council,
+        "Yorkshire and the Humber",
+        false,
+        Named,
+    ),
+    org(
+        "essex-fire",
+        "Essex County Fire and Rescue Service",
+        Frs,
+        "East of England",
+        false,
+        Aggregate,
+    ),
+    org(
+        "hertfordshire-fire",
+        "Hertfordshire Fire and Rescue Service",
+        Frs,
+        "East of England",
+        false,
+        Named,
+    ),
+    org(
+        "hereford-worcester-fire",
+        "Hereford & Worcester Fire and Rescue Service",
+        Frs,
+        "West Midlands",
+        false,
+        NotShared,
+    ),
+    org(
+        "london-lap",
+        "London Local Authorities' Panel",
+        RegionalPanel,
+        "London",
+        false,
+        NotShared,
+    ),
+    org(
+        "london-central",
+        "Central London Sub-Regional Resilience Partnership",
+        RegionalPanel,
+        "London",
+        false,
+        NotShared,
+    ),
+    org(
+        "city-of-london",
+        "City of London Corporation",
+        Council,
+        "London",
+        true,
+        Named,
+    ),
+    org(
+        "westminster",
+        "Westminster City Council",
+        Council,
+        "London",
+        false,
+        Aggregate,
+    ),
+    org(
+        "camden",
+        "London Borough of Camden",
+        Council,
+        "London",
+        true,
+        Named,
+    ),
+    org(
+        "islington",
+        "London Borough of Islington",
+        Council,
+        "London",
+        false,
+        Aggregate,
+    ),
+    org(
+        "hammersmith-fulham",
+        "London Borough of Hammersmith & Fulham",
+        Council,
+        "London",
+        true,
+        Aggregate,
+    ),
+    org(
+        "kensington-chelsea",
+        "Royal Borough of Kensington and Chelsea",
+        Council,
+        "London",
+        false,
+        NotShared,
+    ),
+    org(
+        "croydon",
+        "London Borough of Croydon",
+        Council,
+        "London",
+        false,
+        Named,
+    ),
+    org(
+        "newham",
+        "London Borough of Newham",
+        Council,
+        "London",
+        false,
+        NotShared,
+    ),
+    org(
+        "lga",
+        "Local Government Association",
+        PartnerBody,
+        "England",
+        false,
+        NotShared,
+    ),
 ];
 
 /// The boroughs of the sub-regional partnership; all also sit in the London-wide panel, with
@@ -154,8 +259,14 @@ pub async fn seed(db: &Database) -> anyhow::Result<usize> {
         let new = NewOrganisation::parse("", demo.slug, demo.name, demo.kind, Some(demo.region))?;
         let org = service::create_unattended(db.conn(), new).await?;
         sharing_settings::Entity::update_many()
-            .col_expr(sharing_settings::Column::PanelDetail, Expr::value(demo.panel_detail))
-            .col_expr(sharing_settings::Column::Partners, Expr::value(demo.partners))
+            .col_expr(
+                sharing_settings::Column::PanelDetail,
+                Expr::value(demo.panel_detail),
+            )
+            .col_expr(
+                sharing_settings::Column::Partners,
+                Expr::value(demo.partners),
+            )
             .filter(sharing_settings::Column::OrgId.eq(org.id.0))
             .exec(db.conn())
             .await?;

@@ -176,7 +176,13 @@ mod tests {
     fn bad_user_input_names_the_field() {
         let err: async_graphql::Error = AppError::bad_input("input.slug", "too long").into();
         let ext = err.extensions.expect("extensions");
-        assert_eq!(ext.get("field"), Some(&async_graphql::Value::from("input.slug")));
-        assert_eq!(ext.get("code"), Some(&async_graphql::Value::from("BAD_USER_INPUT")));
+        assert_eq!(
+            ext.get("field"),
+            Some(&async_graphql::Value::from("input.slug"))
+        );
+        assert_eq!(
+            ext.get("code"),
+            Some(&async_graphql::Value::from("BAD_USER_INPUT"))
+        );
     }
 }

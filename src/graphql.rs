@@ -113,20 +113,24 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Any object by its id, as far as the caller may see it; `NOT_FOUND` otherwise.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Node> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The object's id.")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
         let access = ctx.access()?;
         let id = AnyId::parse("id", &id)?;
-        Ok(match id.kind {
+        Ok(Some(match id.kind {
             IdKind::Organisation => Node::Organisation(
                 crate::organisations::service::get(access, OrgId(id.uuid)).await?,
             ),
             IdKind::User => {
                 Node::User(crate::users::service::get_visible(access, UserId(id.uuid)).await?)
             }
-            IdKind::AuditEvent => Node::AuditEvent(
-                crate::audit::service::get(access, AuditEventId(id.uuid)).await?,
-            ),
-        })
+            IdKind::AuditEvent => {
+                Node::AuditEvent(crate::audit::service::get(access, AuditEventId(id.uuid)).await?)
+            }
+        }))
     }
 }
 
@@ -157,7 +161,9 @@ pub fn coded_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
 
 /// Sets `extensions.code` on an error that has none.
 pub fn set_code(err: &mut ServerError, code: ErrorCode) {
-    let ext = err.extensions.get_or_insert_with(ErrorExtensionValues::default);
+    let ext = err
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default);
     if ext.get("code").is_none() {
         ext.set("code", code.as_str());
     }

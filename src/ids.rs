@@ -186,7 +186,14 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_bad_input() {
-        for raw in ["", "org", "org_", "org_xyz", "zzz_0193a6f0c1d27c3a9f0e4b5a6c7d8e9f", "org_0193a6f0-c1d2-7c3a-9f0e-4b5a6c7d8e9f"] {
+        for raw in [
+            "",
+            "org",
+            "org_",
+            "org_xyz",
+            "zzz_0193a6f0c1d27c3a9f0e4b5a6c7d8e9f",
+            "org_0193a6f0-c1d2-7c3a-9f0e-4b5a6c7d8e9f",
+        ] {
             assert!(AnyId::parse("id", raw).is_err(), "{raw} should be refused");
         }
     }

@@ -180,8 +180,11 @@ pub type CountedConnection<T> = Connection<String, T, TotalCount>;
 
 impl<T: OutputType> From<Paged<T>> for CountedConnection<T> {
     fn from(page: Paged<T>) -> Self {
-        let mut conn =
-            Connection::with_additional_fields(page.has_previous_page, page.has_next_page, page.total);
+        let mut conn = Connection::with_additional_fields(
+            page.has_previous_page,
+            page.has_next_page,
+            page.total,
+        );
         conn.edges.extend(
             page.items
                 .into_iter()

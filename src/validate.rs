@@ -9,7 +9,11 @@ pub fn required_text(field: &str, raw: &str, max: usize) -> Result<String, AppEr
 }
 
 /// As [`required_text`], for a value that may be absent; blank counts as absent.
-pub fn optional_text(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, AppError> {
+pub fn optional_text(
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, AppError> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
         Some(raw) => text(field, raw, max, false).map(Some),
@@ -43,7 +47,12 @@ fn text(field: &str, raw: &str, max: usize, allow_newlines: bool) -> Result<Stri
 }
 
 /// Checks a page size: 1 to `max`.
-pub fn page_size(field: &str, first: Option<i32>, default: usize, max: usize) -> Result<usize, AppError> {
+pub fn page_size(
+    field: &str,
+    first: Option<i32>,
+    default: usize,
+    max: usize,
+) -> Result<usize, AppError> {
     match first {
         None => Ok(default),
         Some(n) if n >= 1 && (n as usize) <= max => Ok(n as usize),
@@ -64,7 +73,10 @@ mod tests {
         assert!(required_text("f", "   ", 10).is_err());
         assert!(required_text("f", "abcdefghijk", 10).is_err());
         assert!(required_text("f", "line\nbreak", 20).is_err());
-        assert_eq!(required_prose("f", "line\nbreak", 20).unwrap(), "line\nbreak");
+        assert_eq!(
+            required_prose("f", "line\nbreak", 20).unwrap(),
+            "line\nbreak"
+        );
     }
 
     #[test]

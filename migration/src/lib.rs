@@ -30,7 +30,9 @@ impl MigratorTrait for Migrator {
 /// A `CHECK (column IN (...))` constraint for a column holding one of a closed set of codes.
 pub(crate) fn one_of<C: IntoIden + Copy + 'static>(
     name: &'static str,
-    column: C, values: &[&str]) -> Check {
+    column: C,
+    values: &[&str],
+) -> Check {
     Check::named(
         name,
         Expr::col(column).is_in(values.iter().map(|v| (*v).to_owned())),

@@ -51,7 +51,12 @@ impl MigrationTrait for Migration {
                     .col(string_len(Organisations::Kind, 32).check(one_of(
                         "organisations_kind_check",
                         Organisations::Kind,
-                        &["COUNCIL", "FIRE_AND_RESCUE_SERVICE", "REGIONAL_PANEL", "PARTNER_BODY"],
+                        &[
+                            "COUNCIL",
+                            "FIRE_AND_RESCUE_SERVICE",
+                            "REGIONAL_PANEL",
+                            "PARTNER_BODY",
+                        ],
                     )))
                     .col(string_len_null(Organisations::Region, 100))
                     .col(integer(Organisations::Version).default(1))

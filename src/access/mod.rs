@@ -127,7 +127,12 @@ impl Visibility {
                 .chain(sharers(Some(PartnerSharing::Named)))
                 .collect(),
             Purpose::Detail => std::iter::once(own)
-                .chain(self.members.iter().filter(|m| m.panel_detail).map(|m| m.org_id))
+                .chain(
+                    self.members
+                        .iter()
+                        .filter(|m| m.panel_detail)
+                        .map(|m| m.org_id),
+                )
                 .collect(),
             Purpose::Summary => std::iter::once(own)
                 .chain(self.members.iter().map(|m| m.org_id))
@@ -267,7 +272,10 @@ async fn load_visibility(actor: &Actor, db: &impl ConnectionTrait) -> AppResult<
                 .select_only()
                 .column(panel_membership::Column::MemberId)
                 .column(sharing_settings::Column::PanelDetail)
-                .join(JoinType::LeftJoin, panel_membership::Relation::MemberSharing.def())
+                .join(
+                    JoinType::LeftJoin,
+                    panel_membership::Relation::MemberSharing.def(),
+                )
                 .filter(panel_membership::Column::PanelId.eq(own))
                 .into_tuple()
                 .all(db)
@@ -329,8 +337,14 @@ mod tests {
         let (open, closed) = (Uuid::now_v7(), Uuid::now_v7());
         let vis = Visibility {
             members: vec![
-                MemberShare { org_id: open, panel_detail: true },
-                MemberShare { org_id: closed, panel_detail: false },
+                MemberShare {
+                    org_id: open,
+                    panel_detail: true,
+                },
+                MemberShare {
+                    org_id: closed,
+                    panel_detail: false,
+                },
             ],
             ..Default::default()
         };

@@ -68,7 +68,8 @@ impl Scoped for audit_event::Entity {
                 ),
             ),
             Role::PlatformAdmin => Self::find().filter(
-                Column::EntityType.is_in(crate::audit::EntityType::PROVISIONING.map(|t| t.as_str())),
+                Column::EntityType
+                    .is_in(crate::audit::EntityType::PROVISIONING.map(|t| t.as_str())),
             ),
             Role::Viewer | Role::Contributor => Self::find().filter(sea_orm::Condition::any()),
         }

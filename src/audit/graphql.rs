@@ -2,15 +2,18 @@
 
 use async_graphql::{Context, ID, Json, Object, Result};
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use super::{AuditEvent, EntityType, Operation, service};
 use crate::auth::Role;
 use crate::graphql::ContextExt;
 use crate::ids::AnyId;
+use crate::loaders::items_select;
 use crate::organisations::Organisation;
-use crate::pagination::{CountedConnection, PageArgs, connection_complexity};
+use crate::pagination::{CountedConnection, PageArgs, Paged, connection_complexity};
 use crate::users::User;
 
+/// One change, as the audit trail recorded it: who, what, when, before and after.
 #[Object]
 impl AuditEvent {
     /// Opaque id.
@@ -53,7 +56,7 @@ impl AuditEvent {
         let Some(user) = self.actor_user_id else {
             return Ok(None);
         };
-        Ok(ctx.loaders()?.users.load_one(user.0).await?)
+        ctx.loaders()?.users.load_one(user.0).await
     }
 
     /// The role the change was made in; null when it came from the command line.
@@ -66,7 +69,7 @@ impl AuditEvent {
         let Some(org) = self.actor_org_id else {
             return Ok(None);
         };
-        Ok(ctx.loaders()?.organisations.load_one(org.0).await?)
+        ctx.loaders()?.organisations.load_one(org.0).await
     }
 
     /// The id of the HTTP request that made the change, as in the service's logs.
@@ -89,13 +92,43 @@ impl AuditQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Page size: 1 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last event of the previous page.")] after: Option<String>,
-        #[graphql(desc = "Only events about this object.")] entity_id: Option<ID>,
+        #[graphql(desc = "Only events about the object with this id.")] entity_id: Option<ID>,
     ) -> Result<CountedConnection<AuditEvent>> {
         let access = ctx.access()?;
         let page = PageArgs::new(ctx.limits(), first, after)?;
         let entity = entity_id
             .map(|id| AnyId::parse("entityId", &id).map(|id| id.uuid))
             .transpose()?;
-        Ok(service::list(access, entity, page).await?.into())
+        let events = service::list(access, entity, page).await?;
+        prime_actors(ctx, &events).await?;
+        Ok(events.into())
     }
+}
+
+/// Loads the actors of a whole page of events in one go, when the query asks for them.
+async fn prime_actors(ctx: &Context<'_>, page: &Paged<AuditEvent>) -> Result<()> {
+    let events = || page.items.iter().map(|(_, e)| e);
+    let loaders = ctx.loaders()?;
+    let access = ctx.access()?;
+    if items_select(ctx, "actor") {
+        let ids: Vec<Uuid> = events()
+            .filter_map(|e| e.actor_user_id.map(|u| u.0))
+            .collect();
+        let users = crate::users::service::by_ids(access, &ids).await?;
+        loaders
+            .users
+            .feed_many(users.into_iter().map(|u| (u.id.0, u)))
+            .await;
+    }
+    if items_select(ctx, "actorOrganisation") {
+        let ids: Vec<Uuid> = events()
+            .filter_map(|e| e.actor_org_id.map(|o| o.0))
+            .collect();
+        let orgs = crate::organisations::service::by_ids(access, &ids).await?;
+        loaders
+            .organisations
+            .feed_many(orgs.into_iter().map(|o| (o.id.0, o)))
+            .await;
+    }
+    Ok(())
 }

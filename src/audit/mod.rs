@@ -30,7 +30,8 @@ pub enum EntityType {
 
 impl EntityType {
     /// The entity types of provisioning, which a platform administrator's trail holds.
-    pub const PROVISIONING: [EntityType; 2] = [EntityType::Organisation, EntityType::PanelMembership];
+    pub const PROVISIONING: [EntityType; 2] =
+        [EntityType::Organisation, EntityType::PanelMembership];
 
     /// The stored code.
     pub fn as_str(self) -> &'static str {
@@ -44,9 +45,9 @@ impl EntityType {
     /// The kind of API id its `entityId` is.
     pub fn id_kind(self) -> IdKind {
         match self {
-            EntityType::Organisation | EntityType::PanelMembership | EntityType::SharingSettings => {
-                IdKind::Organisation
-            }
+            EntityType::Organisation
+            | EntityType::PanelMembership
+            | EntityType::SharingSettings => IdKind::Organisation,
         }
     }
 
@@ -129,9 +130,11 @@ pub async fn record<T: Serialize>(
     change: Change<'_, T>,
 ) -> AppResult<()> {
     let to_json = |v: Option<&T>| -> AppResult<Option<serde_json::Value>> {
-        v.map(serde_json::to_value)
-            .transpose()
-            .map_err(|e| anyhow::Error::new(e).context("serialising an audit image").into())
+        v.map(serde_json::to_value).transpose().map_err(|e| {
+            anyhow::Error::new(e)
+                .context("serialising an audit image")
+                .into()
+        })
     };
     let (user, org, role) = match author {
         Author::Api {

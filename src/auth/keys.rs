@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use base64::Engine;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse,
+};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 
 use super::{Claims, Role, TokenError, VerifiedToken};
@@ -198,19 +200,22 @@ impl KeyStore {
         validation.validate_nbf = true;
         validation.leeway = self.leeway.as_secs();
 
-        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation).map_err(|e| {
-            match e.into_kind() {
-                ErrorKind::InvalidSignature => TokenError::Signature,
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-                ErrorKind::InvalidIssuer => TokenError::Issuer,
-                ErrorKind::InvalidAudience => TokenError::Audience,
-                ErrorKind::MissingRequiredClaim(claim) => TokenError::MissingClaim(claim),
-                ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => TokenError::Algorithm,
-                ErrorKind::Json(_) => TokenError::IncompleteClaims,
-                _ => TokenError::Malformed,
-            }
-        })?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &key.key, &validation).map_err(|e| {
+                match e.into_kind() {
+                    ErrorKind::InvalidSignature => TokenError::Signature,
+                    ErrorKind::ExpiredSignature => TokenError::Expired,
+                    ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+                    ErrorKind::InvalidIssuer => TokenError::Issuer,
+                    ErrorKind::InvalidAudience => TokenError::Audience,
+                    ErrorKind::MissingRequiredClaim(claim) => TokenError::MissingClaim(claim),
+                    ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
+                        TokenError::Algorithm
+                    }
+                    ErrorKind::Json(_) => TokenError::IncompleteClaims,
+                    _ => TokenError::Malformed,
+                }
+            })?;
         VerifiedToken::from_claims(data.claims)
     }
 
@@ -263,7 +268,9 @@ fn load_public_keys(kid: Option<String>, path: &Path) -> anyhow::Result<Vec<Veri
         }
         let value: serde_json::Value = serde_json::from_str(&text).context("invalid JSON")?;
         let jwks: Vec<Jwk> = if value.get("keys").is_some() {
-            serde_json::from_value::<JwkSet>(value).context("invalid JWKS")?.keys
+            serde_json::from_value::<JwkSet>(value)
+                .context("invalid JWKS")?
+                .keys
         } else {
             vec![serde_json::from_value(value).context("invalid JWK")?]
         };
@@ -397,12 +404,18 @@ mod tests {
     fn alg_none_is_refused_as_an_algorithm_problem() {
         let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#);
         let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"sub":"x"}"#);
-        assert_eq!(store().verify(&format!("{header}.{body}.")), Err(TokenError::Algorithm));
+        assert_eq!(
+            store().verify(&format!("{header}.{body}.")),
+            Err(TokenError::Algorithm)
+        );
     }
 
     #[test]
     fn garbage_is_malformed() {
         assert_eq!(store().verify("not-a-token"), Err(TokenError::Malformed));
-        assert_eq!(store().verify(&"a".repeat(10_000)), Err(TokenError::Malformed));
+        assert_eq!(
+            store().verify(&"a".repeat(10_000)),
+            Err(TokenError::Malformed)
+        );
     }
 }

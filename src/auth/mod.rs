@@ -45,7 +45,12 @@ pub enum Role {
 
 impl Role {
     /// Every role, in order of the claim values.
-    pub const ALL: [Role; 4] = [Role::Viewer, Role::Contributor, Role::Manager, Role::PlatformAdmin];
+    pub const ALL: [Role; 4] = [
+        Role::Viewer,
+        Role::Contributor,
+        Role::Manager,
+        Role::PlatformAdmin,
+    ];
 
     /// The value of the `role` claim.
     pub fn claim(self) -> &'static str {

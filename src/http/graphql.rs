@@ -215,7 +215,11 @@ pub(super) async fn graphql_get(
         )
         .into_response();
     };
-    let variables = match params.variables.as_deref().map(serde_json::from_str::<Variables>) {
+    let variables = match params
+        .variables
+        .as_deref()
+        .map(serde_json::from_str::<Variables>)
+    {
         None => Variables::default(),
         Some(Ok(variables)) => variables,
         Some(Err(_)) => {
@@ -267,14 +271,15 @@ fn prepare(mut request: Request) -> Prepared {
 }
 
 /// The caller named by the `Authorization` header, if any.
-fn bearer_token(state: &AppState, headers: &HeaderMap) -> Result<Option<VerifiedToken>, TokenError> {
+fn bearer_token(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<VerifiedToken>, TokenError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value.to_str().map_err(|_| TokenError::MalformedHeader)?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or(TokenError::MalformedHeader)?;
+    let (scheme, token) = value.split_once(' ').ok_or(TokenError::MalformedHeader)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(TokenError::MalformedHeader);
     }
@@ -293,9 +298,10 @@ fn unauthenticated(media: Media, reason: &str, token_sent: bool) -> Reply {
     } else {
         r#"Bearer realm="resilience-hub""#
     };
-    reply
-        .headers
-        .push((header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge)));
+    reply.headers.push((
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    ));
     reply
 }
 
@@ -357,6 +363,15 @@ async fn execute(
             .headers
             .push((header::ALLOW, HeaderValue::from_static("POST")));
         return reply;
+    }
+    if !state.introspection && infos().any(|i| i.introspects) {
+        // async-graphql alone would answer `__schema: null`; a client deserves to be told.
+        return failure(
+            StatusCode::BAD_REQUEST,
+            media,
+            ErrorCode::GraphqlValidationFailed,
+            "introspection is disabled on this service; use the published schema.graphql",
+        );
     }
     let writes = infos().any(|i| i.kind == OperationType::Mutation);
     let needs_caller = infos().any(|i| i.needs_caller);
@@ -421,13 +436,15 @@ async fn run(
         }
         return Ok(responses);
     };
-    let actor = resolve_actor(&state.db, &token).await.map_err(|e| match e {
-        ResolveError::Token(err) => Failure::Token(err),
-        ResolveError::App(err) => {
-            tracing::error!(error = ?err, "resolving the caller failed");
-            Failure::Unavailable
-        }
-    })?;
+    let actor = resolve_actor(&state.db, &token)
+        .await
+        .map_err(|e| match e {
+            ResolveError::Token(err) => Failure::Token(err),
+            ResolveError::App(err) => {
+                tracing::error!(error = ?err, "resolving the caller failed");
+                Failure::Unavailable
+            }
+        })?;
     let db = state.db.begin_request(writes).await.map_err(|err| {
         tracing::error!(error = ?err, "opening the request's transaction failed");
         Failure::Unavailable
@@ -460,10 +477,13 @@ async fn execute_one(state: &AppState, prepared: Prepared, access: Option<&Acces
         Some(access) => request.data(access.clone()).data(Loaders::new(access)),
         None => request,
     };
-    match AssertUnwindSafe(state.schema.execute(request))
-        .catch_unwind()
-        .await
-    {
+    guard(state.schema.execute(request)).await
+}
+
+/// Runs an execution, turning a panic into an `INTERNAL_SERVER_ERROR` response (marked, so that
+/// the request's transaction is rolled back) and a log line.
+async fn guard(execution: impl std::future::Future<Output = Response>) -> Response {
+    match AssertUnwindSafe(execution).catch_unwind().await {
         Ok(response) => response,
         Err(panic) => {
             let detail = panic
@@ -517,9 +537,9 @@ fn finish_errors(response: &mut Response) {
         };
         set_code(err, code);
         let ext = err.extensions.get_or_insert_with(Default::default);
-        let internal = ext
-            .get("code")
-            .is_some_and(|c| *c == async_graphql::Value::from(ErrorCode::InternalServerError.as_str()));
+        let internal = ext.get("code").is_some_and(|c| {
+            *c == async_graphql::Value::from(ErrorCode::InternalServerError.as_str())
+        });
         if internal && let Some(id) = &request_id {
             ext.set("requestId", id.as_str());
         }
@@ -594,16 +614,71 @@ mod tests {
         h
     }
 
+    struct Panicky;
+
+    #[async_graphql::Object]
+    impl Panicky {
+        async fn fine(&self) -> i32 {
+            1
+        }
+
+        async fn boom(&self) -> i32 {
+            // A bug that only shows at run time, as real ones do.
+            let empty: Vec<i32> = Vec::new();
+            empty[0]
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_resolver_becomes_an_internal_error_with_the_request_id() {
+        let schema = async_graphql::Schema::new(
+            Panicky,
+            async_graphql::EmptyMutation,
+            async_graphql::EmptySubscription,
+        );
+        let response = telemetry::with_request_id("req-7".to_owned(), async {
+            let response = guard(schema.execute("{ fine boom }")).await;
+            assert!(response.extensions.contains_key(PANICKED));
+            response_json(response)
+        })
+        .await;
+        let error = &response["errors"][0];
+        assert_eq!(error["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+        assert_eq!(error["extensions"]["requestId"], "req-7");
+        assert_eq!(error["message"], INTERNAL_MESSAGE);
+        assert!(
+            response.get("extensions").is_none(),
+            "the marker is not sent"
+        );
+        // Nothing of the half-done execution is returned.
+        assert!(response.get("data").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_healthy_execution_passes_through() {
+        let schema = async_graphql::Schema::new(
+            Panicky,
+            async_graphql::EmptyMutation,
+            async_graphql::EmptySubscription,
+        );
+        let response = response_json(guard(schema.execute("{ fine }")).await);
+        assert_eq!(response["data"]["fine"], 1);
+    }
+
     #[test]
     fn the_new_media_type_is_chosen_when_accepted() {
         assert_eq!(
-            Media::negotiate(&accept("application/graphql-response+json, application/json")),
+            Media::negotiate(&accept(
+                "application/graphql-response+json, application/json"
+            )),
             Media::GraphqlResponse
         );
         assert_eq!(Media::negotiate(&accept("application/json")), Media::Json);
         assert_eq!(Media::negotiate(&HeaderMap::new()), Media::Json);
         assert_eq!(
-            Media::negotiate(&accept("application/graphql-response+json;q=0, application/json")),
+            Media::negotiate(&accept(
+                "application/graphql-response+json;q=0, application/json"
+            )),
             Media::Json
         );
     }

@@ -27,7 +27,11 @@ pub fn nesting_depth(source: &str) -> usize {
                 i += 3;
                 while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
                     // An escaped triple quote does not close a block string.
-                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
                 }
                 i += 2;
             }
@@ -57,44 +61,60 @@ pub struct OperationInfo {
     /// Whether it selects anything beyond introspection (`__schema`, `__type`, `__typename`),
     /// which is all a caller without a token may ask for.
     pub needs_caller: bool,
+    /// Whether it asks for the schema (`__schema` or `__type`).
+    pub introspects: bool,
 }
 
 /// The operation `operation_name` selects, if the document has exactly one that fits (when it
 /// has not, execution reports the problem).
-pub fn operation_info(doc: &ExecutableDocument, operation_name: Option<&str>) -> Option<OperationInfo> {
+pub fn operation_info(
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<OperationInfo> {
     let op = match (&doc.operations, operation_name) {
         (DocumentOperations::Single(op), _) => op,
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
         (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
         _ => return None,
     };
-    let mut seen = HashSet::new();
+    let mut fields = Vec::new();
+    root_fields(
+        doc,
+        &op.node.selection_set.node,
+        &mut HashSet::new(),
+        &mut fields,
+    );
     Some(OperationInfo {
         kind: op.node.ty,
-        needs_caller: selects_data(doc, &op.node.selection_set.node, &mut seen),
+        needs_caller: fields.iter().any(|f| !f.starts_with("__")),
+        introspects: fields.iter().any(|f| *f == "__schema" || *f == "__type"),
     })
 }
 
-fn selects_data<'a>(
+/// The names of the fields an operation selects at its root, through fragments.
+fn root_fields<'a>(
     doc: &'a ExecutableDocument,
     set: &'a SelectionSet,
     seen: &mut HashSet<&'a str>,
-) -> bool {
-    set.items.iter().any(|item| match &item.node {
-        Selection::Field(field) => !field.node.name.node.starts_with("__"),
-        Selection::InlineFragment(inline) => {
-            selects_data(doc, &inline.node.selection_set.node, seen)
+    out: &mut Vec<&'a str>,
+) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => out.push(field.node.name.node.as_str()),
+            Selection::InlineFragment(inline) => {
+                root_fields(doc, &inline.node.selection_set.node, seen, out)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                // A fragment cycle is a validation error reported later; here it must not loop.
+                if seen.insert(name.as_str())
+                    && let Some(fragment) = doc.fragments.get(name)
+                {
+                    root_fields(doc, &fragment.node.selection_set.node, seen, out);
+                }
+            }
         }
-        Selection::FragmentSpread(spread) => {
-            let name = spread.node.fragment_name.node.as_str();
-            // A fragment cycle is a validation error reported later; here it must not loop.
-            seen.insert(name)
-                && doc
-                    .fragments
-                    .get(&spread.node.fragment_name.node)
-                    .is_some_and(|f| selects_data(doc, &f.node.selection_set.node, seen))
-        }
-    })
+    }
 }
 
 #[cfg(test)]
@@ -120,18 +140,26 @@ mod tests {
         let i = info("{ __schema { types { name } } __typename }", None).unwrap();
         assert_eq!(i.kind, OperationType::Query);
         assert!(!i.needs_caller);
-        assert!(info("{ __typename me { role } }", None).unwrap().needs_caller);
+        assert!(i.introspects);
+        assert!(!info("{ __typename }", None).unwrap().introspects);
+        assert!(
+            info("{ __typename me { role } }", None)
+                .unwrap()
+                .needs_caller
+        );
     }
 
     #[test]
     fn fragments_are_followed_and_cycles_do_not_loop() {
-        let q = "query { ...F } fragment F on Query { ...G } fragment G on Query { me { role } ...F }";
+        let q =
+            "query { ...F } fragment F on Query { ...G } fragment G on Query { me { role } ...F }";
         assert!(info(q, None).unwrap().needs_caller);
     }
 
     #[test]
     fn the_named_operation_is_chosen() {
-        let q = "query A { __typename } mutation B { createOrganisation(input: {}) { __typename } }";
+        let q =
+            "query A { __typename } mutation B { createOrganisation(input: {}) { __typename } }";
         assert_eq!(info(q, Some("B")).unwrap().kind, OperationType::Mutation);
         assert_eq!(info(q, Some("A")).unwrap().kind, OperationType::Query);
         assert_eq!(info(q, None), None);

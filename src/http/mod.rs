@@ -36,6 +36,7 @@ pub struct AppState {
     pub keys: Arc<KeyStore>,
     pub limits: Limits,
     pub graphiql: bool,
+    pub introspection: bool,
     pub request_timeout: Duration,
 }
 
@@ -83,7 +84,12 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 fn cors(origins: &[String]) -> CorsLayer {
     let layer = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, REQUEST_ID])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            REQUEST_ID,
+        ])
         .expose_headers([REQUEST_ID])
         .max_age(Duration::from_secs(600));
     if origins.iter().any(|o| o == "*") {

@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 use super::{NewOrganisation, OrgKind, Organisation, PartnerSharing, SharingSettings, service};
 use crate::graphql::ContextExt;
 use crate::ids::OrgId;
-use crate::pagination::{CountedConnection, PageArgs, connection_complexity};
+use crate::loaders::items_select;
+use crate::pagination::{CountedConnection, PageArgs, Paged, connection_complexity};
 
+/// A council, fire and rescue service, regional panel or partner body.
 #[Object]
 impl Organisation {
     /// Opaque id.
@@ -54,7 +56,11 @@ impl Organisation {
     /// The regional panels it belongs to, as far as the caller may see them, by name.
     async fn panels(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
         let loaders = ctx.loaders()?;
-        Ok(loaders.panels.load_one(self.id.0).await?.unwrap_or_default())
+        Ok(loaders
+            .panels
+            .load_one(self.id.0)
+            .await?
+            .unwrap_or_default())
     }
 
     /// For a regional panel, its members as far as the caller may see them, by name; null
@@ -68,7 +74,11 @@ impl Organisation {
     ) -> Result<Option<CountedConnection<Organisation>>> {
         let access = ctx.access()?;
         let page = PageArgs::new(ctx.limits(), first, after)?;
-        Ok(service::members(access, self, page).await?.map(Into::into))
+        let Some(members) = service::members(access, self, page).await? else {
+            return Ok(None);
+        };
+        prime_panels(ctx, &members).await?;
+        Ok(Some(members.into()))
     }
 
     /// What it shares with its panels and with partner bodies. Visible to its own users only;
@@ -78,6 +88,7 @@ impl Organisation {
     }
 }
 
+/// What an organisation shares with its panels and with partner bodies.
 #[Object]
 impl SharingSettings {
     /// Whether its panels read detail (reviews, actions, assessment evidence) rather than only
@@ -110,7 +121,11 @@ pub struct OrganisationQuery;
 impl OrganisationQuery {
     /// One organisation, if the caller may see it (its own; a panel's members; for partner
     /// bodies, those that share by name); `NOT_FOUND` otherwise.
-    async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organisation>> {
+    async fn organisation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organisation's id.")] id: ID,
+    ) -> Result<Option<Organisation>> {
         let access = ctx.access()?;
         let id = OrgId::parse("id", &id)?;
         Ok(Some(service::get(access, id).await?))
@@ -129,8 +144,27 @@ impl OrganisationQuery {
     ) -> Result<CountedConnection<Organisation>> {
         let access = ctx.access()?;
         let page = PageArgs::new(ctx.limits(), first, after)?;
-        Ok(service::list(access, kind, page).await?.into())
+        let organisations = service::list(access, kind, page).await?;
+        prime_panels(ctx, &organisations).await?;
+        Ok(organisations.into())
     }
+}
+
+/// Loads the panels of a whole page of organisations in one go, when the query asks for them.
+async fn prime_panels(ctx: &Context<'_>, page: &Paged<Organisation>) -> Result<()> {
+    if !items_select(ctx, "panels") {
+        return Ok(());
+    }
+    let ids: Vec<uuid::Uuid> = page.items.iter().map(|(_, o)| o.id.0).collect();
+    let mut panels = service::panels_of(ctx.access()?, &ids).await?;
+    ctx.loaders()?
+        .panels
+        .feed_many(ids.into_iter().map(|id| {
+            let list = panels.remove(&id).unwrap_or_default();
+            (id, list)
+        }))
+        .await;
+    Ok(())
 }
 
 /// A new organisation.
@@ -149,6 +183,7 @@ pub struct CreateOrganisationInput {
 /// The organisation created.
 #[derive(SimpleObject)]
 pub struct CreateOrganisationPayload {
+    /// The new organisation.
     pub organisation: Organisation,
 }
 
@@ -170,6 +205,7 @@ pub struct UpdateOrganisationInput {
 /// The organisation changed.
 #[derive(SimpleObject)]
 pub struct UpdateOrganisationPayload {
+    /// The organisation as it now is.
     pub organisation: Organisation,
 }
 
@@ -185,7 +221,9 @@ pub struct PanelMembershipInput {
 /// The panel and member after the change.
 #[derive(SimpleObject)]
 pub struct PanelMembershipPayload {
+    /// The regional panel.
     pub panel: Organisation,
+    /// The member organisation.
     pub member: Organisation,
 }
 
@@ -203,6 +241,7 @@ pub struct UpdateSharingSettingsInput {
 /// The settings after the change.
 #[derive(SimpleObject)]
 pub struct UpdateSharingSettingsPayload {
+    /// The settings as they now are.
     pub sharing_settings: SharingSettings,
 }
 
@@ -216,7 +255,7 @@ impl OrganisationMutation {
     async fn create_organisation(
         &self,
         ctx: &Context<'_>,
-        input: CreateOrganisationInput,
+        #[graphql(desc = "The organisation to create.")] input: CreateOrganisationInput,
     ) -> Result<CreateOrganisationPayload> {
         let access = ctx.access()?;
         let new = NewOrganisation::parse(
@@ -234,7 +273,7 @@ impl OrganisationMutation {
     async fn update_organisation(
         &self,
         ctx: &Context<'_>,
-        input: UpdateOrganisationInput,
+        #[graphql(desc = "What to change.")] input: UpdateOrganisationInput,
     ) -> Result<UpdateOrganisationPayload> {
         let access = ctx.access()?;
         let id = OrgId::parse("input.id", &input.id)?;
@@ -249,7 +288,7 @@ impl OrganisationMutation {
     async fn add_panel_member(
         &self,
         ctx: &Context<'_>,
-        input: PanelMembershipInput,
+        #[graphql(desc = "What to change.")] input: PanelMembershipInput,
     ) -> Result<PanelMembershipPayload> {
         let access = ctx.access()?;
         let (panel_id, member_id) = membership_ids(&input)?;
@@ -262,7 +301,7 @@ impl OrganisationMutation {
     async fn remove_panel_member(
         &self,
         ctx: &Context<'_>,
-        input: PanelMembershipInput,
+        #[graphql(desc = "What to change.")] input: PanelMembershipInput,
     ) -> Result<PanelMembershipPayload> {
         let access = ctx.access()?;
         let (panel_id, member_id) = membership_ids(&input)?;
@@ -275,7 +314,7 @@ impl OrganisationMutation {
     async fn update_sharing_settings(
         &self,
         ctx: &Context<'_>,
-        input: UpdateSharingSettingsInput,
+        #[graphql(desc = "What to change.")] input: UpdateSharingSettingsInput,
     ) -> Result<UpdateSharingSettingsPayload> {
         let access = ctx.access()?;
         let changes = service::SharingChanges {

@@ -221,14 +221,29 @@ mod tests {
 
     #[test]
     fn good_slugs_parse() {
-        for s in ["rotherham", "essex-fire", "lb-hammersmith-and-fulham", "lap2"] {
+        for s in [
+            "rotherham",
+            "essex-fire",
+            "lb-hammersmith-and-fulham",
+            "lap2",
+        ] {
             assert_eq!(Slug::parse("slug", s).unwrap().as_str(), s);
         }
     }
 
     #[test]
     fn bad_slugs_are_refused_naming_the_field() {
-        for s in ["", "a", "Rotherham", "1abc", "ab_c", "ab-", "a--b", "über", &"a".repeat(64)] {
+        for s in [
+            "",
+            "a",
+            "Rotherham",
+            "1abc",
+            "ab_c",
+            "ab-",
+            "a--b",
+            "über",
+            &"a".repeat(64),
+        ] {
             let err = Slug::parse("input.slug", s).unwrap_err();
             assert!(
                 matches!(err, AppError::BadUserInput { ref field, .. } if field == "input.slug"),

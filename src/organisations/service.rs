@@ -56,8 +56,9 @@ pub async fn list(
     kind: Option<OrgKind>,
     page: PageArgs,
 ) -> AppResult<Paged<Organisation>> {
-    let query = organisation::Entity::scoped(access)
-        .apply_if(kind, |q, kind| q.filter(organisation::Column::Kind.eq(kind)));
+    let query = organisation::Entity::scoped(access).apply_if(kind, |q, kind| {
+        q.filter(organisation::Column::Kind.eq(kind))
+    });
     page_by_name(access, query, page).await
 }
 

@@ -8,6 +8,7 @@ use crate::auth::Role;
 use crate::graphql::ContextExt;
 use crate::organisations::Organisation;
 
+/// A person, as their identity provider names them.
 #[Object]
 impl User {
     /// Opaque id.
@@ -34,6 +35,7 @@ impl User {
 /// The caller: who they are, which organisation they act for, and in which role.
 pub struct Me;
 
+/// The caller: who they are, which organisation they act for, and in which role.
 #[Object]
 impl Me {
     /// The calling user.

@@ -1,0 +1,445 @@
+//! Starting the real service for a test, talking to it over HTTP, and minting tokens.
+//!
+//! Every test gets its own database: a fresh SQLite file, and, when `TEST_DATABASE_URL` is set,
+//! also a fresh Postgres schema (the test body runs once per engine).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use resilience_hub::app::Application;
+use resilience_hub::auth::Role;
+use resilience_hub::config::{Config, DEFAULT_JWT_AUDIENCE, DEV_JWT_ISSUER, DEV_JWT_SECRET};
+use resilience_hub::organisations::{NewOrganisation, OrgKind, service};
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
+/// Runs the body once per database engine the environment offers, each on a fresh app.
+macro_rules! api_test {
+    ($(#[$meta:meta])* $name:ident, |$app:ident| $body:block) => {
+        $(#[$meta])*
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            for engine in crate::helpers::engines() {
+                let $app = crate::helpers::TestApp::spawn(engine).await;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use api_test;
+
+/// Which database a test runs against.
+#[derive(Clone, Debug)]
+pub enum Engine {
+    Sqlite,
+    Postgres(String),
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Engine::Sqlite => f.write_str("sqlite"),
+            Engine::Postgres(_) => f.write_str("postgres"),
+        }
+    }
+}
+
+/// SQLite always; Postgres too when `TEST_DATABASE_URL` is set.
+pub fn engines() -> Vec<Engine> {
+    let mut engines = vec![Engine::Sqlite];
+    if let Ok(url) = std::env::var("TEST_DATABASE_URL")
+        && !url.trim().is_empty()
+    {
+        engines.push(Engine::Postgres(url));
+    }
+    engines
+}
+
+/// A running service on a random port, with its own database.
+pub struct TestApp {
+    pub engine: Engine,
+    pub base: String,
+    pub client: reqwest::Client,
+    app_db: resilience_hub::db::Database,
+    server: JoinHandle<()>,
+    _sqlite_dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+/// The configuration tests start from: development keys, a random port.
+pub fn test_config(url: String) -> Config {
+    let mut config = Config::development(Some(url));
+    config.bind_addr = "127.0.0.1:0".parse().unwrap();
+    config.pool.max_connections = 5;
+    config
+}
+
+impl TestApp {
+    /// Starts the service on a fresh database of `engine`.
+    pub async fn spawn(engine: Engine) -> Self {
+        Self::spawn_with(engine, |_| {}).await
+    }
+
+    /// As [`TestApp::spawn`], after `adjust` changes the configuration.
+    pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Config)) -> Self {
+        eprintln!("--- running on {engine}");
+        let (url, sqlite_dir, pg_schema) = match &engine {
+            Engine::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                (url, Some(dir), None)
+            }
+            Engine::Postgres(base) => {
+                let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+                let admin = sea_orm::Database::connect(base)
+                    .await
+                    .expect("connect to Postgres");
+                admin
+                    .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                    .await
+                    .expect("create schema");
+                admin.close().await.ok();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                // The application name lets a test find (and kill) this app's connections.
+                let url = format!(
+                    "{base}{sep}options=-c%20search_path%3D{schema}&application_name={schema}"
+                );
+                (url, None, Some((base.clone(), schema)))
+            }
+        };
+        let mut config = test_config(url);
+        adjust(&mut config);
+        let app = Application::build(config).await.expect("the app builds");
+        let base = format!("http://{}", app.local_addr());
+        let app_db = app.database().clone();
+        let server = tokio::spawn(async move {
+            app.run_until(std::future::pending()).await.ok();
+        });
+        TestApp {
+            engine,
+            base,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            app_db,
+            server,
+            _sqlite_dir: sqlite_dir,
+            pg_schema,
+        }
+    }
+
+    /// SQL statements the service has run so far.
+    pub fn statements(&self) -> u64 {
+        self.app_db.statement_count()
+    }
+
+    /// Sends a GraphQL request as `application/graphql-response+json`.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Gql {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        Gql::from(req.send().await.expect("request sent")).await
+    }
+
+    /// Sends any request to `/graphql` and returns status, headers and body text.
+    pub async fn raw(&self, req: reqwest::RequestBuilder) -> Raw {
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        Raw {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    /// A POST to `/graphql`, for tests that shape the request themselves.
+    pub fn post(&self) -> reqwest::RequestBuilder {
+        self.client.post(format!("{}/graphql", self.base))
+    }
+
+    /// A GET of `path`.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(format!("{}{path}", self.base))
+    }
+
+    /// Rows per table: a snapshot to prove a refused request changed nothing. (Users are
+    /// left out: a new token's user is recorded on first sight, whatever the request.)
+    pub async fn snapshot(&self) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        for table in [
+            "organisations",
+            "panel_memberships",
+            "sharing_settings",
+            "audit_events",
+        ] {
+            let row = self
+                .app_db
+                .conn()
+                .query_one_raw(sea_orm::Statement::from_string(
+                    self.app_db.conn().get_database_backend(),
+                    format!("SELECT COUNT(*) AS n FROM {table}"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            out.push((table.to_owned(), row.try_get::<i64>("", "n").unwrap()));
+        }
+        // Changed values count too, not only added rows: versions move on every update.
+        let versions = self
+            .app_db
+            .conn()
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.app_db.conn().get_database_backend(),
+                "SELECT (SELECT COALESCE(SUM(version), 0) FROM organisations) + (SELECT COALESCE(SUM(version), 0) FROM sharing_settings) AS n".to_owned(),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        out.push((
+            "versions".to_owned(),
+            versions.try_get::<i64>("", "n").unwrap(),
+        ));
+        out
+    }
+
+    /// Closes every Postgres connection of this app's pool from the server side, as a
+    /// database restart would. `None` on SQLite.
+    pub async fn kill_connections(&self) -> Option<u64> {
+        let (base, schema) = self.pg_schema.as_ref()?;
+        let admin = sea_orm::Database::connect(base).await.expect("connect");
+        let killed = admin
+            .execute_unprepared(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{schema}'"
+            ))
+            .await
+            .expect("terminate");
+        admin.close().await.ok();
+        Some(killed.rows_affected())
+    }
+
+    /// Runs raw SQL against the service's database (to break it on purpose).
+    pub async fn sql(&self, sql: &str) {
+        self.app_db
+            .conn()
+            .execute_unprepared(sql)
+            .await
+            .expect("raw SQL");
+    }
+
+    /// Creates an organisation directly (how the first one comes to exist).
+    pub async fn bootstrap_org(&self, slug: &str, name: &str, kind: OrgKind) -> String {
+        let new = NewOrganisation::parse("", slug, name, kind, Some("England")).unwrap();
+        let org = service::create_unattended(self.app_db.conn(), new)
+            .await
+            .unwrap();
+        org.id.to_string()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        if let Some((base, schema)) = self.pg_schema.take() {
+            // Dropping runs inside the test's runtime, so the clean-up gets its own thread and
+            // runtime.
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(db) = sea_orm::Database::connect(&base).await {
+                        db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                            .await
+                            .ok();
+                        db.close().await.ok();
+                    }
+                });
+            })
+            .join()
+            .ok();
+        }
+    }
+}
+
+/// A GraphQL response.
+#[derive(Debug)]
+pub struct Gql {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Gql {
+    async fn from(resp: reqwest::Response) -> Self {
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("response is not JSON ({e}): {text}"));
+        Gql { status, body }
+    }
+
+    /// `data`, after checking there are no errors.
+    #[track_caller]
+    pub fn data(&self) -> &Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors (status {}): {}",
+            self.status,
+            self.body
+        );
+        &self.body["data"]
+    }
+
+    /// The codes of all errors.
+    pub fn codes(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errs| {
+                errs.iter()
+                    .map(|e| {
+                        e["extensions"]["code"]
+                            .as_str()
+                            .unwrap_or("(none)")
+                            .to_owned()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Asserts exactly one error, with `code`, and returns it.
+    #[track_caller]
+    pub fn error(&self, code: &str) -> &Value {
+        assert_eq!(self.codes(), vec![code.to_owned()], "body: {}", self.body);
+        &self.body["errors"][0]
+    }
+}
+
+/// A raw HTTP response.
+#[derive(Debug)]
+pub struct Raw {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Raw {
+    /// The body as JSON.
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// The first error's code.
+    #[track_caller]
+    pub fn code(&self) -> String {
+        self.json()["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("(none)")
+            .to_owned()
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Claims for a test token, with development defaults.
+#[derive(Clone, Debug)]
+pub struct Claims {
+    pub iss: Option<String>,
+    pub aud: Option<Value>,
+    pub sub: String,
+    pub org: String,
+    pub role: String,
+    pub exp: Option<i64>,
+    pub nbf: Option<i64>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl Claims {
+    /// Valid claims for `org` (an id or slug) in `role`.
+    pub fn new(org: &str, role: Role) -> Self {
+        Claims {
+            iss: Some(DEV_JWT_ISSUER.to_owned()),
+            aud: Some(json!(DEFAULT_JWT_AUDIENCE)),
+            sub: format!(
+                "user-{}-{}",
+                role.claim(),
+                &org[org.len().saturating_sub(8)..]
+            ),
+            org: org.to_owned(),
+            role: role.claim().to_owned(),
+            exp: Some(now() + 3600),
+            nbf: None,
+            name: None,
+            email: None,
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let mut v = json!({ "sub": self.sub, "org": self.org, "role": self.role });
+        if let Some(iss) = &self.iss {
+            v["iss"] = json!(iss);
+        }
+        if let Some(aud) = &self.aud {
+            v["aud"] = aud.clone();
+        }
+        if let Some(exp) = self.exp {
+            v["exp"] = json!(exp);
+        }
+        if let Some(nbf) = self.nbf {
+            v["nbf"] = json!(nbf);
+        }
+        if let Some(name) = &self.name {
+            v["name"] = json!(name);
+        }
+        if let Some(email) = &self.email {
+            v["email"] = json!(email);
+        }
+        v
+    }
+
+    /// Signs with the development HS256 key.
+    pub fn sign(&self) -> String {
+        self.sign_with(
+            Header::new(Algorithm::HS256),
+            &EncodingKey::from_secret(DEV_JWT_SECRET.as_bytes()),
+        )
+    }
+
+    /// Signs with any key and header.
+    pub fn sign_with(&self, header: Header, key: &EncodingKey) -> String {
+        jsonwebtoken::encode(&header, &self.to_json(), key).expect("sign")
+    }
+}
+
+/// Seconds since the epoch.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A valid development token for `org` in `role`.
+pub fn token(org: &str, role: Role) -> String {
+    Claims::new(org, role).sign()
+}
+
+/// A file of the test key fixtures.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/keys")
+        .join(name)
+}

@@ -1,0 +1,360 @@
+//! GraphQL over HTTP: media types, methods, statuses, limits and failures.
+
+use resilience_hub::auth::Role;
+use serde_json::json;
+
+use crate::helpers::{Engine, TestApp, api_test, token};
+use crate::world::{CREATE_ORG, World};
+
+const ME: &str = "{ me { role } }";
+const GQL: &str = "application/graphql-response+json";
+
+api_test!(queries_work_over_get_but_mutations_do_not, |app| {
+    let w = World::build(&app).await;
+    let tok = token(&w.council_a, Role::Manager);
+    let resp = app
+        .raw(
+            app.get("/graphql")
+                .query(&[("query", ME)])
+                .bearer_auth(&tok)
+                .header("accept", GQL),
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert_eq!(resp.json()["data"]["me"]["role"], "MANAGER");
+    assert!(resp.header("content-type").unwrap().starts_with(GQL));
+
+    let before = app.snapshot().await;
+    let mutation = r#"mutation { updateSharingSettings(input: { version: 1, panelDetail: true }) { sharingSettings { version } } }"#;
+    let resp = app
+        .raw(
+            app.get("/graphql")
+                .query(&[("query", mutation)])
+                .bearer_auth(&tok)
+                .header("accept", GQL),
+        )
+        .await;
+    assert_eq!(resp.status, 405);
+    assert_eq!(resp.header("allow"), Some("POST"));
+    assert_eq!(resp.code(), "BAD_REQUEST");
+    assert_eq!(app.snapshot().await, before);
+
+    let resp = app
+        .raw(
+            app.get("/graphql")
+                .query(&[("query", ME), ("variables", "[1,2")])
+                .bearer_auth(&tok),
+        )
+        .await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(resp.code(), "BAD_REQUEST");
+});
+
+api_test!(malformed_bodies_get_bad_request, |app| {
+    let w = World::build(&app).await;
+    let tok = token(&w.council_a, Role::Manager);
+    for (body, case) in [
+        ("{\"query\": ", "truncated JSON"),
+        ("[]", "empty batch"),
+        ("42", "not an object"),
+        ("{\"query\": 7}", "query not a string"),
+        (
+            "{\"query\": \"{ me { role } }\", \"variables\": \"nope\"}",
+            "variables not an object",
+        ),
+        ("{}", "no query"),
+    ] {
+        let resp = app
+            .raw(
+                app.post()
+                    .bearer_auth(&tok)
+                    .header("accept", GQL)
+                    .header("content-type", "application/json")
+                    .body(body),
+            )
+            .await;
+        assert_eq!(resp.status, 400, "{case}: {}", resp.text);
+        assert_eq!(resp.code(), "BAD_REQUEST", "{case}");
+    }
+    let resp = app
+        .raw(
+            app.post()
+                .bearer_auth(&tok)
+                .header("content-type", "text/plain")
+                .body(ME),
+        )
+        .await;
+    assert_eq!(resp.status, 415);
+    assert_eq!(resp.code(), "BAD_REQUEST");
+});
+
+api_test!(
+    request_errors_are_400_under_the_new_media_type_and_200_under_json,
+    |app| {
+        let w = World::build(&app).await;
+        let tok = token(&w.council_a, Role::Manager);
+        let cases = [
+            ("{ me { role", "GRAPHQL_PARSE_FAILED"),
+            ("{ me { shoeSize } }", "GRAPHQL_VALIDATION_FAILED"),
+            (
+                "query A { me { role } } query B { me { role } }",
+                "BAD_REQUEST",
+            ),
+        ];
+        for (query, code) in cases {
+            let resp = app.gql(Some(&tok), query, json!({})).await;
+            assert_eq!(resp.status, 400, "{query}");
+            assert_eq!(resp.codes(), vec![code.to_owned()], "{query}");
+            assert!(
+                resp.body.get("data").is_none(),
+                "a request error has no data"
+            );
+
+            let legacy = app
+                .raw(
+                    app.post()
+                        .bearer_auth(&tok)
+                        .json(&json!({ "query": query })),
+                )
+                .await;
+            assert_eq!(legacy.status, 200, "{query}");
+            assert_eq!(legacy.code(), code);
+            assert!(
+                legacy
+                    .header("content-type")
+                    .unwrap()
+                    .starts_with("application/json")
+            );
+        }
+    }
+);
+
+api_test!(wrong_variable_types_are_refused_before_execution, |app| {
+    let w = World::build(&app).await;
+    let before = app.snapshot().await;
+    let resp = app
+        .gql(
+            Some(&w.admin),
+            CREATE_ORG,
+            json!({ "input": { "slug": 7, "name": ["x"], "kind": "COUNCIL" } }),
+        )
+        .await;
+    assert_eq!(resp.status, 400);
+    assert!(
+        resp.codes()
+            .iter()
+            .all(|c| c == "GRAPHQL_VALIDATION_FAILED"),
+        "{}",
+        resp.body
+    );
+    let resp = app
+        .gql(
+            Some(&w.admin),
+            "query($n: Int) { organisations(first: $n) { totalCount } }",
+            json!({ "n": "ten" }),
+        )
+        .await;
+    assert_eq!(resp.status, 400);
+    assert!(!resp.codes().is_empty());
+    assert!(
+        resp.codes()
+            .iter()
+            .all(|c| c == "GRAPHQL_VALIDATION_FAILED"),
+        "{}",
+        resp.body
+    );
+    assert_eq!(app.snapshot().await, before);
+});
+
+api_test!(batches_are_answered_in_order_and_bounded, |app| {
+    let w = World::build(&app).await;
+    let tok = token(&w.council_a, Role::Manager);
+    let one = json!({ "query": ME });
+    let resp = app
+        .raw(
+            app.post()
+                .bearer_auth(&tok)
+                .json(&json!([one, { "query": "{ me { organisation { slug } } }" }])),
+        )
+        .await;
+    assert_eq!(resp.status, 200);
+    let body = resp.json();
+    assert_eq!(body[0]["data"]["me"]["role"], "MANAGER");
+    assert_eq!(body[1]["data"]["me"]["organisation"]["slug"], "council-a");
+
+    let eleven: Vec<_> = (0..11).map(|_| one.clone()).collect();
+    let resp = app
+        .raw(
+            app.post()
+                .bearer_auth(&tok)
+                .header("accept", GQL)
+                .json(&eleven),
+        )
+        .await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(resp.code(), "BAD_REQUEST");
+});
+
+api_test!(oversized_bodies_are_refused, |app| {
+    let w = World::build(&app).await;
+    let before = app.snapshot().await;
+    let huge_name = "x".repeat(300 * 1024);
+    let resp = app
+        .raw(
+            app.post()
+                .bearer_auth(&w.admin)
+                .header("accept", GQL)
+                .json(&json!({ "query": CREATE_ORG, "variables": { "input": { "slug": "huge", "name": huge_name, "kind": "COUNCIL" } } })),
+        )
+        .await;
+    assert_eq!(resp.status, 413);
+    assert_eq!(resp.code(), "BAD_REQUEST");
+    assert_eq!(app.snapshot().await, before);
+});
+
+api_test!(deep_and_costly_queries_are_too_complex, |app| {
+    let w = World::build(&app).await;
+    let tok = token(&w.panel, Role::Manager);
+    // Panels of members of panels of members…: deeper than the limit of 12.
+    let mut deep = String::from("id");
+    for _ in 0..7 {
+        deep = format!("members {{ nodes {{ panels {{ {deep} }} }} }}");
+    }
+    let resp = app
+        .gql(
+            Some(&tok),
+            &format!("{{ me {{ organisation {{ {deep} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(resp.status, 400);
+    resp.error("QUERY_TOO_COMPLEX");
+
+    // Shallow enough, but 100 × 100 × 100 rows would be asked for.
+    let costly = "{ organisations(first: 100) { nodes { members(first: 100) { nodes { members(first: 100) { nodes { id } } } } } } }";
+    let resp = app.gql(Some(&tok), costly, json!({})).await;
+    resp.error("QUERY_TOO_COMPLEX");
+
+    // A bracket bomb is refused before parsing, and the service stays up.
+    let bomb = format!("{}{}", "{".repeat(100_000), "}".repeat(100_000));
+    let resp = app.gql(Some(&tok), &bomb, json!({})).await;
+    resp.error("QUERY_TOO_COMPLEX");
+    let resp = app.gql(Some(&tok), ME, json!({})).await;
+    resp.data();
+});
+
+#[tokio::test]
+async fn introspection_and_graphiql_can_be_switched_off() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |c| {
+        c.introspection = false;
+        c.graphiql = false;
+    })
+    .await;
+    let resp = app
+        .gql(None, "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    resp.error("GRAPHQL_VALIDATION_FAILED");
+    let page = app
+        .raw(app.get("/graphql").header("accept", "text/html"))
+        .await;
+    assert_eq!(page.status, 400);
+    assert_eq!(page.code(), "BAD_REQUEST");
+
+    let on = TestApp::spawn(Engine::Sqlite).await;
+    let page = on
+        .raw(on.get("/graphql").header("accept", "text/html"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text.contains("graphiql"));
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let health = app.raw(app.get("/healthz")).await;
+    assert_eq!(
+        (health.status, health.json()["status"].as_str()),
+        (200, Some("ok"))
+    );
+    let ready = app.raw(app.get("/readyz")).await;
+    assert_eq!(
+        (ready.status, ready.json()["status"].as_str()),
+        (200, Some("ready"))
+    );
+    assert!(ready.header("x-request-id").is_some());
+}
+
+api_test!(
+    an_internal_error_is_generic_and_carries_the_request_id,
+    |app| {
+        let w = World::build(&app).await;
+        let tok = token(&w.council_a, Role::Viewer);
+        // Break the database behind the service's back.
+        app.sql("ALTER TABLE sharing_settings RENAME TO sharing_settings_gone")
+            .await;
+        let resp = app
+        .raw(
+            app.post()
+                .bearer_auth(&tok)
+                .header("accept", GQL)
+                .json(&json!({ "query": "query($id: ID!) { organisation(id: $id) { slug sharingSettings { partners } } }", "variables": { "id": w.council_a } })),
+        )
+        .await;
+        assert_eq!(
+            resp.status, 200,
+            "a field error, the rest of the answer stands"
+        );
+        let body = resp.json();
+        assert_eq!(body["data"]["organisation"]["slug"], "council-a");
+        let err = &body["errors"][0];
+        assert_eq!(err["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+        assert_eq!(err["message"], "internal server error");
+        assert!(
+            !resp.text.contains("sharing_settings"),
+            "no database detail leaks: {}",
+            resp.text
+        );
+        assert_eq!(
+            err["extensions"]["requestId"].as_str(),
+            resp.header("x-request-id")
+        );
+        app.sql("ALTER TABLE sharing_settings_gone RENAME TO sharing_settings")
+            .await;
+    }
+);
+
+api_test!(request_ids_are_echoed_only_when_sane, |app| {
+    let resp = app
+        .raw(app.get("/healthz").header("x-request-id", "abc-123"))
+        .await;
+    assert_eq!(resp.header("x-request-id"), Some("abc-123"));
+    let resp = app
+        .raw(
+            app.get("/healthz")
+                .header("x-request-id", "evil\tvalue with spaces"),
+        )
+        .await;
+    let id = resp.header("x-request-id").unwrap();
+    assert!(id.len() == 36 && !id.contains(' '), "{id}");
+});
+
+api_test!(
+    the_service_recovers_when_the_database_drops_its_connections,
+    |app| {
+        let w = World::build(&app).await;
+        let tok = token(&w.council_a, Role::Viewer);
+        app.gql(Some(&tok), ME, json!({})).await.data();
+        // SQLite lives in the process: only Postgres can drop the service's connections.
+        if let Some(killed) = app.kill_connections().await {
+            assert!(killed > 0, "the app held connections");
+            // The pool checks a connection before handing it out, so the next request reconnects.
+            let resp = app.gql(Some(&tok), ME, json!({})).await;
+            assert_eq!(resp.data()["me"]["role"], "VIEWER", "engine {}", app.engine);
+        }
+    }
+);

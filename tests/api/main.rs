@@ -1,0 +1,15 @@
+//! Integration tests: the real service, started in-process on a random port, driven over HTTP,
+//! against SQLite always and Postgres when `TEST_DATABASE_URL` is set.
+
+mod helpers;
+mod world;
+
+mod audit;
+mod auth;
+mod http;
+mod matrix;
+mod me;
+mod organisations;
+mod provisioning;
+mod schema;
+mod sharing;
