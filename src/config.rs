@@ -283,6 +283,21 @@ impl Config {
 
     /// Checks the command line and environment.
     pub fn from_cli(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Self> {
+        // An empty variable (as container tooling often passes) means "not set".
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let common = &CommonArgs {
+            jwt_secret: given(&common.jwt_secret),
+            jwt_public_keys: given(&common.jwt_public_keys),
+            jwt_private_key_id: given(&common.jwt_private_key_id),
+            jwt_issuer: given(&common.jwt_issuer),
+            jwt_audience: given(&common.jwt_audience),
+            database_url: given(&common.database_url),
+            jwt_private_key: common
+                .jwt_private_key
+                .clone()
+                .filter(|p| !p.as_os_str().is_empty()),
+            ..*common
+        };
         let dev = common.app_env == AppEnv::Development;
         let key_configured = common.jwt_secret.is_some() || common.jwt_public_keys.is_some();
         if !dev && !key_configured {
@@ -308,7 +323,7 @@ impl Config {
             .unwrap_or_else(|| DEV_JWT_ISSUER.to_owned());
         Ok(Config {
             app_env: common.app_env,
-            database_url: common.database_url.clone().filter(|u| !u.trim().is_empty()),
+            database_url: common.database_url.clone(),
             pool: PoolSettings {
                 max_connections: common.db_pool_size.max(1),
                 acquire_timeout: common.db_acquire_timeout,
@@ -404,6 +419,16 @@ mod tests {
         .unwrap();
         assert!(!cfg.graphiql && !cfg.introspection);
         assert!(!cfg.uses_dev_key());
+    }
+
+    #[test]
+    fn empty_variables_count_as_unset() {
+        let cli =
+            Cli::try_parse_from(["resilience-hub", "--jwt-secret", "", "--database-url", " "])
+                .unwrap();
+        let cfg = Config::from_cli(&cli.common, &cli.serve).unwrap();
+        assert!(cfg.uses_dev_key());
+        assert_eq!(cfg.database_url, None);
     }
 
     #[test]
