@@ -12,7 +12,8 @@
 //!   (`graphql.rs`): [`organisations`] (with panel memberships and sharing settings),
 //!   [`users`], [`audit`].
 //! - [`db`]: connections, migrations and the request-scoped handle; `entity`: sea-orm
-//!   entities; [`pagination`], [`ids`], [`validate`], [`error`]: shared building blocks.
+//!   entities; [`pagination`], [`ids`], [`validate`], [`concurrency`], [`error`]: shared
+//!   building blocks.
 //! - [`demo`]: the demo data and personas; [`telemetry`]: logs and request ids.
 
 pub mod access;
@@ -20,6 +21,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod concurrency;
 pub mod config;
 pub mod db;
 pub mod demo;

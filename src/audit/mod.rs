@@ -123,6 +123,50 @@ pub struct Change<'a, T: Serialize> {
     pub after: Option<&'a T>,
 }
 
+impl<'a, T: Serialize> Change<'a, T> {
+    /// `entity` was created, and is now `after`.
+    pub fn created(org_id: OrgId, entity_type: EntityType, entity_id: Uuid, after: &'a T) -> Self {
+        Change {
+            org_id,
+            entity_type,
+            entity_id,
+            operation: Operation::Create,
+            before: None,
+            after: Some(after),
+        }
+    }
+
+    /// `entity` changed from `before` to `after`.
+    pub fn updated(
+        org_id: OrgId,
+        entity_type: EntityType,
+        entity_id: Uuid,
+        before: &'a T,
+        after: &'a T,
+    ) -> Self {
+        Change {
+            org_id,
+            entity_type,
+            entity_id,
+            operation: Operation::Update,
+            before: Some(before),
+            after: Some(after),
+        }
+    }
+
+    /// `entity`, which was `before`, is gone.
+    pub fn deleted(org_id: OrgId, entity_type: EntityType, entity_id: Uuid, before: &'a T) -> Self {
+        Change {
+            org_id,
+            entity_type,
+            entity_id,
+            operation: Operation::Delete,
+            before: Some(before),
+            after: None,
+        }
+    }
+}
+
 /// Writes one audit event. Call it with the mutation's own transaction.
 pub async fn record<T: Serialize>(
     txn: &impl ConnectionTrait,

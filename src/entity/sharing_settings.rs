@@ -19,3 +19,13 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl crate::concurrency::Versioned for Entity {
+    fn version_column() -> Column {
+        Column::Version
+    }
+
+    fn updated_at_column() -> Column {
+        Column::UpdatedAt
+    }
+}

@@ -486,12 +486,7 @@ async fn guard(execution: impl std::future::Future<Output = Response>) -> Respon
     match AssertUnwindSafe(execution).catch_unwind().await {
         Ok(response) => response,
         Err(panic) => {
-            let detail = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("(no message)");
-            tracing::error!(panic = detail, "a resolver panicked");
+            tracing::error!(panic = super::panic_message(&*panic), "a resolver panicked");
             let mut response = Response::from_errors(vec![coded_error(
                 ErrorCode::InternalServerError,
                 INTERNAL_MESSAGE,

@@ -146,14 +146,18 @@ async fn request_context(req: Request, next: Next) -> Response {
     response
 }
 
-/// The response to a panic that escaped the handler's own guard.
-fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
-    let detail = panic
+/// The message a panic was raised with, for the log.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
         .downcast_ref::<String>()
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("(no message)");
-    tracing::error!(panic = detail, "a request handler panicked");
+        .unwrap_or("(no message)")
+}
+
+/// The response to a panic that escaped the handler's own guard.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    tracing::error!(panic = panic_message(&*panic), "a request handler panicked");
     let body = graphql::error_body(
         ErrorCode::InternalServerError,
         INTERNAL_MESSAGE,

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, SqlErr,
@@ -21,6 +21,7 @@ use crate::access::Access;
 use crate::access::scope::Scoped;
 use crate::audit::{self, Author, Change, EntityType, Operation};
 use crate::auth::Role;
+use crate::concurrency::{self, Versioned};
 use crate::entity::{organisation, panel_membership, sharing_settings};
 use crate::error::{AppError, AppResult};
 use crate::ids::OrgId;
@@ -205,19 +206,8 @@ async fn insert(
         .await?
         .map(Organisation::from)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("organisation vanished after insert")))?;
-    audit::record(
-        txn,
-        author,
-        Change {
-            org_id: id,
-            entity_type: EntityType::Organisation,
-            entity_id: id.0,
-            operation: Operation::Create,
-            before: None,
-            after: Some(&org),
-        },
-    )
-    .await?;
+    let change = Change::created(id, EntityType::Organisation, id.0, &org);
+    audit::record(txn, author, change).await?;
     Ok(org)
 }
 
@@ -281,14 +271,8 @@ pub async fn update(
     if let Some(slug) = &changes.slug {
         ensure_slug_free(&txn, slug, Some(id), "input.slug").await?;
     }
-    let mut update = organisation::Entity::update_many()
-        .col_expr(
-            organisation::Column::Version,
-            Expr::col(organisation::Column::Version).add(1),
-        )
-        .col_expr(organisation::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(organisation::Column::Id.eq(id.0))
-        .filter(organisation::Column::Version.eq(version));
+    let mut update =
+        organisation::Entity::update_at_version(organisation::Column::Id.eq(id.0), version);
     if let Some(slug) = &changes.slug {
         update = update.col_expr(organisation::Column::Slug, Expr::value(slug.as_str()));
     }
@@ -298,31 +282,17 @@ pub async fn update(
     if let Some(region) = &changes.region {
         update = update.col_expr(organisation::Column::Region, Expr::value(region.clone()));
     }
-    let result = update
-        .exec(&txn)
-        .await
-        .map_err(|e| slug_taken_or(e, "input.slug"))?;
-    if result.rows_affected == 0 {
-        return Err(AppError::stale_version("organisation"));
-    }
+    concurrency::apply(update, &txn, "organisation", |e| {
+        slug_taken_or(e, "input.slug")
+    })
+    .await?;
     let after: Organisation = organisation::Entity::find_by_id(id.0)
         .one(&txn)
         .await?
         .map(Organisation::from)
         .ok_or(AppError::NotFound("organisation"))?;
-    audit::record(
-        &txn,
-        Author::from(access),
-        Change {
-            org_id: id,
-            entity_type: EntityType::Organisation,
-            entity_id: id.0,
-            operation: Operation::Update,
-            before: Some(&before),
-            after: Some(&after),
-        },
-    )
-    .await?;
+    let change = Change::updated(id, EntityType::Organisation, id.0, &before, &after);
+    audit::record(&txn, Author::from(access), change).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -424,23 +394,12 @@ async fn record_membership(
         panel_id,
         member_id,
     };
-    let (before, after) = match operation {
-        Operation::Delete => (Some(&image), None),
-        _ => (None, Some(&image)),
+    let (kind, member) = (EntityType::PanelMembership, member_id.0);
+    let change = match operation {
+        Operation::Delete => Change::deleted(panel_id, kind, member, &image),
+        _ => Change::created(panel_id, kind, member, &image),
     };
-    audit::record(
-        txn,
-        Author::from(access),
-        Change {
-            org_id: panel_id,
-            entity_type: EntityType::PanelMembership,
-            entity_id: member_id.0,
-            operation,
-            before,
-            after,
-        },
-    )
-    .await
+    audit::record(txn, Author::from(access), change).await
 }
 
 /// An organisation's sharing settings: only its own users see them (`None` for anyone else).
@@ -482,41 +441,24 @@ pub async fn update_sharing(
         return Err(AppError::stale_version("sharing settings"));
     }
     let txn = access.begin_write().await?;
-    let mut update = sharing_settings::Entity::update_many()
-        .col_expr(
-            sharing_settings::Column::Version,
-            Expr::col(sharing_settings::Column::Version).add(1),
-        )
-        .col_expr(sharing_settings::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(sharing_settings::Column::OrgId.eq(own.0))
-        .filter(sharing_settings::Column::Version.eq(version));
+    let mut update = sharing_settings::Entity::update_at_version(
+        sharing_settings::Column::OrgId.eq(own.0),
+        version,
+    );
     if let Some(detail) = changes.panel_detail {
         update = update.col_expr(sharing_settings::Column::PanelDetail, Expr::value(detail));
     }
     if let Some(partners) = changes.partners {
         update = update.col_expr(sharing_settings::Column::Partners, Expr::value(partners));
     }
-    if update.exec(&txn).await?.rows_affected == 0 {
-        return Err(AppError::stale_version("sharing settings"));
-    }
+    concurrency::apply(update, &txn, "sharing settings", AppError::from).await?;
     let after: SharingSettings = sharing_settings::Entity::find_by_id(own.0)
         .one(&txn)
         .await?
         .map(SharingSettings::from)
         .ok_or(AppError::NotFound("sharing settings"))?;
-    audit::record(
-        &txn,
-        Author::from(access),
-        Change {
-            org_id: own,
-            entity_type: EntityType::SharingSettings,
-            entity_id: own.0,
-            operation: Operation::Update,
-            before: Some(&before),
-            after: Some(&after),
-        },
-    )
-    .await?;
+    let change = Change::updated(own, EntityType::SharingSettings, own.0, &before, &after);
+    audit::record(&txn, Author::from(access), change).await?;
     txn.commit().await?;
     Ok(after)
 }
