@@ -29,10 +29,12 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Every query.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(UserQuery, OrganisationQuery, AuditQuery, NodeQuery);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(OrganisationMutation);
 
 /// Builds the schema. `limits` bound every request; `introspection` answers `__schema` and

@@ -288,7 +288,7 @@ impl OrganisationMutation {
     async fn add_panel_member(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "What to change.")] input: PanelMembershipInput,
+        #[graphql(desc = "The panel and the organisation.")] input: PanelMembershipInput,
     ) -> Result<PanelMembershipPayload> {
         let access = ctx.access()?;
         let (panel_id, member_id) = membership_ids(&input)?;
@@ -301,7 +301,7 @@ impl OrganisationMutation {
     async fn remove_panel_member(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "What to change.")] input: PanelMembershipInput,
+        #[graphql(desc = "The panel and the organisation.")] input: PanelMembershipInput,
     ) -> Result<PanelMembershipPayload> {
         let access = ctx.access()?;
         let (panel_id, member_id) = membership_ids(&input)?;

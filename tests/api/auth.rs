@@ -135,7 +135,7 @@ api_test!(
         let resp = app
             .gql(None, "{ __schema { queryType { name } } }", json!({}))
             .await;
-        assert_eq!(resp.data()["__schema"]["queryType"]["name"], "QueryRoot");
+        assert_eq!(resp.data()["__schema"]["queryType"]["name"], "Query");
     }
 );
 
