@@ -18,7 +18,8 @@ impl Organisation {
         self.id.to_gql()
     }
 
-    /// URL-safe handle, unique across the service. Tokens may name an organisation by it.
+    /// URL-safe handle, unique across the service and permanent. Tokens may name an
+    /// organisation by it.
     async fn slug(&self) -> &str {
         &self.slug
     }
@@ -187,15 +188,14 @@ pub struct CreateOrganisationPayload {
     pub organisation: Organisation,
 }
 
-/// Changes to an organisation's directory entry. Absent fields stay as they are.
+/// Changes to an organisation's directory entry. Absent fields stay as they are. A slug is
+/// permanent: tokens may name an organisation by it.
 #[derive(InputObject)]
 pub struct UpdateOrganisationInput {
     /// The organisation to change.
     pub id: ID,
     /// The version the change is based on; a stale one gives `CONFLICT`.
     pub version: i32,
-    /// New slug. Tokens naming the old slug stop working.
-    pub slug: Option<String>,
     /// New name.
     pub name: Option<String>,
     /// New region; null clears it.
@@ -269,7 +269,7 @@ impl OrganisationMutation {
         Ok(CreateOrganisationPayload { organisation })
     }
 
-    /// Changes an organisation's slug, name or region. Platform administrators only.
+    /// Changes an organisation's name or region. Platform administrators only.
     async fn update_organisation(
         &self,
         ctx: &Context<'_>,
@@ -277,8 +277,7 @@ impl OrganisationMutation {
     ) -> Result<UpdateOrganisationPayload> {
         let access = ctx.access()?;
         let id = OrgId::parse("input.id", &input.id)?;
-        let changes =
-            service::parse_changes(input.slug.as_deref(), input.name.as_deref(), input.region)?;
+        let changes = service::parse_changes(input.name.as_deref(), input.region)?;
         let organisation = service::update(access, id, input.version, changes).await?;
         Ok(UpdateOrganisationPayload { organisation })
     }

@@ -173,7 +173,7 @@ async fn insert(
     new: NewOrganisation,
     slug_field: &str,
 ) -> AppResult<Organisation> {
-    ensure_slug_free(txn, &new.slug, None, slug_field).await?;
+    ensure_slug_free(txn, &new.slug, slug_field).await?;
     let now = Utc::now();
     let id = OrgId::new();
     let row = organisation::ActiveModel {
@@ -211,15 +211,9 @@ async fn insert(
     Ok(org)
 }
 
-async fn ensure_slug_free(
-    txn: &impl ConnectionTrait,
-    slug: &Slug,
-    except: Option<OrgId>,
-    field: &str,
-) -> AppResult<()> {
+async fn ensure_slug_free(txn: &impl ConnectionTrait, slug: &Slug, field: &str) -> AppResult<()> {
     let taken = organisation::Entity::find()
         .filter(organisation::Column::Slug.eq(slug.as_str()))
-        .apply_if(except, |q, id| q.filter(organisation::Column::Id.ne(id.0)))
         .one(txn)
         .await?;
     match taken {
@@ -239,16 +233,17 @@ fn slug_taken_or(err: DbErr, field: &str) -> AppError {
     }
 }
 
-/// Changes to an organisation's directory entry; `None` leaves a field as it is.
+/// Changes to an organisation's directory entry; `None` leaves a field as it is. The slug is
+/// not among them: tokens may name an organisation by its slug, so a slug that changed (and
+/// was later taken by another organisation) would hand old tokens to the wrong tenant.
 #[derive(Clone, Debug, Default)]
 pub struct OrganisationChanges {
-    pub slug: Option<Slug>,
     pub name: Option<String>,
     /// `Some(None)` clears the region.
     pub region: Option<Option<String>>,
 }
 
-/// Renames an organisation, changes its slug or its region.
+/// Renames an organisation or changes its region.
 #[instrument(skip_all, fields(org = %access.org_id()))]
 pub async fn update(
     access: &Access,
@@ -257,10 +252,10 @@ pub async fn update(
     changes: OrganisationChanges,
 ) -> AppResult<Organisation> {
     access.require_role(&[Role::PlatformAdmin], "change organisations")?;
-    if changes.slug.is_none() && changes.name.is_none() && changes.region.is_none() {
+    if changes.name.is_none() && changes.region.is_none() {
         return Err(AppError::bad_input(
             "input",
-            "give at least one of slug, name and region",
+            "give at least one of name and region",
         ));
     }
     let before = get(access, id).await?;
@@ -268,24 +263,15 @@ pub async fn update(
         return Err(AppError::stale_version("organisation"));
     }
     let txn = access.begin_write().await?;
-    if let Some(slug) = &changes.slug {
-        ensure_slug_free(&txn, slug, Some(id), "input.slug").await?;
-    }
     let mut update =
         organisation::Entity::update_at_version(organisation::Column::Id.eq(id.0), version);
-    if let Some(slug) = &changes.slug {
-        update = update.col_expr(organisation::Column::Slug, Expr::value(slug.as_str()));
-    }
     if let Some(name) = &changes.name {
         update = update.col_expr(organisation::Column::Name, Expr::value(name.as_str()));
     }
     if let Some(region) = &changes.region {
         update = update.col_expr(organisation::Column::Region, Expr::value(region.clone()));
     }
-    concurrency::apply(update, &txn, "organisation", |e| {
-        slug_taken_or(e, "input.slug")
-    })
-    .await?;
+    concurrency::apply(update, &txn, "organisation", AppError::from).await?;
     let after: Organisation = organisation::Entity::find_by_id(id.0)
         .one(&txn)
         .await?
@@ -465,12 +451,10 @@ pub async fn update_sharing(
 
 /// Parses raw changes to a directory entry; errors name fields under `input.`.
 pub fn parse_changes(
-    slug: Option<&str>,
     name: Option<&str>,
     region: async_graphql::MaybeUndefined<String>,
 ) -> AppResult<OrganisationChanges> {
     Ok(OrganisationChanges {
-        slug: slug.map(|s| Slug::parse("input.slug", s)).transpose()?,
         name: name
             .map(|n| validate::required_text("input.name", n, super::MAX_NAME))
             .transpose()?,

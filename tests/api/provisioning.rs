@@ -153,12 +153,12 @@ api_test!(
         .gql(
             Some(&w.admin),
             UPDATE_ORG,
-            json!({ "input": { "id": w.council_a, "version": 1, "name": "Alpha City Council", "slug": "alpha-city" } }),
+            json!({ "input": { "id": w.council_a, "version": 1, "name": "Alpha City Council" } }),
         )
         .await;
         let org = &resp.data()["updateOrganisation"]["organisation"];
         assert_eq!(org["name"], "Alpha City Council");
-        assert_eq!(org["slug"], "alpha-city");
+        assert_eq!(org["slug"], "council-a", "a slug is permanent");
         assert_eq!(org["version"], 2);
 
         // A second change based on the old version is stale.
@@ -188,7 +188,7 @@ api_test!(
 );
 
 api_test!(
-    updates_refuse_unknown_ids_taken_slugs_and_empty_changes,
+    updates_refuse_unknown_ids_slug_changes_and_empty_changes,
     |app| {
         let w = World::build(&app).await;
         let before = app.snapshot().await;
@@ -207,9 +207,18 @@ api_test!(
                 json!({ "input": { "id": w.council_a, "version": 1, "slug": "council-b" } }),
             )
             .await;
+        // A slug is permanent: the input has no such field.
+        resp.error("GRAPHQL_VALIDATION_FAILED");
+        let resp = app
+            .gql(
+                Some(&w.admin),
+                UPDATE_ORG,
+                json!({ "input": { "id": w.council_a, "version": 1, "name": "n".repeat(201) } }),
+            )
+            .await;
         assert_eq!(
             resp.error("BAD_USER_INPUT")["extensions"]["field"],
-            "input.slug"
+            "input.name"
         );
         let resp = app
             .gql(
