@@ -3,6 +3,7 @@
 
 mod graphql;
 pub mod inspect;
+mod response;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -158,7 +159,7 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
 /// The response to a panic that escaped the handler's own guard.
 fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
     tracing::error!(panic = panic_message(&*panic), "a request handler panicked");
-    let body = graphql::error_body(
+    let body = response::error_body(
         ErrorCode::InternalServerError,
         INTERNAL_MESSAGE,
         telemetry::current_request_id(),

@@ -4,7 +4,10 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{NewOrganisation, OrgKind, Organisation, PartnerSharing, SharingSettings, service};
+use super::{
+    NewOrganisation, OrgKind, Organisation, PartnerSharing, SharingSettings, memberships, service,
+    sharing,
+};
 use crate::graphql::ContextExt;
 use crate::ids::OrgId;
 use crate::loaders::items_select;
@@ -85,7 +88,7 @@ impl Organisation {
     /// What it shares with its panels and with partner bodies. Visible to its own users only;
     /// null for anyone else.
     async fn sharing_settings(&self, ctx: &Context<'_>) -> Result<Option<SharingSettings>> {
-        Ok(service::sharing(ctx.access()?, self.id).await?)
+        Ok(sharing::get(ctx.access()?, self.id).await?)
     }
 }
 
@@ -291,7 +294,7 @@ impl OrganisationMutation {
     ) -> Result<PanelMembershipPayload> {
         let access = ctx.access()?;
         let (panel_id, member_id) = membership_ids(&input)?;
-        let (panel, member) = service::add_member(access, panel_id, member_id).await?;
+        let (panel, member) = memberships::add(access, panel_id, member_id).await?;
         Ok(PanelMembershipPayload { panel, member })
     }
 
@@ -304,7 +307,7 @@ impl OrganisationMutation {
     ) -> Result<PanelMembershipPayload> {
         let access = ctx.access()?;
         let (panel_id, member_id) = membership_ids(&input)?;
-        let (panel, member) = service::remove_member(access, panel_id, member_id).await?;
+        let (panel, member) = memberships::remove(access, panel_id, member_id).await?;
         Ok(PanelMembershipPayload { panel, member })
     }
 
@@ -316,11 +319,11 @@ impl OrganisationMutation {
         #[graphql(desc = "What to change.")] input: UpdateSharingSettingsInput,
     ) -> Result<UpdateSharingSettingsPayload> {
         let access = ctx.access()?;
-        let changes = service::SharingChanges {
+        let changes = sharing::Changes {
             panel_detail: input.panel_detail,
             partners: input.partners,
         };
-        let sharing_settings = service::update_sharing(access, input.version, changes).await?;
+        let sharing_settings = sharing::update(access, input.version, changes).await?;
         Ok(UpdateSharingSettingsPayload { sharing_settings })
     }
 }

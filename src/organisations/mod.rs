@@ -1,12 +1,15 @@
 //! Organisations: councils, fire and rescue services, regional panels and partner bodies;
 //! which panels each belongs to; and what each chooses to share.
 //!
-//! This file holds the domain types and their rules; [`service`] reads and changes them through
-//! the caller's [`Access`](crate::access::Access); [`graphql`] is the API over both.
+//! This file holds the domain types and their rules; [`service`] (directory entries),
+//! [`memberships`] and [`sharing`] read and change them through the caller's
+//! [`Access`](crate::access::Access); [`graphql`] is the API over all three.
 
 pub mod graphql;
 pub(crate) mod loaders;
+pub mod memberships;
 pub mod service;
+pub mod sharing;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::StringLen;

@@ -1,0 +1,247 @@
+//! Writing GraphQL responses: the media type, the status code, error codes for errors
+//! async-graphql leaves uncoded, and the JSON body (with no `data` for a request error).
+
+use async_graphql::Response;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+
+use crate::error::ErrorCode;
+use crate::graphql::set_code;
+use crate::telemetry;
+
+pub(super) const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+pub(super) const JSON: &str = "application/json";
+
+/// The media type of the response, chosen from the `Accept` header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Media {
+    /// `application/graphql-response+json`: request errors get 4xx statuses.
+    GraphqlResponse,
+    /// `application/json`: every well-formed request gets 200.
+    Json,
+}
+
+impl Media {
+    pub(super) fn negotiate(headers: &HeaderMap) -> Self {
+        let accept = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|v| v.trim().to_ascii_lowercase())
+            .filter(|v| !v.contains("q=0") || v.contains("q=0."));
+        let mut graphql = false;
+        for item in accept {
+            if item.starts_with(GRAPHQL_RESPONSE) {
+                graphql = true;
+            }
+        }
+        if graphql {
+            Media::GraphqlResponse
+        } else {
+            Media::Json
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Media::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// A response before it is written.
+pub(super) struct Reply {
+    pub(super) status: StatusCode,
+    pub(super) media: Media,
+    pub(super) body: Vec<u8>,
+    pub(super) headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> axum::response::Response {
+        let mut response = (self.status, Body::from(self.body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.media.content_type()),
+        );
+        for (name, value) in self.headers {
+            headers.insert(name, value);
+        }
+        response
+    }
+}
+
+/// A whole-request failure: one error, no `data`.
+pub(super) fn failure(
+    status: StatusCode,
+    media: Media,
+    code: ErrorCode,
+    message: impl Into<String>,
+) -> Reply {
+    let request_id = (code == ErrorCode::InternalServerError)
+        .then(telemetry::current_request_id)
+        .flatten();
+    Reply {
+        status,
+        media,
+        body: error_body(code, &message.into(), request_id).into(),
+        headers: Vec::new(),
+    }
+}
+
+/// `{"errors":[{"message":…,"extensions":{"code":…}}]}`.
+pub(super) fn error_body(code: ErrorCode, message: &str, request_id: Option<String>) -> String {
+    let mut extensions = serde_json::json!({ "code": code.as_str() });
+    if let Some(id) = request_id {
+        extensions["requestId"] = serde_json::Value::String(id);
+    }
+    serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] }).to_string()
+}
+
+pub(super) fn unauthenticated(media: Media, reason: &str, token_sent: bool) -> Reply {
+    // The legacy media type keeps 200 for well-formed requests, as the specification asks.
+    let status = match media {
+        Media::GraphqlResponse => StatusCode::UNAUTHORIZED,
+        Media::Json => StatusCode::OK,
+    };
+    let mut reply = failure(status, media, ErrorCode::Unauthenticated, reason);
+    let challenge = if token_sent {
+        r#"Bearer realm="resilience-hub", error="invalid_token""#
+    } else {
+        r#"Bearer realm="resilience-hub""#
+    };
+    reply.headers.push((
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    ));
+    reply
+}
+
+pub(super) fn unavailable(media: Media, message: &str) -> Reply {
+    let mut reply = failure(
+        StatusCode::SERVICE_UNAVAILABLE,
+        media,
+        ErrorCode::ServiceUnavailable,
+        message,
+    );
+    reply
+        .headers
+        .push((header::RETRY_AFTER, HeaderValue::from_static("5")));
+    reply
+}
+
+/// Marks a response whose execution panicked, so that its request's work is rolled back.
+pub(super) const PANICKED: &str = "__panicked";
+
+/// Errors async-graphql produced without a code get one: request-level ones (an unknown
+/// operation name, say) are `BAD_REQUEST`; field-level ones are argument values it could not
+/// read, `BAD_USER_INPUT`. Internal errors carry the request id.
+fn finish_errors(response: &mut Response) {
+    let request_id = telemetry::current_request_id();
+    for err in &mut response.errors {
+        let code = if err.path.is_empty() {
+            ErrorCode::BadRequest
+        } else {
+            ErrorCode::BadUserInput
+        };
+        set_code(err, code);
+        let ext = err.extensions.get_or_insert_with(Default::default);
+        let internal = ext.get("code").is_some_and(|c| {
+            *c == async_graphql::Value::from(ErrorCode::InternalServerError.as_str())
+        });
+        if internal && let Some(id) = &request_id {
+            ext.set("requestId", id.as_str());
+        }
+    }
+}
+
+/// Whether a response failed before execution (so it has no `data`).
+fn is_request_error(response: &Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+pub(super) fn response_json(mut response: Response) -> serde_json::Value {
+    finish_errors(&mut response);
+    let mut body = serde_json::Map::new();
+    if !is_request_error(&response) {
+        body.insert(
+            "data".to_owned(),
+            serde_json::to_value(&response.data).unwrap_or(serde_json::Value::Null),
+        );
+    }
+    if !response.errors.is_empty() {
+        body.insert(
+            "errors".to_owned(),
+            serde_json::to_value(&response.errors).unwrap_or_default(),
+        );
+    }
+    response.extensions.remove(PANICKED);
+    if !response.extensions.is_empty() {
+        body.insert(
+            "extensions".to_owned(),
+            serde_json::to_value(&response.extensions).unwrap_or_default(),
+        );
+    }
+    serde_json::Value::Object(body)
+}
+
+pub(super) fn write_responses(media: Media, responses: Vec<Response>, batched: bool) -> Reply {
+    let status = if !batched && media == Media::GraphqlResponse {
+        match responses.first() {
+            Some(r) if is_request_error(r) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::OK,
+        }
+    } else {
+        StatusCode::OK
+    };
+    let body = if batched {
+        serde_json::Value::Array(responses.into_iter().map(response_json).collect())
+    } else {
+        responses
+            .into_iter()
+            .next()
+            .map(response_json)
+            .unwrap_or_default()
+    };
+    Reply {
+        status,
+        media,
+        body: serde_json::to_vec(&body).unwrap_or_default(),
+        headers: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn the_new_media_type_is_chosen_when_accepted() {
+        assert_eq!(
+            Media::negotiate(&accept(
+                "application/graphql-response+json, application/json"
+            )),
+            Media::GraphqlResponse
+        );
+        assert_eq!(Media::negotiate(&accept("application/json")), Media::Json);
+        assert_eq!(Media::negotiate(&HeaderMap::new()), Media::Json);
+        assert_eq!(
+            Media::negotiate(&accept(
+                "application/graphql-response+json;q=0, application/json"
+            )),
+            Media::Json
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! Panel memberships: which councils and fire and rescue services sit in which regional panel.
+//! Provisioning, so platform administrators only. A membership decides what a panel reads, so
+//! its change takes effect at once and is recorded in the panel's trail (and shown in the
+//! member's).
+
+use chrono::Utc;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use tracing::instrument;
+
+use super::service::get;
+use super::{OrgKind, Organisation};
+use crate::access::Access;
+use crate::audit::{self, Author, Change, EntityType, Operation};
+use crate::auth::Role;
+use crate::entity::panel_membership;
+use crate::error::{AppError, AppResult};
+use crate::ids::OrgId;
+
+/// A membership, as its audit images record it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Membership {
+    panel_id: OrgId,
+    member_id: OrgId,
+}
+
+/// Checks a proposed membership: the panel is a panel and the member can join panels.
+async fn membership_parties(
+    access: &Access,
+    panel_id: OrgId,
+    member_id: OrgId,
+) -> AppResult<(Organisation, Organisation)> {
+    let panel = get(access, panel_id).await?;
+    if panel.kind != OrgKind::RegionalPanel {
+        return Err(AppError::bad_input(
+            "input.panelId",
+            "is not a regional panel",
+        ));
+    }
+    let member = get(access, member_id).await?;
+    Ok((panel, member))
+}
+
+/// Adds an organisation to a regional panel: from now on the panel reads what the member
+/// shares with its panels.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn add(
+    access: &Access,
+    panel_id: OrgId,
+    member_id: OrgId,
+) -> AppResult<(Organisation, Organisation)> {
+    access.require_role(&[Role::PlatformAdmin], "change panel memberships")?;
+    let (panel, member) = membership_parties(access, panel_id, member_id).await?;
+    if !member.kind.can_join_panels() {
+        return Err(AppError::bad_input(
+            "input.memberId",
+            "only councils and fire and rescue services can join panels",
+        ));
+    }
+    let txn = access.begin_write().await?;
+    let existing = panel_membership::Entity::find_by_id((panel_id.0, member_id.0))
+        .one(&txn)
+        .await?;
+    if existing.is_some() {
+        return Err(AppError::Conflict(format!(
+            "{} is already a member of {}",
+            member.name, panel.name
+        )));
+    }
+    panel_membership::Entity::insert(panel_membership::ActiveModel {
+        panel_id: Set(panel_id.0),
+        member_id: Set(member_id.0),
+        created_at: Set(Utc::now()),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    record_membership(&txn, access, panel_id, member_id, Operation::Create).await?;
+    txn.commit().await?;
+    Ok((panel, member))
+}
+
+/// Removes an organisation from a regional panel: the panel loses sight of it at once.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn remove(
+    access: &Access,
+    panel_id: OrgId,
+    member_id: OrgId,
+) -> AppResult<(Organisation, Organisation)> {
+    access.require_role(&[Role::PlatformAdmin], "change panel memberships")?;
+    let (panel, member) = membership_parties(access, panel_id, member_id).await?;
+    let txn = access.begin_write().await?;
+    let deleted = panel_membership::Entity::delete_by_id((panel_id.0, member_id.0))
+        .exec(&txn)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(AppError::NotFound("panel membership"));
+    }
+    record_membership(&txn, access, panel_id, member_id, Operation::Delete).await?;
+    txn.commit().await?;
+    Ok((panel, member))
+}
+
+/// A membership event lives in the panel's trail, and shows in the member's (see
+/// `audit_event::Entity::scoped`): its entity id is the member's.
+async fn record_membership(
+    txn: &impl ConnectionTrait,
+    access: &Access,
+    panel_id: OrgId,
+    member_id: OrgId,
+    operation: Operation,
+) -> AppResult<()> {
+    let image = Membership {
+        panel_id,
+        member_id,
+    };
+    let (kind, member) = (EntityType::PanelMembership, member_id.0);
+    let change = match operation {
+        Operation::Delete => Change::deleted(panel_id, kind, member, &image),
+        _ => Change::created(panel_id, kind, member, &image),
+    };
+    audit::record(txn, Author::from(access), change).await
+}
