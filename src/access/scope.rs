@@ -10,6 +10,12 @@ use super::{Access, Purpose};
 use crate::auth::Role;
 use crate::entity::{audit_event, organisation, panel_membership, sharing_settings};
 
+/// A filter no row passes, spelled out rather than left to how an empty condition renders.
+fn nothing() -> sea_orm::Condition {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    sea_orm::Condition::all().add(Expr::val(1).eq(0))
+}
+
 /// An entity whose rows are read only through the caller's scope.
 pub trait Scoped: EntityTrait {
     /// Every row of this table the caller may read.
@@ -44,7 +50,7 @@ impl Scoped for sharing_settings::Entity {
     fn scoped(access: &Access) -> Select<Self> {
         let query = Self::find().filter(sharing_settings::Column::OrgId.eq(access.org_id().0));
         if access.actor().role == Role::PlatformAdmin {
-            query.filter(sea_orm::Condition::any())
+            query.filter(nothing())
         } else {
             query
         }
@@ -71,7 +77,7 @@ impl Scoped for audit_event::Entity {
                 Column::EntityType
                     .is_in(crate::audit::EntityType::PROVISIONING.map(|t| t.as_str())),
             ),
-            Role::Viewer | Role::Contributor => Self::find().filter(sea_orm::Condition::any()),
+            Role::Viewer | Role::Contributor => Self::find().filter(nothing()),
         }
     }
 }

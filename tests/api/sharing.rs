@@ -64,6 +64,11 @@ api_test!(
                 .await;
             assert_eq!(resp.data()["organisation"]["sharingSettings"], json!(null));
         }
+        // A platform admin reads no tenant content, not even its own organisation's.
+        let resp = app
+            .gql(Some(&w.admin), SETTINGS, json!({ "id": w.operator }))
+            .await;
+        assert_eq!(resp.data()["organisation"]["sharingSettings"], json!(null));
         for role in [Role::Viewer, Role::Contributor, Role::Manager] {
             let resp = app
                 .gql(
