@@ -4,7 +4,7 @@
 //! member's).
 
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, SqlErr};
 use tracing::instrument;
 
 use super::service::get;
@@ -24,12 +24,14 @@ struct Membership {
     member_id: OrgId,
 }
 
-/// Checks a proposed membership: the panel is a panel and the member can join panels.
+/// Checks the caller may change memberships and that the panel is a panel, and returns both
+/// organisations.
 async fn membership_parties(
     access: &Access,
     panel_id: OrgId,
     member_id: OrgId,
 ) -> AppResult<(Organisation, Organisation)> {
+    access.require_role(&[Role::PlatformAdmin], "change panel memberships")?;
     let panel = get(access, panel_id).await?;
     if panel.kind != OrgKind::RegionalPanel {
         return Err(AppError::bad_input(
@@ -49,7 +51,6 @@ pub async fn add(
     panel_id: OrgId,
     member_id: OrgId,
 ) -> AppResult<(Organisation, Organisation)> {
-    access.require_role(&[Role::PlatformAdmin], "change panel memberships")?;
     let (panel, member) = membership_parties(access, panel_id, member_id).await?;
     if !member.kind.can_join_panels() {
         return Err(AppError::bad_input(
@@ -61,11 +62,14 @@ pub async fn add(
     let existing = panel_membership::Entity::find_by_id((panel_id.0, member_id.0))
         .one(&txn)
         .await?;
-    if existing.is_some() {
-        return Err(AppError::Conflict(format!(
+    let already = || {
+        AppError::Conflict(format!(
             "{} is already a member of {}",
             member.name, panel.name
-        )));
+        ))
+    };
+    if existing.is_some() {
+        return Err(already());
     }
     panel_membership::Entity::insert(panel_membership::ActiveModel {
         panel_id: Set(panel_id.0),
@@ -73,7 +77,12 @@ pub async fn add(
         created_at: Set(Utc::now()),
     })
     .exec_without_returning(&txn)
-    .await?;
+    .await
+    // Another request added it in between: the primary key is the only unique key.
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => already(),
+        _ => e.into(),
+    })?;
     record_membership(&txn, access, panel_id, member_id, Operation::Create).await?;
     txn.commit().await?;
     Ok((panel, member))
@@ -86,7 +95,6 @@ pub async fn remove(
     panel_id: OrgId,
     member_id: OrgId,
 ) -> AppResult<(Organisation, Organisation)> {
-    access.require_role(&[Role::PlatformAdmin], "change panel memberships")?;
     let (panel, member) = membership_parties(access, panel_id, member_id).await?;
     let txn = access.begin_write().await?;
     let deleted = panel_membership::Entity::delete_by_id((panel_id.0, member_id.0))
