@@ -299,6 +299,7 @@ api_test!(
             );
             costs.push(app.statements() - before);
         }
+        eprintln!("statements for pages of 5 and 50: {costs:?}");
         assert_eq!(
             costs[0], costs[1],
             "statements for 5 and 50 organisations: {costs:?}"
