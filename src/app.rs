@@ -50,6 +50,7 @@ impl Application {
             limits: config.limits.clone(),
             graphiql: config.graphiql,
             introspection: config.introspection,
+            seen_users: Default::default(),
             request_timeout: config.request_timeout,
         };
         let router = http::router(state, &config.cors_origins);

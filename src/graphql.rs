@@ -13,14 +13,23 @@ use async_graphql::{
 };
 
 use crate::access::Access;
+use crate::actions::graphql::{ActionMutation, ActionQuery};
+use crate::actions::{Action, DueDateChange};
 use crate::audit::AuditEvent;
 use crate::audit::graphql::AuditQuery;
 use crate::config::Limits;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ids::{AnyId, AuditEventId, IdKind, OrgId, UserId};
+use crate::ids::{
+    ActionId, AnyId, AuditEventId, DueDateChangeId, EvidenceId, IdKind, OrgId, ProgressUpdateId,
+    RecommendationId, ReviewId, UserId,
+};
 use crate::loaders::Loaders;
 use crate::organisations::Organisation;
 use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
+use crate::progress::graphql::ProgressMutation;
+use crate::progress::{Evidence, ProgressUpdate};
+use crate::reviews::graphql::{ReviewMutation, ReviewQuery};
+use crate::reviews::{Recommendation, Review};
 use crate::users::User;
 use crate::users::graphql::UserQuery;
 
@@ -30,12 +39,24 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// Every query.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(UserQuery, OrganisationQuery, AuditQuery, NodeQuery);
+pub struct QueryRoot(
+    UserQuery,
+    OrganisationQuery,
+    ReviewQuery,
+    ActionQuery,
+    AuditQuery,
+    NodeQuery,
+);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(OrganisationMutation);
+pub struct MutationRoot(
+    OrganisationMutation,
+    ReviewMutation,
+    ActionMutation,
+    ProgressMutation,
+);
 
 /// Builds the schema. `limits` bound every request; `introspection` answers `__schema` and
 /// `__type` queries.
@@ -106,6 +127,12 @@ pub enum Node {
     Organisation(Organisation),
     User(User),
     AuditEvent(AuditEvent),
+    Review(Review),
+    Recommendation(Recommendation),
+    Action(Action),
+    ProgressUpdate(ProgressUpdate),
+    Evidence(Evidence),
+    DueDateChange(DueDateChange),
 }
 
 /// `node(id:)`.
@@ -132,6 +159,25 @@ impl NodeQuery {
             IdKind::AuditEvent => {
                 Node::AuditEvent(crate::audit::service::get(access, AuditEventId(id.uuid)).await?)
             }
+            IdKind::Review => {
+                Node::Review(crate::reviews::service::get(access, ReviewId(id.uuid)).await?)
+            }
+            IdKind::Recommendation => Node::Recommendation(
+                crate::reviews::recommendations::get(access, RecommendationId(id.uuid)).await?,
+            ),
+            IdKind::Action => {
+                Node::Action(crate::actions::service::get(access, ActionId(id.uuid)).await?)
+            }
+            IdKind::ProgressUpdate => Node::ProgressUpdate(
+                crate::progress::service::get_update(access, ProgressUpdateId(id.uuid)).await?,
+            ),
+            IdKind::Evidence => Node::Evidence(
+                crate::progress::service::get_evidence(access, EvidenceId(id.uuid)).await?,
+            ),
+            IdKind::DueDateChange => Node::DueDateChange(
+                crate::actions::service::get_due_date_change(access, DueDateChangeId(id.uuid))
+                    .await?,
+            ),
         }))
     }
 }

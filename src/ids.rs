@@ -18,16 +18,38 @@ pub enum IdKind {
     Organisation,
     User,
     AuditEvent,
+    Review,
+    Recommendation,
+    Action,
+    ProgressUpdate,
+    Evidence,
+    DueDateChange,
 }
 
 impl IdKind {
-    const ALL: [IdKind; 3] = [IdKind::Organisation, IdKind::User, IdKind::AuditEvent];
+    const ALL: [IdKind; 9] = [
+        IdKind::Organisation,
+        IdKind::User,
+        IdKind::AuditEvent,
+        IdKind::Review,
+        IdKind::Recommendation,
+        IdKind::Action,
+        IdKind::ProgressUpdate,
+        IdKind::Evidence,
+        IdKind::DueDateChange,
+    ];
 
     fn prefix(self) -> &'static str {
         match self {
             IdKind::Organisation => "org",
             IdKind::User => "usr",
             IdKind::AuditEvent => "aud",
+            IdKind::Review => "rev",
+            IdKind::Recommendation => "rec",
+            IdKind::Action => "act",
+            IdKind::ProgressUpdate => "upd",
+            IdKind::Evidence => "evd",
+            IdKind::DueDateChange => "ddc",
         }
     }
 
@@ -37,6 +59,12 @@ impl IdKind {
             IdKind::Organisation => "Organisation",
             IdKind::User => "User",
             IdKind::AuditEvent => "AuditEvent",
+            IdKind::Review => "Review",
+            IdKind::Recommendation => "Recommendation",
+            IdKind::Action => "Action",
+            IdKind::ProgressUpdate => "ProgressUpdate",
+            IdKind::Evidence => "Evidence",
+            IdKind::DueDateChange => "DueDateChange",
         }
     }
 }
@@ -163,6 +191,36 @@ typed_id!(
     /// The id of an audit event.
     AuditEventId,
     IdKind::AuditEvent
+);
+typed_id!(
+    /// The id of a review.
+    ReviewId,
+    IdKind::Review
+);
+typed_id!(
+    /// The id of a recommendation.
+    RecommendationId,
+    IdKind::Recommendation
+);
+typed_id!(
+    /// The id of an action.
+    ActionId,
+    IdKind::Action
+);
+typed_id!(
+    /// The id of a progress update.
+    ProgressUpdateId,
+    IdKind::ProgressUpdate
+);
+typed_id!(
+    /// The id of a piece of evidence.
+    EvidenceId,
+    IdKind::Evidence
+);
+typed_id!(
+    /// The id of a change of delivery date.
+    DueDateChangeId,
+    IdKind::DueDateChange
 );
 
 #[cfg(test)]

@@ -10,19 +10,23 @@
 //!   scoped entry points every tenant read goes through.
 //! - Domains, each with its rules (`mod.rs`), data access (`service.rs`) and API
 //!   (`graphql.rs`): [`organisations`] (with panel memberships and sharing settings),
-//!   [`users`], [`audit`].
+//!   [`reviews`] (with recommendations), [`actions`] (with point-in-time RAG and summaries),
+//!   [`progress`] (updates and evidence), [`users`], [`audit`].
 //! - [`db`]: connections, migrations and the request-scoped handle; `entity`: sea-orm
-//!   entities; [`pagination`], [`ids`], [`validate`], [`concurrency`], [`error`]: shared
-//!   building blocks.
+//!   entities; [`pagination`], [`ids`], [`dates`], [`validate`], [`concurrency`], [`sql`],
+//!   [`error`]: shared building blocks.
 //! - [`demo`]: the demo data and personas; [`telemetry`]: logs and request ids.
 
 pub mod access;
+pub mod actions;
 pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cli;
+mod closed_set;
 pub mod concurrency;
 pub mod config;
+pub mod dates;
 pub mod db;
 pub mod demo;
 pub(crate) mod entity;
@@ -33,6 +37,9 @@ pub mod ids;
 pub(crate) mod loaders;
 pub mod organisations;
 pub mod pagination;
+pub mod progress;
+pub mod reviews;
+pub mod sql;
 pub mod telemetry;
 pub mod users;
 pub mod validate;

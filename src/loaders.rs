@@ -3,56 +3,223 @@
 //!
 //! A DataLoader batches the loads that arrive within a millisecond of each other, which is not
 //! a promise: a slow page can straddle two batches. So list resolvers also *prime* the loaders
-//! for the items they return (one query for the whole page) when the query asks for the field,
-//! and the number of statements of a list does not depend on its length.
+//! for the items they return (one query per level for the whole page) when the query asks for
+//! the field, and the number of statements of a list does not depend on its length. Every
+//! batch function answers for every key it is given (an empty list, or `None`), so that an
+//! item without children is remembered as such and never loaded again.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
 
 use async_graphql::Context;
-use async_graphql::dataloader::{DataLoader, HashMapCache};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::futures_util::future::BoxFuture;
+use async_graphql::{Lookahead, SelectionField};
+use chrono::NaiveDate;
+use uuid::Uuid;
 
 use crate::access::Access;
-use crate::organisations::loaders::{OrganisationLoader, PanelsLoader};
-use crate::users::loaders::UserLoader;
+use crate::actions::summary::{Grouping, ProgressSummary};
+use crate::actions::{Action, DueDateChange, Standing};
+use crate::error::AppResult;
+use crate::organisations::Organisation;
+use crate::progress::{Evidence, ProgressUpdate};
+use crate::reviews::{Judgement, Recommendation, Review};
+use crate::users::User;
+
+type BatchFn<K, V> =
+    Box<dyn Fn(Access, Vec<K>) -> BoxFuture<'static, AppResult<HashMap<K, V>>> + Send + Sync>;
+
+/// A loader made of a batch function and the caller it loads for.
+pub struct Batch<K, V> {
+    access: Access,
+    load: BatchFn<K, V>,
+}
+
+impl<K, V> Loader<K> for Batch<K, V>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    type Value = V;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[K]) -> Result<HashMap<K, V>, Self::Error> {
+        Ok((self.load)(self.access.clone(), keys.to_vec()).await?)
+    }
+}
 
 /// A DataLoader that remembers what it loaded (or was primed with) for the request.
-pub type Cached<T> = DataLoader<T, HashMapCache>;
+pub type Cached<K, V> = DataLoader<Batch<K, V>, HashMapCache>;
+
+fn cached<K, V, F, Fut>(access: &Access, load: F) -> Cached<K, V>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+    F: Fn(Access, Vec<K>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = AppResult<HashMap<K, V>>> + Send + 'static,
+{
+    let batch = Batch {
+        access: access.clone(),
+        load: Box::new(move |access, keys| Box::pin(load(access, keys))),
+    };
+    DataLoader::with_cache(batch, tokio::spawn, HashMapCache::default())
+}
+
+/// A (thing, day) key, for values that depend on the day they are asked about.
+pub type OnDay = (Uuid, NaiveDate);
 
 /// The DataLoaders of one request.
 pub struct Loaders {
     /// Organisations by id, as far as visible.
-    pub organisations: Cached<OrganisationLoader>,
+    pub organisations: Cached<Uuid, Organisation>,
     /// The visible panels of each organisation.
-    pub panels: Cached<PanelsLoader>,
-    /// Users by id (authors of visible objects).
-    pub users: Cached<UserLoader>,
+    pub panels: Cached<Uuid, Vec<Organisation>>,
+    /// Users by id (authors and owners of visible objects).
+    pub users: Cached<Uuid, User>,
+    /// Reviews by id.
+    pub reviews: Cached<Uuid, Review>,
+    /// The judgements of each review.
+    pub judgements: Cached<Uuid, Vec<Judgement>>,
+    /// Recommendations by id.
+    pub recommendations: Cached<Uuid, Recommendation>,
+    /// The recommendations of each review.
+    pub recommendations_of_review: Cached<Uuid, Vec<Recommendation>>,
+    /// Actions by id, as they stand today.
+    pub actions: Cached<Uuid, Action>,
+    /// The actions answering each recommendation, as they stand today.
+    pub actions_of_recommendation: Cached<Uuid, Vec<Action>>,
+    /// How an action stood on a day.
+    pub standings: Cached<OnDay, Standing>,
+    /// The latest progress update of each action.
+    pub latest_update: Cached<Uuid, Option<ProgressUpdate>>,
+    /// The evidence of each action.
+    pub evidence: Cached<Uuid, Vec<Evidence>>,
+    /// The changes of delivery date of each action.
+    pub due_date_changes: Cached<Uuid, Vec<DueDateChange>>,
+    /// Where a review stood on a day.
+    pub review_progress: Cached<OnDay, ProgressSummary>,
+    /// Where an organisation stood on a day.
+    pub organisation_progress: Cached<OnDay, ProgressSummary>,
 }
 
 impl Loaders {
     /// Loaders bound to `access`.
     pub fn new(access: &Access) -> Self {
+        use crate::{actions, organisations, progress, reviews, users};
         Loaders {
-            organisations: DataLoader::with_cache(
-                OrganisationLoader(access.clone()),
-                tokio::spawn,
-                HashMapCache::default(),
-            ),
-            panels: DataLoader::with_cache(
-                PanelsLoader(access.clone()),
-                tokio::spawn,
-                HashMapCache::default(),
-            ),
-            users: DataLoader::with_cache(
-                UserLoader(access.clone()),
-                tokio::spawn,
-                HashMapCache::default(),
-            ),
+            organisations: cached(access, |a, ids| async move {
+                let orgs = organisations::service::by_ids(&a, &ids).await?;
+                Ok(orgs.into_iter().map(|o| (o.id.0, o)).collect())
+            }),
+            panels: cached(access, |a, ids| async move {
+                organisations::service::panels_of(&a, &ids).await
+            }),
+            users: cached(access, |a, ids| async move {
+                let found = users::service::by_ids(&a, &ids).await?;
+                Ok(found.into_iter().map(|u| (u.id.0, u)).collect())
+            }),
+            reviews: cached(access, |a, ids| async move {
+                reviews::service::by_ids(&a, ids).await
+            }),
+            judgements: cached(access, |a, ids| async move {
+                reviews::service::judgements(&a, ids).await
+            }),
+            recommendations: cached(access, |a, ids| async move {
+                reviews::recommendations::by_ids(&a, ids).await
+            }),
+            recommendations_of_review: cached(access, |a, ids| async move {
+                reviews::recommendations::of_reviews(&a, ids).await
+            }),
+            actions: cached(access, |a, ids| async move {
+                actions::service::by_ids(&a, ids).await
+            }),
+            actions_of_recommendation: cached(access, |a, ids| async move {
+                actions::service::of_recommendations(&a, ids).await
+            }),
+            standings: cached(access, |a, keys| async move {
+                actions::service::standings(&a, keys).await
+            }),
+            latest_update: cached(access, |a, ids| async move {
+                progress::service::latest(&a, ids).await
+            }),
+            evidence: cached(access, |a, ids| async move {
+                progress::service::evidence_of(&a, ids).await
+            }),
+            due_date_changes: cached(access, |a, ids| async move {
+                actions::service::due_date_changes(&a, ids).await
+            }),
+            review_progress: cached(access, |a, keys| async move {
+                progress_on_days(&a, Grouping::Review, keys).await
+            }),
+            organisation_progress: cached(access, |a, keys| async move {
+                progress_on_days(&a, Grouping::Organisation, keys).await
+            }),
         }
     }
 }
 
-/// Whether the items of the connection being resolved select `field`, through `nodes` or
-/// `edges { node }`.
+/// Summaries for (key, day) pairs: one pair of statements per distinct day.
+async fn progress_on_days(
+    access: &Access,
+    grouping: Grouping,
+    keys: Vec<OnDay>,
+) -> AppResult<HashMap<OnDay, ProgressSummary>> {
+    let mut by_day: HashMap<NaiveDate, Vec<Uuid>> = HashMap::new();
+    for (id, day) in keys {
+        by_day.entry(day).or_default().push(id);
+    }
+    let mut out = HashMap::new();
+    for (day, ids) in by_day {
+        let summaries = crate::actions::summary::progress(access, grouping, &ids, day).await?;
+        out.extend(summaries.into_iter().map(|(id, s)| ((id, day), s)));
+    }
+    Ok(out)
+}
+
+/// Feeds a loader the values of a whole page at once.
+pub async fn prime<K, V>(loader: &Cached<K, V>, values: HashMap<K, V>)
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    loader.feed_many(values).await;
+}
+
+/// The selection of a connection's items: its `nodes` and its `edges { node }` together.
+pub fn items<'a>(connection: &Lookahead<'a>) -> Lookahead<'a> {
+    let mut fields: Vec<SelectionField<'a>> = connection.field("nodes").selection_fields();
+    fields.extend(connection.field("edges").field("node").selection_fields());
+    // Neither is selected: an empty selection, in which no field exists.
+    Lookahead::try_from(fields.as_slice()).unwrap_or_else(|()| connection.field("nodes"))
+}
+
+/// Whether the items of the connection being resolved select `field`.
 pub fn items_select(ctx: &Context<'_>, field: &str) -> bool {
-    let this = ctx.look_ahead();
-    this.field("nodes").field(field).exists()
-        || this.field("edges").field("node").field(field).exists()
+    items(&ctx.look_ahead()).field(field).exists()
+}
+
+/// The days a selected field is asked about, through its `asOf` argument (today when absent).
+pub fn days_asked(field: &Lookahead<'_>, default: NaiveDate) -> Vec<NaiveDate> {
+    let mut days: Vec<NaiveDate> = field
+        .selection_fields()
+        .iter()
+        .map(|f| {
+            f.arguments()
+                .ok()
+                .and_then(|args| {
+                    args.into_iter()
+                        .find(|(name, _)| name.as_str() == "asOf")
+                        .and_then(|(_, v)| match v {
+                            async_graphql::Value::String(s) => crate::dates::Date::parse(&s),
+                            _ => None,
+                        })
+                })
+                .map_or(default, |d| d.0)
+        })
+        .collect();
+    days.sort();
+    days.dedup();
+    days
 }

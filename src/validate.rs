@@ -46,6 +46,56 @@ fn text(field: &str, raw: &str, max: usize, allow_newlines: bool) -> Result<Stri
     Ok(text.to_owned())
 }
 
+/// Checks a link: `http` or `https`, at most `max` characters, no spaces.
+pub fn url(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
+    let url = raw.trim();
+    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+    if !scheme_ok || url.len() <= "https://".len() {
+        return Err(AppError::bad_input(field, "must be an http or https link"));
+    }
+    if url.chars().count() > max {
+        return Err(AppError::bad_input(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(AppError::bad_input(field, "must not contain spaces"));
+    }
+    Ok(url.to_owned())
+}
+
+/// Checks that `date` is not after `latest` (today, for a date that records the past).
+pub fn not_after(
+    field: &str,
+    date: chrono::NaiveDate,
+    latest: chrono::NaiveDate,
+) -> Result<(), AppError> {
+    if date > latest {
+        return Err(AppError::bad_input(
+            field,
+            format!("must not be after {latest}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `date` is not before `earliest`, naming what `earliest` is.
+pub fn not_before(
+    field: &str,
+    date: chrono::NaiveDate,
+    earliest: chrono::NaiveDate,
+    what: &str,
+) -> Result<(), AppError> {
+    if date < earliest {
+        return Err(AppError::bad_input(
+            field,
+            format!("must not be before {what} ({earliest})"),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a page size: 1 to `max`.
 pub fn page_size(
     field: &str,
@@ -84,6 +134,23 @@ mod tests {
         assert_eq!(optional_text("f", Some("  "), 5).unwrap(), None);
         assert_eq!(optional_text("f", None, 5).unwrap(), None);
         assert!(optional_text("f", Some("toolong"), 5).is_err());
+    }
+
+    #[test]
+    fn links_are_http_or_https() {
+        assert_eq!(
+            url("u", " https://example.org/plan.pdf ", 100).unwrap(),
+            "https://example.org/plan.pdf"
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://x",
+            "https://",
+            "https://a b",
+            "example.org",
+        ] {
+            assert!(url("u", bad, 100).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -12,6 +12,9 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_organisations;
 mod m20261122_000002_users;
 mod m20261122_000003_audit_events;
+mod m20261122_000004_reviews;
+mod m20261122_000005_actions;
+mod m20261122_000006_org_users;
 
 /// The ordered list of migrations that `resilience-hub migrate` applies.
 pub struct Migrator;
@@ -23,6 +26,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_organisations::Migration),
             Box::new(m20261122_000002_users::Migration),
             Box::new(m20261122_000003_audit_events::Migration),
+            Box::new(m20261122_000004_reviews::Migration),
+            Box::new(m20261122_000005_actions::Migration),
+            Box::new(m20261122_000006_org_users::Migration),
         ]
     }
 }
@@ -37,4 +43,33 @@ pub(crate) fn one_of<C: IntoIden + Copy + 'static>(
         name,
         Expr::col(column).is_in(values.iter().map(|v| (*v).to_owned())),
     )
+}
+
+/// A named foreign key from `from_table.from_col` to `to_table.to_col`.
+pub(crate) fn fk(
+    name: &str,
+    from_table: impl IntoIden,
+    from_col: impl IntoIden,
+    to_table: impl IntoIden,
+    to_col: impl IntoIden,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(name)
+        .from(from_table, from_col)
+        .to(to_table, to_col)
+        .to_owned()
+}
+
+/// A named index on `columns` of `table`.
+pub(crate) fn index<C: IntoIden + Copy>(
+    name: &str,
+    table: impl IntoIden,
+    columns: &[C],
+) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(*column);
+    }
+    index.to_owned()
 }

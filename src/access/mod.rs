@@ -43,13 +43,16 @@ pub struct Actor {
 /// Why the caller wants to read another organisation's rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
+    /// To change them: the caller's own organisation only (nothing for a platform
+    /// administrator, whose writes are provisioning).
+    Own,
     /// Its name, kind and region: who it is.
     Directory,
     /// Its full detail (reviews, actions, assessment evidence): the caller's own organisation,
     /// and panel members that grant their panels detail.
     Detail,
-    /// Its summaries (RAG counts, submitted ratings): own, and every member of the caller's
-    /// panel.
+    /// Its summaries (RAG counts, submitted ratings): own, every member of the caller's
+    /// panel, and for a partner body the organisations that share by name.
     Summary,
     /// Counted, never named, in a partner body's aggregates: organisations sharing
     /// `AGGREGATE` or `NAMED` with partners.
@@ -74,6 +77,15 @@ impl OrgSet {
             OrgSet::All => true,
             OrgSet::Only(ids) => ids.contains(&id),
         }
+    }
+
+    /// Appends to hand-written SQL a condition on `column` that keeps only rows of
+    /// organisations in the set.
+    pub fn push_condition(&self, sql: &mut crate::sql::Sql, column: &str) {
+        match self {
+            OrgSet::All => sql.push("1 = 1"),
+            OrgSet::Only(ids) => sql.push_in(column, ids.iter().copied()),
+        };
     }
 
     /// A filter on `column` that keeps only rows of organisations in the set.
@@ -121,6 +133,7 @@ impl Visibility {
                 .map(|(id, _)| *id)
         };
         let set: BTreeSet<Uuid> = match purpose {
+            Purpose::Own => BTreeSet::from([own]),
             Purpose::Directory => std::iter::once(own)
                 .chain(self.own_panels.iter().copied())
                 .chain(self.members.iter().map(|m| m.org_id))
@@ -136,6 +149,7 @@ impl Visibility {
                 .collect(),
             Purpose::Summary => std::iter::once(own)
                 .chain(self.members.iter().map(|m| m.org_id))
+                .chain(sharers(Some(PartnerSharing::Named)))
                 .collect(),
             Purpose::PartnerAggregate => sharers(None).collect(),
             Purpose::PartnerNamed => sharers(Some(PartnerSharing::Named)).collect(),
@@ -218,11 +232,16 @@ impl Access {
 ///
 /// Runs on the pool, before the request's transaction opens, because it may write the user row
 /// (a request that only reads runs in a read-only transaction).
-pub async fn resolve_actor(db: &Database, token: &VerifiedToken) -> Result<Actor, ResolveError> {
+pub async fn resolve_actor(
+    db: &Database,
+    seen: &users::service::SeenUsers,
+    token: &VerifiedToken,
+) -> Result<Actor, ResolveError> {
     let org = find_org_by_claim(db.conn(), &token.org)
         .await?
         .ok_or(ResolveError::Token(TokenError::UnknownOrganisation))?;
     let user_id = users::service::upsert_from_token(db.conn(), token).await?;
+    users::service::record_acting_for(db.conn(), seen, OrgId(org.id), user_id).await?;
     Ok(Actor {
         user_id,
         org_id: OrgId(org.id),
@@ -371,6 +390,8 @@ mod tests {
         let counted = ids(vis.orgs_for(&partner, Purpose::PartnerAggregate));
         assert!(counted.contains(&named) && counted.contains(&aggregate));
         assert!(ids(vis.orgs_for(&partner, Purpose::Detail)) == BTreeSet::from([partner.org_id.0]));
+        let figures = ids(vis.orgs_for(&partner, Purpose::Summary));
+        assert!(figures.contains(&named) && !figures.contains(&aggregate));
     }
 
     #[test]
@@ -378,7 +399,12 @@ mod tests {
         let admin = actor(OrgKind::PartnerBody, Role::PlatformAdmin);
         let vis = Visibility::default();
         assert_eq!(vis.orgs_for(&admin, Purpose::Directory), OrgSet::All);
-        for purpose in [Purpose::Detail, Purpose::Summary, Purpose::PartnerNamed] {
+        for purpose in [
+            Purpose::Own,
+            Purpose::Detail,
+            Purpose::Summary,
+            Purpose::PartnerNamed,
+        ] {
             assert!(ids(vis.orgs_for(&admin, purpose)).is_empty(), "{purpose:?}");
         }
     }

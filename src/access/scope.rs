@@ -8,7 +8,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
 use super::{Access, Purpose};
 use crate::auth::Role;
-use crate::entity::{audit_event, organisation, panel_membership, sharing_settings};
+use crate::entity::{
+    action, audit_event, due_date_change, evidence, organisation, panel_membership,
+    progress_update, recommendation, review, review_judgement, sharing_settings,
+};
 
 /// A filter no row passes, spelled out rather than left to how an empty condition renders.
 fn nothing() -> sea_orm::Condition {
@@ -81,3 +84,42 @@ impl Scoped for audit_event::Entity {
         }
     }
 }
+
+/// A table of tenant content: every row carries the `org_id` of the organisation that owns it.
+pub trait TenantOwned: EntityTrait {
+    /// The `org_id` column.
+    fn org_column() -> Self::Column;
+
+    /// The rows the caller may read in detail: its own organisation's, and those of panel
+    /// members that share detail with the caller's panel.
+    fn readable(access: &Access) -> Select<Self> {
+        Self::find().filter(access.orgs(Purpose::Detail).condition(Self::org_column()))
+    }
+
+    /// The rows the caller's own organisation owns: the only ones it may change.
+    fn owned(access: &Access) -> Select<Self> {
+        Self::find().filter(access.orgs(Purpose::Own).condition(Self::org_column()))
+    }
+}
+
+macro_rules! tenant_owned {
+    ($($entity:ident),+ $(,)?) => {
+        $(
+            impl TenantOwned for $entity::Entity {
+                fn org_column() -> $entity::Column {
+                    $entity::Column::OrgId
+                }
+            }
+        )+
+    };
+}
+
+tenant_owned!(
+    review,
+    review_judgement,
+    recommendation,
+    action,
+    progress_update,
+    evidence,
+    due_date_change,
+);

@@ -16,16 +16,27 @@ use crate::entity::audit_event;
 use crate::error::AppResult;
 use crate::ids::{AuditEventId, IdKind, OrgId, UserId};
 
-/// What kind of thing changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
-#[graphql(name = "AuditEntityType")]
-pub enum EntityType {
-    /// An organisation's directory entry.
-    Organisation,
-    /// A membership of a regional panel. Its `entityId` is the member organisation's id.
-    PanelMembership,
-    /// An organisation's sharing settings. Its `entityId` is the organisation's id.
-    SharingSettings,
+crate::closed_set! {
+    /// What kind of thing changed.
+    #[graphql(name = "AuditEntityType")]
+    pub enum EntityType {
+        /// An organisation's directory entry.
+        Organisation => "ORGANISATION",
+        /// A membership of a regional panel. Its `entityId` is the member organisation's id.
+        PanelMembership => "PANEL_MEMBERSHIP",
+        /// An organisation's sharing settings. Its `entityId` is the organisation's id.
+        SharingSettings => "SHARING_SETTINGS",
+        /// A review, with its judgements.
+        Review => "REVIEW",
+        /// A recommendation of a review.
+        Recommendation => "RECOMMENDATION",
+        /// An action.
+        Action => "ACTION",
+        /// A progress update on an action.
+        ProgressUpdate => "PROGRESS_UPDATE",
+        /// Evidence attached to an action.
+        Evidence => "EVIDENCE",
+    }
 }
 
 impl EntityType {
@@ -35,11 +46,7 @@ impl EntityType {
 
     /// The stored code.
     pub fn as_str(self) -> &'static str {
-        match self {
-            EntityType::Organisation => "ORGANISATION",
-            EntityType::PanelMembership => "PANEL_MEMBERSHIP",
-            EntityType::SharingSettings => "SHARING_SETTINGS",
-        }
+        self.code()
     }
 
     /// The kind of API id its `entityId` is.
@@ -48,17 +55,16 @@ impl EntityType {
             EntityType::Organisation
             | EntityType::PanelMembership
             | EntityType::SharingSettings => IdKind::Organisation,
+            EntityType::Review => IdKind::Review,
+            EntityType::Recommendation => IdKind::Recommendation,
+            EntityType::Action => IdKind::Action,
+            EntityType::ProgressUpdate => IdKind::ProgressUpdate,
+            EntityType::Evidence => IdKind::Evidence,
         }
     }
 
     fn parse(code: &str) -> Option<Self> {
-        [
-            EntityType::Organisation,
-            EntityType::PanelMembership,
-            EntityType::SharingSettings,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == code)
+        Self::from_code(code)
     }
 }
 

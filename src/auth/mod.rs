@@ -6,65 +6,34 @@
 
 pub mod keys;
 
-use sea_orm::sea_query::StringLen;
 use serde::{Deserialize, Serialize};
 
 pub use keys::{KeyStore, TokenRequest};
 
-/// What a token lets its holder do within the organisation it names.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    async_graphql::Enum,
-    sea_orm::EnumIter,
-    sea_orm::DeriveActiveEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
-pub enum Role {
-    /// Reads everything the organisation owns; changes nothing.
-    #[sea_orm(string_value = "viewer")]
-    Viewer,
-    /// As a viewer, and reports progress: progress updates, evidence, action status.
-    #[sea_orm(string_value = "contributor")]
-    Contributor,
-    /// Changes everything the organisation owns, including its sharing settings.
-    #[sea_orm(string_value = "manager")]
-    Manager,
-    /// Operates the platform: creates organisations and panel memberships. Reads no tenant
-    /// content, not even its own organisation's.
-    #[sea_orm(string_value = "platform_admin")]
-    PlatformAdmin,
+crate::closed_set! {
+    /// What a token lets its holder do within the organisation it names.
+    pub enum Role {
+        /// Reads everything the organisation owns; changes nothing.
+        Viewer => "viewer",
+        /// As a viewer, and reports progress: progress updates, evidence, action status.
+        Contributor => "contributor",
+        /// Changes everything the organisation owns, including its sharing settings.
+        Manager => "manager",
+        /// Operates the platform: creates organisations and panel memberships. Reads no tenant
+        /// content, not even its own organisation's.
+        PlatformAdmin => "platform_admin",
+    }
 }
 
 impl Role {
-    /// Every role, in order of the claim values.
-    pub const ALL: [Role; 4] = [
-        Role::Viewer,
-        Role::Contributor,
-        Role::Manager,
-        Role::PlatformAdmin,
-    ];
-
     /// The value of the `role` claim.
     pub fn claim(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Contributor => "contributor",
-            Role::Manager => "manager",
-            Role::PlatformAdmin => "platform_admin",
-        }
+        self.code()
     }
 
     /// Reads a `role` claim; `None` for anything else.
     pub fn from_claim(raw: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.claim() == raw)
+        Role::from_code(raw)
     }
 }
 

@@ -4,8 +4,18 @@
 //! own GraphQL objects), and tenant-owned rows are read only through the scoped entry points of
 //! [`crate::access::scope`].
 
+pub(crate) mod action;
+pub(crate) mod action_status_change;
 pub(crate) mod audit_event;
+pub(crate) mod due_date_change;
+pub(crate) mod evidence;
+pub(crate) mod org_user;
 pub(crate) mod organisation;
 pub(crate) mod panel_membership;
+pub(crate) mod progress_update;
+pub(crate) mod recommendation;
+pub(crate) mod recommendation_status_change;
+pub(crate) mod review;
+pub(crate) mod review_judgement;
 pub(crate) mod sharing_settings;
 pub(crate) mod user;

@@ -319,7 +319,7 @@ async fn run(
         }
         return Ok(responses);
     };
-    let actor = resolve_actor(&state.db, &token)
+    let actor = resolve_actor(&state.db, &state.seen_users, &token)
         .await
         .map_err(|e| match e {
             ResolveError::Token(err) => Failure::Token(err),

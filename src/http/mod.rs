@@ -39,6 +39,8 @@ pub struct AppState {
     pub graphiql: bool,
     pub introspection: bool,
     pub request_timeout: Duration,
+    /// Who has been recorded as acting for which organisation, by this process.
+    pub seen_users: Arc<crate::users::service::SeenUsers>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

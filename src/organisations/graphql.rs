@@ -85,6 +85,48 @@ impl Organisation {
         Ok(Some(members.into()))
     }
 
+    /// Where it stood at the end of `asOf`, across all its reviews: recommendations by status,
+    /// actions by RAG. Its own users, its panels, and partner bodies it shares with by name
+    /// read it; null for anyone else.
+    async fn progress(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day to report as at; today in the UK when absent.")] as_of: Option<
+            crate::dates::Date,
+        >,
+    ) -> Result<Option<crate::actions::summary::ProgressSummary>> {
+        let day = as_of.map_or_else(crate::dates::london_today, |d| d.0);
+        ctx.loaders()?
+            .organisation_progress
+            .load_one((self.id.0, day))
+            .await
+    }
+
+    /// What moved between two committee dates across all its reviews: after `from`, up to and
+    /// including `to`. Lists actions, so it needs detail: empty for a reader without.
+    async fn changes(
+        &self,
+        #[graphql(desc = "The earlier date (the last committee).")] from: crate::dates::Date,
+        #[graphql(desc = "The later date (this committee).")] to: crate::dates::Date,
+    ) -> Result<crate::actions::graphql::Changes> {
+        Ok(crate::actions::graphql::Changes::new(
+            crate::actions::summary::Grouping::Organisation,
+            self.id.0,
+            from,
+            to,
+        )?)
+    }
+
+    /// The people who have acted for it, by name: its own users see them (to name an action's
+    /// owner); everyone else gets an empty list.
+    async fn users(&self, ctx: &Context<'_>) -> Result<Vec<crate::users::User>> {
+        let access = ctx.access()?;
+        if access.org_id() != self.id {
+            return Ok(Vec::new());
+        }
+        Ok(crate::users::service::colleagues(access).await?)
+    }
+
     /// What it shares with its panels and with partner bodies. Visible to its own users only;
     /// null for anyone else.
     async fn sharing_settings(&self, ctx: &Context<'_>) -> Result<Option<SharingSettings>> {

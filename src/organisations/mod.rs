@@ -6,50 +6,32 @@
 //! [`Access`](crate::access::Access); [`graphql`] is the API over all three.
 
 pub mod graphql;
-pub(crate) mod loaders;
 pub mod memberships;
 pub mod service;
 pub mod sharing;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::StringLen;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::entity::{organisation, sharing_settings};
 use crate::error::AppError;
 use crate::ids::OrgId;
 
-/// What kind of body an organisation is. Fixed when it is created.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    async_graphql::Enum,
-    sea_orm::EnumIter,
-    sea_orm::DeriveActiveEnum,
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[graphql(name = "OrganisationKind")]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
-pub enum OrgKind {
-    /// A local authority.
-    #[sea_orm(string_value = "COUNCIL")]
-    Council,
-    /// A fire and rescue service (or authority).
-    #[sea_orm(string_value = "FIRE_AND_RESCUE_SERVICE")]
-    FireAndRescueService,
-    /// A regional or sub-regional panel that oversees and challenges its member organisations.
-    #[sea_orm(string_value = "REGIONAL_PANEL")]
-    RegionalPanel,
-    /// A national body (such as the LGA) that follows progress across organisations that share
-    /// with partners.
-    #[sea_orm(string_value = "PARTNER_BODY")]
-    PartnerBody,
+crate::closed_set! {
+    /// What kind of body an organisation is. Fixed when it is created.
+    #[graphql(name = "OrganisationKind")]
+    pub enum OrgKind {
+        /// A local authority.
+        Council => "COUNCIL",
+        /// A fire and rescue service (or authority).
+        FireAndRescueService => "FIRE_AND_RESCUE_SERVICE",
+        /// A regional or sub-regional panel that oversees and challenges its member
+        /// organisations.
+        RegionalPanel => "REGIONAL_PANEL",
+        /// A national body (such as the LGA) that follows progress across organisations that
+        /// share with partners.
+        PartnerBody => "PARTNER_BODY",
+    }
 }
 
 impl OrgKind {
@@ -61,34 +43,16 @@ impl OrgKind {
     }
 }
 
-/// How much an organisation shares with partner bodies.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    async_graphql::Enum,
-    sea_orm::EnumIter,
-    sea_orm::DeriveActiveEnum,
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
-pub enum PartnerSharing {
-    /// Partner bodies see nothing of this organisation (the default).
-    #[default]
-    #[sea_orm(string_value = "NONE")]
-    None,
-    /// Counted in partner bodies' aggregates (never in a group smaller than 3), never named.
-    #[sea_orm(string_value = "AGGREGATE")]
-    Aggregate,
-    /// Named in partner bodies' views, with its own figures.
-    #[sea_orm(string_value = "NAMED")]
-    Named,
+crate::closed_set! {
+    /// How much an organisation shares with partner bodies.
+    pub enum PartnerSharing {
+        /// Partner bodies see nothing of this organisation (the default).
+        None => "NONE",
+        /// Counted in partner bodies' aggregates (never in a group smaller than 3), never named.
+        Aggregate => "AGGREGATE",
+        /// Named in partner bodies' views, with its own figures.
+        Named => "NAMED",
+    }
 }
 
 /// A URL-safe handle for an organisation: 2–63 characters of `a-z`, `0-9` and single hyphens,

@@ -5,7 +5,6 @@
 //! and email follow the token's `name` and `email` claims.
 
 pub mod graphql;
-pub(crate) mod loaders;
 pub mod service;
 
 use chrono::{DateTime, Utc};

@@ -2,14 +2,19 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
+
+use std::collections::HashSet;
+use std::sync::Mutex;
 
 use super::User;
 use crate::access::Access;
 use crate::auth::VerifiedToken;
-use crate::entity::user;
+use crate::entity::{org_user, user};
 use crate::error::{AppError, AppResult};
-use crate::ids::UserId;
+use crate::ids::{OrgId, UserId};
 
 /// How stale `last_seen_at` may get before a request refreshes it: a write per request would
 /// cost more than the timestamp is worth.
@@ -68,16 +73,70 @@ pub async fn upsert_from_token(
     Ok(UserId(existing.id))
 }
 
-/// The caller's own user. Users are not tenant content, but nobody browses other people's
-/// profiles: a user is reachable only as the caller or as the author of something visible.
+/// The (organisation, user) pairs already recorded by this process, so that a request pays for
+/// the record only the first time a user acts for an organisation. Bounded: when full it is
+/// emptied and refills, which costs a few idempotent inserts.
+#[derive(Debug, Default)]
+pub struct SeenUsers(Mutex<HashSet<(uuid::Uuid, uuid::Uuid)>>);
+
+const SEEN_CAPACITY: usize = 100_000;
+
+impl SeenUsers {
+    fn first_sight(&self, org: OrgId, user: UserId) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= SEEN_CAPACITY {
+            seen.clear();
+        }
+        seen.insert((org.0, user.0))
+    }
+}
+
+/// Records that `user` acts for `org` (so that it can own the organisation's actions).
+pub async fn record_acting_for(
+    db: &impl ConnectionTrait,
+    seen: &SeenUsers,
+    org: OrgId,
+    user: UserId,
+) -> AppResult<()> {
+    if !seen.first_sight(org, user) {
+        return Ok(());
+    }
+    org_user::Entity::insert(org_user::ActiveModel {
+        org_id: Set(org.0),
+        user_id: Set(user.0),
+        first_seen_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([org_user::Column::OrgId, org_user::Column::UserId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether `user` has acted for `org`.
+pub async fn acts_for(db: &impl ConnectionTrait, org: OrgId, user: UserId) -> AppResult<bool> {
+    Ok(org_user::Entity::find_by_id((org.0, user.0))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// The caller's own user.
 pub async fn me(access: &Access) -> AppResult<User> {
     let id = access.actor().user_id;
     get_visible(access, id).await
 }
 
-/// A user by id, as far as the caller may see them (today: only themselves).
+/// A user by id, as far as the caller may see them: themselves, and the people who act for
+/// the caller's own organisation (whom its actions may name as owners). Nobody browses other
+/// organisations' people.
 pub async fn get_visible(access: &Access, id: UserId) -> AppResult<User> {
-    if id != access.actor().user_id {
+    let colleague = access.actor().role != crate::auth::Role::PlatformAdmin
+        && acts_for(access.db(), access.org_id(), id).await?;
+    if id != access.actor().user_id && !colleague {
         return Err(AppError::NotFound("user"));
     }
     user::Entity::find_by_id(id.0)
@@ -85,6 +144,23 @@ pub async fn get_visible(access: &Access, id: UserId) -> AppResult<User> {
         .await?
         .map(User::from)
         .ok_or(AppError::NotFound("user"))
+}
+
+/// The people who have acted for the caller's own organisation, by name.
+pub async fn colleagues(access: &Access) -> AppResult<Vec<User>> {
+    if access.actor().role == crate::auth::Role::PlatformAdmin {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<uuid::Uuid> = org_user::Entity::find()
+        .select_only()
+        .column(org_user::Column::UserId)
+        .filter(org_user::Column::OrgId.eq(access.org_id().0))
+        .into_tuple()
+        .all(access.db())
+        .await?;
+    let mut users = by_ids(access, &ids).await?;
+    users.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+    Ok(users)
 }
 
 /// Users by id, for objects that name their author (audit events). Only called with ids

@@ -71,20 +71,33 @@ const NODE: &str = r#"query($id: ID!) {
     }
 }"#;
 
-api_test!(node_finds_the_callers_own_user_but_no_one_else, |app| {
-    let w = World::build(&app).await;
-    let alice = token(&w.council_a, Role::Viewer);
-    let bob = token(&w.council_a, Role::Manager);
-    let alice_id = app.gql(Some(&alice), ME, json!({})).await.data()["me"]["user"]["id"].clone();
-    app.gql(Some(&bob), ME, json!({})).await.data();
+api_test!(
+    node_finds_users_of_the_callers_own_organisation_only,
+    |app| {
+        let w = World::build(&app).await;
+        let alice = token(&w.council_a, Role::Viewer);
+        let bob = token(&w.council_a, Role::Manager);
+        let alice_id =
+            app.gql(Some(&alice), ME, json!({})).await.data()["me"]["user"]["id"].clone();
+        app.gql(Some(&bob), ME, json!({})).await.data();
 
-    let resp = app.gql(Some(&alice), NODE, json!({ "id": alice_id })).await;
-    assert_eq!(resp.data()["node"]["__typename"], "User");
-    // Bob is in the same organisation, but user profiles are not browsable.
-    app.gql(Some(&bob), NODE, json!({ "id": alice_id }))
-        .await
-        .error("NOT_FOUND");
-});
+        let resp = app.gql(Some(&alice), NODE, json!({ "id": alice_id })).await;
+        assert_eq!(resp.data()["node"]["__typename"], "User");
+        // Bob acts for the same organisation: its people may own its actions, so he sees her.
+        let resp = app.gql(Some(&bob), NODE, json!({ "id": alice_id })).await;
+        assert_eq!(resp.data()["node"]["__typename"], "User");
+        // Nobody else browses the organisation's people.
+        for outsider in [
+            token(&w.council_b, Role::Manager),
+            token(&w.panel, Role::Manager),
+            w.admin.clone(),
+        ] {
+            app.gql(Some(&outsider), NODE, json!({ "id": alice_id }))
+                .await
+                .error("NOT_FOUND");
+        }
+    }
+);
 
 api_test!(node_is_scoped_like_everything_else, |app| {
     let w = World::build(&app).await;

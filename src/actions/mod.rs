@@ -1,0 +1,132 @@
+//! Actions: what an organisation does to answer a recommendation (or on its own account), who
+//! owns it, by when, and how it stands on any given day.
+//!
+//! RAG is computed, never stored, for a date `asOf`:
+//!
+//! - GREEN: complete on or before `asOf`;
+//! - RED: not complete, and `asOf` is after the delivery date in force on `asOf`;
+//! - AMBER: otherwise;
+//! - none: withdrawn, or not yet agreed on `asOf`.
+//!
+//! Status and delivery date are taken as they stood at the end of `asOf`, from the append-only
+//! histories of status changes and due-date changes, so a committee report as at a past date
+//! can be reproduced exactly later. The rule lives in one place, the SQL of [`asof`]; every
+//! list, filter and summary uses it.
+//!
+//! [`service`] reads and changes actions, [`summary`] computes progress summaries and what
+//! changed between two dates, [`graphql`] is the API.
+
+pub mod asof;
+pub mod graphql;
+pub mod service;
+pub mod summary;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::entity::due_date_change;
+use crate::ids::{ActionId, DueDateChangeId, OrgId, RecommendationId, ReviewId, UserId};
+
+crate::closed_set! {
+    /// Where an action stands.
+    pub enum ActionStatus {
+        /// Agreed, not started.
+        NotStarted => "NOT_STARTED",
+        /// Under way.
+        InProgress => "IN_PROGRESS",
+        /// Done.
+        Complete => "COMPLETE",
+        /// No longer pursued. Withdrawn actions have no RAG and are left out of summaries.
+        Withdrawn => "WITHDRAWN",
+    }
+}
+
+crate::closed_set! {
+    /// Red, amber or green.
+    pub enum Rag {
+        /// Not complete, and past its delivery date.
+        Red => "RED",
+        /// Not complete, and not yet due.
+        Amber => "AMBER",
+        /// Complete.
+        Green => "GREEN",
+    }
+}
+
+/// How an action stood at the end of one day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+    /// The day.
+    pub as_of: NaiveDate,
+    /// Its status then; `None` when it had not yet been agreed.
+    pub status: Option<ActionStatus>,
+    /// The delivery date in force then.
+    pub due_on: NaiveDate,
+    /// When it was completed, if it was complete then.
+    pub completed_on: Option<NaiveDate>,
+    /// Its RAG then.
+    pub rag: Option<Rag>,
+}
+
+/// An action, as the service holds it, with how it stood on the day it was read for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Action {
+    pub id: ActionId,
+    pub org_id: OrgId,
+    pub review_id: Option<ReviewId>,
+    pub recommendation_id: Option<RecommendationId>,
+    pub title: String,
+    pub detail: Option<String>,
+    pub owner: String,
+    pub owner_user_id: Option<UserId>,
+    pub opened_on: NaiveDate,
+    pub original_due_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub status: ActionStatus,
+    pub completed_on: Option<NaiveDate>,
+    pub percent_complete: Option<i32>,
+    pub version: i32,
+    #[serde(skip)]
+    pub created_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub updated_at: DateTime<Utc>,
+    /// How it stood on the day the query that read it asked about (today by default).
+    #[serde(skip)]
+    pub standing: Standing,
+}
+
+/// A change of an action's delivery date: extensions are visible, never silent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DueDateChange {
+    pub id: DueDateChangeId,
+    pub action_id: ActionId,
+    pub previous_due_on: NaiveDate,
+    pub new_due_on: NaiveDate,
+    pub reason: String,
+    pub effective_on: NaiveDate,
+    pub changed_by: Option<UserId>,
+    #[serde(skip)]
+    pub changed_at: DateTime<Utc>,
+}
+
+impl From<due_date_change::Model> for DueDateChange {
+    fn from(m: due_date_change::Model) -> Self {
+        DueDateChange {
+            id: DueDateChangeId(m.id),
+            action_id: ActionId(m.action_id),
+            previous_due_on: m.previous_due_on,
+            new_due_on: m.new_due_on,
+            reason: m.reason,
+            effective_on: m.effective_on,
+            changed_by: m.changed_by.map(UserId),
+            changed_at: m.changed_at,
+        }
+    }
+}
+
+/// The longest owner (a role) of an action.
+pub const MAX_OWNER: usize = 200;
+/// The longest reason for a change of delivery date.
+pub const MAX_REASON: usize = 2_000;

@@ -1,0 +1,593 @@
+//! Reading and changing actions.
+//!
+//! Reads go through the point-in-time projection of [`super::asof`], scoped to what the caller
+//! may read in detail. Changes are the owning organisation's: contributors move an action's
+//! status, managers do the rest. A change of delivery date needs a reason and joins the
+//! action's history, so the original date stays visible and extensions are never silent.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::asof::{self, Filter};
+use super::{Action, ActionStatus, DueDateChange, MAX_OWNER, MAX_REASON, Standing};
+use crate::access::scope::TenantOwned;
+use crate::access::{Access, OrgSet, Purpose};
+use crate::audit::{self, Author, Change, EntityType};
+use crate::auth::Role;
+use crate::concurrency::{self, Versioned};
+use crate::dates::london_today;
+use crate::entity::{action, action_status_change, due_date_change};
+use crate::error::{AppError, AppResult};
+use crate::ids::{
+    ActionId, DueDateChangeId, OrgId, ProgressUpdateId, RecommendationId, ReviewId, UserId,
+};
+use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
+use crate::reviews::{MAX_PROSE, MAX_TITLE, recommendations, service as reviews};
+use crate::sql::Sql;
+use crate::validate;
+
+/// Actions in `scope` with these ids, as they stand today.
+async fn fetch_ids(access: &Access, scope: &OrgSet, ids: Vec<Uuid>) -> AppResult<Vec<Action>> {
+    let today = london_today();
+    let filter = Filter {
+        ids: Some(ids.into_iter().map(ActionId).collect()),
+        ..Default::default()
+    };
+    asof::fetch(access.db(), &asof::projection(scope, &filter, today), today).await
+}
+
+/// One action the caller may read, as it stands today.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn get(access: &Access, id: ActionId) -> AppResult<Action> {
+    fetch_ids(access, &access.orgs(Purpose::Detail), vec![id.0])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound("action"))
+}
+
+/// One action of the caller's own organisation, to change it.
+pub async fn get_own(access: &Access, id: ActionId) -> AppResult<Action> {
+    fetch_ids(access, &access.orgs(Purpose::Own), vec![id.0])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound("action"))
+}
+
+/// Readable actions among `ids`, as they stand today.
+pub async fn by_ids(access: &Access, ids: Vec<Uuid>) -> AppResult<HashMap<Uuid, Action>> {
+    Ok(fetch_ids(access, &access.orgs(Purpose::Detail), ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id.0, a))
+        .collect())
+}
+
+/// The actions answering each of `recommendation_ids`, by delivery date, as they stand today;
+/// an empty list for a recommendation without.
+pub async fn of_recommendations(
+    access: &Access,
+    recommendation_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Vec<Action>>> {
+    let today = london_today();
+    let filter = Filter {
+        recommendations: Some(
+            recommendation_ids
+                .iter()
+                .copied()
+                .map(RecommendationId)
+                .collect(),
+        ),
+        ..Default::default()
+    };
+    let mut sql = asof::projection(&access.orgs(Purpose::Detail), &filter, today);
+    sql.push(" ORDER BY p.at_due_on, p.id");
+    let mut out: HashMap<Uuid, Vec<Action>> = recommendation_ids
+        .into_iter()
+        .map(|id| (id, Vec::new()))
+        .collect();
+    for action in asof::fetch(access.db(), &sql, today).await? {
+        if let Some(rec) = action.recommendation_id {
+            out.entry(rec.0).or_default().push(action);
+        }
+    }
+    Ok(out)
+}
+
+/// How each (action, day) stood: one query per distinct day.
+pub async fn standings(
+    access: &Access,
+    keys: Vec<(Uuid, NaiveDate)>,
+) -> AppResult<HashMap<(Uuid, NaiveDate), Standing>> {
+    let mut by_day: HashMap<NaiveDate, Vec<ActionId>> = HashMap::new();
+    for (id, day) in keys {
+        by_day.entry(day).or_default().push(ActionId(id));
+    }
+    let scope = access.orgs(Purpose::Detail);
+    let mut out = HashMap::new();
+    for (day, ids) in by_day {
+        let filter = Filter {
+            ids: Some(ids),
+            ..Default::default()
+        };
+        for action in asof::fetch(access.db(), &asof::projection(&scope, &filter, day), day).await?
+        {
+            out.insert((action.id.0, day), action.standing);
+        }
+    }
+    Ok(out)
+}
+
+/// The order of an action list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(name = "ActionOrder")]
+pub enum Order {
+    /// Earliest delivery date first (as it stood on the day): with `overdue: true`, the most
+    /// overdue first.
+    DueOn,
+    /// Latest delivery date first.
+    DueOnDesc,
+    /// By title.
+    Title,
+}
+
+/// The actions the caller may read that match `filter`, as they stood at the end of `day`.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn list(
+    access: &Access,
+    filter: Filter,
+    day: NaiveDate,
+    order: Order,
+    page: PageArgs,
+) -> AppResult<Paged<Action>> {
+    let base = asof::projection(&access.orgs(Purpose::Detail), &filter, day);
+    let total = TotalCount::of_sql(access, base.clone());
+    let mut sql = base;
+    let (column, dir, cmp) = match order {
+        Order::DueOn => ("p.at_due_on", "ASC", ">"),
+        Order::DueOnDesc => ("p.at_due_on", "DESC", "<"),
+        Order::Title => ("p.title", "ASC", ">"),
+    };
+    if let Some(after) = &page.after {
+        let key = after.key("after")?;
+        sql.push(" AND (")
+            .push(column)
+            .push(" ")
+            .push(cmp)
+            .push(" ");
+        bind_key(&mut sql, order, key)?;
+        sql.push(" OR (").push(column).push(" = ");
+        bind_key(&mut sql, order, key)?;
+        sql.push(" AND p.id ")
+            .push(cmp)
+            .push(" ")
+            .bind(after.id)
+            .push("))");
+    }
+    sql.push(" ORDER BY ")
+        .push(column)
+        .push(" ")
+        .push(dir)
+        .push(", p.id ")
+        .push(dir)
+        .push(" LIMIT ")
+        .bind(page.fetch() as i64);
+    let actions = asof::fetch(access.db(), &sql, day).await?;
+    Ok(Paged::from_rows(
+        &page,
+        actions,
+        total,
+        |a| match order {
+            Order::DueOn | Order::DueOnDesc => Cursor::keyed(a.standing.due_on.to_string(), a.id.0),
+            Order::Title => Cursor::keyed(a.title.clone(), a.id.0),
+        },
+        |a| a,
+    ))
+}
+
+/// Binds a cursor's sort key with the type its column has.
+fn bind_key(sql: &mut Sql, order: Order, key: &str) -> AppResult<()> {
+    match order {
+        Order::Title => {
+            sql.bind(key.to_owned());
+        }
+        Order::DueOn | Order::DueOnDesc => {
+            let day = crate::dates::Date::parse(key)
+                .ok_or_else(|| AppError::bad_input("after", "not a cursor this list gave out"))?;
+            sql.bind(day.0);
+        }
+    }
+    Ok(())
+}
+
+/// A new action, checked.
+#[derive(Clone, Debug)]
+pub struct NewAction {
+    pub review: Option<ReviewId>,
+    pub recommendation: Option<RecommendationId>,
+    pub title: String,
+    pub detail: Option<String>,
+    pub owner: String,
+    pub owner_user: Option<UserId>,
+    pub due_on: NaiveDate,
+    pub status: ActionStatus,
+    /// The day it was agreed; defaults to today.
+    pub opened_on: Option<NaiveDate>,
+}
+
+/// Checks an action's title.
+pub fn check_title(field: &str, raw: &str) -> AppResult<String> {
+    validate::required_text(field, raw, MAX_TITLE)
+}
+
+/// Checks an action's owner (a role, such as "Head of Protection").
+pub fn check_owner(field: &str, raw: &str) -> AppResult<String> {
+    validate::required_text(field, raw, MAX_OWNER)
+}
+
+/// Checks an action's detail; blank means none.
+pub fn check_detail(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
+    raw.filter(|d| !d.trim().is_empty())
+        .map(|d| validate::required_prose(field, d, MAX_PROSE))
+        .transpose()
+}
+
+/// Checks that a named owner has acted for the caller's organisation.
+async fn check_owner_user(access: &Access, user: Option<UserId>) -> AppResult<()> {
+    if let Some(user) = user
+        && !crate::users::service::acts_for(access.db(), access.org_id(), user).await?
+    {
+        return Err(AppError::bad_input(
+            "input.ownerUserId",
+            "not a user of your organisation",
+        ));
+    }
+    Ok(())
+}
+
+/// Records an action of the caller's own organisation, answering one of its recommendations
+/// or standing on its own (within a review or not).
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn create(access: &Access, new: NewAction) -> AppResult<Action> {
+    access.require_role(&[Role::Manager], "record actions")?;
+    let today = london_today();
+    let opened_on = new.opened_on.unwrap_or(today);
+    validate::not_after("input.openedOn", opened_on, today)?;
+    validate::not_before(
+        "input.dueOn",
+        new.due_on,
+        opened_on,
+        "the day it was agreed",
+    )?;
+    let review = match (new.recommendation, new.review) {
+        (Some(rec), review) => {
+            let rec = recommendations::get_own(access, rec).await?;
+            if review.is_some_and(|r| r != rec.review_id) {
+                return Err(AppError::bad_input(
+                    "input.reviewId",
+                    "the recommendation belongs to another review",
+                ));
+            }
+            Some(rec.review_id)
+        }
+        (None, Some(review)) => Some(reviews::get_own(access, review).await?.id),
+        (None, None) => None,
+    };
+    check_owner_user(access, new.owner_user).await?;
+    let own = access.org_id();
+    let id = ActionId::new();
+    let now = Utc::now();
+    let txn = access.begin_write().await?;
+    action::Entity::insert(action::ActiveModel {
+        id: Set(id.0),
+        org_id: Set(own.0),
+        review_id: Set(review.map(|r| r.0)),
+        recommendation_id: Set(new.recommendation.map(|r| r.0)),
+        title: Set(new.title),
+        detail: Set(new.detail),
+        owner: Set(new.owner),
+        owner_user_id: Set(new.owner_user.map(|u| u.0)),
+        opened_on: Set(opened_on),
+        original_due_on: Set(new.due_on),
+        due_on: Set(new.due_on),
+        status: Set(new.status),
+        completed_on: Set(None),
+        percent_complete: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let by = Some(access.actor().user_id);
+    record_status(&txn, own, id, new.status, opened_on, None, by).await?;
+    let action = reload(&txn, own, id).await?;
+    audit::record(
+        &txn,
+        Author::from(access),
+        Change::created(own, EntityType::Action, id.0, &action),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(action)
+}
+
+/// Reads an action inside a mutation's own transaction, as it stands today.
+pub(crate) async fn reload(
+    txn: &impl ConnectionTrait,
+    org: OrgId,
+    id: ActionId,
+) -> AppResult<Action> {
+    let today = london_today();
+    let filter = Filter {
+        ids: Some(vec![id]),
+        ..Default::default()
+    };
+    let scope = OrgSet::Only([org.0].into());
+    asof::fetch(txn, &asof::projection(&scope, &filter, today), today)
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound("action"))
+}
+
+/// Adds a status to an action's history, effective on `effective_on`, and brings the action's
+/// current status (and completion date) in line with the latest entry of the history.
+pub(crate) async fn record_status(
+    txn: &impl ConnectionTrait,
+    org: OrgId,
+    id: ActionId,
+    status: ActionStatus,
+    effective_on: NaiveDate,
+    progress_update: Option<ProgressUpdateId>,
+    by: Option<UserId>,
+) -> AppResult<()> {
+    action_status_change::Entity::insert(action_status_change::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org.0),
+        action_id: Set(id.0),
+        status: Set(status),
+        effective_on: Set(effective_on),
+        progress_update_id: Set(progress_update.map(|u| u.0)),
+        changed_by: Set(by.map(|u| u.0)),
+        changed_at: Set(Utc::now()),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    let latest = action_status_change::Entity::find()
+        .filter(action_status_change::Column::ActionId.eq(id.0))
+        .order_by_desc(action_status_change::Column::EffectiveOn)
+        .order_by_desc(action_status_change::Column::Id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("action {id} lost its history")))?;
+    let completed = (latest.status == ActionStatus::Complete).then_some(latest.effective_on);
+    action::Entity::update_many()
+        .col_expr(action::Column::Status, Expr::value(latest.status))
+        .col_expr(action::Column::CompletedOn, Expr::value(completed))
+        .col_expr(action::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(action::Column::Id.eq(id.0))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Changes to an action; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ActionChanges {
+    pub title: Option<String>,
+    /// `Some(None)` clears it.
+    pub detail: Option<Option<String>>,
+    pub owner: Option<String>,
+    /// `Some(None)` clears it.
+    pub owner_user: Option<Option<UserId>>,
+    /// Takes effect today.
+    pub status: Option<ActionStatus>,
+}
+
+impl ActionChanges {
+    fn only_status(&self) -> bool {
+        self.title.is_none()
+            && self.detail.is_none()
+            && self.owner.is_none()
+            && self.owner_user.is_none()
+    }
+}
+
+/// Changes an action of the caller's own organisation. Contributors may change its status
+/// only; managers anything but the delivery date (see [`change_due_date`]).
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn update(
+    access: &Access,
+    id: ActionId,
+    version: i32,
+    changes: ActionChanges,
+) -> AppResult<Action> {
+    let before = get_own(access, id).await?;
+    match access.actor().role {
+        Role::Manager => {}
+        Role::Contributor if changes.only_status() => {}
+        Role::Contributor => {
+            return Err(AppError::forbidden(
+                "contributors may change only an action's status",
+            ));
+        }
+        _ => access.require_role(&[Role::Manager, Role::Contributor], "change actions")?,
+    }
+    if changes.only_status() && changes.status.is_none() {
+        return Err(AppError::bad_input(
+            "input",
+            "give at least one field to change",
+        ));
+    }
+    check_owner_user(access, changes.owner_user.flatten()).await?;
+    if before.version != version {
+        return Err(AppError::stale_version("action"));
+    }
+    let txn = access.begin_write().await?;
+    let mut update = action::Entity::update_at_version(action::Column::Id.eq(id.0), version);
+    if let Some(title) = &changes.title {
+        update = update.col_expr(action::Column::Title, Expr::value(title.clone()));
+    }
+    if let Some(detail) = &changes.detail {
+        update = update.col_expr(action::Column::Detail, Expr::value(detail.clone()));
+    }
+    if let Some(owner) = &changes.owner {
+        update = update.col_expr(action::Column::Owner, Expr::value(owner.clone()));
+    }
+    if let Some(user) = changes.owner_user {
+        update = update.col_expr(action::Column::OwnerUserId, Expr::value(user.map(|u| u.0)));
+    }
+    concurrency::apply(update, &txn, "action", AppError::from).await?;
+    if let Some(status) = changes.status
+        && status != before.status
+    {
+        let by = Some(access.actor().user_id);
+        record_status(&txn, before.org_id, id, status, london_today(), None, by).await?;
+    }
+    let after = reload(&txn, before.org_id, id).await?;
+    audit::record(
+        &txn,
+        Author::from(access),
+        Change::updated(before.org_id, EntityType::Action, id.0, &before, &after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// A change of delivery date, checked.
+#[derive(Clone, Debug)]
+pub struct DueDateMove {
+    pub new_due_on: NaiveDate,
+    pub reason: String,
+    /// The day the new date takes effect; defaults to today.
+    pub effective_on: Option<NaiveDate>,
+}
+
+/// Checks the reason for a change of delivery date.
+pub fn check_reason(field: &str, raw: &str) -> AppResult<String> {
+    validate::required_prose(field, raw, MAX_REASON)
+}
+
+/// Moves an action's delivery date, keeping the change (old, new, reason, who, when) in its
+/// history. Managers only.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn change_due_date(
+    access: &Access,
+    id: ActionId,
+    version: i32,
+    change: DueDateMove,
+) -> AppResult<(Action, DueDateChange)> {
+    let before = get_own(access, id).await?;
+    access.require_role(&[Role::Manager], "change delivery dates")?;
+    if change.new_due_on == before.due_on {
+        return Err(AppError::bad_input(
+            "input.newDueOn",
+            "is already the action's delivery date",
+        ));
+    }
+    let today = london_today();
+    let effective_on = change.effective_on.unwrap_or(today);
+    validate::not_after("input.effectiveOn", effective_on, today)?;
+    validate::not_before(
+        "input.effectiveOn",
+        effective_on,
+        before.opened_on,
+        "the day it was agreed",
+    )?;
+    validate::not_before(
+        "input.newDueOn",
+        change.new_due_on,
+        before.opened_on,
+        "the day it was agreed",
+    )?;
+    if let Some(latest) = latest_due_change(access.db(), id).await? {
+        // The history is read in the order it happened.
+        validate::not_before(
+            "input.effectiveOn",
+            effective_on,
+            latest.effective_on,
+            "its latest change of delivery date",
+        )?;
+    }
+    if before.version != version {
+        return Err(AppError::stale_version("action"));
+    }
+    let txn = access.begin_write().await?;
+    let update = action::Entity::update_at_version(action::Column::Id.eq(id.0), version)
+        .col_expr(action::Column::DueOn, Expr::value(change.new_due_on));
+    concurrency::apply(update, &txn, "action", AppError::from).await?;
+    let row = due_date_change::Model {
+        id: DueDateChangeId::new().0,
+        org_id: before.org_id.0,
+        action_id: id.0,
+        previous_due_on: before.due_on,
+        new_due_on: change.new_due_on,
+        reason: change.reason,
+        effective_on,
+        changed_by: Some(access.actor().user_id.0),
+        changed_at: Utc::now(),
+    };
+    due_date_change::Entity::insert(due_date_change::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let after = reload(&txn, before.org_id, id).await?;
+    audit::record(
+        &txn,
+        Author::from(access),
+        Change::updated(before.org_id, EntityType::Action, id.0, &before, &after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((after, DueDateChange::from(row)))
+}
+
+async fn latest_due_change(
+    db: &impl ConnectionTrait,
+    id: ActionId,
+) -> AppResult<Option<due_date_change::Model>> {
+    Ok(due_date_change::Entity::find()
+        .filter(due_date_change::Column::ActionId.eq(id.0))
+        .order_by_desc(due_date_change::Column::EffectiveOn)
+        .order_by_desc(due_date_change::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// One change of delivery date the caller may read.
+pub async fn get_due_date_change(access: &Access, id: DueDateChangeId) -> AppResult<DueDateChange> {
+    due_date_change::Entity::readable(access)
+        .filter(due_date_change::Column::Id.eq(id.0))
+        .one(access.db())
+        .await?
+        .map(DueDateChange::from)
+        .ok_or(AppError::NotFound("due-date change"))
+}
+
+/// The changes of delivery date of each of `action_ids`, oldest first; an empty list for an
+/// action without.
+pub async fn due_date_changes(
+    access: &Access,
+    action_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Vec<DueDateChange>>> {
+    let rows = due_date_change::Entity::readable(access)
+        .filter(due_date_change::Column::ActionId.is_in(action_ids.iter().copied()))
+        .order_by_asc(due_date_change::Column::EffectiveOn)
+        .order_by_asc(due_date_change::Column::Id)
+        .all(access.db())
+        .await?;
+    let mut out: HashMap<Uuid, Vec<DueDateChange>> =
+        action_ids.into_iter().map(|id| (id, Vec::new())).collect();
+    for row in rows {
+        out.entry(row.action_id)
+            .or_default()
+            .push(DueDateChange::from(row));
+    }
+    Ok(out)
+}

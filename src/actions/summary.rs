@@ -1,0 +1,375 @@
+//! Summaries computed in SQL: where a review or an organisation stood on a day, and what
+//! moved between two committee dates.
+//!
+//! A summary of a review is detail (its reader must be able to read the review); a summary of
+//! an organisation is a summary (its panels read it, and partner bodies where it shares by
+//! name).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use uuid::Uuid;
+
+use super::asof::{self, Filter};
+use super::{Action, DueDateChange};
+use crate::access::{Access, OrgSet, Purpose};
+use crate::entity::due_date_change;
+use crate::error::AppResult;
+use crate::ids::{OrgId, ReviewId};
+use crate::progress::ProgressUpdate;
+use crate::reviews::RecommendationStatus;
+use crate::sql::Sql;
+
+/// What a summary is grouped by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Grouping {
+    /// One summary per review.
+    Review,
+    /// One summary per organisation, across all its reviews (and free-standing actions).
+    Organisation,
+}
+
+impl Grouping {
+    fn column(self, alias: &str) -> String {
+        match self {
+            Grouping::Review => format!("{alias}.review_id"),
+            Grouping::Organisation => format!("{alias}.org_id"),
+        }
+    }
+
+    fn scope(self, access: &Access) -> OrgSet {
+        match self {
+            Grouping::Review => access.orgs(Purpose::Detail),
+            Grouping::Organisation => access.orgs(Purpose::Summary),
+        }
+    }
+
+    fn filter(self, keys: &[Uuid]) -> Filter {
+        match self {
+            Grouping::Review => Filter {
+                reviews: Some(keys.iter().copied().map(ReviewId).collect()),
+                ..Default::default()
+            },
+            Grouping::Organisation => Filter {
+                organisations: Some(keys.iter().copied().map(OrgId).collect()),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// Counts of recommendations by status on a day.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecommendationCounts {
+    pub by_status: Vec<(RecommendationStatus, i64)>,
+}
+
+impl RecommendationCounts {
+    /// All made by the day.
+    pub fn total(&self) -> i64 {
+        self.by_status.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Those with `status`.
+    pub fn with(&self, status: RecommendationStatus) -> i64 {
+        self.by_status
+            .iter()
+            .filter(|(s, _)| *s == status)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Those still asking something of the organisation.
+    pub fn outstanding(&self) -> i64 {
+        self.by_status
+            .iter()
+            .filter(|(s, _)| s.is_outstanding())
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// Counts of actions by RAG on a day.
+#[derive(Clone, Debug, Default, PartialEq, Eq, FromQueryResult)]
+pub struct ActionCounts {
+    /// Actions agreed by the day, withdrawn ones left out.
+    pub total: i64,
+    pub green: i64,
+    pub amber: i64,
+    pub red: i64,
+    pub withdrawn: i64,
+    /// The earliest delivery date still ahead among actions not complete.
+    pub next_due_on: Option<NaiveDate>,
+}
+
+impl ActionCounts {
+    /// The share of actions complete, in percent; `None` when there are none.
+    pub fn percent_complete(&self) -> Option<f64> {
+        (self.total > 0).then(|| (self.green as f64) * 100.0 / (self.total as f64))
+    }
+}
+
+/// Where a review or an organisation stood at the end of a day.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProgressSummary {
+    pub as_of: NaiveDate,
+    pub recommendations: RecommendationCounts,
+    pub actions: ActionCounts,
+}
+
+impl ProgressSummary {
+    /// A summary of nothing recorded.
+    pub fn empty(as_of: NaiveDate) -> Self {
+        ProgressSummary {
+            as_of,
+            recommendations: RecommendationCounts::default(),
+            actions: ActionCounts::default(),
+        }
+    }
+}
+
+#[derive(FromQueryResult)]
+struct GroupedActions {
+    grp: Option<Uuid>,
+    #[sea_orm(nested)]
+    counts: ActionCounts,
+}
+
+#[derive(FromQueryResult)]
+struct GroupedRecommendations {
+    grp: Uuid,
+    at_status: RecommendationStatus,
+    n: i64,
+}
+
+/// The summary of each of `keys` (reviews or organisations, per `grouping`) at the end of
+/// `day`: two statements, whatever the number of keys. Keys outside the caller's scope get
+/// none.
+pub async fn progress(
+    access: &Access,
+    grouping: Grouping,
+    keys: &[Uuid],
+    day: NaiveDate,
+) -> AppResult<HashMap<Uuid, ProgressSummary>> {
+    let scope = grouping.scope(access);
+    let db = access.db();
+    let backend = db.get_database_backend();
+    let mut out: HashMap<Uuid, ProgressSummary> = HashMap::new();
+    // Every key in scope gets a summary, zero where nothing is recorded.
+    for key in keys {
+        let visible = match grouping {
+            Grouping::Organisation => scope.contains(*key),
+            // A review's readability is checked by whoever holds the review.
+            Grouping::Review => true,
+        };
+        if visible {
+            out.insert(*key, ProgressSummary::empty(day));
+        }
+    }
+
+    let group = grouping.column("p");
+    let mut sql = Sql::new("SELECT ");
+    sql.push(&group).push(
+        " AS grp, \
+         SUM(CASE WHEN p.at_status = 'WITHDRAWN' THEN 0 ELSE 1 END) AS total, \
+         SUM(CASE WHEN p.at_rag = 'GREEN' THEN 1 ELSE 0 END) AS green, \
+         SUM(CASE WHEN p.at_rag = 'AMBER' THEN 1 ELSE 0 END) AS amber, \
+         SUM(CASE WHEN p.at_rag = 'RED' THEN 1 ELSE 0 END) AS red, \
+         SUM(CASE WHEN p.at_status = 'WITHDRAWN' THEN 1 ELSE 0 END) AS withdrawn, \
+         MIN(CASE WHEN p.at_rag = 'AMBER' THEN p.at_due_on END) AS next_due_on FROM (",
+    );
+    sql.append(&asof::projection(&scope, &grouping.filter(keys), day))
+        .push(") p GROUP BY ")
+        .push(&group);
+    let rows = GroupedActions::find_by_statement(sql.statement(backend))
+        .all(db)
+        .await?;
+    for row in rows {
+        if let Some(summary) = row.grp.and_then(|g| out.get_mut(&g)) {
+            summary.actions = row.counts;
+        }
+    }
+
+    let group = grouping.column("r");
+    let mut sql = Sql::new("SELECT t.grp, t.at_status, COUNT(*) AS n FROM (SELECT ");
+    sql.push(&group).push(
+        " AS grp, (SELECT h.status FROM recommendation_status_changes h \
+         WHERE h.recommendation_id = r.id AND h.effective_on <= ",
+    );
+    sql.bind(day)
+        .push(" ORDER BY h.effective_on DESC, h.id DESC LIMIT 1) AS at_status FROM recommendations r WHERE ");
+    scope.push_condition(&mut sql, "r.org_id");
+    sql.push(" AND ").push_in(&group, keys.iter().copied());
+    sql.push(") t WHERE t.at_status IS NOT NULL GROUP BY t.grp, t.at_status");
+    let rows = GroupedRecommendations::find_by_statement(sql.statement(backend))
+        .all(db)
+        .await?;
+    for row in rows {
+        if let Some(summary) = out.get_mut(&row.grp) {
+            summary
+                .recommendations
+                .by_status
+                .push((row.at_status, row.n));
+        }
+    }
+    for summary in out.values_mut() {
+        summary
+            .recommendations
+            .by_status
+            .sort_by_key(|(s, _)| RecommendationStatus::ALL.iter().position(|x| x == s));
+    }
+    Ok(out)
+}
+
+/// A window between two committee dates, over one review or one organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub grouping: Grouping,
+    pub key: Uuid,
+    /// The earlier date (excluded).
+    pub from: NaiveDate,
+    /// The later date (included).
+    pub to: NaiveDate,
+}
+
+/// What moved between two dates: changes are read in detail, so the caller must be able to
+/// read the actions themselves.
+impl Window {
+    fn filter(&self) -> Filter {
+        self.grouping.filter(&[self.key])
+    }
+
+    /// The projection at `to` joined to the one at `from` (absent for actions agreed since).
+    fn both_ends(&self, access: &Access) -> Sql {
+        let scope = access.orgs(Purpose::Detail);
+        let mut sql = Sql::new("SELECT now_.* FROM (");
+        sql.append(&asof::projection(&scope, &self.filter(), self.to))
+            .push(") now_ LEFT JOIN (")
+            .append(&asof::projection(&scope, &self.filter(), self.from))
+            .push(") then_ ON then_.id = now_.id WHERE ");
+        sql
+    }
+
+    /// Actions complete at `to` that were not at `from`.
+    pub fn completed(&self, access: &Access) -> Sql {
+        let mut sql = self.both_ends(access);
+        sql.push(
+            "now_.at_status = 'COMPLETE' AND (then_.id IS NULL OR then_.at_status <> 'COMPLETE')",
+        );
+        sql
+    }
+
+    /// Actions RED at `to` that were not at `from`.
+    pub fn newly_overdue(&self, access: &Access) -> Sql {
+        let mut sql = self.both_ends(access);
+        sql.push(
+            "now_.at_rag = 'RED' AND (then_.id IS NULL OR then_.at_rag IS NULL OR then_.at_rag <> 'RED')",
+        );
+        sql
+    }
+
+    /// Changes of delivery date that took effect after `from`, up to `to`.
+    pub fn due_date_changes(&self, access: &Access) -> Sql {
+        let mut sql = Sql::new(
+            "SELECT c.* FROM due_date_changes c JOIN actions a ON a.id = c.action_id WHERE ",
+        );
+        access
+            .orgs(Purpose::Detail)
+            .push_condition(&mut sql, "c.org_id");
+        sql.push(" AND ")
+            .push(&self.grouping.column("a"))
+            .push(" = ")
+            .bind(self.key);
+        sql.push(" AND c.effective_on > ")
+            .bind(self.from)
+            .push(" AND c.effective_on <= ")
+            .bind(self.to);
+        sql
+    }
+
+    /// Progress updates dated after `from`, up to `to`.
+    pub fn updates(&self, access: &Access) -> Sql {
+        let mut sql = Sql::new(
+            "SELECT u.* FROM progress_updates u JOIN actions a ON a.id = u.action_id WHERE ",
+        );
+        access
+            .orgs(Purpose::Detail)
+            .push_condition(&mut sql, "u.org_id");
+        sql.push(" AND ")
+            .push(&self.grouping.column("a"))
+            .push(" = ")
+            .bind(self.key);
+        sql.push(" AND u.as_at > ")
+            .bind(self.from)
+            .push(" AND u.as_at <= ")
+            .bind(self.to);
+        sql
+    }
+}
+
+/// How many rows a query of a window returns.
+pub async fn count(access: &Access, query: &Sql) -> AppResult<i64> {
+    let mut sql = Sql::new("SELECT COUNT(*) AS n FROM (");
+    sql.append(query).push(") counted");
+    let db = access.db();
+    let row = db
+        .query_one_raw(sql.statement(db.get_database_backend()))
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    })
+}
+
+/// The actions of a window query, as they stood at its end, by delivery date.
+pub async fn actions(
+    access: &Access,
+    window: &Window,
+    query: Sql,
+    limit: u64,
+) -> AppResult<Vec<Action>> {
+    let mut sql = Sql::new("SELECT w.* FROM (");
+    sql.append(&query)
+        .push(") w ORDER BY w.at_due_on, w.id LIMIT ")
+        .bind(limit as i64);
+    asof::fetch(access.db(), &sql, window.to).await
+}
+
+/// The changes of delivery date of a window, in the order they took effect.
+pub async fn due_date_changes(
+    access: &Access,
+    query: Sql,
+    limit: u64,
+) -> AppResult<Vec<DueDateChange>> {
+    let mut sql = Sql::new("SELECT w.* FROM (");
+    sql.append(&query)
+        .push(") w ORDER BY w.effective_on, w.id LIMIT ")
+        .bind(limit as i64);
+    let db = access.db();
+    Ok(
+        due_date_change::Model::find_by_statement(sql.statement(db.get_database_backend()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(DueDateChange::from)
+            .collect(),
+    )
+}
+
+/// The progress updates of a window, in date order.
+pub async fn updates(access: &Access, query: Sql, limit: u64) -> AppResult<Vec<ProgressUpdate>> {
+    let mut sql = Sql::new("SELECT w.* FROM (");
+    sql.append(&query)
+        .push(") w ORDER BY w.as_at, w.id LIMIT ")
+        .bind(limit as i64);
+    let db = access.db();
+    Ok(crate::entity::progress_update::Model::find_by_statement(
+        sql.statement(db.get_database_backend()),
+    )
+    .all(db)
+    .await?
+    .into_iter()
+    .map(ProgressUpdate::from)
+    .collect())
+}

@@ -1,0 +1,175 @@
+//! Calendar dates: the `Date` scalar and "today" as committees mean it (Europe/London).
+//!
+//! Delivery dates, as-at dates and committee dates are plain calendar days with no time of day.
+//! "Today" is the date in the United Kingdom, where the clocks go forward one hour at 01:00 UTC
+//! on the last Sunday of March and back at 01:00 UTC on the last Sunday of October (the Summer
+//! Time Order 2002). That one rule is all the time-zone logic the service needs, so it is written
+//! here rather than pulling in a time-zone database.
+
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+
+/// The earliest and latest years the service accepts: anything outside is a typing mistake.
+const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
+
+/// A calendar date, written `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub NaiveDate);
+
+impl Date {
+    /// Reads `YYYY-MM-DD` strictly: four-digit year, two-digit month and day, a real date.
+    pub fn parse(raw: &str) -> Option<Date> {
+        let bytes = raw.as_bytes();
+        let shaped = bytes.len() == 10
+            && bytes[4] == b'-'
+            && bytes[7] == b'-'
+            && bytes
+                .iter()
+                .enumerate()
+                .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+        if !shaped {
+            return None;
+        }
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .ok()
+            .filter(|d| YEARS.contains(&d.year()))
+            .map(Date)
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl From<NaiveDate> for Date {
+    fn from(d: NaiveDate) -> Self {
+        Date(d)
+    }
+}
+
+/// A calendar date, `YYYY-MM-DD` (for example `2021-11-30`), with no time of day.
+#[Scalar(name = "Date")]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => Date::parse(s).ok_or_else(|| {
+                InputValueError::custom(format!("`{s}` is not a date written YYYY-MM-DD"))
+            }),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(s) if Date::parse(s).is_some())
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.to_string())
+    }
+}
+
+/// The last Sunday of `month` in `year`.
+fn last_sunday(year: i32, month: u32) -> NaiveDate {
+    let first_of_next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    }
+    .expect("the first of a month exists");
+    let last = first_of_next - Duration::days(1);
+    let back = last.weekday().num_days_from_sunday() as i64;
+    last - Duration::days(back)
+}
+
+/// The date in the United Kingdom at instant `at`.
+pub fn london_date(at: DateTime<Utc>) -> NaiveDate {
+    let year = at.year();
+    let switch =
+        |day: NaiveDate| Utc.from_utc_datetime(&day.and_hms_opt(1, 0, 0).expect("01:00 exists"));
+    let summer = switch(last_sunday(year, 3)) <= at && at < switch(last_sunday(year, 10));
+    let offset = if summer {
+        Duration::hours(1)
+    } else {
+        Duration::zero()
+    };
+    (at + offset).date_naive()
+}
+
+/// Today in the United Kingdom: the default of every `asOf`.
+pub fn london_today() -> NaiveDate {
+    london_date(Utc::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Weekday;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn dates_parse_strictly() {
+        assert_eq!(Date::parse("2021-11-30").unwrap().to_string(), "2021-11-30");
+        for bad in [
+            "2021-02-30",
+            "2021-2-3",
+            "30/11/2021",
+            "2021-11-30T00:00:00Z",
+            "0001-01-01",
+            "",
+            "2021-13-01",
+        ] {
+            assert!(Date::parse(bad).is_none(), "{bad}");
+        }
+        assert!(Date::parse("2024-02-29").is_some(), "a leap day");
+    }
+
+    #[test]
+    fn the_last_sundays_are_found() {
+        assert_eq!(
+            last_sunday(2021, 3),
+            NaiveDate::from_ymd_opt(2021, 3, 28).unwrap()
+        );
+        assert_eq!(
+            last_sunday(2021, 10),
+            NaiveDate::from_ymd_opt(2021, 10, 31).unwrap()
+        );
+        assert_eq!(last_sunday(2026, 3).weekday(), Weekday::Sun);
+    }
+
+    #[test]
+    fn london_follows_british_summer_time() {
+        // Winter: London is on UTC.
+        assert_eq!(
+            london_date(at("2021-11-30T23:30:00Z")).to_string(),
+            "2021-11-30"
+        );
+        // Summer: an hour ahead, so late evening UTC is already tomorrow.
+        assert_eq!(
+            london_date(at("2021-07-31T23:30:00Z")).to_string(),
+            "2021-08-01"
+        );
+        // The spring change at 01:00 UTC on 28 March 2021.
+        assert_eq!(
+            london_date(at("2021-03-27T23:30:00Z")).to_string(),
+            "2021-03-27"
+        );
+        assert_eq!(
+            london_date(at("2021-03-28T23:30:00Z")).to_string(),
+            "2021-03-29"
+        );
+        // The autumn change at 01:00 UTC on 31 October 2021.
+        assert_eq!(
+            london_date(at("2021-10-30T23:30:00Z")).to_string(),
+            "2021-10-31"
+        );
+        assert_eq!(
+            london_date(at("2021-10-31T23:30:00Z")).to_string(),
+            "2021-10-31"
+        );
+    }
+}

@@ -1,0 +1,23 @@
+//! `due_date_changes`: the history of an action's delivery date.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "due_date_changes")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub action_id: Uuid,
+    pub previous_due_on: Date,
+    pub new_due_on: Date,
+    pub reason: String,
+    pub effective_on: Date,
+    pub changed_by: Option<Uuid>,
+    pub changed_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

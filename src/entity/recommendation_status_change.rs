@@ -1,0 +1,22 @@
+//! `recommendation_status_changes`: the history of a recommendation's status.
+
+use crate::reviews::RecommendationStatus;
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "recommendation_status_changes")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub recommendation_id: Uuid,
+    pub status: RecommendationStatus,
+    pub effective_on: Date,
+    pub changed_by: Option<Uuid>,
+    pub changed_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

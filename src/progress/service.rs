@@ -1,0 +1,317 @@
+//! Recording and reading progress updates and evidence.
+//!
+//! Contributors and managers of the owning organisation report progress; there is no way to
+//! edit or delete an update (a correction is a new update). Reads are detail.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::{Evidence, ProgressUpdate};
+use crate::access::Access;
+use crate::access::scope::TenantOwned;
+use crate::actions::{Action, ActionStatus, service as actions};
+use crate::audit::{self, Author, Change, EntityType};
+use crate::auth::Role;
+use crate::dates::london_today;
+use crate::entity::{action, evidence, progress_update};
+use crate::error::{AppError, AppResult};
+use crate::ids::{ActionId, EvidenceId, ProgressUpdateId};
+use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
+use crate::reviews::{MAX_PROSE, MAX_TITLE, MAX_URL};
+use crate::validate;
+
+/// A new progress update, checked.
+#[derive(Clone, Debug)]
+pub struct NewUpdate {
+    pub as_at: NaiveDate,
+    pub narrative: String,
+    pub new_status: Option<ActionStatus>,
+    pub percent_complete: Option<i32>,
+}
+
+/// Checks a narrative.
+pub fn check_narrative(field: &str, raw: &str) -> AppResult<String> {
+    validate::required_prose(field, raw, MAX_PROSE)
+}
+
+/// Checks a percentage: 0 to 100.
+pub fn check_percent(field: &str, raw: Option<i32>) -> AppResult<Option<i32>> {
+    match raw {
+        Some(p) if !(0..=100).contains(&p) => {
+            Err(AppError::bad_input(field, "must be between 0 and 100"))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Adds a progress update to an action of the caller's own organisation. A new status joins
+/// the action's history from the update's as-at date.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn add_update(
+    access: &Access,
+    action_id: ActionId,
+    new: NewUpdate,
+) -> AppResult<(ProgressUpdate, Action)> {
+    let action = actions::get_own(access, action_id).await?;
+    access.require_role(&[Role::Contributor, Role::Manager], "report progress")?;
+    validate::not_after("input.asAt", new.as_at, london_today())?;
+    validate::not_before(
+        "input.asAt",
+        new.as_at,
+        action.opened_on,
+        "the day the action was agreed",
+    )?;
+    let org = action.org_id;
+    let author = access.actor().user_id;
+    let id = ProgressUpdateId::new();
+    let txn = access.begin_write().await?;
+    let row = progress_update::Model {
+        id: id.0,
+        org_id: org.0,
+        action_id: action_id.0,
+        as_at: new.as_at,
+        narrative: new.narrative,
+        new_status: new.new_status,
+        percent_complete: new.percent_complete,
+        author_id: Some(author.0),
+        recorded_at: Utc::now(),
+    };
+    progress_update::Entity::insert(progress_update::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    if let Some(status) = new.new_status {
+        actions::record_status(
+            &txn,
+            org,
+            action_id,
+            status,
+            new.as_at,
+            Some(id),
+            Some(author),
+        )
+        .await?;
+    }
+    refresh_percent(&txn, action_id).await?;
+    // The action's row changed (status, percentage): move its version on, so that an edit
+    // based on what it was is refused.
+    action::Entity::update_many()
+        .col_expr(
+            action::Column::Version,
+            Expr::col(action::Column::Version).add(1),
+        )
+        .col_expr(action::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(action::Column::Id.eq(action_id.0))
+        .exec(&txn)
+        .await?;
+    let update = ProgressUpdate::from(row);
+    audit::record(
+        &txn,
+        Author::from(access),
+        Change::created(org, EntityType::ProgressUpdate, id.0, &update),
+    )
+    .await?;
+    let action = actions::reload(&txn, org, action_id).await?;
+    txn.commit().await?;
+    Ok((update, action))
+}
+
+/// Sets an action's percentage complete to that of its latest update that gave one.
+async fn refresh_percent(txn: &impl ConnectionTrait, action_id: ActionId) -> AppResult<()> {
+    let latest: Option<Option<i32>> = progress_update::Entity::find()
+        .select_only()
+        .column(progress_update::Column::PercentComplete)
+        .filter(progress_update::Column::ActionId.eq(action_id.0))
+        .filter(progress_update::Column::PercentComplete.is_not_null())
+        .order_by_desc(progress_update::Column::AsAt)
+        .order_by_desc(progress_update::Column::Id)
+        .into_tuple()
+        .one(txn)
+        .await?;
+    action::Entity::update_many()
+        .col_expr(
+            action::Column::PercentComplete,
+            Expr::value(latest.flatten()),
+        )
+        .filter(action::Column::Id.eq(action_id.0))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// One progress update the caller may read.
+pub async fn get_update(access: &Access, id: ProgressUpdateId) -> AppResult<ProgressUpdate> {
+    progress_update::Entity::readable(access)
+        .filter(progress_update::Column::Id.eq(id.0))
+        .one(access.db())
+        .await?
+        .map(ProgressUpdate::from)
+        .ok_or(AppError::NotFound("progress update"))
+}
+
+/// One piece of evidence the caller may read.
+pub async fn get_evidence(access: &Access, id: EvidenceId) -> AppResult<Evidence> {
+    evidence::Entity::readable(access)
+        .filter(evidence::Column::Id.eq(id.0))
+        .one(access.db())
+        .await?
+        .map(Evidence::from)
+        .ok_or(AppError::NotFound("evidence"))
+}
+
+/// The updates of an action the caller may read, latest as-at date first.
+pub async fn updates(
+    access: &Access,
+    action_id: ActionId,
+    page: PageArgs,
+) -> AppResult<Paged<ProgressUpdate>> {
+    let query = progress_update::Entity::readable(access)
+        .filter(progress_update::Column::ActionId.eq(action_id.0));
+    let total = TotalCount::of(access, query.clone());
+    let mut query = query;
+    if let Some(after) = &page.after {
+        let day = crate::dates::Date::parse(after.key("after")?)
+            .ok_or_else(|| AppError::bad_input("after", "not a cursor this list gave out"))?
+            .0;
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(progress_update::Column::AsAt.lt(day))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(progress_update::Column::AsAt.eq(day))
+                        .add(progress_update::Column::Id.lt(after.id)),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_desc(progress_update::Column::AsAt)
+        .order_by_desc(progress_update::Column::Id)
+        .limit(page.fetch())
+        .all(access.db())
+        .await?;
+    Ok(Paged::from_rows(
+        &page,
+        rows,
+        total,
+        |m| Cursor::keyed(m.as_at.to_string(), m.id),
+        ProgressUpdate::from,
+    ))
+}
+
+/// The latest update (by as-at date) of each of `action_ids`; `None` for an action without.
+pub async fn latest(
+    access: &Access,
+    action_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Option<ProgressUpdate>>> {
+    // One statement for the page: the latest as-at per action, then its rows. The latest per
+    // group is the row that no later row of the same action beats.
+    let mut sql = crate::sql::Sql::new("SELECT u.* FROM progress_updates u WHERE ");
+    access
+        .orgs(crate::access::Purpose::Detail)
+        .push_condition(&mut sql, "u.org_id");
+    sql.push(" AND ")
+        .push_in("u.action_id", action_ids.iter().copied())
+        .push(
+            " AND NOT EXISTS (SELECT 1 FROM progress_updates l WHERE l.action_id = u.action_id \
+             AND (l.as_at > u.as_at OR (l.as_at = u.as_at AND l.id > u.id)))",
+        );
+    let db = access.db();
+    let rows =
+        sea_orm::FromQueryResult::find_by_statement(sql.statement(db.get_database_backend()));
+    let rows: Vec<progress_update::Model> = rows.all(db).await?;
+    let mut out: HashMap<Uuid, Option<ProgressUpdate>> =
+        action_ids.into_iter().map(|id| (id, None)).collect();
+    for row in rows {
+        out.insert(row.action_id, Some(ProgressUpdate::from(row)));
+    }
+    Ok(out)
+}
+
+/// A new piece of evidence, checked: a title and a link, a document reference, or both.
+#[derive(Clone, Debug)]
+pub struct NewEvidence {
+    pub title: String,
+    pub url: Option<String>,
+    pub reference: Option<String>,
+}
+
+impl NewEvidence {
+    /// Checks raw fields; errors name them under `input.`.
+    pub fn parse(title: &str, url: Option<&str>, reference: Option<&str>) -> AppResult<Self> {
+        let url = url
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| validate::url("input.url", u, MAX_URL))
+            .transpose()?;
+        let reference = validate::optional_text("input.reference", reference, MAX_TITLE)?;
+        if url.is_none() && reference.is_none() {
+            return Err(AppError::bad_input(
+                "input.url",
+                "give a link or a document reference",
+            ));
+        }
+        Ok(NewEvidence {
+            title: validate::required_text("input.title", title, MAX_TITLE)?,
+            url,
+            reference,
+        })
+    }
+}
+
+/// Attaches evidence to an action of the caller's own organisation.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn attach_evidence(
+    access: &Access,
+    action_id: ActionId,
+    new: NewEvidence,
+) -> AppResult<Evidence> {
+    let action = actions::get_own(access, action_id).await?;
+    access.require_role(&[Role::Contributor, Role::Manager], "attach evidence")?;
+    let id = EvidenceId::new();
+    let row = evidence::Model {
+        id: id.0,
+        org_id: action.org_id.0,
+        action_id: action_id.0,
+        title: new.title,
+        url: new.url,
+        reference: new.reference,
+        added_by: Some(access.actor().user_id.0),
+        added_at: Utc::now(),
+    };
+    let txn = access.begin_write().await?;
+    evidence::Entity::insert(evidence::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let evidence = Evidence::from(row);
+    audit::record(
+        &txn,
+        Author::from(access),
+        Change::created(action.org_id, EntityType::Evidence, id.0, &evidence),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(evidence)
+}
+
+/// The evidence of each of `action_ids`, oldest first; an empty list for an action without.
+pub async fn evidence_of(
+    access: &Access,
+    action_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Vec<Evidence>>> {
+    let rows = evidence::Entity::readable(access)
+        .filter(evidence::Column::ActionId.is_in(action_ids.iter().copied()))
+        .order_by_asc(evidence::Column::Id)
+        .all(access.db())
+        .await?;
+    let mut out: HashMap<Uuid, Vec<Evidence>> =
+        action_ids.into_iter().map(|id| (id, Vec::new())).collect();
+    for row in rows {
+        out.entry(row.action_id)
+            .or_default()
+            .push(Evidence::from(row));
+    }
+    Ok(out)
+}

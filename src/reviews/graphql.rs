@@ -1,0 +1,695 @@
+//! The API of reviews and recommendations.
+
+use async_graphql::{
+    Context, ID, InputObject, Lookahead, MaybeUndefined, Object, Result, SimpleObject,
+};
+use chrono::{DateTime, Utc};
+
+use super::recommendations::{self, NewRecommendation, RecommendationChanges};
+use super::service::{self, NewReview, ReviewChanges, ReviewFields, ReviewFilter};
+use super::{
+    Grade, Judgement, Recommendation, RecommendationKind, RecommendationStatus, Review, ReviewKind,
+    ReviewStatus,
+};
+use crate::actions::asof::Filter;
+use crate::actions::graphql::{ActionFilterInput, Changes, prime_actions};
+use crate::actions::service::Order;
+use crate::actions::summary::{Grouping, ProgressSummary};
+use crate::actions::{Action, graphql as action_api};
+use crate::dates::{Date, london_today};
+use crate::error::AppResult;
+use crate::graphql::ContextExt;
+use crate::ids::{OrgId, RecommendationId, ReviewId};
+use crate::loaders::{days_asked, items, prime};
+use crate::organisations::Organisation;
+use crate::pagination::{CountedConnection, PageArgs, connection_complexity};
+use crate::users::User;
+
+/// A review an organisation went through, owned by that organisation whoever conducted it.
+#[Object]
+impl Review {
+    /// Opaque id.
+    pub async fn id(&self) -> ID {
+        self.id.to_gql()
+    }
+
+    /// The organisation reviewed, which owns the review.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        ctx.loaders()?.organisations.load_one(self.org_id.0).await
+    }
+
+    /// What kind of review it was.
+    async fn kind(&self) -> ReviewKind {
+        self.kind
+    }
+
+    /// Its title, e.g. "Protection peer review".
+    async fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// Who conducted it, as text (e.g. "HMICFRS", "Hertfordshire Fire and Rescue Service").
+    async fn reviewer(&self) -> Option<&str> {
+        self.reviewer.as_deref()
+    }
+
+    /// The organisation that conducted it, when it is one the service holds and the caller
+    /// may see.
+    async fn reviewer_organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        match self.reviewer_org_id {
+            Some(org) => ctx.loaders()?.organisations.load_one(org.0).await,
+            None => Ok(None),
+        }
+    }
+
+    /// When it was commissioned.
+    async fn commissioned_on(&self) -> Option<Date> {
+        self.commissioned_on.map(Date)
+    }
+
+    /// When it reported.
+    async fn reported_on(&self) -> Option<Date> {
+        self.reported_on.map(Date)
+    }
+
+    /// Where it stands.
+    async fn status(&self) -> ReviewStatus {
+        self.status
+    }
+
+    /// A summary of its findings.
+    async fn summary(&self) -> Option<&str> {
+        self.summary.as_deref()
+    }
+
+    /// A link to the report.
+    async fn source_url(&self) -> Option<&str> {
+        self.source_url.as_deref()
+    }
+
+    /// Its graded judgements, in order.
+    async fn judgements(&self, ctx: &Context<'_>) -> Result<Vec<Judgement>> {
+        Ok(ctx
+            .loaders()?
+            .judgements
+            .load_one(self.id.0)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Its recommendations (and other findings), in the order they were recorded.
+    async fn recommendations(&self, ctx: &Context<'_>) -> Result<Vec<Recommendation>> {
+        Ok(ctx
+            .loaders()?
+            .recommendations_of_review
+            .load_one(self.id.0)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Its action plan: the actions of this review, as they stood at the end of `asOf`.
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn actions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Narrows the plan; its `reviewId` is this review's.")] filter: Option<
+            ActionFilterInput,
+        >,
+        #[graphql(desc = "The day to report as at; today in the UK when absent.")] as_of: Option<
+            Date,
+        >,
+        #[graphql(desc = "The order; earliest delivery date first when absent.")] order_by: Option<
+            Order,
+        >,
+        #[graphql(desc = "Page size: 1 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last action of the previous page.")] after: Option<String>,
+    ) -> Result<CountedConnection<Action>> {
+        let mut filter: Filter = filter.unwrap_or_default().into_filter()?;
+        filter.reviews = Some(vec![self.id]);
+        action_api::list(ctx, filter, as_of, order_by, first, after).await
+    }
+
+    /// Where it stood at the end of `asOf`: recommendations by status, actions by RAG.
+    async fn progress(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day to report as at; today in the UK when absent.")] as_of: Option<
+            Date,
+        >,
+    ) -> Result<ProgressSummary> {
+        let day = as_of.map_or_else(london_today, |d| d.0);
+        Ok(ctx
+            .loaders()?
+            .review_progress
+            .load_one((self.id.0, day))
+            .await?
+            .unwrap_or_else(|| ProgressSummary::empty(day)))
+    }
+
+    /// What moved between two committee dates: after `from`, up to and including `to`.
+    async fn changes(
+        &self,
+        #[graphql(desc = "The earlier date (the last committee).")] from: Date,
+        #[graphql(desc = "The later date (this committee).")] to: Date,
+    ) -> Result<Changes> {
+        Ok(Changes::new(Grouping::Review, self.id.0, from, to)?)
+    }
+
+    /// Incremented by every change; pass it back to `updateReview`.
+    async fn version(&self) -> i32 {
+        self.version
+    }
+
+    /// When it was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+/// A finding of a review that asks for change: a recommendation, cause of concern, area for
+/// improvement, observation or lesson.
+#[Object]
+impl Recommendation {
+    /// Opaque id.
+    pub async fn id(&self) -> ID {
+        self.id.to_gql()
+    }
+
+    /// The review that made it.
+    async fn review(&self, ctx: &Context<'_>) -> Result<Option<Review>> {
+        ctx.loaders()?.reviews.load_one(self.review_id.0).await
+    }
+
+    /// Its reference within the review ("R3"), unique there.
+    async fn reference(&self) -> &str {
+        &self.reference
+    }
+
+    /// What kind of finding it is.
+    async fn kind(&self) -> RecommendationKind {
+        self.kind
+    }
+
+    /// What it asks.
+    async fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Where it stands now.
+    async fn status(&self) -> RecommendationStatus {
+        self.status
+    }
+
+    /// The date it is to be met by.
+    async fn target_date(&self) -> Option<Date> {
+        self.target_date.map(Date)
+    }
+
+    /// When it was discharged, if it is.
+    async fn discharged_on(&self) -> Option<Date> {
+        self.discharged_on.map(Date)
+    }
+
+    /// Who discharged it, if it is.
+    async fn discharged_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        match self.discharged_by {
+            Some(user) => ctx.loaders()?.users.load_one(user.0).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The actions that answer it, earliest delivery date first, as they stand today.
+    async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
+        Ok(ctx
+            .loaders()?
+            .actions_of_recommendation
+            .load_one(self.id.0)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Incremented by every change; pass it back to `updateRecommendation`.
+    async fn version(&self) -> i32 {
+        self.version
+    }
+
+    /// When it was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+/// Loads, for a whole set of reviews at once, what the query asks of them.
+pub(crate) async fn prime_reviews(
+    ctx: &Context<'_>,
+    la: &Lookahead<'_>,
+    reviews: &[&Review],
+) -> AppResult<()> {
+    if reviews.is_empty() {
+        return Ok(());
+    }
+    let access = ctx.access()?;
+    let loaders = ctx.loaders()?;
+    let ids: Vec<uuid::Uuid> = reviews.iter().map(|r| r.id.0).collect();
+    if la.field("judgements").exists() {
+        prime(
+            &loaders.judgements,
+            service::judgements(access, ids.clone()).await?,
+        )
+        .await;
+    }
+    let orgs: Vec<uuid::Uuid> = la
+        .field("organisation")
+        .exists()
+        .then(|| reviews.iter().map(|r| r.org_id.0).collect::<Vec<_>>())
+        .into_iter()
+        .flatten()
+        .chain(
+            la.field("reviewerOrganisation")
+                .exists()
+                .then(|| {
+                    reviews
+                        .iter()
+                        .filter_map(|r| r.reviewer_org_id.map(|o| o.0))
+                        .collect::<Vec<_>>()
+                })
+                .into_iter()
+                .flatten(),
+        )
+        .collect();
+    if !orgs.is_empty() {
+        let found = crate::organisations::service::by_ids(access, &orgs).await?;
+        prime(
+            &loaders.organisations,
+            found.into_iter().map(|o| (o.id.0, o)).collect(),
+        )
+        .await;
+    }
+    let progress = la.field("progress");
+    if progress.exists() {
+        for day in days_asked(&progress, london_today()) {
+            let summaries =
+                crate::actions::summary::progress(access, Grouping::Review, &ids, day).await?;
+            prime(
+                &loaders.review_progress,
+                summaries
+                    .into_iter()
+                    .map(|(id, s)| ((id, day), s))
+                    .collect(),
+            )
+            .await;
+        }
+    }
+    let recs_la = la.field("recommendations");
+    if recs_la.exists() {
+        let recs = recommendations::of_reviews(access, ids).await?;
+        let all: Vec<Recommendation> = recs.values().flatten().cloned().collect();
+        prime(&loaders.recommendations_of_review, recs).await;
+        prime_recommendations(ctx, &recs_la, &all.iter().collect::<Vec<_>>()).await?;
+    }
+    Ok(())
+}
+
+/// Loads, for a whole set of recommendations at once, what the query asks of them.
+pub(crate) async fn prime_recommendations(
+    ctx: &Context<'_>,
+    la: &Lookahead<'_>,
+    recs: &[&Recommendation],
+) -> AppResult<()> {
+    if recs.is_empty() {
+        return Ok(());
+    }
+    let access = ctx.access()?;
+    let loaders = ctx.loaders()?;
+    if la.field("review").exists() {
+        let ids = recs.iter().map(|r| r.review_id.0).collect();
+        prime(&loaders.reviews, service::by_ids(access, ids).await?).await;
+    }
+    if la.field("dischargedBy").exists() {
+        let ids: Vec<uuid::Uuid> = recs
+            .iter()
+            .filter_map(|r| r.discharged_by.map(|u| u.0))
+            .collect();
+        let users = crate::users::service::by_ids(access, &ids).await?;
+        prime(
+            &loaders.users,
+            users.into_iter().map(|u| (u.id.0, u)).collect(),
+        )
+        .await;
+    }
+    let actions_la = la.field("actions");
+    if actions_la.exists() {
+        let ids = recs.iter().map(|r| r.id.0).collect();
+        let actions = crate::actions::service::of_recommendations(access, ids).await?;
+        let all: Vec<Action> = actions.values().flatten().cloned().collect();
+        prime(&loaders.actions_of_recommendation, actions).await;
+        prime_actions(ctx, &actions_la, &all.iter().collect::<Vec<_>>()).await?;
+    }
+    Ok(())
+}
+
+/// Which reviews a list shows.
+#[derive(InputObject, Default)]
+pub struct ReviewFilterInput {
+    /// Of this organisation only (one the caller may read in detail).
+    pub organisation_id: Option<ID>,
+    /// Of this kind only.
+    pub kind: Option<ReviewKind>,
+    /// With this status only.
+    pub status: Option<ReviewStatus>,
+}
+
+/// Queries about reviews and recommendations.
+#[derive(Default)]
+pub struct ReviewQuery;
+
+#[Object]
+impl ReviewQuery {
+    /// The reviews the caller may read (its own organisation's, and those of panel members
+    /// that share detail with the caller's panel), most recently recorded first.
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<ReviewFilterInput>,
+        #[graphql(desc = "Page size: 1 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last review of the previous page.")] after: Option<String>,
+    ) -> Result<CountedConnection<Review>> {
+        let access = ctx.access()?;
+        let page = PageArgs::new(ctx.limits(), first, after)?;
+        let filter = filter.unwrap_or_default();
+        let filter = ReviewFilter {
+            organisation: filter
+                .organisation_id
+                .map(|id| OrgId::parse("filter.organisationId", &id))
+                .transpose()?,
+            kind: filter.kind,
+            status: filter.status,
+        };
+        let reviews = service::list(access, filter, page).await?;
+        let refs: Vec<&Review> = reviews.items.iter().map(|(_, r)| r).collect();
+        prime_reviews(ctx, &items(&ctx.look_ahead()), &refs).await?;
+        Ok(reviews.into())
+    }
+
+    /// One review, if the caller may read it; `NOT_FOUND` otherwise.
+    async fn review(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The review's id.")] id: ID,
+    ) -> Result<Option<Review>> {
+        let review = service::get(ctx.access()?, ReviewId::parse("id", &id)?).await?;
+        prime_reviews(ctx, &ctx.look_ahead(), &[&review]).await?;
+        Ok(Some(review))
+    }
+
+    /// One recommendation, if the caller may read it; `NOT_FOUND` otherwise.
+    async fn recommendation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The recommendation's id.")] id: ID,
+    ) -> Result<Option<Recommendation>> {
+        let rec = recommendations::get(ctx.access()?, RecommendationId::parse("id", &id)?).await?;
+        prime_recommendations(ctx, &ctx.look_ahead(), &[&rec]).await?;
+        Ok(Some(rec))
+    }
+}
+
+/// A judgement to record.
+#[derive(InputObject)]
+pub struct JudgementInput {
+    /// What was judged, up to 200 characters.
+    pub area: String,
+    /// The grade given.
+    pub grade: Grade,
+}
+
+/// A new review of the caller's own organisation.
+#[derive(InputObject)]
+pub struct CreateReviewInput {
+    /// What kind of review it was.
+    pub kind: ReviewKind,
+    /// Its title, up to 300 characters.
+    pub title: String,
+    /// Who conducted it, as text, up to 300 characters.
+    pub reviewer: Option<String>,
+    /// The organisation that conducted it, if the service holds it.
+    pub reviewer_organisation_id: Option<ID>,
+    /// When it was commissioned.
+    pub commissioned_on: Option<Date>,
+    /// When it reported (not before it was commissioned).
+    pub reported_on: Option<Date>,
+    /// Where it stands; `REPORTED` when absent.
+    pub status: Option<ReviewStatus>,
+    /// A summary of its findings, up to 10,000 characters.
+    pub summary: Option<String>,
+    /// A link (http or https) to the report.
+    pub source_url: Option<String>,
+    /// Its graded judgements (at most 50).
+    pub judgements: Option<Vec<JudgementInput>>,
+}
+
+/// The review recorded.
+#[derive(SimpleObject)]
+pub struct ReviewPayload {
+    /// The review as it now is.
+    pub review: Review,
+}
+
+/// Changes to a review. Absent fields stay as they are; null clears an optional one.
+#[derive(InputObject)]
+pub struct UpdateReviewInput {
+    /// The review to change.
+    pub id: ID,
+    /// The version the change is based on; a stale one gives `CONFLICT`.
+    pub version: i32,
+    /// New kind.
+    pub kind: Option<ReviewKind>,
+    /// New title.
+    pub title: Option<String>,
+    /// New reviewer text.
+    pub reviewer: MaybeUndefined<String>,
+    /// New reviewing organisation.
+    pub reviewer_organisation_id: MaybeUndefined<ID>,
+    /// New commissioning date.
+    pub commissioned_on: MaybeUndefined<Date>,
+    /// New reporting date.
+    pub reported_on: MaybeUndefined<Date>,
+    /// New status; `CLOSED` closes the review.
+    pub status: Option<ReviewStatus>,
+    /// New summary.
+    pub summary: MaybeUndefined<String>,
+    /// New link to the report.
+    pub source_url: MaybeUndefined<String>,
+    /// The judgements, replacing those recorded.
+    pub judgements: Option<Vec<JudgementInput>>,
+}
+
+/// A new recommendation of a review of the caller's own organisation.
+#[derive(InputObject)]
+pub struct AddRecommendationInput {
+    /// The review that made it.
+    pub review_id: ID,
+    /// Its reference within the review ("R3"), unique there, up to 32 characters.
+    pub reference: String,
+    /// What kind of finding it is; `RECOMMENDATION` when absent.
+    pub kind: Option<RecommendationKind>,
+    /// What it asks, up to 10,000 characters.
+    pub text: String,
+    /// Where it stands; `OPEN` when absent.
+    pub status: Option<RecommendationStatus>,
+    /// The date it is to be met by.
+    pub target_date: Option<Date>,
+    /// The day it was made (its status history starts then); the review's reporting date, or
+    /// today, when absent. Not in the future.
+    pub made_on: Option<Date>,
+}
+
+/// The recommendation recorded.
+#[derive(SimpleObject)]
+pub struct RecommendationPayload {
+    /// The recommendation as it now is.
+    pub recommendation: Recommendation,
+}
+
+/// Changes to a recommendation. Absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateRecommendationInput {
+    /// The recommendation to change.
+    pub id: ID,
+    /// The version the change is based on; a stale one gives `CONFLICT`.
+    pub version: i32,
+    /// New reference, unique within the review.
+    pub reference: Option<String>,
+    /// New kind.
+    pub kind: Option<RecommendationKind>,
+    /// New text.
+    pub text: Option<String>,
+    /// New status; `DISCHARGED` records who discharged it and when.
+    pub status: Option<RecommendationStatus>,
+    /// The day the new status took effect; today when absent. Not in the future, not before
+    /// its latest status change.
+    pub status_on: Option<Date>,
+    /// New target date; null clears it.
+    pub target_date: MaybeUndefined<Date>,
+}
+
+fn judgement_inputs(list: &Option<Vec<JudgementInput>>) -> Option<Vec<(&str, Grade)>> {
+    list.as_ref()
+        .map(|l| l.iter().map(|j| (j.area.as_str(), j.grade)).collect())
+}
+
+fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+fn maybe_str(value: &MaybeUndefined<String>) -> Option<Option<&str>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v.as_str())),
+    }
+}
+
+/// Changes to reviews and recommendations.
+#[derive(Default)]
+pub struct ReviewMutation;
+
+#[Object]
+impl ReviewMutation {
+    /// Records a review of the caller's own organisation. Managers only.
+    async fn create_review(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The review to record.")] input: CreateReviewInput,
+    ) -> Result<ReviewPayload> {
+        let access = ctx.access()?;
+        let fields = ReviewFields {
+            title: Some(&input.title),
+            reviewer: Some(input.reviewer.as_deref()),
+            summary: Some(input.summary.as_deref()),
+            source_url: Some(input.source_url.as_deref()),
+            judgements: judgement_inputs(&input.judgements).or(Some(Vec::new())),
+        }
+        .check()?;
+        let new = NewReview {
+            kind: input.kind,
+            title: fields.title.unwrap_or_default(),
+            reviewer: fields.reviewer.flatten(),
+            reviewer_org: input
+                .reviewer_organisation_id
+                .map(|id| OrgId::parse("input.reviewerOrganisationId", &id))
+                .transpose()?,
+            commissioned_on: input.commissioned_on.map(|d| d.0),
+            reported_on: input.reported_on.map(|d| d.0),
+            status: input.status.unwrap_or(ReviewStatus::Reported),
+            summary: fields.summary.flatten(),
+            source_url: fields.source_url.flatten(),
+            judgements: fields.judgements.unwrap_or_default(),
+        };
+        Ok(ReviewPayload {
+            review: service::create(access, new).await?,
+        })
+    }
+
+    /// Changes a review of the caller's own organisation, or closes it (status `CLOSED`).
+    /// Managers only.
+    async fn update_review(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to change.")] input: UpdateReviewInput,
+    ) -> Result<ReviewPayload> {
+        let access = ctx.access()?;
+        let id = ReviewId::parse("input.id", &input.id)?;
+        let fields = ReviewFields {
+            title: input.title.as_deref(),
+            reviewer: maybe_str(&input.reviewer),
+            summary: maybe_str(&input.summary),
+            source_url: maybe_str(&input.source_url),
+            judgements: judgement_inputs(&input.judgements),
+        }
+        .check()?;
+        let reviewer_org = match maybe(input.reviewer_organisation_id) {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(id)) => Some(Some(OrgId::parse("input.reviewerOrganisationId", &id)?)),
+        };
+        let changes = ReviewChanges {
+            kind: input.kind,
+            status: input.status,
+            reviewer_org,
+            commissioned_on: maybe(input.commissioned_on).map(|d| d.map(|d| d.0)),
+            reported_on: maybe(input.reported_on).map(|d| d.map(|d| d.0)),
+            fields,
+        };
+        Ok(ReviewPayload {
+            review: service::update(access, id, input.version, changes).await?,
+        })
+    }
+
+    /// Adds a recommendation to a review of the caller's own organisation. Managers only.
+    async fn add_recommendation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The recommendation to record.")] input: AddRecommendationInput,
+    ) -> Result<RecommendationPayload> {
+        let access = ctx.access()?;
+        let review = ReviewId::parse("input.reviewId", &input.review_id)?;
+        let new = NewRecommendation {
+            reference: recommendations::check_reference("input.reference", &input.reference)?,
+            kind: input.kind.unwrap_or(RecommendationKind::Recommendation),
+            text: recommendations::check_text("input.text", &input.text)?,
+            status: input.status.unwrap_or(RecommendationStatus::Open),
+            target_date: input.target_date.map(|d| d.0),
+            made_on: input.made_on.map(|d| d.0),
+        };
+        Ok(RecommendationPayload {
+            recommendation: recommendations::add(access, review, new).await?,
+        })
+    }
+
+    /// Changes a recommendation of the caller's own organisation; discharging it records who
+    /// and when. Managers only.
+    async fn update_recommendation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to change.")] input: UpdateRecommendationInput,
+    ) -> Result<RecommendationPayload> {
+        let access = ctx.access()?;
+        let id = RecommendationId::parse("input.id", &input.id)?;
+        let changes = RecommendationChanges {
+            reference: input
+                .reference
+                .as_deref()
+                .map(|r| recommendations::check_reference("input.reference", r))
+                .transpose()?,
+            kind: input.kind,
+            text: input
+                .text
+                .as_deref()
+                .map(|t| recommendations::check_text("input.text", t))
+                .transpose()?,
+            status: input.status,
+            status_on: input.status_on.map(|d| d.0),
+            target_date: maybe(input.target_date).map(|d| d.map(|d| d.0)),
+        };
+        Ok(RecommendationPayload {
+            recommendation: recommendations::update(access, id, input.version, changes).await?,
+        })
+    }
+}
