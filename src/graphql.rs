@@ -207,6 +207,18 @@ pub fn coded_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
     err
 }
 
+/// The argument path of a validation error about a value (a wrong type, an unknown enum
+/// value, a malformed date, an unknown input field): those are the caller's input, so they are
+/// `BAD_USER_INPUT` naming the field, as front-end clients expect. async-graphql reports them
+/// only as text, `Invalid value for argument "input.dueOn", …`, so the path is read from it; if
+/// a later version words it differently, the error keeps `GRAPHQL_VALIDATION_FAILED` (and the
+/// tests that expect `BAD_USER_INPUT` say so).
+fn bad_argument_path(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("Invalid value for argument \"")?;
+    let (path, _) = rest.split_once('"')?;
+    (!path.is_empty()).then_some(path)
+}
+
 /// Sets `extensions.code` on an error that has none.
 pub fn set_code(err: &mut ServerError, code: ErrorCode) {
     let ext = err
@@ -214,6 +226,23 @@ pub fn set_code(err: &mut ServerError, code: ErrorCode) {
         .get_or_insert_with(ErrorExtensionValues::default);
     if ext.get("code").is_none() {
         ext.set("code", code.as_str());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bad_argument_path;
+
+    #[test]
+    fn the_path_of_a_bad_argument_is_read_from_the_message() {
+        assert_eq!(
+            bad_argument_path(r#"Invalid value for argument "input.dueOn", expected type "Date""#),
+            Some("input.dueOn")
+        );
+        assert_eq!(
+            bad_argument_path(r#"Unknown field "shoeSize" on type "Me"."#),
+            None
+        );
     }
 }
 
@@ -241,7 +270,16 @@ impl Extension for RequestLimitsExtension {
             errors
                 .into_iter()
                 .map(|mut err| {
-                    set_code(&mut err, ErrorCode::GraphqlValidationFailed);
+                    match bad_argument_path(&err.message) {
+                        Some(field) => {
+                            let field = field.to_owned();
+                            set_code(&mut err, ErrorCode::BadUserInput);
+                            if let Some(ext) = err.extensions.as_mut() {
+                                ext.set("field", field);
+                            }
+                        }
+                        None => set_code(&mut err, ErrorCode::GraphqlValidationFailed),
+                    }
                     err
                 })
                 .collect::<Vec<_>>()

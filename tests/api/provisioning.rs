@@ -132,7 +132,7 @@ api_test!(bad_organisation_input_is_refused_naming_the_field, |app| {
             "{input}"
         );
     }
-    // An unknown kind never reaches a resolver.
+    // An unknown kind never reaches a resolver, and is still named.
     let resp = app
         .gql(
             Some(&w.admin),
@@ -140,7 +140,10 @@ api_test!(bad_organisation_input_is_refused_naming_the_field, |app| {
             json!({ "input": { "slug": "ok-slug", "name": "Fine", "kind": "CASTLE" } }),
         )
         .await;
-    resp.error("GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(
+        resp.error("BAD_USER_INPUT")["extensions"]["field"],
+        "input.kind"
+    );
     assert_eq!(resp.status, 400);
     assert_eq!(app.snapshot().await, before, "nothing changed");
 });
@@ -208,7 +211,7 @@ api_test!(
             )
             .await;
         // A slug is permanent: the input has no such field.
-        resp.error("GRAPHQL_VALIDATION_FAILED");
+        assert_eq!(resp.error("BAD_USER_INPUT")["extensions"]["field"], "input");
         let resp = app
             .gql(
                 Some(&w.admin),

@@ -45,7 +45,7 @@ api_test!(
                 json!({ "input": { "version": 2, "partners": "NONE", "orgId": w.council_a } }),
             )
             .await;
-        resp.error("GRAPHQL_VALIDATION_FAILED");
+        assert_eq!(resp.error("BAD_USER_INPUT")["extensions"]["field"], "input");
     }
 );
 
@@ -131,7 +131,10 @@ api_test!(a_stale_or_empty_sharing_change_is_refused, |app| {
             json!({ "input": { "version": 2, "partners": "EVERYONE" } }),
         )
         .await;
-    resp.error("GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(
+        resp.error("BAD_USER_INPUT")["extensions"]["field"],
+        "input.partners"
+    );
     assert_eq!(app.snapshot().await, before);
 });
 
