@@ -281,6 +281,12 @@ pub async fn update(
 ) -> AppResult<Recommendation> {
     let before = get_own(access, id).await?;
     access.require_role(&[Role::Manager], "change recommendations")?;
+    if changes.status_on.is_some() && changes.status.is_none() {
+        return Err(AppError::bad_input(
+            "input.statusOn",
+            "only goes with a new status",
+        ));
+    }
     let nothing = changes.reference.is_none()
         && changes.kind.is_none()
         && changes.text.is_none()
@@ -290,12 +296,6 @@ pub async fn update(
         return Err(AppError::bad_input(
             "input",
             "give at least one field to change",
-        ));
-    }
-    if changes.status_on.is_some() && changes.status.is_none() {
-        return Err(AppError::bad_input(
-            "input.statusOn",
-            "only goes with a new status",
         ));
     }
     if before.version != version {

@@ -2,8 +2,10 @@
 //! against SQLite always and Postgres when `TEST_DATABASE_URL` is set.
 
 mod helpers;
+mod plan;
 mod world;
 
+mod actions;
 mod audit;
 mod auth;
 mod http;
@@ -11,5 +13,7 @@ mod matrix;
 mod me;
 mod organisations;
 mod provisioning;
+mod reviews;
 mod schema;
 mod sharing;
+mod summaries;
