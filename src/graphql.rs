@@ -229,23 +229,6 @@ pub fn set_code(err: &mut ServerError, code: ErrorCode) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::bad_argument_path;
-
-    #[test]
-    fn the_path_of_a_bad_argument_is_read_from_the_message() {
-        assert_eq!(
-            bad_argument_path(r#"Invalid value for argument "input.dueOn", expected type "Date""#),
-            Some("input.dueOn")
-        );
-        assert_eq!(
-            bad_argument_path(r#"Unknown field "shoeSize" on type "Me"."#),
-            None
-        );
-    }
-}
-
 #[async_trait::async_trait]
 impl Extension for RequestLimitsExtension {
     async fn parse_query(
@@ -303,5 +286,22 @@ impl Extension for RequestLimitsExtension {
             )]);
         }
         Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bad_argument_path;
+
+    #[test]
+    fn the_path_of_a_bad_argument_is_read_from_the_message() {
+        assert_eq!(
+            bad_argument_path(r#"Invalid value for argument "input.dueOn", expected type "Date""#),
+            Some("input.dueOn")
+        );
+        assert_eq!(
+            bad_argument_path(r#"Unknown field "shoeSize" on type "Me"."#),
+            None
+        );
     }
 }
