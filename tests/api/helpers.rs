@@ -237,6 +237,13 @@ impl TestApp {
             .expect("raw SQL");
     }
 
+    /// Loads the demo organisations and plans, as `resilience-hub seed-demo` does.
+    pub async fn seed_demo(&self) -> usize {
+        resilience_hub::demo::seed(&self.app_db)
+            .await
+            .expect("demo data loads")
+    }
+
     /// Creates an organisation directly (how the first one comes to exist).
     pub async fn bootstrap_org(&self, slug: &str, name: &str, kind: OrgKind) -> String {
         let new = NewOrganisation::parse("", slug, name, kind, Some("England")).unwrap();

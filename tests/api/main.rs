@@ -8,6 +8,7 @@ mod world;
 mod actions;
 mod audit;
 mod auth;
+mod demo;
 mod http;
 mod matrix;
 mod me;

@@ -9,7 +9,11 @@
 //!   handful of boroughs;
 //! - the Local Government Association, a national partner body.
 //!
-//! Seeding is idempotent: an organisation whose slug exists is left alone.
+//! Seeding is idempotent: an organisation whose slug exists is left alone, and so is the plan
+//! of an organisation that already holds reviews. The plans (reviews, recommendations, actions
+//! and their histories) are in [`plans`].
+
+mod plans;
 
 use std::time::Duration;
 
@@ -287,10 +291,11 @@ pub async fn seed(db: &Database) -> anyhow::Result<usize> {
         join(&txn, panel, member).await?;
     }
     txn.commit().await?;
+    plans::seed(db).await?;
     Ok(created)
 }
 
-async fn find_id(db: &Database, slug: &str) -> anyhow::Result<Option<Uuid>> {
+pub(crate) async fn find_id(db: &Database, slug: &str) -> anyhow::Result<Option<Uuid>> {
     Ok(organisation::Entity::find()
         .filter(organisation::Column::Slug.eq(slug))
         .one(db.conn())
