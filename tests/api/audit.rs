@@ -202,3 +202,81 @@ api_test!(an_event_records_the_request_that_made_it, |app| {
     assert_eq!(events(&trail)[0]["requestId"], "committee-paper-42");
     assert_eq!(events(&trail)[0]["actor"]["displayName"], "Chris Parker");
 });
+
+api_test!(every_tracker_mutation_writes_its_audit_event, |app| {
+    use crate::plan::*;
+    let (_w, people) = setup(&app).await;
+    let m = &people.manager;
+    let latest = || async {
+        let resp = app
+            .gql(
+                Some(m),
+                "{ auditEvents(first: 1) { totalCount nodes { entityType operation entityId } } }",
+                json!({}),
+            )
+            .await;
+        resp.data()["auditEvents"].clone()
+    };
+    let mut count = latest().await["totalCount"].as_i64().unwrap();
+    let mut expect = |event: Value, entity: &str, operation: &str| {
+        count += 1;
+        assert_eq!(event["totalCount"], count, "one event per mutation");
+        assert_eq!(event["nodes"][0]["entityType"], entity);
+        assert_eq!(event["nodes"][0]["operation"], operation);
+    };
+    let rid = review(&app, m, "Peer review").await;
+    expect(latest().await, "REVIEW", "CREATE");
+    ok(
+        &app,
+        m,
+        UPDATE_REVIEW,
+        json!({ "input": { "id": rid, "version": 1, "title": "Renamed" } }),
+        &["updateReview"],
+    )
+    .await;
+    expect(latest().await, "REVIEW", "UPDATE");
+    let rec = recommendation(&app, m, &rid, "R1").await;
+    expect(latest().await, "RECOMMENDATION", "CREATE");
+    ok(
+        &app,
+        m,
+        UPDATE_RECOMMENDATION,
+        json!({ "input": { "id": rec, "version": 1, "status": "IN_PROGRESS" } }),
+        &["updateRecommendation"],
+    )
+    .await;
+    expect(latest().await, "RECOMMENDATION", "UPDATE");
+    let a = action(&app, m, &rec, "Act", "2021-01-29", "2021-06-30").await;
+    expect(latest().await, "ACTION", "CREATE");
+    ok(
+        &app,
+        m,
+        UPDATE_ACTION,
+        json!({ "input": { "id": a, "version": 1, "owner": "Head of Protection" } }),
+        &["updateAction"],
+    )
+    .await;
+    expect(latest().await, "ACTION", "UPDATE");
+    ok(&app, m, CHANGE_DUE, json!({ "input": { "id": a, "version": 2, "newDueOn": "2021-09-30", "reason": "Slipped" } }), &["changeActionDueDate"]).await;
+    let event = latest().await;
+    assert_eq!(event["nodes"][0]["entityId"], json!(a));
+    expect(event, "ACTION", "UPDATE");
+    update(
+        &app,
+        &people.contributor,
+        &a,
+        "2021-03-01",
+        Some("IN_PROGRESS"),
+    )
+    .await;
+    expect(latest().await, "PROGRESS_UPDATE", "CREATE");
+    ok(
+        &app,
+        &people.contributor,
+        ATTACH,
+        json!({ "input": { "actionId": a, "title": "Doc", "reference": "Ref 1" } }),
+        &["attachEvidence"],
+    )
+    .await;
+    expect(latest().await, "EVIDENCE", "CREATE");
+});
