@@ -793,21 +793,21 @@ impl ActionMutation {
                 .as_deref()
                 .map(|t| service::check_title("input.title", t))
                 .transpose()?,
-            detail: match input.detail {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(d) => Some(service::check_detail("input.detail", Some(&d))?),
-            },
+            detail: input
+                .detail
+                .as_opt_deref()
+                .map(|d| service::check_detail("input.detail", d))
+                .transpose()?,
             owner: input
                 .owner
                 .as_deref()
                 .map(|o| service::check_owner("input.owner", o))
                 .transpose()?,
-            owner_user: match input.owner_user_id {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(id) => Some(Some(parse_user("input.ownerUserId", &id)?)),
-            },
+            owner_user: input
+                .owner_user_id
+                .map_value(|id| parse_user("input.ownerUserId", &id))
+                .transpose()?
+                .into(),
             status: input.status,
         };
         Ok(ActionPayload {

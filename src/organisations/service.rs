@@ -302,14 +302,9 @@ pub fn parse_changes(
         name: name
             .map(|n| validate::required_text("input.name", n, super::MAX_NAME))
             .transpose()?,
-        region: match region {
-            async_graphql::MaybeUndefined::Undefined => None,
-            async_graphql::MaybeUndefined::Null => Some(None),
-            async_graphql::MaybeUndefined::Value(r) => Some(validate::optional_text(
-                "input.region",
-                Some(&r),
-                super::MAX_REGION,
-            )?),
-        },
+        region: region
+            .as_opt_deref()
+            .map(|r| validate::optional_text("input.region", r, super::MAX_REGION))
+            .transpose()?,
     })
 }

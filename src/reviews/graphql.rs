@@ -550,22 +550,6 @@ fn judgement_inputs(list: &Option<Vec<JudgementInput>>) -> Option<Vec<(&str, Gra
         .map(|l| l.iter().map(|j| (j.area.as_str(), j.grade)).collect())
 }
 
-fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
-
-fn maybe_str(value: &MaybeUndefined<String>) -> Option<Option<&str>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v.as_str())),
-    }
-}
-
 /// Changes to reviews and recommendations.
 #[derive(Default)]
 pub struct ReviewMutation;
@@ -618,23 +602,23 @@ impl ReviewMutation {
         let id = ReviewId::parse("input.id", &input.id)?;
         let fields = ReviewFields {
             title: input.title.as_deref(),
-            reviewer: maybe_str(&input.reviewer),
-            summary: maybe_str(&input.summary),
-            source_url: maybe_str(&input.source_url),
+            reviewer: input.reviewer.as_opt_deref(),
+            summary: input.summary.as_opt_deref(),
+            source_url: input.source_url.as_opt_deref(),
             judgements: judgement_inputs(&input.judgements),
         }
         .check()?;
-        let reviewer_org = match maybe(input.reviewer_organisation_id) {
-            None => None,
-            Some(None) => Some(None),
-            Some(Some(id)) => Some(Some(OrgId::parse("input.reviewerOrganisationId", &id)?)),
-        };
+        let reviewer_org = input
+            .reviewer_organisation_id
+            .map_value(|id| OrgId::parse("input.reviewerOrganisationId", &id))
+            .transpose()?
+            .into();
         let changes = ReviewChanges {
             kind: input.kind,
             status: input.status,
             reviewer_org,
-            commissioned_on: maybe(input.commissioned_on).map(|d| d.map(|d| d.0)),
-            reported_on: maybe(input.reported_on).map(|d| d.map(|d| d.0)),
+            commissioned_on: input.commissioned_on.map_value(|d| d.0).into(),
+            reported_on: input.reported_on.map_value(|d| d.0).into(),
             fields,
         };
         Ok(ReviewPayload {
@@ -686,7 +670,7 @@ impl ReviewMutation {
                 .transpose()?,
             status: input.status,
             status_on: input.status_on.map(|d| d.0),
-            target_date: maybe(input.target_date).map(|d| d.map(|d| d.0)),
+            target_date: input.target_date.map_value(|d| d.0).into(),
         };
         Ok(RecommendationPayload {
             recommendation: recommendations::update(access, id, input.version, changes).await?,
