@@ -13,7 +13,8 @@ use async_graphql::{
 };
 
 use crate::access::Access;
-use crate::actions::graphql::{ActionMutation, ActionQuery};
+use crate::actions::graphql::ActionQuery;
+use crate::actions::mutations::ActionMutation;
 use crate::actions::{Action, DueDateChange};
 use crate::audit::AuditEvent;
 use crate::audit::graphql::AuditQuery;
@@ -28,7 +29,8 @@ use crate::organisations::Organisation;
 use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
 use crate::progress::graphql::ProgressMutation;
 use crate::progress::{Evidence, ProgressUpdate};
-use crate::reviews::graphql::{ReviewMutation, ReviewQuery};
+use crate::reviews::graphql::ReviewQuery;
+use crate::reviews::mutations::ReviewMutation;
 use crate::reviews::{Recommendation, Review};
 use crate::users::User;
 use crate::users::graphql::UserQuery;
@@ -175,8 +177,7 @@ impl NodeQuery {
                 crate::progress::service::get_evidence(access, EvidenceId(id.uuid)).await?,
             ),
             IdKind::DueDateChange => Node::DueDateChange(
-                crate::actions::service::get_due_date_change(access, DueDateChangeId(id.uuid))
-                    .await?,
+                crate::actions::due_dates::get(access, DueDateChangeId(id.uuid)).await?,
             ),
         }))
     }

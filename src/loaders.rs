@@ -148,7 +148,7 @@ impl Loaders {
                 progress::service::evidence_of(&a, ids).await
             }),
             due_date_changes: cached(access, |a, ids| async move {
-                actions::service::due_date_changes(&a, ids).await
+                actions::due_dates::of_actions(&a, ids).await
             }),
             review_progress: cached(access, |a, keys| async move {
                 progress_on_days(&a, Grouping::Review, keys).await

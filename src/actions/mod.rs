@@ -13,11 +13,16 @@
 //! can be reproduced exactly later. The rule lives in one place, the SQL of [`asof`]; every
 //! list, filter and summary uses it.
 //!
-//! [`service`] reads and changes actions, [`summary`] computes progress summaries and what
-//! changed between two dates, [`graphql`] is the API.
+//! [`service`] reads and changes actions, [`due_dates`] moves their delivery dates, [`summary`]
+//! computes progress summaries and what
+//! changed between two dates; [`graphql`] (objects and queries), [`mutations`] and
+//! [`reports`] (summaries and changes) are the API.
 
 pub mod asof;
+pub mod due_dates;
 pub mod graphql;
+pub mod mutations;
+pub mod reports;
 pub mod service;
 pub mod summary;
 

@@ -5,10 +5,11 @@
 //! history of their status, so that "15 made, 12 discharged, 3 outstanding" can be given as at
 //! any past date.
 //!
-//! [`service`] reads and changes reviews, [`recommendations`] their recommendations, [`graphql`]
-//! is the API over both.
+//! [`service`] reads and changes reviews, [`recommendations`] their recommendations;
+//! [`graphql`] (objects and queries) and [`mutations`] are the API over both.
 
 pub mod graphql;
+pub mod mutations;
 pub mod recommendations;
 pub mod service;
 

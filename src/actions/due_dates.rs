@@ -1,0 +1,154 @@
+//! Moving an action's delivery date: a reason is required, and every change is kept (old, new,
+//! reason, who, when), so the original date stays visible and extensions are never silent.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::service::{get_own, reload};
+use super::{Action, DueDateChange, MAX_REASON};
+use crate::access::Access;
+use crate::access::scope::TenantOwned;
+use crate::audit::{self, Author, Change, EntityType};
+use crate::auth::Role;
+use crate::concurrency::{self, Versioned};
+use crate::dates::london_today;
+use crate::entity::{action, due_date_change};
+use crate::error::{AppError, AppResult};
+use crate::ids::{ActionId, DueDateChangeId};
+use crate::validate;
+
+/// A change of delivery date, checked.
+#[derive(Clone, Debug)]
+pub struct DueDateMove {
+    pub new_due_on: NaiveDate,
+    pub reason: String,
+    /// The day the new date takes effect; defaults to today.
+    pub effective_on: Option<NaiveDate>,
+}
+
+/// Checks the reason for a change of delivery date.
+pub fn check_reason(field: &str, raw: &str) -> AppResult<String> {
+    validate::required_prose(field, raw, MAX_REASON)
+}
+
+/// Moves an action's delivery date, keeping the change (old, new, reason, who, when) in its
+/// history. Managers only.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn change(
+    access: &Access,
+    id: ActionId,
+    version: i32,
+    change: DueDateMove,
+) -> AppResult<(Action, DueDateChange)> {
+    let before = get_own(access, id).await?;
+    access.require_role(&[Role::Manager], "change delivery dates")?;
+    if change.new_due_on == before.due_on {
+        return Err(AppError::bad_input(
+            "input.newDueOn",
+            "is already the action's delivery date",
+        ));
+    }
+    let today = london_today();
+    let effective_on = change.effective_on.unwrap_or(today);
+    validate::not_after("input.effectiveOn", effective_on, today)?;
+    validate::not_before(
+        "input.effectiveOn",
+        effective_on,
+        before.opened_on,
+        "the day it was agreed",
+    )?;
+    validate::not_before(
+        "input.newDueOn",
+        change.new_due_on,
+        before.opened_on,
+        "the day it was agreed",
+    )?;
+    if let Some(latest) = latest_due_change(access.db(), id).await? {
+        // The history is read in the order it happened.
+        validate::not_before(
+            "input.effectiveOn",
+            effective_on,
+            latest.effective_on,
+            "its latest change of delivery date",
+        )?;
+    }
+    if before.version != version {
+        return Err(AppError::stale_version("action"));
+    }
+    let txn = access.begin_write().await?;
+    let update = action::Entity::update_at_version(action::Column::Id.eq(id.0), version)
+        .col_expr(action::Column::DueOn, Expr::value(change.new_due_on));
+    concurrency::apply(update, &txn, "action", AppError::from).await?;
+    let row = due_date_change::Model {
+        id: DueDateChangeId::new().0,
+        org_id: before.org_id.0,
+        action_id: id.0,
+        previous_due_on: before.due_on,
+        new_due_on: change.new_due_on,
+        reason: change.reason,
+        effective_on,
+        changed_by: Some(access.actor().user_id.0),
+        changed_at: Utc::now(),
+    };
+    due_date_change::Entity::insert(due_date_change::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let after = reload(&txn, before.org_id, id).await?;
+    audit::record(
+        &txn,
+        Author::from(access),
+        Change::updated(before.org_id, EntityType::Action, id.0, &before, &after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((after, DueDateChange::from(row)))
+}
+
+async fn latest_due_change(
+    db: &impl ConnectionTrait,
+    id: ActionId,
+) -> AppResult<Option<due_date_change::Model>> {
+    Ok(due_date_change::Entity::find()
+        .filter(due_date_change::Column::ActionId.eq(id.0))
+        .order_by_desc(due_date_change::Column::EffectiveOn)
+        .order_by_desc(due_date_change::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// One change of delivery date the caller may read.
+pub async fn get(access: &Access, id: DueDateChangeId) -> AppResult<DueDateChange> {
+    due_date_change::Entity::readable(access)
+        .filter(due_date_change::Column::Id.eq(id.0))
+        .one(access.db())
+        .await?
+        .map(DueDateChange::from)
+        .ok_or(AppError::NotFound("due-date change"))
+}
+
+/// The changes of delivery date of each of `action_ids`, oldest first; an empty list for an
+/// action without.
+pub async fn of_actions(
+    access: &Access,
+    action_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Vec<DueDateChange>>> {
+    let rows = due_date_change::Entity::readable(access)
+        .filter(due_date_change::Column::ActionId.is_in(action_ids.iter().copied()))
+        .order_by_asc(due_date_change::Column::EffectiveOn)
+        .order_by_asc(due_date_change::Column::Id)
+        .all(access.db())
+        .await?;
+    let mut out: HashMap<Uuid, Vec<DueDateChange>> =
+        action_ids.into_iter().map(|id| (id, Vec::new())).collect();
+    for row in rows {
+        out.entry(row.action_id)
+            .or_default()
+            .push(DueDateChange::from(row));
+    }
+    Ok(out)
+}
