@@ -4,7 +4,7 @@
 //! adds its own filters on top and cannot forget the tenant's. Another organisation's row is
 //! simply absent, which the services report as `NOT_FOUND`.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, Select};
 
 use super::{Access, Purpose};
 use crate::auth::Role;
@@ -12,6 +12,7 @@ use crate::entity::{
     action, audit_event, due_date_change, evidence, organisation, panel_membership,
     progress_update, recommendation, review, review_judgement, sharing_settings,
 };
+use crate::error::{AppError, AppResult};
 
 /// A filter no row passes, spelled out rather than left to how an empty condition renders.
 fn nothing() -> sea_orm::Condition {
@@ -100,6 +101,25 @@ pub trait TenantOwned: EntityTrait {
     fn owned(access: &Access) -> Select<Self> {
         Self::find().filter(access.orgs(Purpose::Own).condition(Self::org_column()))
     }
+}
+
+/// One row by id, as far as `purpose` lets the caller reach it; `NOT_FOUND` naming `what`
+/// otherwise (absent and another organisation's are not told apart).
+pub async fn one<E>(
+    access: &Access,
+    purpose: Purpose,
+    id: uuid::Uuid,
+    what: &'static str,
+) -> AppResult<E::Model>
+where
+    E: TenantOwned,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = uuid::Uuid>,
+{
+    E::find_by_id(id)
+        .filter(access.orgs(purpose).condition(E::org_column()))
+        .one(access.db())
+        .await?
+        .ok_or(AppError::NotFound(what))
 }
 
 macro_rules! tenant_owned {

@@ -12,7 +12,8 @@ use uuid::Uuid;
 use super::service::{get_own, reload};
 use super::{Action, DueDateChange, MAX_REASON};
 use crate::access::Access;
-use crate::access::scope::TenantOwned;
+use crate::access::Purpose;
+use crate::access::scope::{self, TenantOwned};
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
 use crate::concurrency::{self, Versioned};
@@ -123,12 +124,9 @@ async fn latest_due_change(
 
 /// One change of delivery date the caller may read.
 pub async fn get(access: &Access, id: DueDateChangeId) -> AppResult<DueDateChange> {
-    due_date_change::Entity::readable(access)
-        .filter(due_date_change::Column::Id.eq(id.0))
-        .one(access.db())
-        .await?
+    scope::one::<due_date_change::Entity>(access, Purpose::Detail, id.0, "due-date change")
+        .await
         .map(DueDateChange::from)
-        .ok_or(AppError::NotFound("due-date change"))
 }
 
 /// The changes of delivery date of each of `action_ids`, oldest first; an empty list for an

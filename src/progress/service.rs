@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::{Evidence, ProgressUpdate};
 use crate::access::Access;
-use crate::access::scope::TenantOwned;
+use crate::access::Purpose;
+use crate::access::scope::{self, TenantOwned};
 use crate::actions::{Action, ActionStatus, service as actions};
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
@@ -145,22 +146,16 @@ async fn refresh_percent(txn: &impl ConnectionTrait, action_id: ActionId) -> App
 
 /// One progress update the caller may read.
 pub async fn get_update(access: &Access, id: ProgressUpdateId) -> AppResult<ProgressUpdate> {
-    progress_update::Entity::readable(access)
-        .filter(progress_update::Column::Id.eq(id.0))
-        .one(access.db())
-        .await?
+    scope::one::<progress_update::Entity>(access, Purpose::Detail, id.0, "progress update")
+        .await
         .map(ProgressUpdate::from)
-        .ok_or(AppError::NotFound("progress update"))
 }
 
 /// One piece of evidence the caller may read.
 pub async fn get_evidence(access: &Access, id: EvidenceId) -> AppResult<Evidence> {
-    evidence::Entity::readable(access)
-        .filter(evidence::Column::Id.eq(id.0))
-        .one(access.db())
-        .await?
+    scope::one::<evidence::Entity>(access, Purpose::Detail, id.0, "evidence")
+        .await
         .map(Evidence::from)
-        .ok_or(AppError::NotFound("evidence"))
 }
 
 /// The updates of an action the caller may read, latest as-at date first.

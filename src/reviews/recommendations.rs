@@ -20,7 +20,8 @@ use super::{
     service as reviews,
 };
 use crate::access::Access;
-use crate::access::scope::TenantOwned;
+use crate::access::Purpose;
+use crate::access::scope::{self, TenantOwned};
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
 use crate::concurrency::{self, Versioned};
@@ -32,22 +33,16 @@ use crate::validate;
 
 /// One recommendation the caller may read.
 pub async fn get(access: &Access, id: RecommendationId) -> AppResult<Recommendation> {
-    recommendation::Entity::readable(access)
-        .filter(recommendation::Column::Id.eq(id.0))
-        .one(access.db())
-        .await?
+    scope::one::<recommendation::Entity>(access, Purpose::Detail, id.0, "recommendation")
+        .await
         .map(Recommendation::from)
-        .ok_or(AppError::NotFound("recommendation"))
 }
 
 /// One recommendation of the caller's own organisation, to change it or act on it.
 pub async fn get_own(access: &Access, id: RecommendationId) -> AppResult<Recommendation> {
-    recommendation::Entity::owned(access)
-        .filter(recommendation::Column::Id.eq(id.0))
-        .one(access.db())
-        .await?
+    scope::one::<recommendation::Entity>(access, Purpose::Own, id.0, "recommendation")
+        .await
         .map(Recommendation::from)
-        .ok_or(AppError::NotFound("recommendation"))
 }
 
 /// Readable recommendations among `ids`.

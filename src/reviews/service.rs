@@ -19,7 +19,8 @@ use super::{
     Review, ReviewKind, ReviewStatus,
 };
 use crate::access::Access;
-use crate::access::scope::TenantOwned;
+use crate::access::Purpose;
+use crate::access::scope::{self, TenantOwned};
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
 use crate::concurrency::{self, Versioned};
@@ -32,23 +33,17 @@ use crate::validate;
 /// One review the caller may read.
 #[instrument(skip_all, fields(org = %access.org_id()))]
 pub async fn get(access: &Access, id: ReviewId) -> AppResult<Review> {
-    review::Entity::readable(access)
-        .filter(review::Column::Id.eq(id.0))
-        .one(access.db())
-        .await?
+    scope::one::<review::Entity>(access, Purpose::Detail, id.0, "review")
+        .await
         .map(Review::from)
-        .ok_or(AppError::NotFound("review"))
 }
 
 /// One review of the caller's own organisation, to change it: another organisation's review
 /// is not found, even where the caller may read it.
 pub async fn get_own(access: &Access, id: ReviewId) -> AppResult<Review> {
-    review::Entity::owned(access)
-        .filter(review::Column::Id.eq(id.0))
-        .one(access.db())
-        .await?
+    scope::one::<review::Entity>(access, Purpose::Own, id.0, "review")
+        .await
         .map(Review::from)
-        .ok_or(AppError::NotFound("review"))
 }
 
 /// Readable reviews among `ids`.
