@@ -57,6 +57,18 @@ api_test!(rag_follows_the_rules_at_the_boundary_dates, |app| {
         (json!("AMBER"), json!("2021-06-30"))
     );
 
+    // The change is kept with the action, whoever reads it later.
+    let resp = app
+        .gql(
+            Some(&people.viewer),
+            "query($id: ID!) { action(id: $id) { dueDateChanges { previousDueOn newDueOn reason effectiveOn } } }",
+            json!({ "id": a }),
+        )
+        .await;
+    assert_eq!(
+        resp.data()["action"]["dueDateChanges"],
+        json!([{ "previousDueOn": "2021-03-31", "newDueOn": "2021-06-30", "reason": "Rota consultation ran late", "effectiveOn": "2021-04-15" }])
+    );
     // A completion dated before the day asked about is GREEN from its date on.
     update(
         &app,

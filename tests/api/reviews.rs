@@ -396,6 +396,16 @@ api_test!(
             resp.error("BAD_USER_INPUT")["extensions"]["field"],
             "input.statusOn"
         );
+        // A stale version is a conflict, and changes nothing.
+        let before = app.snapshot().await;
+        app.gql(
+            Some(&people.manager),
+            UPDATE_RECOMMENDATION,
+            json!({ "input": { "id": r1, "version": 1, "text": "Stale" } }),
+        )
+        .await
+        .error("CONFLICT");
+        assert_eq!(app.snapshot().await, before);
         // Reopening clears the discharge.
         let rec = ok(
             &app,
