@@ -10,7 +10,7 @@ use super::{
 };
 use crate::graphql::ContextExt;
 use crate::ids::OrgId;
-use crate::loaders::items_select;
+use crate::loaders::{days_asked, items, prime};
 use crate::pagination::{CountedConnection, PageArgs, Paged, connection_complexity};
 
 /// A council, fire and rescue service, regional panel or partner body.
@@ -81,7 +81,7 @@ impl Organisation {
         let Some(members) = service::members(access, self, page).await? else {
             return Ok(None);
         };
-        prime_panels(ctx, &members).await?;
+        prime_organisations(ctx, &members).await?;
         Ok(Some(members.into()))
     }
 
@@ -191,25 +191,43 @@ impl OrganisationQuery {
         let access = ctx.access()?;
         let page = PageArgs::new(ctx.limits(), first, after)?;
         let organisations = service::list(access, kind, page).await?;
-        prime_panels(ctx, &organisations).await?;
+        prime_organisations(ctx, &organisations).await?;
         Ok(organisations.into())
     }
 }
 
-/// Loads the panels of a whole page of organisations in one go, when the query asks for them.
-async fn prime_panels(ctx: &Context<'_>, page: &Paged<Organisation>) -> Result<()> {
-    if !items_select(ctx, "panels") {
+/// Loads, for a whole page of organisations at once, what the query asks of them: their
+/// panels, and their progress on each day asked (the sub-regional lead's comparison of its
+/// members costs the same whatever the number of members).
+async fn prime_organisations(ctx: &Context<'_>, page: &Paged<Organisation>) -> Result<()> {
+    let orgs = items(&ctx.look_ahead());
+    let ids: Vec<uuid::Uuid> = page.items.iter().map(|(_, o)| o.id.0).collect();
+    if ids.is_empty() {
         return Ok(());
     }
-    let ids: Vec<uuid::Uuid> = page.items.iter().map(|(_, o)| o.id.0).collect();
-    let mut panels = service::panels_of(ctx.access()?, &ids).await?;
-    ctx.loaders()?
-        .panels
-        .feed_many(ids.into_iter().map(|id| {
-            let list = panels.remove(&id).unwrap_or_default();
-            (id, list)
-        }))
+    let access = ctx.access()?;
+    let loaders = ctx.loaders()?;
+    if orgs.field("panels").exists() {
+        prime(&loaders.panels, service::panels_of(access, &ids).await?).await;
+    }
+    let progress = orgs.field("progress");
+    for day in days_asked(&progress, crate::dates::london_today()) {
+        let summaries = crate::actions::summary::progress(
+            access,
+            crate::actions::summary::Grouping::Organisation,
+            &ids,
+            day,
+        )
+        .await?;
+        prime(
+            &loaders.organisation_progress,
+            summaries
+                .into_iter()
+                .map(|(id, s)| ((id, day), s))
+                .collect(),
+        )
         .await;
+    }
     Ok(())
 }
 

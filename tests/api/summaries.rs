@@ -416,3 +416,72 @@ api_test!(panels_and_partners_read_summaries_as_shared, |app| {
         assert!(progress.is_null(), "{}", resp.body);
     }
 });
+
+api_test!(
+    a_panel_compares_its_members_in_the_same_number_of_statements_at_any_size,
+    |app| {
+        let operator = app
+            .bootstrap_org(
+                "ops",
+                "Operations",
+                resilience_hub::organisations::OrgKind::PartnerBody,
+            )
+            .await;
+        let admin = token(&operator, Role::PlatformAdmin);
+        let panel =
+            crate::world::create_org(&app, &admin, "big-panel", "Big Panel", "REGIONAL_PANEL")
+                .await;
+        for i in 0..30 {
+            let org = crate::world::create_org(
+                &app,
+                &admin,
+                &format!("borough-{i:02}"),
+                &format!("Borough {i:02}"),
+                "COUNCIL",
+            )
+            .await;
+            app.gql(
+                Some(&admin),
+                crate::world::ADD_MEMBER,
+                json!({ "panel": panel, "member": org }),
+            )
+            .await
+            .data();
+            let m = token(&org, Role::Manager);
+            let rid = review(&app, &m, "Peer review").await;
+            let rec = recommendation(&app, &m, &rid, "R1").await;
+            // Every borough has one action, overdue since 2021.
+            action(&app, &m, &rec, "Act", "2021-01-29", "2021-06-30").await;
+        }
+        let lead = token(&panel, Role::Viewer);
+        app.gql(Some(&lead), "{ me { role } }", json!({}))
+            .await
+            .data();
+        let query = r#"query($first: Int) { me { organisation { members(first: $first) {
+        nodes { name progress { red amber green } before: progress(asOf: "2021-03-01") { amber } }
+    } } } }"#;
+        let mut costs = Vec::new();
+        for first in [5, 30] {
+            let before = app.statements();
+            let resp = app.gql(Some(&lead), query, json!({ "first": first })).await;
+            let nodes = resp.data()["me"]["organisation"]["members"]["nodes"]
+                .as_array()
+                .unwrap()
+                .clone();
+            assert_eq!(nodes.len(), first);
+            for node in &nodes {
+                assert_eq!(
+                    node["progress"],
+                    json!({ "red": 1, "amber": 0, "green": 0 })
+                );
+                assert_eq!(node["before"], json!({ "amber": 1 }));
+            }
+            costs.push(app.statements() - before);
+        }
+        eprintln!("statements for 5 and 30 members: {costs:?}");
+        assert_eq!(
+            costs[0], costs[1],
+            "statements for 5 and 30 members: {costs:?}"
+        );
+    }
+);
