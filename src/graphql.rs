@@ -16,13 +16,17 @@ use crate::access::Access;
 use crate::actions::graphql::ActionQuery;
 use crate::actions::mutations::ActionMutation;
 use crate::actions::{Action, DueDateChange};
+use crate::assessments::graphql::AssessmentQuery;
+use crate::assessments::mutations::AssessmentMutation;
+use crate::assessments::{Assessment, Challenge, Moderation, Rating, RatingEvidence};
 use crate::audit::AuditEvent;
 use crate::audit::graphql::AuditQuery;
 use crate::config::Limits;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{
-    ActionId, AnyId, AuditEventId, DueDateChangeId, EvidenceId, IdKind, OrgId, ProgressUpdateId,
-    RecommendationId, ReviewId, UserId,
+    ActionId, AnyId, AssessmentId, AuditEventId, ChallengeId, DueDateChangeId, EvidenceId,
+    FrameworkId, IdKind, ModerationId, OrgId, ProgressUpdateId, RatingEvidenceId, RatingId,
+    RatingLevelId, RecommendationId, ReviewId, StandardId, UserId,
 };
 use crate::loaders::Loaders;
 use crate::organisations::Organisation;
@@ -32,6 +36,9 @@ use crate::progress::{Evidence, ProgressUpdate};
 use crate::reviews::graphql::ReviewQuery;
 use crate::reviews::mutations::ReviewMutation;
 use crate::reviews::{Recommendation, Review};
+use crate::standards::graphql::StandardsQuery;
+use crate::standards::mutations::StandardsMutation;
+use crate::standards::{Framework, Level, Standard};
 use crate::users::User;
 use crate::users::graphql::UserQuery;
 
@@ -46,6 +53,8 @@ pub struct QueryRoot(
     OrganisationQuery,
     ReviewQuery,
     ActionQuery,
+    StandardsQuery,
+    AssessmentQuery,
     AuditQuery,
     NodeQuery,
 );
@@ -58,6 +67,8 @@ pub struct MutationRoot(
     ReviewMutation,
     ActionMutation,
     ProgressMutation,
+    StandardsMutation,
+    AssessmentMutation,
 );
 
 /// Builds the schema. `limits` bound every request; `introspection` answers `__schema` and
@@ -135,6 +146,14 @@ pub enum Node {
     ProgressUpdate(ProgressUpdate),
     Evidence(Evidence),
     DueDateChange(DueDateChange),
+    Framework(Framework),
+    Standard(Standard),
+    RatingLevel(Level),
+    Assessment(Assessment),
+    Rating(Rating),
+    RatingEvidence(RatingEvidence),
+    Challenge(Challenge),
+    Moderation(Moderation),
 }
 
 /// `node(id:)`.
@@ -178,6 +197,32 @@ impl NodeQuery {
             ),
             IdKind::DueDateChange => Node::DueDateChange(
                 crate::actions::due_dates::get(access, DueDateChangeId(id.uuid)).await?,
+            ),
+            IdKind::Framework => {
+                Node::Framework(crate::standards::service::get(access, FrameworkId(id.uuid)).await?)
+            }
+            IdKind::Standard => Node::Standard(
+                crate::standards::service::get_standard(access, StandardId(id.uuid)).await?,
+            ),
+            IdKind::RatingLevel => Node::RatingLevel(
+                crate::standards::service::get_level(access, RatingLevelId(id.uuid)).await?,
+            ),
+            IdKind::Assessment => Node::Assessment(
+                crate::assessments::service::get(access, AssessmentId(id.uuid)).await?,
+            ),
+            IdKind::Rating => Node::Rating(
+                crate::assessments::service::get_rating(access, RatingId(id.uuid)).await?,
+            ),
+            IdKind::RatingEvidence => Node::RatingEvidence(
+                crate::assessments::service::get_evidence(access, RatingEvidenceId(id.uuid))
+                    .await?,
+            ),
+            IdKind::Challenge => Node::Challenge(
+                crate::assessments::challenges::get(access, ChallengeId(id.uuid)).await?,
+            ),
+            IdKind::Moderation => Node::Moderation(
+                crate::assessments::challenges::get_moderation(access, ModerationId(id.uuid))
+                    .await?,
             ),
         }))
     }

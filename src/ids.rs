@@ -24,10 +24,18 @@ pub enum IdKind {
     ProgressUpdate,
     Evidence,
     DueDateChange,
+    Framework,
+    Standard,
+    RatingLevel,
+    Assessment,
+    Rating,
+    RatingEvidence,
+    Challenge,
+    Moderation,
 }
 
 impl IdKind {
-    const ALL: [IdKind; 9] = [
+    const ALL: [IdKind; 17] = [
         IdKind::Organisation,
         IdKind::User,
         IdKind::AuditEvent,
@@ -37,6 +45,14 @@ impl IdKind {
         IdKind::ProgressUpdate,
         IdKind::Evidence,
         IdKind::DueDateChange,
+        IdKind::Framework,
+        IdKind::Standard,
+        IdKind::RatingLevel,
+        IdKind::Assessment,
+        IdKind::Rating,
+        IdKind::RatingEvidence,
+        IdKind::Challenge,
+        IdKind::Moderation,
     ];
 
     fn prefix(self) -> &'static str {
@@ -50,6 +66,14 @@ impl IdKind {
             IdKind::ProgressUpdate => "upd",
             IdKind::Evidence => "evd",
             IdKind::DueDateChange => "ddc",
+            IdKind::Framework => "fwk",
+            IdKind::Standard => "std",
+            IdKind::RatingLevel => "lvl",
+            IdKind::Assessment => "asm",
+            IdKind::Rating => "rtg",
+            IdKind::RatingEvidence => "rve",
+            IdKind::Challenge => "chl",
+            IdKind::Moderation => "mdr",
         }
     }
 
@@ -65,6 +89,14 @@ impl IdKind {
             IdKind::ProgressUpdate => "ProgressUpdate",
             IdKind::Evidence => "Evidence",
             IdKind::DueDateChange => "DueDateChange",
+            IdKind::Framework => "Framework",
+            IdKind::Standard => "Standard",
+            IdKind::RatingLevel => "RatingLevel",
+            IdKind::Assessment => "Assessment",
+            IdKind::Rating => "Rating",
+            IdKind::RatingEvidence => "RatingEvidence",
+            IdKind::Challenge => "Challenge",
+            IdKind::Moderation => "Moderation",
         }
     }
 }
@@ -221,6 +253,46 @@ typed_id!(
     /// The id of a change of delivery date.
     DueDateChangeId,
     IdKind::DueDateChange
+);
+typed_id!(
+    /// The id of a framework.
+    FrameworkId,
+    IdKind::Framework
+);
+typed_id!(
+    /// The id of a standard.
+    StandardId,
+    IdKind::Standard
+);
+typed_id!(
+    /// The id of a rating level.
+    RatingLevelId,
+    IdKind::RatingLevel
+);
+typed_id!(
+    /// The id of an assessment.
+    AssessmentId,
+    IdKind::Assessment
+);
+typed_id!(
+    /// The id of a rating of one standard in an assessment.
+    RatingId,
+    IdKind::Rating
+);
+typed_id!(
+    /// The id of a piece of evidence behind a rating.
+    RatingEvidenceId,
+    IdKind::RatingEvidence
+);
+typed_id!(
+    /// The id of a challenge session.
+    ChallengeId,
+    IdKind::Challenge
+);
+typed_id!(
+    /// The id of a moderated rating.
+    ModerationId,
+    IdKind::Moderation
 );
 
 #[cfg(test)]

@@ -11,7 +11,9 @@
 //! - Domains, each with its rules (`mod.rs`), data access (`service.rs`) and API
 //!   (`graphql.rs`): [`organisations`] (with panel memberships and sharing settings),
 //!   [`reviews`] (with recommendations), [`actions`] (with point-in-time RAG and summaries),
-//!   [`progress`] (updates and evidence), [`users`], [`audit`].
+//!   [`progress`] (updates and evidence), [`standards`] (frameworks of standards),
+//!   [`assessments`] (self-assessment, challenge, and the panels' and partners' views),
+//!   [`users`], [`audit`].
 //! - [`db`]: connections, migrations and the request-scoped handle; `entity`: sea-orm
 //!   entities; [`pagination`], [`ids`], [`dates`], [`validate`], [`concurrency`], [`sql`],
 //!   [`error`]: shared building blocks.
@@ -20,6 +22,7 @@
 pub mod access;
 pub mod actions;
 pub mod app;
+pub mod assessments;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -40,6 +43,7 @@ pub mod pagination;
 pub mod progress;
 pub mod reviews;
 pub mod sql;
+pub mod standards;
 pub mod telemetry;
 pub mod users;
 pub mod validate;

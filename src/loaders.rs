@@ -22,10 +22,12 @@ use uuid::Uuid;
 use crate::access::Access;
 use crate::actions::summary::{Grouping, ProgressSummary};
 use crate::actions::{Action, DueDateChange, Standing};
+use crate::assessments::{Assessment, Challenge, Moderation, Rating, RatingEvidence};
 use crate::error::AppResult;
 use crate::organisations::Organisation;
 use crate::progress::{Evidence, ProgressUpdate};
 use crate::reviews::{Judgement, Recommendation, Review};
+use crate::standards::{Framework, Level, Standard};
 use crate::users::User;
 
 type BatchFn<K, V> =
@@ -102,12 +104,38 @@ pub struct Loaders {
     pub review_progress: Cached<OnDay, ProgressSummary>,
     /// Where an organisation stood on a day.
     pub organisation_progress: Cached<OnDay, ProgressSummary>,
+    /// Frameworks by id.
+    pub frameworks: Cached<Uuid, Framework>,
+    /// Standards by id.
+    pub standards: Cached<Uuid, Standard>,
+    /// Rating levels by id.
+    pub levels: Cached<Uuid, Level>,
+    /// The standards of each framework.
+    pub standards_of_framework: Cached<Uuid, Vec<Standard>>,
+    /// The rating scale of each framework.
+    pub levels_of_framework: Cached<Uuid, Vec<Level>>,
+    /// The standards each recommendation bears on.
+    pub recommendation_standards: Cached<Uuid, Vec<Standard>>,
+    /// Assessments by id.
+    pub assessments: Cached<Uuid, Assessment>,
+    /// The ratings of each assessment.
+    pub ratings: Cached<Uuid, Vec<Rating>>,
+    /// The evidence of each rating.
+    pub rating_evidence: Cached<Uuid, Vec<RatingEvidence>>,
+    /// The actions linked to each rating.
+    pub rating_actions: Cached<Uuid, Vec<Action>>,
+    /// The challenges of each assessment.
+    pub challenges: Cached<Uuid, Vec<Challenge>>,
+    /// The moderations of each assessment.
+    pub moderations: Cached<Uuid, Vec<Moderation>>,
+    /// The moderations of each challenge.
+    pub moderations_of_challenge: Cached<Uuid, Vec<Moderation>>,
 }
 
 impl Loaders {
     /// Loaders bound to `access`.
     pub fn new(access: &Access) -> Self {
-        use crate::{actions, organisations, progress, reviews, users};
+        use crate::{actions, assessments, organisations, progress, reviews, standards, users};
         Loaders {
             organisations: cached(access, |a, ids| async move {
                 let orgs = organisations::service::by_ids(&a, &ids).await?;
@@ -155,6 +183,45 @@ impl Loaders {
             }),
             organisation_progress: cached(access, |a, keys| async move {
                 progress_on_days(&a, Grouping::Organisation, keys).await
+            }),
+            frameworks: cached(access, |a, ids| async move {
+                standards::service::by_ids(&a, ids).await
+            }),
+            standards: cached(access, |a, ids| async move {
+                standards::service::standards_by_ids(&a, ids).await
+            }),
+            levels: cached(access, |a, ids| async move {
+                standards::service::levels_by_ids(&a, ids).await
+            }),
+            standards_of_framework: cached(access, |a, ids| async move {
+                standards::service::standards_of(&a, ids).await
+            }),
+            levels_of_framework: cached(access, |a, ids| async move {
+                standards::service::levels_of(&a, ids).await
+            }),
+            recommendation_standards: cached(access, |a, ids| async move {
+                standards::links::of_recommendations(&a, ids).await
+            }),
+            assessments: cached(access, |a, ids| async move {
+                assessments::service::by_ids(&a, ids).await
+            }),
+            ratings: cached(access, |a, ids| async move {
+                assessments::service::ratings_of(&a, ids).await
+            }),
+            rating_evidence: cached(access, |a, ids| async move {
+                assessments::service::evidence_of(&a, ids).await
+            }),
+            rating_actions: cached(access, |a, ids| async move {
+                assessments::service::actions_of(&a, ids).await
+            }),
+            challenges: cached(access, |a, ids| async move {
+                assessments::challenges::of_assessments(&a, ids).await
+            }),
+            moderations: cached(access, |a, ids| async move {
+                assessments::challenges::moderations_of(&a, ids).await
+            }),
+            moderations_of_challenge: cached(access, |a, ids| async move {
+                assessments::challenges::moderations_of_challenges(&a, ids).await
             }),
         }
     }

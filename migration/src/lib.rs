@@ -15,6 +15,9 @@ mod m20261122_000003_audit_events;
 mod m20261122_000004_reviews;
 mod m20261122_000005_actions;
 mod m20261122_000006_org_users;
+mod m20261122_000007_standards;
+mod m20261122_000008_assessments;
+mod m20261122_000009_audit_subject;
 
 /// The ordered list of migrations that `resilience-hub migrate` applies.
 pub struct Migrator;
@@ -29,6 +32,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_reviews::Migration),
             Box::new(m20261122_000005_actions::Migration),
             Box::new(m20261122_000006_org_users::Migration),
+            Box::new(m20261122_000007_standards::Migration),
+            Box::new(m20261122_000008_assessments::Migration),
+            Box::new(m20261122_000009_audit_subject::Migration),
         ]
     }
 }

@@ -54,6 +54,8 @@ pub enum Purpose {
     /// Its summaries (RAG counts, submitted ratings): own, every member of the caller's
     /// panel, and for a partner body the organisations that share by name.
     Summary,
+    /// Being a member of the caller's panel: the members, and nothing else.
+    PanelMembers,
     /// Counted, never named, in a partner body's aggregates: organisations sharing
     /// `AGGREGATE` or `NAMED` with partners.
     PartnerAggregate,
@@ -151,6 +153,7 @@ impl Visibility {
                 .chain(self.members.iter().map(|m| m.org_id))
                 .chain(sharers(Some(PartnerSharing::Named)))
                 .collect(),
+            Purpose::PanelMembers => self.members.iter().map(|m| m.org_id).collect(),
             Purpose::PartnerAggregate => sharers(None).collect(),
             Purpose::PartnerNamed => sharers(Some(PartnerSharing::Named)).collect(),
         };
@@ -206,6 +209,14 @@ impl Access {
     /// The organisations the caller may read for `purpose`.
     pub fn orgs(&self, purpose: Purpose) -> OrgSet {
         self.0.visibility.orgs_for(&self.0.actor, purpose)
+    }
+
+    /// The organisations whose own frameworks the caller may read (shared frameworks are
+    /// everyone's): its own, and the panels it belongs to.
+    pub fn framework_owners(&self) -> Vec<Uuid> {
+        std::iter::once(self.0.actor.org_id.0)
+            .chain(self.0.visibility.own_panels.iter().copied())
+            .collect()
     }
 
     /// `FORBIDDEN` unless the caller holds one of `roles`. `what` completes "only … may".

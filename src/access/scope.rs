@@ -9,8 +9,9 @@ use sea_orm::{ColumnTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, Select};
 use super::{Access, Purpose};
 use crate::auth::Role;
 use crate::entity::{
-    action, audit_event, due_date_change, evidence, organisation, panel_membership,
-    progress_update, recommendation, review, review_judgement, sharing_settings,
+    action, assessment, audit_event, due_date_change, evidence, organisation, panel_membership,
+    progress_update, rating, rating_evidence, recommendation, review, review_judgement,
+    sharing_settings,
 };
 use crate::error::{AppError, AppResult};
 
@@ -62,25 +63,32 @@ impl Scoped for sharing_settings::Entity {
 }
 
 impl Scoped for audit_event::Entity {
-    /// A manager reads their organisation's trail: its own events, and membership changes that
-    /// concern it. A platform administrator reads the provisioning trail (organisations and
-    /// memberships, which it may read anyway) across every organisation. Others read nothing.
+    /// A manager reads their organisation's trail: its own events, and those of other
+    /// organisations that concern it (a panel adding it, a panel challenging it). A platform
+    /// administrator reads the provisioning trail (organisations and memberships, which it may
+    /// read anyway) across every organisation. Others read nothing.
     fn scoped(access: &Access) -> Select<Self> {
         use audit_event::Column;
         let own = access.org_id().0;
-        let membership = crate::audit::EntityType::PanelMembership.as_str();
         match access.actor().role {
             Role::Manager => Self::find().filter(
-                sea_orm::Condition::any().add(Column::OrgId.eq(own)).add(
-                    sea_orm::Condition::all()
-                        .add(Column::EntityType.eq(membership))
-                        .add(Column::EntityId.eq(own)),
-                ),
+                sea_orm::Condition::any()
+                    .add(Column::OrgId.eq(own))
+                    .add(Column::SubjectOrgId.eq(own)),
             ),
-            Role::PlatformAdmin => Self::find().filter(
-                Column::EntityType
-                    .is_in(crate::audit::EntityType::PROVISIONING.map(|t| t.as_str())),
-            ),
+            // Shared frameworks are provisioning too; their events sit in the operator's trail.
+            Role::PlatformAdmin => {
+                Self::find().filter(
+                    sea_orm::Condition::any()
+                        .add(
+                            Column::EntityType
+                                .is_in(crate::audit::EntityType::PROVISIONING.map(|t| t.as_str())),
+                        )
+                        .add(sea_orm::Condition::all().add(Column::OrgId.eq(own)).add(
+                            Column::EntityType.eq(crate::audit::EntityType::Framework.as_str()),
+                        )),
+                )
+            }
             Role::Viewer | Role::Contributor => Self::find().filter(nothing()),
         }
     }
@@ -135,6 +143,9 @@ macro_rules! tenant_owned {
 }
 
 tenant_owned!(
+    assessment,
+    rating,
+    rating_evidence,
     review,
     review_judgement,
     recommendation,

@@ -129,6 +129,14 @@ impl ProgressSummary {
     }
 }
 
+/// The counts of [`ActionCounts`], over a projection `p`.
+const COUNTS: &str = "COALESCE(SUM(CASE WHEN p.at_status = 'WITHDRAWN' THEN 0 ELSE 1 END), 0) AS total, \
+     COALESCE(SUM(CASE WHEN p.at_rag = 'GREEN' THEN 1 ELSE 0 END), 0) AS green, \
+     COALESCE(SUM(CASE WHEN p.at_rag = 'AMBER' THEN 1 ELSE 0 END), 0) AS amber, \
+     COALESCE(SUM(CASE WHEN p.at_rag = 'RED' THEN 1 ELSE 0 END), 0) AS red, \
+     COALESCE(SUM(CASE WHEN p.at_status = 'WITHDRAWN' THEN 1 ELSE 0 END), 0) AS withdrawn, \
+     MIN(CASE WHEN p.at_rag = 'AMBER' THEN p.at_due_on END) AS next_due_on";
+
 #[derive(FromQueryResult)]
 struct GroupedActions {
     grp: Option<Uuid>,
@@ -170,15 +178,10 @@ pub async fn progress(
 
     let group = grouping.column("p");
     let mut sql = Sql::new("SELECT ");
-    sql.push(&group).push(
-        " AS grp, \
-         SUM(CASE WHEN p.at_status = 'WITHDRAWN' THEN 0 ELSE 1 END) AS total, \
-         SUM(CASE WHEN p.at_rag = 'GREEN' THEN 1 ELSE 0 END) AS green, \
-         SUM(CASE WHEN p.at_rag = 'AMBER' THEN 1 ELSE 0 END) AS amber, \
-         SUM(CASE WHEN p.at_rag = 'RED' THEN 1 ELSE 0 END) AS red, \
-         SUM(CASE WHEN p.at_status = 'WITHDRAWN' THEN 1 ELSE 0 END) AS withdrawn, \
-         MIN(CASE WHEN p.at_rag = 'AMBER' THEN p.at_due_on END) AS next_due_on FROM (",
-    );
+    sql.push(&group)
+        .push(" AS grp, ")
+        .push(COUNTS)
+        .push(" FROM (");
     sql.append(&asof::projection(&scope, &grouping.filter(keys), day))
         .push(") p GROUP BY ")
         .push(&group);
@@ -220,6 +223,26 @@ pub async fn progress(
             .sort_by_key(|(s, _)| RecommendationStatus::ALL.iter().position(|x| x == s));
     }
     Ok(out)
+}
+
+/// The actions matching `filter` that the caller reads in detail, counted by RAG at the end of
+/// `day`: one statement.
+pub async fn counts(access: &Access, filter: &Filter, day: NaiveDate) -> AppResult<ActionCounts> {
+    let mut sql = Sql::new("SELECT ");
+    sql.push(COUNTS).push(" FROM (");
+    sql.append(&asof::projection(
+        &access.orgs(Purpose::Detail),
+        filter,
+        day,
+    ))
+    .push(") p");
+    let db = access.db();
+    Ok(
+        ActionCounts::find_by_statement(sql.statement(db.get_database_backend()))
+            .one(db)
+            .await?
+            .unwrap_or_default(),
+    )
 }
 
 /// A window between two committee dates, over one review or one organisation.

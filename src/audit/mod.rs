@@ -36,6 +36,16 @@ crate::closed_set! {
         ProgressUpdate => "PROGRESS_UPDATE",
         /// Evidence attached to an action.
         Evidence => "EVIDENCE",
+        /// A framework of standards.
+        Framework => "FRAMEWORK",
+        /// An assessment.
+        Assessment => "ASSESSMENT",
+        /// A rating within an assessment (with its evidence and linked actions).
+        Rating => "RATING",
+        /// A panel's challenge session on an assessment.
+        Challenge => "CHALLENGE",
+        /// A panel's moderation of a rating.
+        Moderation => "MODERATION",
     }
 }
 
@@ -60,6 +70,11 @@ impl EntityType {
             EntityType::Action => IdKind::Action,
             EntityType::ProgressUpdate => IdKind::ProgressUpdate,
             EntityType::Evidence => IdKind::Evidence,
+            EntityType::Framework => IdKind::Framework,
+            EntityType::Assessment => IdKind::Assessment,
+            EntityType::Rating => IdKind::Rating,
+            EntityType::Challenge => IdKind::Challenge,
+            EntityType::Moderation => IdKind::Moderation,
         }
     }
 
@@ -122,6 +137,8 @@ impl From<&Access> for Author {
 pub struct Change<'a, T: Serialize> {
     /// The organisation whose trail holds the event.
     pub org_id: OrgId,
+    /// Another organisation the change concerns, whose trail shows it too.
+    pub subject_org_id: Option<OrgId>,
     pub entity_type: EntityType,
     pub entity_id: Uuid,
     pub operation: Operation,
@@ -134,6 +151,7 @@ impl<'a, T: Serialize> Change<'a, T> {
     pub fn created(org_id: OrgId, entity_type: EntityType, entity_id: Uuid, after: &'a T) -> Self {
         Change {
             org_id,
+            subject_org_id: None,
             entity_type,
             entity_id,
             operation: Operation::Create,
@@ -152,6 +170,7 @@ impl<'a, T: Serialize> Change<'a, T> {
     ) -> Self {
         Change {
             org_id,
+            subject_org_id: None,
             entity_type,
             entity_id,
             operation: Operation::Update,
@@ -164,12 +183,21 @@ impl<'a, T: Serialize> Change<'a, T> {
     pub fn deleted(org_id: OrgId, entity_type: EntityType, entity_id: Uuid, before: &'a T) -> Self {
         Change {
             org_id,
+            subject_org_id: None,
             entity_type,
             entity_id,
             operation: Operation::Delete,
             before: Some(before),
             after: None,
         }
+    }
+}
+
+impl<T: Serialize> Change<'_, T> {
+    /// The same change, shown in `subject`'s trail too.
+    pub fn concerning(mut self, subject: OrgId) -> Self {
+        self.subject_org_id = Some(subject);
+        self
     }
 }
 
@@ -207,6 +235,7 @@ pub async fn record<T: Serialize>(
         after: Set(to_json(change.after)?),
         request_id: Set(crate::telemetry::current_request_id()),
         occurred_at: Set(Utc::now()),
+        subject_org_id: Set(change.subject_org_id.map(|o| o.0)),
     })
     .exec_without_returning(txn)
     .await?;

@@ -22,6 +22,7 @@ pub struct Model {
     pub after: Option<Json>,
     pub request_id: Option<String>,
     pub occurred_at: DateTimeUtc,
+    pub subject_org_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,16 +6,26 @@
 
 pub(crate) mod action;
 pub(crate) mod action_status_change;
+pub(crate) mod assessment;
 pub(crate) mod audit_event;
+pub(crate) mod challenge;
 pub(crate) mod due_date_change;
 pub(crate) mod evidence;
+pub(crate) mod framework;
+pub(crate) mod moderation;
 pub(crate) mod org_user;
 pub(crate) mod organisation;
 pub(crate) mod panel_membership;
 pub(crate) mod progress_update;
+pub(crate) mod rating;
+pub(crate) mod rating_action;
+pub(crate) mod rating_evidence;
+pub(crate) mod rating_level;
 pub(crate) mod recommendation;
+pub(crate) mod recommendation_standard;
 pub(crate) mod recommendation_status_change;
 pub(crate) mod review;
 pub(crate) mod review_judgement;
 pub(crate) mod sharing_settings;
+pub(crate) mod standard;
 pub(crate) mod user;

@@ -117,6 +117,20 @@ impl Organisation {
         )?)
     }
 
+    /// How one standard stands in it: its latest submitted self and moderated levels, its
+    /// outstanding recommendations that bear on the standard, and the RAG at `asOf` of the
+    /// actions that answer them. For readers of its detail (its own users, panels it shares
+    /// detail with); null for anyone else.
+    async fn standard(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The standard.")] id: ID,
+        #[graphql(desc = "The day action RAG is counted at; today in the UK when absent.")]
+        as_of: Option<crate::dates::Date>,
+    ) -> Result<Option<crate::assessments::views::StandardInOrganisation>> {
+        crate::assessments::graphql::standard_in(ctx, self.id, &id, as_of).await
+    }
+
     /// The people who have acted for it, by name: its own users see them (to name an action's
     /// owner); everyone else gets an empty list.
     async fn users(&self, ctx: &Context<'_>) -> Result<Vec<crate::users::User>> {

@@ -108,8 +108,8 @@ pub async fn remove(
     Ok((panel, member))
 }
 
-/// A membership event lives in the panel's trail, and shows in the member's (see
-/// `audit_event::Entity::scoped`): its entity id is the member's.
+/// A membership event lives in the panel's trail, and shows in the member's: its subject and
+/// its entity id are the member's.
 async fn record_membership(
     txn: &impl ConnectionTrait,
     access: &Access,
@@ -125,6 +125,7 @@ async fn record_membership(
     let change = match operation {
         Operation::Delete => Change::deleted(panel_id, kind, member, &image),
         _ => Change::created(panel_id, kind, member, &image),
-    };
+    }
+    .concerning(member_id);
     audit::record(txn, Author::from(access), change).await
 }

@@ -223,6 +223,16 @@ impl Recommendation {
         }
     }
 
+    /// The standards it bears on.
+    async fn standards(&self, ctx: &Context<'_>) -> Result<Vec<crate::standards::Standard>> {
+        Ok(ctx
+            .loaders()?
+            .recommendation_standards
+            .load_one(self.id.0)
+            .await?
+            .unwrap_or_default())
+    }
+
     /// The actions that answer it, earliest delivery date first, as they stand today.
     async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
         Ok(ctx

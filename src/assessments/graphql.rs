@@ -1,0 +1,734 @@
+//! The API of assessments, ratings, challenges and moderation, and of the cross-tenant views.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::service::{self, AssessmentFilter};
+use super::views::{
+    self, Cell, Count, LevelCount, PanelComparison, ProgressRow, Row, StandardInOrganisation,
+    StandardsProgress,
+};
+use super::{
+    Assessment, AssessmentStatus, Challenge, Moderation, Outcome, Rating, RatingEvidence, Tier,
+};
+use crate::actions::Action;
+use crate::actions::summary::ActionCounts;
+use crate::dates::{Date, london_today};
+use crate::graphql::ContextExt;
+use crate::ids::{AssessmentId, FrameworkId, OrgId};
+use crate::organisations::Organisation;
+use crate::pagination::{CountedConnection, PageArgs, connection_complexity};
+use crate::reviews::Recommendation;
+use crate::standards::{Framework, Level, Standard};
+use crate::users::User;
+
+/// An organisation's assessment against a framework, for one cycle and tier.
+#[Object]
+impl Assessment {
+    /// Opaque id.
+    pub async fn id(&self) -> ID {
+        self.id.to_gql()
+    }
+
+    /// The organisation assessed.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        ctx.loaders()?.organisations.load_one(self.org_id.0).await
+    }
+
+    /// The framework assessed against.
+    async fn framework(&self, ctx: &Context<'_>) -> Result<Option<Framework>> {
+        ctx.loaders()?
+            .frameworks
+            .load_one(self.framework_id.0)
+            .await
+    }
+
+    /// The cycle, e.g. "2024-25".
+    async fn cycle(&self) -> &str {
+        &self.cycle
+    }
+
+    /// The tier of assurance.
+    async fn tier(&self) -> Tier {
+        self.tier
+    }
+
+    /// Where it stands.
+    async fn status(&self) -> AssessmentStatus {
+        self.status
+    }
+
+    /// When it was last submitted.
+    async fn submitted_on(&self) -> Option<Date> {
+        self.submitted_on.map(Date)
+    }
+
+    /// Who last submitted it, when the caller may see them.
+    async fn submitted_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        match self.submitted_by {
+            Some(user) if service::reads_detail(ctx.access()?, self.org_id) => {
+                ctx.loaders()?.users.load_one(user.0).await
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Its ratings, one per standard, in the framework's order.
+    async fn ratings(&self, ctx: &Context<'_>) -> Result<Vec<Rating>> {
+        Ok(ctx
+            .loaders()?
+            .ratings
+            .load_one(self.id.0)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// The challenge sessions on it the caller may read (its own organisation's, or those its
+    /// panel held), latest first.
+    async fn challenges(&self, ctx: &Context<'_>) -> Result<Vec<Challenge>> {
+        Ok(ctx
+            .loaders()?
+            .challenges
+            .load_one(self.id.0)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Incremented by every change; pass it back to `submitAssessment`, `reopenAssessment` and
+    /// `publishAssessment`.
+    async fn version(&self) -> i32 {
+        self.version
+    }
+
+    /// When it was started.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+/// An assessment's rating of one standard. Its level is a summary; its position statement,
+/// evidence and linked actions are detail, shown to panels only where the organisation shares
+/// detail.
+#[Object]
+impl Rating {
+    /// Opaque id.
+    pub async fn id(&self) -> ID {
+        self.id.to_gql()
+    }
+
+    /// The standard rated.
+    async fn standard(&self, ctx: &Context<'_>) -> Result<Option<Standard>> {
+        ctx.loaders()?.standards.load_one(self.standard_id.0).await
+    }
+
+    /// The organisation's own level; null until rated.
+    async fn level(&self, ctx: &Context<'_>) -> Result<Option<Level>> {
+        match self.level_id {
+            Some(level) => ctx.loaders()?.levels.load_one(level.0).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The organisation's position statement (detail).
+    async fn position_statement(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(if service::reads_detail(ctx.access()?, self.org_id) {
+            self.position_statement.as_deref()
+        } else {
+            None
+        })
+    }
+
+    /// The evidence behind it (detail).
+    async fn evidence(&self, ctx: &Context<'_>) -> Result<Vec<RatingEvidence>> {
+        Ok(ctx
+            .loaders()?
+            .rating_evidence
+            .load_one(self.id.0)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// The actions that will close the gap, as they stand today (detail).
+    async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
+        Ok(ctx
+            .loaders()?
+            .rating_actions
+            .load_one(self.id.0)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// The moderation in force (the latest the caller may read); the organisation's own level
+    /// stays beside it.
+    async fn moderation(&self, ctx: &Context<'_>) -> Result<Option<Moderation>> {
+        let all = ctx
+            .loaders()?
+            .moderations
+            .load_one(self.assessment_id.0)
+            .await?
+            .unwrap_or_default();
+        Ok(all.into_iter().rfind(|m| m.standard_id == self.standard_id))
+    }
+
+    /// Incremented by every change; pass it back to `rateStandard`.
+    async fn version(&self) -> i32 {
+        self.version
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+/// Evidence behind a rating.
+#[Object]
+impl RatingEvidence {
+    /// Opaque id.
+    pub async fn id(&self) -> ID {
+        self.id.to_gql()
+    }
+
+    /// What it is.
+    async fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// Where it is.
+    async fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+
+    /// A document reference, for evidence without a link.
+    async fn reference(&self) -> Option<&str> {
+        self.reference.as_deref()
+    }
+
+    /// When it was attached.
+    async fn added_at(&self) -> DateTime<Utc> {
+        self.added_at
+    }
+}
+
+/// A panel's challenge session on a member's submitted assessment.
+#[Object]
+impl Challenge {
+    /// Opaque id.
+    pub async fn id(&self) -> ID {
+        self.id.to_gql()
+    }
+
+    /// The panel that held it.
+    async fn panel(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        ctx.loaders()?.organisations.load_one(self.panel_id.0).await
+    }
+
+    /// The assessment challenged.
+    async fn assessment(&self, ctx: &Context<'_>) -> Result<Option<Assessment>> {
+        ctx.loaders()?
+            .assessments
+            .load_one(self.assessment_id.0)
+            .await
+    }
+
+    /// When it was held.
+    async fn held_on(&self) -> Date {
+        Date(self.held_on)
+    }
+
+    /// The tier of assurance it gives.
+    async fn tier(&self) -> Tier {
+        self.tier
+    }
+
+    /// Who attended.
+    async fn attendees(&self) -> Option<&str> {
+        self.attendees.as_deref()
+    }
+
+    /// Whether the panel completed its moderation in it.
+    async fn completed(&self) -> bool {
+        self.completed
+    }
+
+    /// The moderations recorded in it.
+    async fn moderations(&self, ctx: &Context<'_>) -> Result<Vec<Moderation>> {
+        Ok(ctx
+            .loaders()?
+            .moderations_of_challenge
+            .load_one(self.id.0)
+            .await?
+            .unwrap_or_default())
+    }
+}
+
+/// A panel's moderated level for one standard of an assessment.
+#[Object]
+impl Moderation {
+    /// Opaque id.
+    pub async fn id(&self) -> ID {
+        self.id.to_gql()
+    }
+
+    /// The standard moderated.
+    async fn standard(&self, ctx: &Context<'_>) -> Result<Option<Standard>> {
+        ctx.loaders()?.standards.load_one(self.standard_id.0).await
+    }
+
+    /// The moderated level.
+    async fn level(&self, ctx: &Context<'_>) -> Result<Option<Level>> {
+        ctx.loaders()?.levels.load_one(self.level_id.0).await
+    }
+
+    /// What the panel concluded.
+    async fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+
+    /// The panel's comment.
+    async fn comment(&self) -> Option<&str> {
+        self.comment.as_deref()
+    }
+
+    /// The challenge session it was recorded in.
+    async fn challenge(&self, ctx: &Context<'_>) -> Result<Option<Challenge>> {
+        Ok(ctx
+            .loaders()?
+            .challenges
+            .load_one(self.assessment_id.0)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .find(|c| c.id == self.challenge_id))
+    }
+
+    /// When it was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// Actions counted by RAG.
+#[Object(name = "RagCounts")]
+impl ActionCounts {
+    /// Actions agreed by the day, withdrawn ones left out.
+    async fn total(&self) -> i64 {
+        self.total
+    }
+
+    /// Complete.
+    async fn green(&self) -> i64 {
+        self.green
+    }
+
+    /// Not complete, not yet due.
+    async fn amber(&self) -> i64 {
+        self.amber
+    }
+
+    /// Not complete and past the delivery date: the overdue.
+    async fn red(&self) -> i64 {
+        self.red
+    }
+}
+
+/// One cell of a panel's heat map: a member's levels for one standard.
+#[Object(name = "ComparisonCell")]
+impl Cell {
+    /// The standard.
+    async fn standard(&self, ctx: &Context<'_>) -> Result<Option<Standard>> {
+        ctx.loaders()?.standards.load_one(self.standard.0).await
+    }
+
+    /// The member's own level in its submitted self-assessment.
+    async fn self_level(&self, ctx: &Context<'_>) -> Result<Option<Level>> {
+        match self.self_level {
+            Some(l) => ctx.loaders()?.levels.load_one(l.0).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The panel's moderated level.
+    async fn moderated_level(&self, ctx: &Context<'_>) -> Result<Option<Level>> {
+        match self.moderated_level {
+            Some(l) => ctx.loaders()?.levels.load_one(l.0).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The panel's conclusion.
+    async fn outcome(&self) -> Option<Outcome> {
+        self.outcome
+    }
+
+    /// Whether the panel has challenged (moderated) this standard.
+    async fn challenged(&self) -> bool {
+        self.challenged
+    }
+}
+
+/// One member of a panel's heat map.
+#[Object(name = "ComparisonRow")]
+impl Row {
+    /// The member.
+    async fn organisation(&self) -> &Organisation {
+        &self.organisation
+    }
+
+    /// Its submitted self-assessment of the cycle; null when it has none.
+    async fn assessment(&self) -> Option<&Assessment> {
+        self.assessment.as_ref()
+    }
+
+    /// Its levels, one cell per standard, in the framework's order.
+    async fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    /// Its actions by RAG at the comparison's `asOf`.
+    async fn actions(&self) -> &ActionCounts {
+        &self.actions
+    }
+
+    /// Its overdue actions at the comparison's `asOf`.
+    async fn overdue(&self) -> i64 {
+        self.actions.red
+    }
+
+    /// When the panel last challenged its assessment.
+    async fn last_challenged_on(&self) -> Option<Date> {
+        self.last_challenged_on.map(Date)
+    }
+}
+
+/// A panel's comparison of its members against a framework: the sub-regional lead's heat map.
+#[Object]
+impl PanelComparison {
+    /// The panel.
+    async fn panel(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        ctx.loaders()?.organisations.load_one(self.panel.0).await
+    }
+
+    /// The framework.
+    async fn framework(&self) -> &Framework {
+        &self.framework
+    }
+
+    /// The cycle compared.
+    async fn cycle(&self) -> &str {
+        &self.cycle
+    }
+
+    /// The day action RAG is counted at.
+    async fn as_of(&self) -> Date {
+        Date(self.as_of)
+    }
+
+    /// The columns: the framework's standards, in order.
+    async fn standards(&self) -> &[Standard] {
+        &self.standards
+    }
+
+    /// The framework's rating scale, lowest rank first.
+    async fn levels(&self) -> &[Level] {
+        &self.levels
+    }
+
+    /// The rows: the panel's current members, by name.
+    async fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+}
+
+/// The organisations at one level of one standard.
+#[Object(name = "LevelCount")]
+impl LevelCount {
+    /// The level.
+    async fn level(&self) -> &Level {
+        &self.level
+    }
+
+    /// How many organisations rated themselves at it; null when withheld.
+    async fn self_count(&self) -> Option<i64> {
+        self.self_count.shown()
+    }
+
+    /// Whether the self count is withheld (a group of fewer than 3, or one that would give such
+    /// a group away).
+    async fn self_suppressed(&self) -> bool {
+        self.self_count == Count::Suppressed
+    }
+
+    /// How many organisations a panel moderated to it; null when withheld.
+    async fn moderated_count(&self) -> Option<i64> {
+        self.moderated_count.shown()
+    }
+
+    /// Whether the moderated count is withheld.
+    async fn moderated_suppressed(&self) -> bool {
+        self.moderated_count == Count::Suppressed
+    }
+
+    /// The change in the self count since the previous cycle asked for; null for the first
+    /// cycle, or when either count is withheld.
+    async fn self_change(&self) -> Option<i64> {
+        self.self_change
+    }
+
+    /// The change in the moderated count since the previous cycle.
+    async fn moderated_change(&self) -> Option<i64> {
+        self.moderated_change
+    }
+
+    /// The organisations at this self level that may be named to the caller: for a partner
+    /// body, those that share by name; for a panel, its members.
+    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let loaders = ctx.loaders()?;
+        let mut out = Vec::new();
+        for org in &self.named {
+            if let Some(o) = loaders.organisations.load_one(org.0).await? {
+                out.push(o);
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+/// One standard in one cycle.
+#[Object(name = "StandardProgressRow")]
+impl ProgressRow {
+    /// The standard.
+    async fn standard(&self) -> &Standard {
+        &self.standard
+    }
+
+    /// The cycle.
+    async fn cycle(&self) -> &str {
+        &self.cycle
+    }
+
+    /// How many organisations rated it in their submitted self-assessments; null when withheld.
+    async fn assessed(&self) -> Option<i64> {
+        self.assessed.shown()
+    }
+
+    /// Whether the number assessed is withheld.
+    async fn assessed_suppressed(&self) -> bool {
+        self.assessed == Count::Suppressed
+    }
+
+    /// The organisations at each level of the scale, lowest rank first.
+    async fn levels(&self) -> &[LevelCount] {
+        &self.levels
+    }
+}
+
+/// Progress against a framework's standards across the organisations that share it.
+#[Object]
+impl StandardsProgress {
+    /// The framework.
+    async fn framework(&self) -> &Framework {
+        &self.framework
+    }
+
+    /// The cycles, in the order asked.
+    async fn cycles(&self) -> &[String] {
+        &self.cycles
+    }
+
+    /// Whether groups of fewer than 3 organisations are withheld (for partner bodies).
+    async fn suppressing(&self) -> bool {
+        self.suppressing
+    }
+
+    /// One row per standard and cycle.
+    async fn rows(&self) -> &[ProgressRow] {
+        &self.rows
+    }
+}
+
+/// How one standard stands in one organisation.
+#[Object(name = "OrganisationStandard")]
+impl StandardInOrganisation {
+    /// The standard.
+    async fn standard(&self) -> &Standard {
+        &self.standard
+    }
+
+    /// The organisation's latest submitted self-assessment of the standard's framework.
+    async fn assessment(&self) -> Option<&Assessment> {
+        self.assessment.as_ref()
+    }
+
+    /// Its own level there.
+    async fn self_level(&self, ctx: &Context<'_>) -> Result<Option<Level>> {
+        match self.self_level {
+            Some(l) => ctx.loaders()?.levels.load_one(l.0).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The moderated level in force there.
+    async fn moderated_level(&self, ctx: &Context<'_>) -> Result<Option<Level>> {
+        match self.moderated_level {
+            Some(l) => ctx.loaders()?.levels.load_one(l.0).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Its outstanding recommendations that bear on the standard.
+    async fn open_recommendations(&self) -> &[Recommendation] {
+        &self.open_recommendations
+    }
+
+    /// The actions answering those recommendations, by RAG at `asOf`.
+    async fn actions(&self) -> &ActionCounts {
+        &self.actions
+    }
+
+    /// The day the actions are counted at.
+    async fn as_of(&self) -> Date {
+        Date(self.as_of)
+    }
+
+    /// The organisation.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        ctx.loaders()?
+            .organisations
+            .load_one(self.organisation.0)
+            .await
+    }
+}
+
+/// Which assessments a list shows.
+#[derive(InputObject, Default)]
+pub struct AssessmentFilterInput {
+    /// Of this organisation only.
+    pub organisation_id: Option<ID>,
+    /// Against this framework only.
+    pub framework_id: Option<ID>,
+    /// For this cycle only.
+    pub cycle: Option<String>,
+    /// At this tier only.
+    pub tier: Option<Tier>,
+    /// With this status only.
+    pub status: Option<AssessmentStatus>,
+}
+
+/// Queries about assessments, and the cross-tenant views.
+#[derive(Default)]
+pub struct AssessmentQuery;
+
+#[Object]
+impl AssessmentQuery {
+    /// The assessments the caller may read (its own organisation's, and its panel members'
+    /// once submitted), most recently started first.
+    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    async fn assessments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<AssessmentFilterInput>,
+        #[graphql(desc = "Page size: 1 to 100, default 20.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last assessment of the previous page.")] after: Option<
+            String,
+        >,
+    ) -> Result<CountedConnection<Assessment>> {
+        let page = PageArgs::new(ctx.limits(), first, after)?;
+        let f = filter.unwrap_or_default();
+        let filter = AssessmentFilter {
+            organisation: f
+                .organisation_id
+                .map(|id| OrgId::parse("filter.organisationId", &id))
+                .transpose()?,
+            framework: f
+                .framework_id
+                .map(|id| FrameworkId::parse("filter.frameworkId", &id))
+                .transpose()?,
+            cycle: f.cycle,
+            tier: f.tier,
+            status: f.status,
+        };
+        Ok(service::list(ctx.access()?, filter, page).await?.into())
+    }
+
+    /// One assessment, if the caller may read it; `NOT_FOUND` otherwise.
+    async fn assessment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The assessment's id.")] id: ID,
+    ) -> Result<Option<Assessment>> {
+        Ok(Some(
+            service::get(ctx.access()?, AssessmentId::parse("id", &id)?).await?,
+        ))
+    }
+
+    /// A panel's heat map of its members against a framework for one cycle: rows are members,
+    /// columns standards, cells the submitted self level, the panel's moderated level and
+    /// whether challenged; per member its actions by RAG at `asOf` and its last challenge. For
+    /// the panel's own users; `NOT_FOUND` for anyone else.
+    #[graphql(complexity = 500)]
+    async fn panel_comparison(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The caller's own panel.")] panel_id: ID,
+        #[graphql(desc = "The framework.")] framework_id: ID,
+        #[graphql(desc = "The cycle, e.g. \"2024-25\".")] cycle: String,
+        #[graphql(desc = "The day action RAG is counted at; today in the UK when absent.")]
+        as_of: Option<Date>,
+    ) -> Result<PanelComparison> {
+        let panel = OrgId::parse("panelId", &panel_id)?;
+        let framework = FrameworkId::parse("frameworkId", &framework_id)?;
+        let cycle = super::check_cycle("cycle", &cycle)?;
+        let day = as_of.map_or_else(london_today, |d| d.0);
+        Ok(views::panel_comparison(ctx.access()?, panel, framework, cycle, day).await?)
+    }
+
+    /// Per standard and cycle, the organisations at each level (their own, and moderated), the
+    /// number assessed and the change between cycles, across the organisations that share with
+    /// the caller: a partner body's (groups under 3 withheld, names only of those that share
+    /// by name), or a panel's members.
+    #[graphql(complexity = 500)]
+    async fn standards_progress(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The framework.")] framework_id: ID,
+        #[graphql(desc = "The cycles, oldest first (1 to 10), e.g. [\"2023-24\", \"2024-25\"].")]
+        cycles: Vec<String>,
+    ) -> Result<StandardsProgress> {
+        let framework = FrameworkId::parse("frameworkId", &framework_id)?;
+        if cycles.is_empty() || cycles.len() > 10 {
+            return Err(crate::error::AppError::bad_input("cycles", "give 1 to 10 cycles").into());
+        }
+        let cycles = cycles
+            .iter()
+            .enumerate()
+            .map(|(i, c)| super::check_cycle(&format!("cycles.{i}"), c))
+            .collect::<crate::error::AppResult<Vec<_>>>()?;
+        Ok(views::standards_progress(ctx.access()?, framework, cycles).await?)
+    }
+}
+
+/// The payload of a change to an assessment.
+#[derive(SimpleObject)]
+pub struct AssessmentPayload {
+    /// The assessment as it now is.
+    pub assessment: Assessment,
+}
+
+/// Shared by `Organisation.standard`: how a standard stands in an organisation.
+pub(crate) async fn standard_in(
+    ctx: &Context<'_>,
+    org: OrgId,
+    standard: &ID,
+    as_of: Option<Date>,
+) -> Result<Option<StandardInOrganisation>> {
+    let standard = crate::ids::StandardId::parse("id", standard)?;
+    let day = as_of.map_or_else(london_today, |d| d.0);
+    Ok(views::standard_in(ctx.access()?, org, standard, day).await?)
+}

@@ -1,0 +1,676 @@
+//! Reading and changing frameworks, their standards and rating scales.
+//!
+//! Who reads a framework: everyone reads a published shared framework; a panel's published
+//! framework is read by the panel and its members; drafts are read only by those who may edit
+//! them (platform administrators for shared ones, the panel for its own). Who changes one:
+//! platform administrators change shared frameworks; a panel's managers change its own.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
+};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::{
+    Framework, FrameworkStatus, Level, MAX_CODE, MAX_LABEL, MAX_LEVELS, MAX_NAME,
+    MAX_STANDARD_TITLE, MAX_STANDARDS, Standard,
+};
+use crate::access::Access;
+use crate::audit::{self, Author, Change, EntityType};
+use crate::auth::Role;
+use crate::concurrency::{self, Versioned};
+use crate::entity::{framework, rating_level, standard};
+use crate::error::{AppError, AppResult};
+use crate::ids::{FrameworkId, OrgId, RatingLevelId, StandardId};
+use crate::organisations::OrgKind;
+use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
+use crate::reviews::MAX_PROSE;
+use crate::validate;
+
+/// The frameworks the caller may read: the scoped entry point to `frameworks`.
+pub fn readable(access: &Access) -> Select<framework::Entity> {
+    use framework::Column;
+    let published = Condition::all()
+        .add(Column::Status.eq(FrameworkStatus::Published))
+        .add(
+            Condition::any()
+                .add(Column::OwnerOrgId.is_null())
+                .add(Column::OwnerOrgId.is_in(access.framework_owners())),
+        );
+    let mut visible = Condition::any().add(published);
+    if access.actor().role == Role::PlatformAdmin {
+        visible = visible.add(Column::OwnerOrgId.is_null());
+    } else if access.actor().org_kind == OrgKind::RegionalPanel {
+        visible = visible.add(Column::OwnerOrgId.eq(access.org_id().0));
+    }
+    framework::Entity::find().filter(visible)
+}
+
+/// One framework the caller may read.
+pub async fn get(access: &Access, id: FrameworkId) -> AppResult<Framework> {
+    readable(access)
+        .filter(framework::Column::Id.eq(id.0))
+        .one(access.db())
+        .await?
+        .map(Framework::from)
+        .ok_or(AppError::NotFound("framework"))
+}
+
+/// Readable frameworks among `ids`.
+pub async fn by_ids(access: &Access, ids: Vec<Uuid>) -> AppResult<HashMap<Uuid, Framework>> {
+    Ok(readable(access)
+        .filter(framework::Column::Id.is_in(ids))
+        .all(access.db())
+        .await?
+        .into_iter()
+        .map(|m| (m.id, Framework::from(m)))
+        .collect())
+}
+
+/// The frameworks the caller may read, optionally of one code, newest first.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn list(
+    access: &Access,
+    code: Option<String>,
+    page: PageArgs,
+) -> AppResult<Paged<Framework>> {
+    let query =
+        readable(access).apply_if(code, |q, code| q.filter(framework::Column::Code.eq(code)));
+    let total = TotalCount::of(access, query.clone());
+    let rows = query
+        .apply_if(page.after.as_ref(), |q, after| {
+            q.filter(framework::Column::Id.lt(after.id))
+        })
+        .order_by_desc(framework::Column::Id)
+        .limit(page.fetch())
+        .all(access.db())
+        .await?;
+    Ok(Paged::from_rows(
+        &page,
+        rows,
+        total,
+        |m| Cursor::by_id(m.id),
+        Framework::from,
+    ))
+}
+
+/// The ids of the readable frameworks among `ids`: a filter for the tables below them.
+fn readable_ids(access: &Access) -> sea_orm::sea_query::SelectStatement {
+    readable(access)
+        .select_only()
+        .column(framework::Column::Id)
+        .into_query()
+}
+
+/// The standards of each of `framework_ids`, in order; empty for a framework the caller may
+/// not read.
+pub async fn standards_of(
+    access: &Access,
+    framework_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Vec<Standard>>> {
+    let rows = standard::Entity::find()
+        .filter(standard::Column::FrameworkId.is_in(framework_ids.iter().copied()))
+        .filter(standard::Column::FrameworkId.in_subquery(readable_ids(access)))
+        .order_by_asc(standard::Column::Position)
+        .all(access.db())
+        .await?;
+    let mut out: HashMap<Uuid, Vec<Standard>> = framework_ids
+        .into_iter()
+        .map(|id| (id, Vec::new()))
+        .collect();
+    for row in rows {
+        out.entry(row.framework_id)
+            .or_default()
+            .push(Standard::from(row));
+    }
+    Ok(out)
+}
+
+/// The rating scale of each of `framework_ids`, lowest rank first.
+pub async fn levels_of(
+    access: &Access,
+    framework_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Vec<Level>>> {
+    let rows = rating_level::Entity::find()
+        .filter(rating_level::Column::FrameworkId.is_in(framework_ids.iter().copied()))
+        .filter(rating_level::Column::FrameworkId.in_subquery(readable_ids(access)))
+        .order_by_asc(rating_level::Column::Rank)
+        .all(access.db())
+        .await?;
+    let mut out: HashMap<Uuid, Vec<Level>> = framework_ids
+        .into_iter()
+        .map(|id| (id, Vec::new()))
+        .collect();
+    for row in rows {
+        out.entry(row.framework_id)
+            .or_default()
+            .push(Level::from(row));
+    }
+    Ok(out)
+}
+
+/// Readable standards among `ids`.
+pub async fn standards_by_ids(
+    access: &Access,
+    ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Standard>> {
+    Ok(standard::Entity::find()
+        .filter(standard::Column::Id.is_in(ids))
+        .filter(standard::Column::FrameworkId.in_subquery(readable_ids(access)))
+        .all(access.db())
+        .await?
+        .into_iter()
+        .map(|m| (m.id, Standard::from(m)))
+        .collect())
+}
+
+/// Readable levels among `ids`.
+pub async fn levels_by_ids(access: &Access, ids: Vec<Uuid>) -> AppResult<HashMap<Uuid, Level>> {
+    Ok(rating_level::Entity::find()
+        .filter(rating_level::Column::Id.is_in(ids))
+        .filter(rating_level::Column::FrameworkId.in_subquery(readable_ids(access)))
+        .all(access.db())
+        .await?
+        .into_iter()
+        .map(|m| (m.id, Level::from(m)))
+        .collect())
+}
+
+/// One standard of a framework the caller may read.
+pub async fn get_standard(access: &Access, id: StandardId) -> AppResult<Standard> {
+    standards_by_ids(access, vec![id.0])
+        .await?
+        .remove(&id.0)
+        .ok_or(AppError::NotFound("standard"))
+}
+
+/// One level of a framework the caller may read.
+pub async fn get_level(access: &Access, id: RatingLevelId) -> AppResult<Level> {
+    levels_by_ids(access, vec![id.0])
+        .await?
+        .remove(&id.0)
+        .ok_or(AppError::NotFound("rating level"))
+}
+
+/// A standard to write into a draft.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StandardDraft {
+    pub code: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub desired_outcome: Option<String>,
+}
+
+/// A level to write into a draft.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LevelDraft {
+    pub code: String,
+    pub label: String,
+    pub rank: i32,
+}
+
+/// Checks a framework, standard or level code: `A-Z`, `0-9`, `-`, `_` and `.`.
+pub fn check_code(field: &str, raw: &str) -> AppResult<String> {
+    let code = validate::required_text(field, raw, MAX_CODE)?;
+    if !code
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(AppError::bad_input(
+            field,
+            "may hold only A-Z, 0-9, '-', '_' and '.'",
+        ));
+    }
+    Ok(code)
+}
+
+/// Checks a framework's name.
+pub fn check_name(field: &str, raw: &str) -> AppResult<String> {
+    validate::required_text(field, raw, MAX_NAME)
+}
+
+/// Checks optional prose (a description, a desired outcome); blank means none.
+pub fn check_prose(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
+    raw.filter(|s| !s.trim().is_empty())
+        .map(|s| validate::required_prose(field, s, MAX_PROSE))
+        .transpose()
+}
+
+/// Raw standards and levels, as an input carries them.
+pub struct RawContent<'a> {
+    pub standards: Vec<(&'a str, &'a str, Option<&'a str>, Option<&'a str>)>,
+    pub levels: Vec<(&'a str, &'a str, i32)>,
+}
+
+/// Checks the standards and the scale of a framework: at least one standard and two levels,
+/// codes unique within each, ranks unique.
+pub fn check_content(raw: RawContent<'_>) -> AppResult<(Vec<StandardDraft>, Vec<LevelDraft>)> {
+    if raw.standards.is_empty() || raw.standards.len() > MAX_STANDARDS {
+        return Err(AppError::bad_input(
+            "input.standards",
+            format!("give 1 to {MAX_STANDARDS} standards"),
+        ));
+    }
+    if raw.levels.len() < 2 || raw.levels.len() > MAX_LEVELS {
+        return Err(AppError::bad_input(
+            "input.levels",
+            format!("give 2 to {MAX_LEVELS} levels"),
+        ));
+    }
+    let mut codes = HashSet::new();
+    let mut standards = Vec::with_capacity(raw.standards.len());
+    for (i, (code, title, description, outcome)) in raw.standards.into_iter().enumerate() {
+        let field = |f: &str| format!("input.standards.{i}.{f}");
+        let code = check_code(&field("code"), code)?;
+        if !codes.insert(code.clone()) {
+            return Err(AppError::bad_input(
+                field("code"),
+                "another standard has this code",
+            ));
+        }
+        standards.push(StandardDraft {
+            code,
+            title: validate::required_text(&field("title"), title, MAX_STANDARD_TITLE)?,
+            description: check_prose(&field("description"), description)?,
+            desired_outcome: check_prose(&field("desiredOutcome"), outcome)?,
+        });
+    }
+    let (mut codes, mut ranks) = (HashSet::new(), HashSet::new());
+    let mut levels = Vec::with_capacity(raw.levels.len());
+    for (i, (code, label, rank)) in raw.levels.into_iter().enumerate() {
+        let field = |f: &str| format!("input.levels.{i}.{f}");
+        let code = check_code(&field("code"), code)?;
+        if !codes.insert(code.clone()) {
+            return Err(AppError::bad_input(
+                field("code"),
+                "another level has this code",
+            ));
+        }
+        if !ranks.insert(rank) {
+            return Err(AppError::bad_input(
+                field("rank"),
+                "another level has this rank",
+            ));
+        }
+        levels.push(LevelDraft {
+            code,
+            label: validate::required_text(&field("label"), label, MAX_LABEL)?,
+            rank,
+        });
+    }
+    Ok((standards, levels))
+}
+
+/// Who would own a framework the caller creates: the platform (a platform administrator) or
+/// the caller's panel (its managers). Anyone else may not create one.
+fn new_owner(access: &Access) -> AppResult<Option<OrgId>> {
+    let actor = access.actor();
+    match (actor.role, actor.org_kind) {
+        (Role::PlatformAdmin, _) => Ok(None),
+        (Role::Manager, OrgKind::RegionalPanel) => Ok(Some(actor.org_id)),
+        _ => Err(AppError::forbidden(
+            "only platform administrators (shared frameworks) and regional panels' managers (their own) may write frameworks",
+        )),
+    }
+}
+
+/// Checks the caller may change `fw`: it is the caller's to own.
+fn may_edit(access: &Access, fw: &Framework) -> AppResult<()> {
+    if new_owner(access)? == fw.owner {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("framework"))
+    }
+}
+
+/// A framework version with its standards and scale, as audit images record it.
+#[derive(serde::Serialize)]
+struct Image<'a> {
+    #[serde(flatten)]
+    framework: &'a Framework,
+    standards: &'a [StandardDraft],
+    levels: &'a [LevelDraft],
+}
+
+/// Creates the first version of a framework, as a draft.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn create(
+    access: &Access,
+    code: String,
+    name: String,
+    description: Option<String>,
+    standards: Vec<StandardDraft>,
+    levels: Vec<LevelDraft>,
+) -> AppResult<Framework> {
+    let owner = new_owner(access)?;
+    let taken = framework::Entity::find()
+        .filter(framework::Column::Code.eq(&code))
+        .one(access.db())
+        .await?;
+    if taken.is_some() {
+        return Err(AppError::bad_input(
+            "input.code",
+            "a framework has this code; write a new version of it instead",
+        ));
+    }
+    let txn = access.begin_write().await?;
+    let fw = insert(
+        &txn,
+        owner,
+        code,
+        name,
+        description,
+        1,
+        None,
+        &standards,
+        &levels,
+    )
+    .await?;
+    let image = Image {
+        framework: &fw,
+        standards: &standards,
+        levels: &levels,
+    };
+    let org = owner.unwrap_or(access.org_id());
+    audit::record(
+        &txn,
+        Author::from(access),
+        Change::created(org, EntityType::Framework, fw.id.0, &image),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(fw)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert(
+    txn: &impl ConnectionTrait,
+    owner: Option<OrgId>,
+    code: String,
+    name: String,
+    description: Option<String>,
+    version: i32,
+    predecessor: Option<FrameworkId>,
+    standards: &[StandardDraft],
+    levels: &[LevelDraft],
+) -> AppResult<Framework> {
+    let id = FrameworkId::new();
+    let now = Utc::now();
+    framework::Entity::insert(framework::ActiveModel {
+        id: Set(id.0),
+        owner_org_id: Set(owner.map(|o| o.0)),
+        code: Set(code),
+        name: Set(name),
+        description: Set(description),
+        version: Set(version),
+        status: Set(FrameworkStatus::Draft),
+        predecessor_id: Set(predecessor.map(|p| p.0)),
+        revision: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        published_at: Set(None),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    write_content(txn, id, standards, levels).await?;
+    framework::Entity::find_by_id(id.0)
+        .one(txn)
+        .await?
+        .map(Framework::from)
+        .ok_or(AppError::NotFound("framework"))
+}
+
+/// Replaces a draft's standards and scale.
+async fn write_content(
+    txn: &impl ConnectionTrait,
+    id: FrameworkId,
+    standards: &[StandardDraft],
+    levels: &[LevelDraft],
+) -> AppResult<()> {
+    standard::Entity::delete_many()
+        .filter(standard::Column::FrameworkId.eq(id.0))
+        .exec(txn)
+        .await?;
+    rating_level::Entity::delete_many()
+        .filter(rating_level::Column::FrameworkId.eq(id.0))
+        .exec(txn)
+        .await?;
+    standard::Entity::insert_many(standards.iter().enumerate().map(|(i, s)| {
+        standard::ActiveModel {
+            id: Set(StandardId::new().0),
+            framework_id: Set(id.0),
+            code: Set(s.code.clone()),
+            title: Set(s.title.clone()),
+            description: Set(s.description.clone()),
+            desired_outcome: Set(s.desired_outcome.clone()),
+            position: Set(i as i32),
+        }
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    rating_level::Entity::insert_many(levels.iter().map(|l| rating_level::ActiveModel {
+        id: Set(RatingLevelId::new().0),
+        framework_id: Set(id.0),
+        code: Set(l.code.clone()),
+        label: Set(l.label.clone()),
+        rank: Set(l.rank),
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// A framework's standards and scale as drafts (to copy them, or to record them).
+async fn content_of(
+    txn: &impl ConnectionTrait,
+    id: FrameworkId,
+) -> AppResult<(Vec<StandardDraft>, Vec<LevelDraft>)> {
+    let standards = standard::Entity::find()
+        .filter(standard::Column::FrameworkId.eq(id.0))
+        .order_by_asc(standard::Column::Position)
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|s| StandardDraft {
+            code: s.code,
+            title: s.title,
+            description: s.description,
+            desired_outcome: s.desired_outcome,
+        })
+        .collect();
+    let levels = rating_level::Entity::find()
+        .filter(rating_level::Column::FrameworkId.eq(id.0))
+        .order_by_asc(rating_level::Column::Rank)
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|l| LevelDraft {
+            code: l.code,
+            label: l.label,
+            rank: l.rank,
+        })
+        .collect();
+    Ok((standards, levels))
+}
+
+/// Starts the next version of a published framework, as a draft copy of it.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn new_version(access: &Access, predecessor: FrameworkId) -> AppResult<Framework> {
+    let before = get(access, predecessor).await?;
+    may_edit(access, &before)?;
+    if before.status != FrameworkStatus::Published {
+        return Err(AppError::bad_input(
+            "input.predecessorId",
+            "only a published framework can have a new version; change the draft instead",
+        ));
+    }
+    let latest: Option<Option<i32>> = framework::Entity::find()
+        .select_only()
+        .expr(Func::max(Expr::col(framework::Column::Version)))
+        .filter(framework::Column::Code.eq(&before.code))
+        .into_tuple()
+        .one(access.db())
+        .await?;
+    let latest = latest.flatten().unwrap_or(before.version);
+    if latest != before.version {
+        return Err(AppError::bad_input(
+            "input.predecessorId",
+            format!(
+                "version {latest} of {} is the latest; start from it",
+                before.code
+            ),
+        ));
+    }
+    let txn = access.begin_write().await?;
+    let (standards, levels) = content_of(&txn, predecessor).await?;
+    let fw = insert(
+        &txn,
+        before.owner,
+        before.code.clone(),
+        before.name.clone(),
+        before.description.clone(),
+        before.version + 1,
+        Some(predecessor),
+        &standards,
+        &levels,
+    )
+    .await?;
+    let image = Image {
+        framework: &fw,
+        standards: &standards,
+        levels: &levels,
+    };
+    let org = fw.owner.unwrap_or(access.org_id());
+    audit::record(
+        &txn,
+        Author::from(access),
+        Change::created(org, EntityType::Framework, fw.id.0, &image),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(fw)
+}
+
+/// Changes to a draft; `None` leaves a part as it is.
+#[derive(Clone, Debug, Default)]
+pub struct DraftChanges {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub content: Option<(Vec<StandardDraft>, Vec<LevelDraft>)>,
+}
+
+fn locked() -> AppError {
+    AppError::forbidden(
+        "a published framework never changes; start a new version of it (createFrameworkVersion)",
+    )
+}
+
+/// Changes a draft framework.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn update(
+    access: &Access,
+    id: FrameworkId,
+    revision: i32,
+    changes: DraftChanges,
+) -> AppResult<Framework> {
+    let before = get(access, id).await?;
+    may_edit(access, &before)?;
+    if before.status != FrameworkStatus::Draft {
+        return Err(locked());
+    }
+    if changes.name.is_none() && changes.description.is_none() && changes.content.is_none() {
+        return Err(AppError::bad_input(
+            "input",
+            "give at least one field to change",
+        ));
+    }
+    if before.revision != revision {
+        return Err(AppError::stale_version("framework"));
+    }
+    let txn = access.begin_write().await?;
+    let (before_standards, before_levels) = content_of(&txn, id).await?;
+    let mut update = framework::Entity::update_at_version(framework::Column::Id.eq(id.0), revision);
+    if let Some(name) = &changes.name {
+        update = update.col_expr(framework::Column::Name, Expr::value(name.clone()));
+    }
+    if let Some(description) = &changes.description {
+        update = update.col_expr(
+            framework::Column::Description,
+            Expr::value(description.clone()),
+        );
+    }
+    concurrency::apply(update, &txn, "framework", AppError::from).await?;
+    if let Some((standards, levels)) = &changes.content {
+        write_content(&txn, id, standards, levels).await?;
+    }
+    let after = reload(&txn, id).await?;
+    let (after_standards, after_levels) = content_of(&txn, id).await?;
+    let b = Image {
+        framework: &before,
+        standards: &before_standards,
+        levels: &before_levels,
+    };
+    let a = Image {
+        framework: &after,
+        standards: &after_standards,
+        levels: &after_levels,
+    };
+    let org = before.owner.unwrap_or(access.org_id());
+    audit::record(
+        &txn,
+        Author::from(access),
+        Change::updated(org, EntityType::Framework, id.0, &b, &a),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+async fn reload(txn: &impl ConnectionTrait, id: FrameworkId) -> AppResult<Framework> {
+    framework::Entity::find_by_id(id.0)
+        .one(txn)
+        .await?
+        .map(Framework::from)
+        .ok_or(AppError::NotFound("framework"))
+}
+
+/// Publishes a draft: from now on it never changes, and organisations assess against it.
+#[instrument(skip_all, fields(org = %access.org_id()))]
+pub async fn publish(access: &Access, id: FrameworkId, revision: i32) -> AppResult<Framework> {
+    let before = get(access, id).await?;
+    may_edit(access, &before)?;
+    if before.status != FrameworkStatus::Draft {
+        return Err(locked());
+    }
+    if before.revision != revision {
+        return Err(AppError::stale_version("framework"));
+    }
+    let txn = access.begin_write().await?;
+    let update = framework::Entity::update_at_version(framework::Column::Id.eq(id.0), revision)
+        .col_expr(
+            framework::Column::Status,
+            Expr::value(FrameworkStatus::Published),
+        )
+        .col_expr(
+            framework::Column::PublishedAt,
+            Expr::value(Some(Utc::now())),
+        );
+    concurrency::apply(update, &txn, "framework", AppError::from).await?;
+    let after = reload(&txn, id).await?;
+    let org = before.owner.unwrap_or(access.org_id());
+    audit::record(
+        &txn,
+        Author::from(access),
+        Change::updated(org, EntityType::Framework, id.0, &before, &after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
