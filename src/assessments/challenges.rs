@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select,
 };
 use tracing::instrument;
 use uuid::Uuid;
@@ -324,16 +324,17 @@ pub async fn moderate(
 #[instrument(skip_all, fields(org = %access.org_id()))]
 pub async fn complete(access: &Access, challenge_id: ChallengeId) -> AppResult<Challenge> {
     let (c, a) = open_challenge(access, challenge_id).await?;
-    let standards = crate::standards::service::standards_of(access, vec![a.framework_id.0])
-        .await?
-        .remove(&a.framework_id.0)
-        .unwrap_or_default();
+    // Counted directly: the assessment is the panel's to read, and with it the shape of its
+    // framework, even when the framework belongs to another panel.
+    let standards = standard::Entity::find()
+        .filter(standard::Column::FrameworkId.eq(a.framework_id.0))
+        .count(access.db())
+        .await?;
     let moderated = moderation::Entity::find()
         .filter(moderation::Column::ChallengeId.eq(c.id.0))
-        .all(access.db())
-        .await?
-        .len();
-    let missing = standards.len().saturating_sub(moderated);
+        .count(access.db())
+        .await?;
+    let missing = standards.saturating_sub(moderated);
     if missing > 0 {
         return Err(AppError::bad_input(
             "input.challengeId",

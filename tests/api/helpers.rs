@@ -182,6 +182,16 @@ impl TestApp {
             "panel_memberships",
             "sharing_settings",
             "audit_events",
+            "frameworks",
+            "standards",
+            "rating_levels",
+            "recommendation_standards",
+            "assessments",
+            "ratings",
+            "rating_evidence",
+            "rating_actions",
+            "challenges",
+            "moderations",
         ] {
             let row = self
                 .app_db
@@ -201,7 +211,13 @@ impl TestApp {
             .conn()
             .query_one_raw(sea_orm::Statement::from_string(
                 self.app_db.conn().get_database_backend(),
-                "SELECT (SELECT COALESCE(SUM(version), 0) FROM organisations) + (SELECT COALESCE(SUM(version), 0) FROM sharing_settings) AS n".to_owned(),
+                "SELECT (SELECT COALESCE(SUM(version), 0) FROM organisations) \
+                 + (SELECT COALESCE(SUM(version), 0) FROM sharing_settings) \
+                 + (SELECT COALESCE(SUM(revision), 0) FROM frameworks) \
+                 + (SELECT COALESCE(SUM(version), 0) FROM assessments) \
+                 + (SELECT COALESCE(SUM(version), 0) FROM ratings) \
+                 + (SELECT COUNT(*) FROM challenges WHERE completed) AS n"
+                    .to_owned(),
             ))
             .await
             .unwrap()

@@ -1,14 +1,17 @@
 //! Integration tests: the real service, started in-process on a random port, driven over HTTP,
 //! against SQLite always and Postgres when `TEST_DATABASE_URL` is set.
 
+mod assurance;
 mod helpers;
 mod plan;
 mod world;
 
 mod actions;
+mod assessments;
 mod audit;
 mod auth;
 mod demo;
+mod frameworks;
 mod http;
 mod matrix;
 mod me;
