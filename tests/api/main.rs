@@ -8,8 +8,10 @@ mod world;
 
 mod actions;
 mod assessments;
+mod assurance_sharing;
 mod audit;
 mod auth;
+mod comparison;
 mod demo;
 mod frameworks;
 mod http;
