@@ -80,15 +80,12 @@ pub async fn recommendations_of_standard(
     Ok(recs)
 }
 
-/// The codes of the standards a recommendation bears on, as audit images record them.
-async fn codes(access: &Access, rec: RecommendationId) -> AppResult<Vec<String>> {
+/// The standards a recommendation bears on.
+async fn standards_linked(access: &Access, rec: RecommendationId) -> AppResult<Vec<Standard>> {
     Ok(of_recommendations(access, vec![rec.0])
         .await?
         .remove(&rec.0)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|s| s.code)
-        .collect())
+        .unwrap_or_default())
 }
 
 #[derive(serde::Serialize)]
@@ -111,13 +108,15 @@ pub async fn set(
     let standard = get_standard(access, standard_id).await.map_err(|_| {
         AppError::bad_input("input.standardId", "no standard you may read has this id")
     })?;
-    let before = Image {
-        standards: codes(access, rec_id).await?,
-    };
-    let present = before.standards.contains(&standard.code);
+    let current = standards_linked(access, rec_id).await?;
+    // By id: two frameworks may both have an "S-01".
+    let present = current.iter().any(|s| s.id == standard.id);
     if present == linked {
         return Ok(rec);
     }
+    let before = Image {
+        standards: current.iter().map(|s| s.code.clone()).collect(),
+    };
     let txn = access.begin_write().await?;
     write(&txn, &rec, standard_id, linked).await?;
     let mut after = Image {
@@ -126,8 +125,8 @@ pub async fn set(
     if linked {
         after.standards.push(standard.code);
         after.standards.sort();
-    } else {
-        after.standards.retain(|c| *c != standard.code);
+    } else if let Some(i) = current.iter().position(|s| s.id == standard.id) {
+        after.standards.remove(i);
     }
     audit::record(
         &txn,

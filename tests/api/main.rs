@@ -8,6 +8,7 @@ mod world;
 
 mod actions;
 mod assessments;
+mod assurance_isolation;
 mod assurance_sharing;
 mod audit;
 mod auth;
