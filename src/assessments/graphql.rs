@@ -685,7 +685,8 @@ impl AssessmentQuery {
         let framework = FrameworkId::parse("frameworkId", &framework_id)?;
         let cycle = super::check_cycle("cycle", &cycle)?;
         let day = as_of.map_or_else(london_today, |d| d.0);
-        let comparison = views::panel_comparison(ctx.access()?, panel, framework, cycle, day).await?;
+        let comparison =
+            views::panel_comparison(ctx.access()?, panel, framework, cycle, day).await?;
         // The cells name their standard and levels by id: hand the loaders what the comparison
         // already read, so 33 × 15 cells cost no further statement.
         let loaders = ctx.loaders()?;
@@ -720,7 +721,13 @@ impl AssessmentQuery {
         let progress = views::standards_progress(ctx.access()?, framework, cycles).await?;
         // Every level of every row may name organisations: load them all in one batch now,
         // rather than in as many batches as the rows happen to straddle.
-        if ctx.look_ahead().field("rows").field("levels").field("organisations").exists() {
+        if ctx
+            .look_ahead()
+            .field("rows")
+            .field("levels")
+            .field("organisations")
+            .exists()
+        {
             let named: std::collections::BTreeSet<uuid::Uuid> = progress
                 .rows
                 .iter()

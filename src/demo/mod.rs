@@ -11,8 +11,10 @@
 //!
 //! Seeding is idempotent: an organisation whose slug exists is left alone, and so is the plan
 //! of an organisation that already holds reviews. The plans (reviews, recommendations, actions
-//! and their histories) are in [`plans`].
+//! and their histories) are in [`plans`]; the standards, assessments and challenges in
+//! [`assurance`].
 
+mod assurance;
 mod plans;
 
 use std::time::Duration;
@@ -292,6 +294,7 @@ pub async fn seed(db: &Database) -> anyhow::Result<usize> {
     }
     txn.commit().await?;
     plans::seed(db).await?;
+    assurance::seed(db).await?;
     Ok(created)
 }
 

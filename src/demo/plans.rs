@@ -307,11 +307,18 @@ impl Writer<'_> {
 /// Writes the plans of the demo organisations that hold no review yet.
 pub(super) async fn seed(db: &Database) -> anyhow::Result<()> {
     let herts = super::find_id(db, "hertfordshire-fire").await?;
-    for (slug, write) in [
+    let mut plans = vec![
         ("rotherham", Plan::Rotherham),
         ("hereford-worcester-fire", Plan::HerefordWorcester),
         ("essex-fire", Plan::Essex { reviewer: herts }),
-    ] {
+    ];
+    plans.extend(
+        super::CENTRAL_LONDON
+            .iter()
+            .enumerate()
+            .map(|(i, slug)| (*slug, Plan::LondonBorough(i))),
+    );
+    for (slug, write) in plans {
         let Some(org) = super::find_id(db, slug).await? else {
             continue;
         };
@@ -332,6 +339,7 @@ pub(super) async fn seed(db: &Database) -> anyhow::Result<()> {
             Plan::Rotherham => rotherham(&mut writer).await?,
             Plan::HerefordWorcester => hereford_worcester(&mut writer).await?,
             Plan::Essex { reviewer } => essex(&mut writer, reviewer).await?,
+            Plan::LondonBorough(i) => london_borough(&mut writer, i).await?,
         }
         txn.commit().await?;
     }
@@ -341,7 +349,112 @@ pub(super) async fn seed(db: &Database) -> anyhow::Result<()> {
 enum Plan {
     Rotherham,
     HerefordWorcester,
-    Essex { reviewer: Option<Uuid> },
+    Essex {
+        reviewer: Option<Uuid>,
+    },
+    /// The n-th borough of the central London sub-region.
+    LondonBorough(usize),
+}
+
+/// A central London borough's plan after its sub-regional challenge of the 2023-24
+/// self-assessment against the Resilience Standards: two recommendations and three actions,
+/// whose delivery differs from borough to borough (the `i`-th borough completes the first `i`
+/// % 3 actions; the rest run late or on time), so the sub-regional lead's heat map has RAG to
+/// compare. The recommendations are linked to standards in [`super::assurance`].
+async fn london_borough(w: &mut Writer<'_>, i: usize) -> anyhow::Result<()> {
+    use RecommendationStatus::InProgress as RecInProgress;
+    let review = w
+        .review(ReviewSpec {
+            kind: ReviewKind::PeerChallenge,
+            title: "Sub-regional challenge of the 2023-24 self-assessment",
+            reviewer: "Central London Sub-Regional Resilience Partnership",
+            reviewer_org: None,
+            commissioned: Some("2024-01-15"),
+            reported: "2024-03-28",
+            status: ReviewStatus::Reported,
+            summary: "The challenge session tested the borough's self-assessment against the \
+                National Resilience Standards and agreed two areas for improvement: exercising \
+                the borough emergency centre, and community resilience.",
+        })
+        .await?;
+    let exercising = w
+        .recommendation(
+            review,
+            "SRC-1",
+            RecommendationKind::AreaForImprovement,
+            "Exercise the borough emergency centre at least once a year, and record lessons identified.",
+            "2024-03-28",
+            &[(RecInProgress, "2024-04-15")],
+        )
+        .await?;
+    let community = w
+        .recommendation(
+            review,
+            "SRC-2",
+            RecommendationKind::AreaForImprovement,
+            "Develop community resilience plans with ward-level partners.",
+            "2024-03-28",
+            &[(RecInProgress, "2024-05-01")],
+        )
+        .await?;
+    let done = |k: usize| k < i % 3;
+    let exercise = act(
+        "Run a live exercise of the borough emergency centre",
+        "Borough Resilience Manager",
+        "2024-04-15",
+        "2025-03-31",
+        if done(0) {
+            vec![Update(
+                "2025-03-12",
+                "Exercise held; lessons logged.",
+                Some(Complete),
+                Some(100),
+            )]
+        } else {
+            vec![Update(
+                "2025-02-01",
+                "Scenario drafted; date not yet agreed with partners.",
+                Some(InProgress),
+                Some(40),
+            )]
+        },
+    );
+    let lessons = act(
+        "Adopt a lessons-identified log reviewed by the resilience board",
+        "Head of Emergency Planning",
+        "2024-04-15",
+        "2025-09-30",
+        if done(1) {
+            vec![Update(
+                "2025-07-20",
+                "Log adopted by the board.",
+                Some(Complete),
+                Some(100),
+            )]
+        } else {
+            vec![Extend(
+                "2025-08-01",
+                "2026-03-31",
+                "Board timetable moved by the elections",
+            )]
+        },
+    );
+    let wards = act(
+        "Agree community resilience plans with the first five wards",
+        "Community Resilience Officer",
+        "2024-05-01",
+        "2027-03-31",
+        vec![Update(
+            "2026-06-30",
+            "Three wards agreed.",
+            Some(InProgress),
+            Some(60),
+        )],
+    );
+    w.action(review, Some(exercising), exercise).await?;
+    w.action(review, Some(exercising), lessons).await?;
+    w.action(review, Some(community), wards).await?;
+    Ok(())
 }
 
 const EP_LEAD: &str = "Head of Community Safety, Resilience and Emergency Planning";

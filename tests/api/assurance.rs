@@ -202,12 +202,7 @@ pub async fn framework(app: &TestApp, tok: &str, code: &str, n: usize) -> Framew
     .await;
     Framework {
         id: id(&fw),
-        standards: fw["standards"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(id)
-            .collect(),
+        standards: fw["standards"].as_array().unwrap().iter().map(id).collect(),
     }
 }
 
@@ -268,7 +263,9 @@ pub async fn rate_all(app: &TestApp, tok: &str, assessment: &str, fw: &Framework
 
 /// The assessment's current version, as `tok` reads it.
 pub async fn version(app: &TestApp, tok: &str, assessment: &str) -> i64 {
-    read(app, tok, assessment).await["version"].as_i64().unwrap()
+    read(app, tok, assessment).await["version"]
+        .as_i64()
+        .unwrap()
 }
 
 /// Submits the assessment as `manager`.
@@ -337,5 +334,9 @@ pub async fn moderate_all(
 
 /// The outcome that fits moderating `own` to `moderated`.
 pub fn outcome(own: &str, moderated: &str) -> &'static str {
-    if own == moderated { "AGREED" } else { "ADJUSTED" }
+    if own == moderated {
+        "AGREED"
+    } else {
+        "ADJUSTED"
+    }
 }

@@ -60,8 +60,23 @@ api_test!(
         let submitted = start(&app, &own.manager, &fw, "2024-25").await;
         let review = plan::review(&app, &own.manager, "Debrief").await;
         let rec = plan::recommendation(&app, &own.manager, &review, "R1").await;
-        let action = plan::action(&app, &own.manager, &rec, "Train loggists", "2024-04-01", "2025-03-31").await;
-        assurance::rate_all(&app, &own.manager, &submitted, &fw, &["GOOD_PRACTICE", "DEVELOPING"]).await;
+        let action = plan::action(
+            &app,
+            &own.manager,
+            &rec,
+            "Train loggists",
+            "2024-04-01",
+            "2025-03-31",
+        )
+        .await;
+        assurance::rate_all(
+            &app,
+            &own.manager,
+            &submitted,
+            &fw,
+            &["GOOD_PRACTICE", "DEVELOPING"],
+        )
+        .await;
         let evidence = ok(
             &app,
             &own.manager,
@@ -108,14 +123,24 @@ api_test!(
                         assert_eq!(d.codes(), vec!["NOT_FOUND"], "draft: {case}");
                     }
                     // The submitted assessment: levels for its own and its panels.
-                    let s = app.gql(Some(tok), ASSESSMENT, json!({ "id": submitted })).await;
+                    let s = app
+                        .gql(Some(tok), ASSESSMENT, json!({ "id": submitted }))
+                        .await;
                     if reads_submitted {
                         let r = &s.data()["assessment"]["ratings"][0];
                         assert_eq!(r["level"]["code"], "GOOD_PRACTICE", "{case}");
                         // Its detail only where shared.
                         assert_eq!(r["positionStatement"].is_string(), reads_detail, "{case}");
-                        assert_eq!(r["evidence"].as_array().unwrap().len(), reads_detail as usize, "{case}");
-                        assert_eq!(r["actions"].as_array().unwrap().len(), reads_detail as usize, "{case}");
+                        assert_eq!(
+                            r["evidence"].as_array().unwrap().len(),
+                            reads_detail as usize,
+                            "{case}"
+                        );
+                        assert_eq!(
+                            r["actions"].as_array().unwrap().len(),
+                            reads_detail as usize,
+                            "{case}"
+                        );
                     } else {
                         assert_eq!(s.codes(), vec!["NOT_FOUND"], "submitted: {case}");
                     }
@@ -125,7 +150,11 @@ api_test!(
                         "panel" => 1,
                         _ => 0,
                     };
-                    assert_eq!(listed.data()["assessments"]["totalCount"], expected_count, "{case}");
+                    assert_eq!(
+                        listed.data()["assessments"]["totalCount"],
+                        expected_count,
+                        "{case}"
+                    );
                     // By id, through node: the rating as the assessment, the evidence as detail.
                     let n = app.gql(Some(tok), NODE, json!({ "id": rating })).await;
                     assert_eq!(n.codes().is_empty(), reads_submitted, "rating node: {case}");
@@ -135,7 +164,11 @@ api_test!(
                     // The partner's aggregate: a lone organisation is counted only when it
                     // shares, and then withheld as a group of one; named only when NAMED.
                     let p = app
-                        .gql(Some(tok), PROGRESS, json!({ "fw": fw.id, "cycles": ["2024-25"] }))
+                        .gql(
+                            Some(tok),
+                            PROGRESS,
+                            json!({ "fw": fw.id, "cycles": ["2024-25"] }),
+                        )
                         .await;
                     match *kind {
                         "partner" => {
@@ -144,13 +177,30 @@ api_test!(
                             let r = row(progress, &fw.standards[0], "2024-25");
                             let good = level(r, "GOOD_PRACTICE");
                             if partners == "NONE" {
-                                assert_eq!((r["assessed"].as_i64(), r["assessedSuppressed"].as_bool()), (Some(0), Some(false)), "{case}");
+                                assert_eq!(
+                                    (r["assessed"].as_i64(), r["assessedSuppressed"].as_bool()),
+                                    (Some(0), Some(false)),
+                                    "{case}"
+                                );
                                 assert_eq!(good["selfCount"], 0, "{case}");
                             } else {
-                                assert_eq!((r["assessed"].as_i64(), r["assessedSuppressed"].as_bool()), (None, Some(true)), "{case}");
-                                assert_eq!((good["selfCount"].as_i64(), good["selfSuppressed"].as_bool()), (None, Some(true)), "{case}");
+                                assert_eq!(
+                                    (r["assessed"].as_i64(), r["assessedSuppressed"].as_bool()),
+                                    (None, Some(true)),
+                                    "{case}"
+                                );
+                                assert_eq!(
+                                    (good["selfCount"].as_i64(), good["selfSuppressed"].as_bool()),
+                                    (None, Some(true)),
+                                    "{case}"
+                                );
                             }
-                            let named: Vec<&str> = good["organisations"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+                            let named: Vec<&str> = good["organisations"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|o| o["id"].as_str().unwrap())
+                                .collect();
                             if partners == "NAMED" {
                                 assert_eq!(named, vec![w.council_a.as_str()], "{case}");
                             } else {
@@ -158,7 +208,8 @@ api_test!(
                             }
                         }
                         "panel" | "non-member panel" => {
-                            let r = row(&p.data()["standardsProgress"], &fw.standards[0], "2024-25");
+                            let r =
+                                row(&p.data()["standardsProgress"], &fw.standards[0], "2024-25");
                             let count = if *kind == "panel" { 1 } else { 0 };
                             assert_eq!(r["assessed"], count, "{case}");
                         }
@@ -180,12 +231,31 @@ api_test!(small_groups_are_withheld_from_partner_bodies, |app| {
     // Four share by name, four in aggregate, one not at all.
     let mut orgs = Vec::new();
     for (slug, sharing) in [
-        ("n1", "NAMED"), ("n2", "NAMED"), ("n3", "NAMED"), ("n4", "NAMED"),
-        ("g1", "AGGREGATE"), ("g2", "AGGREGATE"), ("g3", "AGGREGATE"), ("g4", "AGGREGATE"),
+        ("n1", "NAMED"),
+        ("n2", "NAMED"),
+        ("n3", "NAMED"),
+        ("n4", "NAMED"),
+        ("g1", "AGGREGATE"),
+        ("g2", "AGGREGATE"),
+        ("g3", "AGGREGATE"),
+        ("g4", "AGGREGATE"),
         ("x1", "NONE"),
     ] {
-        let org = create_org(&app, &w.admin, slug, &format!("Council {}", slug.to_uppercase()), "COUNCIL").await;
-        app.gql(Some(&w.admin), ADD_MEMBER, json!({ "panel": panel, "member": org })).await.data();
+        let org = create_org(
+            &app,
+            &w.admin,
+            slug,
+            &format!("Council {}", slug.to_uppercase()),
+            "COUNCIL",
+        )
+        .await;
+        app.gql(
+            Some(&w.admin),
+            ADD_MEMBER,
+            json!({ "panel": panel, "member": org }),
+        )
+        .await
+        .data();
         share(&app, &org, false, sharing).await;
         orgs.push(org);
     }
@@ -194,8 +264,28 @@ api_test!(small_groups_are_withheld_from_partner_bodies, |app| {
     const G: &str = "GOOD_PRACTICE";
     const L: &str = "LEADING_PRACTICE";
     // Per organisation (n1..n4, g1..g4, x1): its levels for the two standards, in each cycle.
-    let earlier: [[&str; 2]; 9] = [[G, G], [G, G], [D, G], [D, D], [G, G], [D, D], [N, D], [L, L], [N, L]];
-    let later: [[&str; 2]; 9] = [[G, G], [G, G], [G, G], [D, G], [G, G], [D, G], [D, G], [D, G], [N, N]];
+    let earlier: [[&str; 2]; 9] = [
+        [G, G],
+        [G, G],
+        [D, G],
+        [D, D],
+        [G, G],
+        [D, D],
+        [N, D],
+        [L, L],
+        [N, L],
+    ];
+    let later: [[&str; 2]; 9] = [
+        [G, G],
+        [G, G],
+        [G, G],
+        [D, G],
+        [G, G],
+        [D, G],
+        [D, G],
+        [D, G],
+        [N, N],
+    ];
     let mut later_ids = Vec::new();
     for (i, org) in orgs.iter().enumerate() {
         let manager = token(org, Role::Manager);
@@ -206,19 +296,30 @@ api_test!(small_groups_are_withheld_from_partner_bodies, |app| {
     // three; standard 2 agreed for n1 and n2, moved down to DEVELOPING for g1.
     for (i, moderated) in [(0, [G, G]), (1, [G, G]), (4, [G, D])] {
         let c = challenge(&app, &panel_manager, &later_ids[i], "2025-02-01").await;
-        let pairs: Vec<(&str, &str)> = moderated.iter().zip(later[i]).map(|(m, own)| (*m, outcome(own, m))).collect();
+        let pairs: Vec<(&str, &str)> = moderated
+            .iter()
+            .zip(later[i])
+            .map(|(m, own)| (*m, outcome(own, m)))
+            .collect();
         moderate_all(&app, &panel_manager, &c, &fw, &pairs).await;
     }
 
     let partner = token(&w.partner, Role::Viewer);
     let resp = app
-        .gql(Some(&partner), PROGRESS, json!({ "fw": fw.id, "cycles": ["2023-24", "2024-25"] }))
+        .gql(
+            Some(&partner),
+            PROGRESS,
+            json!({ "fw": fw.id, "cycles": ["2023-24", "2024-25"] }),
+        )
         .await;
     let p = resp.data()["standardsProgress"].clone();
     assert_eq!(p["cycles"], json!(["2023-24", "2024-25"]));
     let figures = |standard: usize, cycle: &str, code: &str| -> (Option<i64>, bool) {
         let l = level(row(&p, &fw.standards[standard], cycle), code);
-        (l["selfCount"].as_i64(), l["selfSuppressed"].as_bool().unwrap())
+        (
+            l["selfCount"].as_i64(),
+            l["selfSuppressed"].as_bool().unwrap(),
+        )
     };
     let s = |n: i64| (Some(n), false);
     let hidden = (None, true);
@@ -251,7 +352,10 @@ api_test!(small_groups_are_withheld_from_partner_bodies, |app| {
     // Moderated: GOOD 3 for standard 1; for standard 2, GOOD 2 and DEVELOPING 1, both withheld.
     let moderated = |standard: usize, code: &str| -> (Option<i64>, bool) {
         let l = level(row(&p, &fw.standards[standard], "2024-25"), code);
-        (l["moderatedCount"].as_i64(), l["moderatedSuppressed"].as_bool().unwrap())
+        (
+            l["moderatedCount"].as_i64(),
+            l["moderatedSuppressed"].as_bool().unwrap(),
+        )
     };
     assert_eq!(moderated(0, G), s(3));
     assert_eq!(moderated(1, G), hidden);
@@ -269,7 +373,10 @@ api_test!(small_groups_are_withheld_from_partner_bodies, |app| {
     assert_eq!(names(0, "2023-24", G), ["Council N1", "Council N2"]);
     assert_eq!(names(0, "2023-24", D), ["Council N3", "Council N4"]);
     assert!(names(0, "2023-24", N).is_empty());
-    assert_eq!(names(1, "2024-25", G), ["Council N1", "Council N2", "Council N3", "Council N4"]);
+    assert_eq!(
+        names(1, "2024-25", G),
+        ["Council N1", "Council N2", "Council N3", "Council N4"]
+    );
     // Nothing in the response names an organisation that does not share by name.
     let text = resp.body.to_string();
     for org in &orgs[4..] {
@@ -278,7 +385,11 @@ api_test!(small_groups_are_withheld_from_partner_bodies, |app| {
 
     // The panel reads its members' figures whole: nothing withheld, x1 counted too.
     let resp = app
-        .gql(Some(&token(&panel, Role::Viewer)), PROGRESS, json!({ "fw": fw.id, "cycles": ["2023-24"] }))
+        .gql(
+            Some(&token(&panel, Role::Viewer)),
+            PROGRESS,
+            json!({ "fw": fw.id, "cycles": ["2023-24"] }),
+        )
         .await;
     let q = resp.data()["standardsProgress"].clone();
     assert_eq!(q["suppressing"], false);
@@ -293,11 +404,21 @@ api_test!(small_groups_are_withheld_from_partner_bodies, |app| {
         (json!([]), "cycles"),
         (json!(vec!["2024-25"; 11]), "cycles"),
     ] {
-        let resp = app.gql(Some(&partner), PROGRESS, json!({ "fw": fw.id, "cycles": cycles })).await;
+        let resp = app
+            .gql(
+                Some(&partner),
+                PROGRESS,
+                json!({ "fw": fw.id, "cycles": cycles }),
+            )
+            .await;
         assert_eq!(resp.error("BAD_USER_INPUT")["extensions"]["field"], field);
     }
     let own_fw = assurance::draft(&app, &panel_manager, "PANEL-ONLY", 1).await;
-    app.gql(Some(&partner), PROGRESS, json!({ "fw": own_fw["id"], "cycles": ["2024-25"] }))
-        .await
-        .error("NOT_FOUND");
+    app.gql(
+        Some(&partner),
+        PROGRESS,
+        json!({ "fw": own_fw["id"], "cycles": ["2024-25"] }),
+    )
+    .await
+    .error("NOT_FOUND");
 });

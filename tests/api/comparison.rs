@@ -70,7 +70,14 @@ api_test!(
     a_panel_of_33_members_compares_15_standards_against_independent_figures_in_bounded_statements,
     |app| {
         let w = World::build(&app).await;
-        let big = create_org(&app, &w.admin, "london-wide", "London-wide Panel", "REGIONAL_PANEL").await;
+        let big = create_org(
+            &app,
+            &w.admin,
+            "london-wide",
+            "London-wide Panel",
+            "REGIONAL_PANEL",
+        )
+        .await;
         let small = create_org(&app, &w.admin, "central", "Central Panel", "REGIONAL_PANEL").await;
         let big_manager = token(&big, Role::Manager);
         let fw = framework(&app, &w.admin, "NRS", STANDARDS).await;
@@ -79,10 +86,29 @@ api_test!(
         let mut members = Vec::new();
         for i in 0..MEMBERS {
             let name = format!("Borough {:02}", i + 1);
-            let org = create_org(&app, &w.admin, &format!("borough-{:02}", i + 1), &name, "COUNCIL").await;
-            app.gql(Some(&w.admin), ADD_MEMBER, json!({ "panel": big, "member": org })).await.data();
+            let org = create_org(
+                &app,
+                &w.admin,
+                &format!("borough-{:02}", i + 1),
+                &name,
+                "COUNCIL",
+            )
+            .await;
+            app.gql(
+                Some(&w.admin),
+                ADD_MEMBER,
+                json!({ "panel": big, "member": org }),
+            )
+            .await
+            .data();
             if i < 5 {
-                app.gql(Some(&w.admin), ADD_MEMBER, json!({ "panel": small, "member": org })).await.data();
+                app.gql(
+                    Some(&w.admin),
+                    ADD_MEMBER,
+                    json!({ "panel": small, "member": org }),
+                )
+                .await
+                .data();
             }
             let manager = token(&org, Role::Manager);
             let mut e = Expected::default();
@@ -100,7 +126,12 @@ api_test!(
                     let day = format!("2025-0{}-1{}", 1 + i % 5, i % 10);
                     let c = challenge(&app, &big_manager, &a, "2024-12-01").await;
                     let moderated: Vec<(&str, &str)> = (0..STANDARDS)
-                        .map(|j| (moderated_level(i, j), outcome(own_level(i, j), moderated_level(i, j))))
+                        .map(|j| {
+                            (
+                                moderated_level(i, j),
+                                outcome(own_level(i, j), moderated_level(i, j)),
+                            )
+                        })
                         .collect();
                     moderate_all(&app, &big_manager, &c, &fw, &moderated).await;
                     // A later session: its date is the last challenge.
@@ -114,8 +145,24 @@ api_test!(
             if i % 3 == 0 {
                 let review = plan::review(&app, &manager, "Resilience peer challenge").await;
                 let rec = plan::recommendation(&app, &manager, &review, "R1").await;
-                let first = plan::action(&app, &manager, &rec, "Refresh the risk register", "2024-04-01", "2025-01-31").await;
-                plan::action(&app, &manager, &rec, "Exercise the recovery plan", "2024-04-01", "2025-12-31").await;
+                let first = plan::action(
+                    &app,
+                    &manager,
+                    &rec,
+                    "Refresh the risk register",
+                    "2024-04-01",
+                    "2025-01-31",
+                )
+                .await;
+                plan::action(
+                    &app,
+                    &manager,
+                    &rec,
+                    "Exercise the recovery plan",
+                    "2024-04-01",
+                    "2025-12-31",
+                )
+                .await;
                 if i % 6 == 0 {
                     plan::update(&app, &manager, &first, "2025-01-15", Some("COMPLETE")).await;
                     e.rag = (1, 1, 0);
@@ -133,7 +180,10 @@ api_test!(
         assert_eq!(cmp["asOf"], AS_OF);
         let rows = cmp["rows"].as_array().unwrap();
         assert_eq!(rows.len(), MEMBERS);
-        let names: Vec<&str> = rows.iter().map(|r| r["organisation"]["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = rows
+            .iter()
+            .map(|r| r["organisation"]["name"].as_str().unwrap())
+            .collect();
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(names, sorted, "rows are in name order");
@@ -146,12 +196,23 @@ api_test!(
                 assert_eq!(cell["standard"]["id"], fw.standards[j].as_str());
                 match e.cells.get(j) {
                     None => {
-                        assert!(cell["selfLevel"].is_null() && cell["moderatedLevel"].is_null(), "{cell}");
+                        assert!(
+                            cell["selfLevel"].is_null() && cell["moderatedLevel"].is_null(),
+                            "{cell}"
+                        );
                         assert_eq!(cell["challenged"], false);
                     }
                     Some((own, moderated)) => {
-                        assert_eq!(cell["selfLevel"]["code"], own.as_str(), "{org} standard {j}");
-                        assert_eq!(cell["moderatedLevel"]["code"].as_str(), moderated.as_deref(), "{org} standard {j}");
+                        assert_eq!(
+                            cell["selfLevel"]["code"],
+                            own.as_str(),
+                            "{org} standard {j}"
+                        );
+                        assert_eq!(
+                            cell["moderatedLevel"]["code"].as_str(),
+                            moderated.as_deref(),
+                            "{org} standard {j}"
+                        );
                         assert_eq!(cell["challenged"], moderated.is_some());
                         let want = moderated.as_deref().map(|m| outcome(own, m));
                         assert_eq!(cell["outcome"].as_str(), want);
@@ -166,30 +227,50 @@ api_test!(
             );
             assert_eq!(rag, e.rag, "{org}");
             assert_eq!(row["overdue"], e.rag.2);
-            assert_eq!(row["lastChallengedOn"].as_str(), e.last_challenged_on.as_deref(), "{org}");
+            assert_eq!(
+                row["lastChallengedOn"].as_str(),
+                e.last_challenged_on.as_deref(),
+                "{org}"
+            );
         }
 
         // The same request over 5 members costs the same statements as over 33.
-        let (small_cmp, small_cost) = compare(&app, &token(&small, Role::Viewer), &small, &fw.id).await;
+        let (small_cmp, small_cost) =
+            compare(&app, &token(&small, Role::Viewer), &small, &fw.id).await;
         assert_eq!(small_cmp["rows"].as_array().unwrap().len(), 5);
-        assert_eq!(big_cost, small_cost, "statements: 33 members {big_cost}, 5 members {small_cost}");
+        assert_eq!(
+            big_cost, small_cost,
+            "statements: 33 members {big_cost}, 5 members {small_cost}"
+        );
         assert!(big_cost <= 20, "{big_cost} statements");
         eprintln!("panelComparison statements: 5 members {small_cost}, 33 members {big_cost}");
 
         // The panel's own view of progress over its members is the same population, unsuppressed.
         let resp = app
-            .gql(Some(&viewer), PROGRESS, json!({ "fw": fw.id, "cycles": ["2024-25"] }))
+            .gql(
+                Some(&viewer),
+                PROGRESS,
+                json!({ "fw": fw.id, "cycles": ["2024-25"] }),
+            )
             .await;
         let progress = resp.data()["standardsProgress"].clone();
         assert_eq!(progress["suppressing"], false);
         for row in progress["rows"].as_array().unwrap() {
-            let j = fw.standards.iter().position(|s| s == row["standard"]["id"].as_str().unwrap()).unwrap();
-            let assessed: Vec<&Expected> = expected.values().filter(|e| !e.cells.is_empty()).collect();
+            let j = fw
+                .standards
+                .iter()
+                .position(|s| s == row["standard"]["id"].as_str().unwrap())
+                .unwrap();
+            let assessed: Vec<&Expected> =
+                expected.values().filter(|e| !e.cells.is_empty()).collect();
             assert_eq!(row["assessed"], assessed.len() as i64);
             for level in row["levels"].as_array().unwrap() {
                 let code = level["level"]["code"].as_str().unwrap();
                 let own = assessed.iter().filter(|e| e.cells[j].0 == code).count() as i64;
-                let moderated = assessed.iter().filter(|e| e.cells[j].1.as_deref() == Some(code)).count() as i64;
+                let moderated = assessed
+                    .iter()
+                    .filter(|e| e.cells[j].1.as_deref() == Some(code))
+                    .count() as i64;
                 assert_eq!(level["selfCount"], own, "standard {j} {code}");
                 assert_eq!(level["moderatedCount"], moderated, "standard {j} {code}");
                 assert_eq!(level["organisations"].as_array().unwrap().len() as i64, own);
@@ -205,19 +286,37 @@ api_test!(
                 json!({ "o": leaver }),
             )
             .await;
-        let leaver_assessment = a.data()["assessments"]["nodes"][0]["id"].as_str().unwrap().to_owned();
+        let leaver_assessment = a.data()["assessments"]["nodes"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         remove_member(&app, &w.admin, &big, &leaver).await;
         let (after, _) = compare(&app, &viewer, &big, &fw.id).await;
-        let ids: Vec<&str> = after["rows"].as_array().unwrap().iter().map(|r| r["organisation"]["id"].as_str().unwrap()).collect();
+        let ids: Vec<&str> = after["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["organisation"]["id"].as_str().unwrap())
+            .collect();
         assert_eq!(ids.len(), MEMBERS - 1);
         assert!(!ids.contains(&leaver.as_str()));
-        app.gql(Some(&viewer), assurance::ASSESSMENT, json!({ "id": leaver_assessment }))
-            .await
-            .error("NOT_FOUND");
+        app.gql(
+            Some(&viewer),
+            assurance::ASSESSMENT,
+            json!({ "id": leaver_assessment }),
+        )
+        .await
+        .error("NOT_FOUND");
         let resp = app
-            .gql(Some(&viewer), PROGRESS, json!({ "fw": fw.id, "cycles": ["2024-25"] }))
+            .gql(
+                Some(&viewer),
+                PROGRESS,
+                json!({ "fw": fw.id, "cycles": ["2024-25"] }),
+            )
             .await;
-        let assessed_after = resp.data()["standardsProgress"]["rows"][0]["assessed"].as_i64().unwrap();
+        let assessed_after = resp.data()["standardsProgress"]["rows"][0]["assessed"]
+            .as_i64()
+            .unwrap();
         let assessed_before = expected.values().filter(|e| !e.cells.is_empty()).count() as i64;
         assert_eq!(assessed_after, assessed_before - 1);
         // Nor can the panel challenge it any longer.
@@ -234,7 +333,14 @@ api_test!(
 api_test!(only_a_panels_own_users_read_its_comparison, |app| {
     let w = World::build(&app).await;
     let fw = framework(&app, &w.admin, "NRS", 2).await;
-    assessed(&app, &token(&w.council_a, Role::Manager), &fw, "2024-25", &["GOOD_PRACTICE", "NOT_MET"]).await;
+    assessed(
+        &app,
+        &token(&w.council_a, Role::Manager),
+        &fw,
+        "2024-25",
+        &["GOOD_PRACTICE", "NOT_MET"],
+    )
+    .await;
     let (cmp, _) = compare(&app, &token(&w.panel, Role::Viewer), &w.panel, &fw.id).await;
     assert_eq!(cmp["rows"].as_array().unwrap().len(), 2);
     let vars = json!({ "panel": w.panel, "fw": fw.id, "cycle": "2024-25" });
@@ -244,16 +350,37 @@ api_test!(only_a_panels_own_users_read_its_comparison, |app| {
         (&w.partner, Role::Viewer),
         (&w.operator, Role::PlatformAdmin),
     ] {
-        let resp = app.gql(Some(&token(org, role)), COMPARISON, vars.clone()).await;
+        let resp = app
+            .gql(Some(&token(org, role)), COMPARISON, vars.clone())
+            .await;
         resp.error("NOT_FOUND");
     }
     for (vars, field) in [
-        (json!({ "panel": w.panel, "fw": fw.id, "cycle": "2024/25" }), "cycle"),
-        (json!({ "panel": w.panel, "fw": "fwk_zz", "cycle": "2024-25" }), "frameworkId"),
-        (json!({ "panel": fw.id, "fw": fw.id, "cycle": "2024-25" }), "panelId"),
-        (json!({ "panel": w.panel, "fw": fw.id, "cycle": "2024-25", "asOf": "30/06/2025" }), "asOf"),
+        (
+            json!({ "panel": w.panel, "fw": fw.id, "cycle": "2024/25" }),
+            "cycle",
+        ),
+        (
+            json!({ "panel": w.panel, "fw": "fwk_zz", "cycle": "2024-25" }),
+            "frameworkId",
+        ),
+        (
+            json!({ "panel": fw.id, "fw": fw.id, "cycle": "2024-25" }),
+            "panelId",
+        ),
+        (
+            json!({ "panel": w.panel, "fw": fw.id, "cycle": "2024-25", "asOf": "30/06/2025" }),
+            "asOf",
+        ),
     ] {
-        let resp = app.gql(Some(&token(&w.panel, Role::Viewer)), COMPARISON, vars).await;
-        assert_eq!(resp.error("BAD_USER_INPUT")["extensions"]["field"], field, "{}", resp.body);
+        let resp = app
+            .gql(Some(&token(&w.panel, Role::Viewer)), COMPARISON, vars)
+            .await;
+        assert_eq!(
+            resp.error("BAD_USER_INPUT")["extensions"]["field"],
+            field,
+            "{}",
+            resp.body
+        );
     }
 });

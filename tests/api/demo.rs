@@ -141,3 +141,128 @@ api_test!(seeding_the_demo_twice_changes_nothing, |app| {
         6
     );
 });
+
+const NRS: &str = r#"{ frameworks(code: "NRS-LRF") { nodes { id name standards { code } } } me { organisation { id } } }"#;
+
+api_test!(
+    the_demo_gives_the_sub_regional_lead_a_heat_map_and_the_partner_progress,
+    |app| {
+        app.seed_demo().await;
+        let lead = token("london-central", Role::Manager);
+        let resp = app.gql(Some(&lead), NRS, json!({})).await;
+        let data = resp.data();
+        let fw = data["frameworks"]["nodes"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            data["frameworks"]["nodes"][0]["standards"]
+                .as_array()
+                .unwrap()
+                .len(),
+            15
+        );
+        let panel = data["me"]["organisation"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let resp = app
+            .gql(
+                Some(&lead),
+                crate::assurance::COMPARISON,
+                json!({ "panel": panel, "fw": fw, "cycle": "2024-25" }),
+            )
+            .await;
+        let rows = resp.data()["panelComparison"]["rows"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let row = |name: &str| {
+            rows.iter()
+                .find(|r| r["organisation"]["name"].as_str().unwrap().contains(name))
+                .unwrap_or_else(|| panic!("{name} in the heat map"))
+                .clone()
+        };
+        assert_eq!(rows.len(), 6, "the six central boroughs");
+        // The City: moderated, one standard adjusted down; both levels are shown.
+        let city = row("City of London");
+        assert_eq!(city["cells"][2]["selfLevel"]["code"], "GOOD_PRACTICE");
+        assert_eq!(city["cells"][2]["moderatedLevel"]["code"], "DEVELOPING");
+        assert_eq!(city["cells"][2]["outcome"], "ADJUSTED");
+        assert_eq!(city["lastChallengedOn"], "2025-02-20");
+        // Hammersmith & Fulham: challenged part-way.
+        let hf = row("Hammersmith");
+        let challenged = hf["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["challenged"] == true)
+            .count();
+        assert_eq!(challenged, 5);
+        // Kensington and Chelsea is still drafting: nothing shown.
+        let kc = row("Kensington");
+        assert!(kc["assessment"].is_null());
+        assert!(
+            kc["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["selfLevel"].is_null())
+        );
+        // Every borough has a plan behind its levels, some of it overdue.
+        let overdue: i64 = rows.iter().map(|r| r["overdue"].as_i64().unwrap()).sum();
+        assert!(overdue > 0);
+        assert!(rows.iter().all(|r| r["actions"]["total"] == 3));
+
+        // The LGA analyst: nine organisations share, five by name; Kensington and Chelsea,
+        // Newham and Hereford & Worcester share nothing.
+        let analyst = token("lga", Role::Viewer);
+        let resp = app
+            .gql(
+                Some(&analyst),
+                crate::assurance::PROGRESS,
+                json!({ "fw": fw, "cycles": ["2023-24", "2024-25"] }),
+            )
+            .await;
+        let progress = &resp.data()["standardsProgress"];
+        assert_eq!(progress["suppressing"], true);
+        let rows = progress["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 30);
+        assert!(rows.iter().all(|r| r["assessed"] == 9));
+        assert!(rows.iter().any(|r| {
+            r["levels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["selfSuppressed"] == true)
+        }));
+        assert!(rows.iter().any(|r| {
+            r["levels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["selfChange"].as_i64().is_some_and(|c| c > 0))
+        }));
+        let text = resp.body.to_string();
+        for named in [
+            "City of London",
+            "Camden",
+            "Croydon",
+            "Rotherham",
+            "Hertfordshire",
+        ] {
+            assert!(text.contains(named), "{named} is named");
+        }
+        for unnamed in [
+            "Westminster",
+            "Islington",
+            "Hammersmith",
+            "Essex",
+            "Kensington",
+            "Newham",
+            "Hereford",
+        ] {
+            assert!(!text.contains(unnamed), "{unnamed} is not named");
+        }
+    }
+);

@@ -15,7 +15,8 @@ const FRAMEWORK: &str = r#"
         framework(id: $id) { id name status version revision standards { id code } levels { code } }
     }"#;
 const FRAMEWORKS: &str = "{ frameworks(first: 50) { totalCount nodes { id } } }";
-const TRAIL: &str = "query($id: ID) { auditEvents(entityId: $id) { totalCount nodes { operation entityType } } }";
+const TRAIL: &str =
+    "query($id: ID) { auditEvents(entityId: $id) { totalCount nodes { operation entityType } } }";
 
 api_test!(
     a_framework_is_edited_as_a_draft_and_never_changes_once_published,
@@ -25,7 +26,10 @@ api_test!(
         let fw = draft(&app, &w.admin, "NRS-LRF", 3).await;
         assert_eq!(fw["shared"], true);
         assert_eq!(fw["owner"], json!(null));
-        assert_eq!((fw["version"].as_i64(), fw["status"].as_str()), (Some(1), Some("DRAFT")));
+        assert_eq!(
+            (fw["version"].as_i64(), fw["status"].as_str()),
+            (Some(1), Some("DRAFT"))
+        );
         assert_eq!(fw["levels"].as_array().unwrap().len(), 4);
         let id = fw["id"].as_str().unwrap().to_owned();
 
@@ -42,7 +46,14 @@ api_test!(
         input["revision"] = json!(1);
         input["name"] = json!("National Resilience Standards for LRFs");
         input.as_object_mut().unwrap().remove("code");
-        let changed = ok(&app, &w.admin, UPDATE_FRAMEWORK, json!({ "input": input }), &["updateFramework", "framework"]).await;
+        let changed = ok(
+            &app,
+            &w.admin,
+            UPDATE_FRAMEWORK,
+            json!({ "input": input }),
+            &["updateFramework", "framework"],
+        )
+        .await;
         assert_eq!(changed["revision"], 2);
         assert_eq!(changed["standards"].as_array().unwrap().len(), 4);
         assert_eq!(changed["name"], "National Resilience Standards for LRFs");
@@ -55,10 +66,19 @@ api_test!(
         .await
         .error("CONFLICT");
 
-        let published = ok(&app, &w.admin, PUBLISH_FRAMEWORK, json!({ "id": id, "revision": 2 }), &["publishFramework", "framework"]).await;
+        let published = ok(
+            &app,
+            &w.admin,
+            PUBLISH_FRAMEWORK,
+            json!({ "id": id, "revision": 2 }),
+            &["publishFramework", "framework"],
+        )
+        .await;
         assert_eq!(published["status"], "PUBLISHED");
         assert!(published["publishedAt"].is_string());
-        let seen = app.gql(Some(&council), FRAMEWORK, json!({ "id": id })).await;
+        let seen = app
+            .gql(Some(&council), FRAMEWORK, json!({ "id": id }))
+            .await;
         let v1 = seen.data()["framework"].clone();
         assert_eq!(v1["standards"].as_array().unwrap().len(), 4);
 
@@ -72,32 +92,66 @@ api_test!(
             )
             .await;
         let err = locked.error("FORBIDDEN");
-        assert!(err["message"].as_str().unwrap().contains("new version"), "{err}");
-        app.gql(Some(&w.admin), PUBLISH_FRAMEWORK, json!({ "id": id, "revision": 3 }))
-            .await
-            .error("FORBIDDEN");
+        assert!(
+            err["message"].as_str().unwrap().contains("new version"),
+            "{err}"
+        );
+        app.gql(
+            Some(&w.admin),
+            PUBLISH_FRAMEWORK,
+            json!({ "id": id, "revision": 3 }),
+        )
+        .await
+        .error("FORBIDDEN");
         assert_eq!(app.snapshot().await, before);
 
         // The next version is a new framework linked to its predecessor.
-        let v2 = ok(&app, &w.admin, NEW_VERSION, json!({ "id": id }), &["createFrameworkVersion", "framework"]).await;
-        assert_eq!((v2["version"].as_i64(), v2["status"].as_str()), (Some(2), Some("DRAFT")));
+        let v2 = ok(
+            &app,
+            &w.admin,
+            NEW_VERSION,
+            json!({ "id": id }),
+            &["createFrameworkVersion", "framework"],
+        )
+        .await;
+        assert_eq!(
+            (v2["version"].as_i64(), v2["status"].as_str()),
+            (Some(2), Some("DRAFT"))
+        );
         assert_eq!(v2["predecessor"]["id"], id.as_str());
         assert_eq!(v2["code"], "NRS-LRF");
         let codes = |fw: &serde_json::Value| -> Vec<String> {
-            fw["standards"].as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap().to_owned()).collect()
+            fw["standards"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["code"].as_str().unwrap().to_owned())
+                .collect()
         };
         assert_eq!(codes(&v2), codes(&v1));
         assert_ne!(v2["standards"][0]["id"], v1["standards"][0]["id"]);
         // Only from the latest version.
-        let again = app.gql(Some(&w.admin), NEW_VERSION, json!({ "id": id })).await;
-        assert_eq!(again.error("BAD_USER_INPUT")["extensions"]["field"], "input.predecessorId");
+        let again = app
+            .gql(Some(&w.admin), NEW_VERSION, json!({ "id": id }))
+            .await;
+        assert_eq!(
+            again.error("BAD_USER_INPUT")["extensions"]["field"],
+            "input.predecessorId"
+        );
         // The published version is as it was.
-        let still = app.gql(Some(&council), FRAMEWORK, json!({ "id": id })).await;
+        let still = app
+            .gql(Some(&council), FRAMEWORK, json!({ "id": id }))
+            .await;
         assert_eq!(still.data()["framework"], v1);
 
         // Every change is on the operator's record.
         let trail = app.gql(Some(&w.admin), TRAIL, json!({ "id": id })).await;
-        assert_eq!(trail.data()["auditEvents"]["totalCount"], 3, "{}", trail.body);
+        assert_eq!(
+            trail.data()["auditEvents"]["totalCount"],
+            3,
+            "{}",
+            trail.body
+        );
     }
 );
 
@@ -117,7 +171,14 @@ api_test!(a_panel_owns_its_framework_and_its_members_read_it, |app| {
     // The draft: the panel only.
     read(&w.panel).await.data();
     read(&w.council_a).await.error("NOT_FOUND");
-    ok(&app, &panel, PUBLISH_FRAMEWORK, json!({ "id": id, "revision": 1 }), &["publishFramework"]).await;
+    ok(
+        &app,
+        &panel,
+        PUBLISH_FRAMEWORK,
+        json!({ "id": id, "revision": 1 }),
+        &["publishFramework"],
+    )
+    .await;
     // Published: the panel and its members; nobody else.
     read(&w.council_a).await.data();
     read(&w.fire).await.data();
@@ -132,9 +193,13 @@ api_test!(a_panel_owns_its_framework_and_its_members_read_it, |app| {
     app.gql(Some(&other), NEW_VERSION, json!({ "id": id }))
         .await
         .error("NOT_FOUND");
-    app.gql(Some(&token(&w.council_a, Role::Manager)), NEW_VERSION, json!({ "id": id }))
-        .await
-        .error("FORBIDDEN");
+    app.gql(
+        Some(&token(&w.council_a, Role::Manager)),
+        NEW_VERSION,
+        json!({ "id": id }),
+    )
+    .await
+    .error("FORBIDDEN");
     for (org, role) in [
         (&w.panel, Role::Viewer),
         (&w.panel, Role::Contributor),
@@ -180,18 +245,44 @@ api_test!(bad_framework_input_is_refused_with_the_field, |app| {
         (with(&["name"], json!("x".repeat(10_000))), "input.name"),
         (with(&["name"], json!("   ")), "input.name"),
         (with(&["standards"], json!([])), "input.standards"),
-        (with(&["standards", "1", "code"], json!("S-01")), "input.standards.1.code"),
-        (with(&["standards", "0", "title"], json!("t".repeat(301))), "input.standards.0.title"),
-        (with(&["levels", "1", "rank"], json!(1)), "input.levels.1.rank"),
-        (with(&["levels", "2", "code"], json!("NOT_MET")), "input.levels.2.code"),
-        (with(&["levels"], json!([{ "code": "ONLY", "label": "Only", "rank": 1 }])), "input.levels"),
-        (with(&["levels", "0", "rank"], json!("high")), "input.levels.0.rank"),
+        (
+            with(&["standards", "1", "code"], json!("S-01")),
+            "input.standards.1.code",
+        ),
+        (
+            with(&["standards", "0", "title"], json!("t".repeat(301))),
+            "input.standards.0.title",
+        ),
+        (
+            with(&["levels", "1", "rank"], json!(1)),
+            "input.levels.1.rank",
+        ),
+        (
+            with(&["levels", "2", "code"], json!("NOT_MET")),
+            "input.levels.2.code",
+        ),
+        (
+            with(
+                &["levels"],
+                json!([{ "code": "ONLY", "label": "Only", "rank": 1 }]),
+            ),
+            "input.levels",
+        ),
+        (
+            with(&["levels", "0", "rank"], json!("high")),
+            "input.levels.0.rank",
+        ),
     ];
     for (input, field) in cases {
         let resp = app
             .gql(Some(&w.admin), CREATE_FRAMEWORK, json!({ "input": input }))
             .await;
-        assert_eq!(resp.error("BAD_USER_INPUT")["extensions"]["field"], field, "{}", resp.body);
+        assert_eq!(
+            resp.error("BAD_USER_INPUT")["extensions"]["field"],
+            field,
+            "{}",
+            resp.body
+        );
     }
     // Ids: malformed, of another kind, unknown.
     for (id, code) in [
@@ -200,7 +291,11 @@ api_test!(bad_framework_input_is_refused_with_the_field, |app| {
         ("fwk_0193a6f0c1d27c3a9f0e4b5a6c7d8e9f", "NOT_FOUND"),
     ] {
         let resp = app
-            .gql(Some(&w.admin), UPDATE_FRAMEWORK, json!({ "input": { "id": id, "revision": 1, "name": "X" } }))
+            .gql(
+                Some(&w.admin),
+                UPDATE_FRAMEWORK,
+                json!({ "input": { "id": id, "revision": 1, "name": "X" } }),
+            )
             .await;
         resp.error(code);
     }
@@ -220,6 +315,9 @@ api_test!(bad_framework_input_is_refused_with_the_field, |app| {
             json!({ "input": { "id": fw["id"], "revision": fw["revision"], "standards": base["standards"] } }),
         )
         .await;
-    assert_eq!(half.error("BAD_USER_INPUT")["extensions"]["field"], "input.standards");
+    assert_eq!(
+        half.error("BAD_USER_INPUT")["extensions"]["field"],
+        "input.standards"
+    );
     assert_eq!(app.snapshot().await, before);
 });
