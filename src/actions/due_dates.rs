@@ -141,12 +141,10 @@ pub async fn of_actions(
         .order_by_asc(due_date_change::Column::Id)
         .all(access.db())
         .await?;
-    let mut out: HashMap<Uuid, Vec<DueDateChange>> =
-        action_ids.into_iter().map(|id| (id, Vec::new())).collect();
-    for row in rows {
-        out.entry(row.action_id)
-            .or_default()
-            .push(DueDateChange::from(row));
-    }
-    Ok(out)
+    Ok(crate::loaders::group(
+        action_ids,
+        rows,
+        |r| r.action_id,
+        DueDateChange::from,
+    ))
 }

@@ -85,16 +85,12 @@ pub async fn of_assessments(
         .order_by_desc(challenge::Column::Id)
         .all(access.db())
         .await?;
-    let mut out: HashMap<Uuid, Vec<Challenge>> = assessment_ids
-        .into_iter()
-        .map(|id| (id, Vec::new()))
-        .collect();
-    for row in rows {
-        out.entry(row.assessment_id)
-            .or_default()
-            .push(Challenge::from(row));
-    }
-    Ok(out)
+    Ok(crate::loaders::group(
+        assessment_ids,
+        rows,
+        |r| r.assessment_id,
+        Challenge::from,
+    ))
 }
 
 /// The moderations the caller may read, of each of `assessment_ids`, oldest first (the last
@@ -109,16 +105,12 @@ pub async fn moderations_of(
         .order_by_asc(moderation::Column::Id)
         .all(access.db())
         .await?;
-    let mut out: HashMap<Uuid, Vec<Moderation>> = assessment_ids
-        .into_iter()
-        .map(|id| (id, Vec::new()))
-        .collect();
-    for row in rows {
-        out.entry(row.assessment_id)
-            .or_default()
-            .push(Moderation::from(row));
-    }
-    Ok(out)
+    Ok(crate::loaders::group(
+        assessment_ids,
+        rows,
+        |r| r.assessment_id,
+        Moderation::from,
+    ))
 }
 
 /// The moderations of each of `challenge_ids` the caller may read.
@@ -131,16 +123,12 @@ pub async fn moderations_of_challenges(
         .order_by_asc(moderation::Column::CreatedAt)
         .all(access.db())
         .await?;
-    let mut out: HashMap<Uuid, Vec<Moderation>> = challenge_ids
-        .into_iter()
-        .map(|id| (id, Vec::new()))
-        .collect();
-    for row in rows {
-        out.entry(row.challenge_id)
-            .or_default()
-            .push(Moderation::from(row));
-    }
-    Ok(out)
+    Ok(crate::loaders::group(
+        challenge_ids,
+        rows,
+        |r| r.challenge_id,
+        Moderation::from,
+    ))
 }
 
 /// Checks the caller manages a panel, and returns the member's assessment it means to

@@ -139,16 +139,12 @@ pub async fn ratings_of(
         .order_by_asc(standard::Column::Position)
         .all(access.db())
         .await?;
-    let mut out: HashMap<Uuid, Vec<Rating>> = assessment_ids
-        .into_iter()
-        .map(|id| (id, Vec::new()))
-        .collect();
-    for (row, _) in rows {
-        out.entry(row.assessment_id)
-            .or_default()
-            .push(Rating::from(row));
-    }
-    Ok(out)
+    Ok(crate::loaders::group(
+        assessment_ids,
+        rows,
+        |(r, _)| r.assessment_id,
+        |(r, _)| Rating::from(r),
+    ))
 }
 
 /// Readable ratings among `ids`.
@@ -205,14 +201,12 @@ pub async fn evidence_of(
         .order_by_asc(rating_evidence::Column::Id)
         .all(access.db())
         .await?;
-    let mut out: HashMap<Uuid, Vec<RatingEvidence>> =
-        rating_ids.into_iter().map(|id| (id, Vec::new())).collect();
-    for row in rows {
-        out.entry(row.rating_id)
-            .or_default()
-            .push(RatingEvidence::from(row));
-    }
-    Ok(out)
+    Ok(crate::loaders::group(
+        rating_ids,
+        rows,
+        |r| r.rating_id,
+        RatingEvidence::from,
+    ))
 }
 
 /// The actions linked to each of `rating_ids`, as they stand today, for ratings whose detail

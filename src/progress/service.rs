@@ -301,12 +301,10 @@ pub async fn evidence_of(
         .order_by_asc(evidence::Column::Id)
         .all(access.db())
         .await?;
-    let mut out: HashMap<Uuid, Vec<Evidence>> =
-        action_ids.into_iter().map(|id| (id, Vec::new())).collect();
-    for row in rows {
-        out.entry(row.action_id)
-            .or_default()
-            .push(Evidence::from(row));
-    }
-    Ok(out)
+    Ok(crate::loaders::group(
+        action_ids,
+        rows,
+        |r| r.action_id,
+        Evidence::from,
+    ))
 }

@@ -67,14 +67,12 @@ pub async fn of_reviews(
         .order_by_asc(recommendation::Column::Position)
         .all(access.db())
         .await?;
-    let mut out: HashMap<Uuid, Vec<Recommendation>> =
-        review_ids.into_iter().map(|id| (id, Vec::new())).collect();
-    for row in rows {
-        out.entry(row.review_id)
-            .or_default()
-            .push(Recommendation::from(row));
-    }
-    Ok(out)
+    Ok(crate::loaders::group(
+        review_ids,
+        rows,
+        |r| r.review_id,
+        Recommendation::from,
+    ))
 }
 
 /// A new recommendation, checked.

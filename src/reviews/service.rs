@@ -111,15 +111,15 @@ pub async fn judgements(
         .order_by_asc(review_judgement::Column::Position)
         .all(access.db())
         .await?;
-    let mut out: HashMap<Uuid, Vec<Judgement>> =
-        review_ids.into_iter().map(|id| (id, Vec::new())).collect();
-    for row in rows {
-        out.entry(row.review_id).or_default().push(Judgement {
-            area: row.area,
-            grade: row.grade,
-        });
-    }
-    Ok(out)
+    Ok(crate::loaders::group(
+        review_ids,
+        rows,
+        |r| r.review_id,
+        |r| Judgement {
+            area: r.area,
+            grade: r.grade,
+        },
+    ))
 }
 
 /// A new review, checked.

@@ -119,16 +119,12 @@ pub async fn standards_of(
         .order_by_asc(standard::Column::Position)
         .all(access.db())
         .await?;
-    let mut out: HashMap<Uuid, Vec<Standard>> = framework_ids
-        .into_iter()
-        .map(|id| (id, Vec::new()))
-        .collect();
-    for row in rows {
-        out.entry(row.framework_id)
-            .or_default()
-            .push(Standard::from(row));
-    }
-    Ok(out)
+    Ok(crate::loaders::group(
+        framework_ids,
+        rows,
+        |r| r.framework_id,
+        Standard::from,
+    ))
 }
 
 /// The rating scale of each of `framework_ids`, lowest rank first.
@@ -142,16 +138,12 @@ pub async fn levels_of(
         .order_by_asc(rating_level::Column::Rank)
         .all(access.db())
         .await?;
-    let mut out: HashMap<Uuid, Vec<Level>> = framework_ids
-        .into_iter()
-        .map(|id| (id, Vec::new()))
-        .collect();
-    for row in rows {
-        out.entry(row.framework_id)
-            .or_default()
-            .push(Level::from(row));
-    }
-    Ok(out)
+    Ok(crate::loaders::group(
+        framework_ids,
+        rows,
+        |r| r.framework_id,
+        Level::from,
+    ))
 }
 
 /// Readable standards among `ids`.
