@@ -32,7 +32,9 @@ use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
 use crate::reviews::MAX_PROSE;
 use crate::validate;
 
-/// The frameworks the caller may read: the scoped entry point to `frameworks`.
+/// The frameworks the caller may read: the scoped entry point to `frameworks`. Published
+/// shared ones, its panels' published ones, those it has assessed itself against, and the
+/// drafts it may edit.
 pub fn readable(access: &Access) -> Select<framework::Entity> {
     use framework::Column;
     let published = Condition::all()
@@ -42,7 +44,16 @@ pub fn readable(access: &Access) -> Select<framework::Entity> {
                 .add(Column::OwnerOrgId.is_null())
                 .add(Column::OwnerOrgId.is_in(access.framework_owners())),
         );
-    let mut visible = Condition::any().add(published);
+    // An organisation keeps reading the frameworks it has assessed itself against, even a
+    // panel's after it leaves the panel: its own assessments must keep their meaning.
+    let assessed = sea_orm::sea_query::Query::select()
+        .column(crate::entity::assessment::Column::FrameworkId)
+        .from(crate::entity::assessment::Entity)
+        .and_where(crate::entity::assessment::Column::OrgId.eq(access.org_id().0))
+        .to_owned();
+    let mut visible = Condition::any()
+        .add(published)
+        .add(Column::Id.in_subquery(assessed));
     if access.actor().role == Role::PlatformAdmin {
         visible = visible.add(Column::OwnerOrgId.is_null());
     } else if access.actor().org_kind == OrgKind::RegionalPanel {

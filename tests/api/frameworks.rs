@@ -216,6 +216,34 @@ api_test!(a_panel_owns_its_framework_and_its_members_read_it, |app| {
         resp.error("FORBIDDEN");
     }
     assert_eq!(app.snapshot().await, before);
+
+    // A member that assessed itself against it keeps reading it after leaving the panel.
+    let member = token(&w.council_a, Role::Manager);
+    let a = ok(
+        &app,
+        &member,
+        crate::assurance::CREATE_ASSESSMENT,
+        json!({ "input": { "frameworkId": id, "cycle": "2024-25" } }),
+        &["createAssessment", "assessment"],
+    )
+    .await;
+    app.gql(
+        Some(&w.admin),
+        "mutation($p: ID!, $m: ID!) { removePanelMember(input: { panelId: $p, memberId: $m }) { panel { id } } }",
+        json!({ "p": w.panel, "m": w.council_a }),
+    )
+    .await
+    .data();
+    let kept = app
+        .gql(
+            Some(&member),
+            "query($id: ID!) { assessment(id: $id) { framework { id standards { code } } } }",
+            json!({ "id": a["id"] }),
+        )
+        .await;
+    assert_eq!(kept.data()["assessment"]["framework"]["id"], id.as_str());
+    read(&w.fire).await.data();
+    read(&w.council_b).await.error("NOT_FOUND");
 });
 
 api_test!(bad_framework_input_is_refused_with_the_field, |app| {
