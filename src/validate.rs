@@ -20,6 +20,17 @@ pub fn optional_text(
     }
 }
 
+/// As [`required_prose`], for a value that may be absent; blank counts as absent.
+pub fn optional_prose(
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, AppError> {
+    raw.filter(|s| !s.trim().is_empty())
+        .map(|s| required_prose(field, s, max))
+        .transpose()
+}
+
 /// As [`required_text`], for narrative text where line breaks belong.
 pub fn required_prose(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
     text(field, raw, max, true)

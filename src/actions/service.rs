@@ -230,9 +230,7 @@ pub fn check_owner(field: &str, raw: &str) -> AppResult<String> {
 
 /// Checks an action's detail; blank means none.
 pub fn check_detail(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
-    raw.filter(|d| !d.trim().is_empty())
-        .map(|d| validate::required_prose(field, d, MAX_PROSE))
-        .transpose()
+    validate::optional_prose(field, raw, MAX_PROSE)
 }
 
 /// Checks that a named owner has acted for the caller's organisation.

@@ -142,12 +142,6 @@ pub struct ModerationPayload {
     pub moderation: Moderation,
 }
 
-fn prose(field: &str, raw: Option<&str>) -> crate::error::AppResult<Option<String>> {
-    raw.filter(|s| !s.trim().is_empty())
-        .map(|s| validate::required_prose(field, s, MAX_PROSE))
-        .transpose()
-}
-
 fn ids(assessment: &ID, standard: &ID) -> crate::error::AppResult<(AssessmentId, StandardId)> {
     Ok((
         AssessmentId::parse("input.assessmentId", assessment)?,
@@ -183,9 +177,10 @@ impl AssessmentMutation {
         #[graphql(desc = "The rating.")] input: RateStandardInput,
     ) -> Result<RatingPayload> {
         let (assessment, standard) = ids(&input.assessment_id, &input.standard_id)?;
-        let statement = prose(
+        let statement = validate::optional_prose(
             "input.positionStatement",
             input.position_statement.as_deref(),
+            MAX_PROSE,
         )?;
         let rating = service::rate(
             ctx.access()?,
@@ -280,7 +275,8 @@ impl AssessmentMutation {
     ) -> Result<ChallengePayload> {
         let assessment = AssessmentId::parse("input.assessmentId", &input.assessment_id)?;
         let held_on = input.held_on.map_or_else(london_today, |d| d.0);
-        let attendees = prose("input.attendees", input.attendees.as_deref())?;
+        let attendees =
+            validate::optional_prose("input.attendees", input.attendees.as_deref(), MAX_PROSE)?;
         let tier = input.tier.unwrap_or(Tier::SubRegionalChallenge);
         Ok(ChallengePayload {
             challenge: challenges::record(ctx.access()?, assessment, held_on, tier, attendees)
@@ -297,7 +293,8 @@ impl AssessmentMutation {
     ) -> Result<ModerationPayload> {
         let challenge = ChallengeId::parse("input.challengeId", &input.challenge_id)?;
         let standard = StandardId::parse("input.standardId", &input.standard_id)?;
-        let comment = prose("input.comment", input.comment.as_deref())?;
+        let comment =
+            validate::optional_prose("input.comment", input.comment.as_deref(), MAX_PROSE)?;
         Ok(ModerationPayload {
             moderation: challenges::moderate(
                 ctx.access()?,

@@ -195,7 +195,7 @@ impl ReviewFields<'_> {
                 .transpose()?,
             summary: self
                 .summary
-                .map(|s| optional_prose("input.summary", s))
+                .map(|s| validate::optional_prose("input.summary", s, MAX_PROSE))
                 .transpose()?,
             source_url: self
                 .source_url
@@ -208,12 +208,6 @@ impl ReviewFields<'_> {
             judgements,
         })
     }
-}
-
-fn optional_prose(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
-    raw.filter(|s| !s.trim().is_empty())
-        .map(|s| validate::required_prose(field, s, MAX_PROSE))
-        .transpose()
 }
 
 /// Checks that a commissioning date does not follow the reporting date.

@@ -241,9 +241,7 @@ pub fn check_name(field: &str, raw: &str) -> AppResult<String> {
 
 /// Checks optional prose (a description, a desired outcome); blank means none.
 pub fn check_prose(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
-    raw.filter(|s| !s.trim().is_empty())
-        .map(|s| validate::required_prose(field, s, MAX_PROSE))
-        .transpose()
+    validate::optional_prose(field, raw, MAX_PROSE)
 }
 
 /// Raw standards and levels, as an input carries them.
