@@ -254,6 +254,15 @@ where
     loader.feed_many(values).await;
 }
 
+/// The list `loader` holds for `key`: empty when it has none (batch functions answer every key,
+/// so an absent one is an empty one).
+pub async fn list<V>(loader: &Cached<Uuid, Vec<V>>, key: Uuid) -> async_graphql::Result<Vec<V>>
+where
+    V: Send + Sync + Clone + 'static,
+{
+    Ok(loader.load_one(key).await?.unwrap_or_default())
+}
+
 /// Groups `rows` by the key each holds, with an entry for every one of `keys` (empty when no
 /// row has it): a batch function answers for every key it was given.
 pub fn group<R, V>(

@@ -193,22 +193,12 @@ impl Action {
 
     /// The evidence attached to it, oldest first.
     async fn evidence(&self, ctx: &Context<'_>) -> Result<Vec<Evidence>> {
-        Ok(ctx
-            .loaders()?
-            .evidence
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.evidence, self.id.0).await
     }
 
     /// Every change of its delivery date, oldest first.
     async fn due_date_changes(&self, ctx: &Context<'_>) -> Result<Vec<DueDateChange>> {
-        Ok(ctx
-            .loaders()?
-            .due_date_changes
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.due_date_changes, self.id.0).await
     }
 
     /// Incremented by every change; pass it back to `updateAction` and `changeActionDueDate`.

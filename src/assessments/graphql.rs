@@ -75,23 +75,13 @@ impl Assessment {
 
     /// Its ratings, one per standard, in the framework's order.
     async fn ratings(&self, ctx: &Context<'_>) -> Result<Vec<Rating>> {
-        Ok(ctx
-            .loaders()?
-            .ratings
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.ratings, self.id.0).await
     }
 
     /// The challenge sessions on it the caller may read (its own organisation's, or those its
     /// panel held), latest first.
     async fn challenges(&self, ctx: &Context<'_>) -> Result<Vec<Challenge>> {
-        Ok(ctx
-            .loaders()?
-            .challenges
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.challenges, self.id.0).await
     }
 
     /// Incremented by every change; pass it back to `submitAssessment`, `reopenAssessment` and
@@ -145,33 +135,18 @@ impl Rating {
 
     /// The evidence behind it (detail).
     async fn evidence(&self, ctx: &Context<'_>) -> Result<Vec<RatingEvidence>> {
-        Ok(ctx
-            .loaders()?
-            .rating_evidence
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.rating_evidence, self.id.0).await
     }
 
     /// The actions that will close the gap, as they stand today (detail).
     async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
-        Ok(ctx
-            .loaders()?
-            .rating_actions
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.rating_actions, self.id.0).await
     }
 
     /// The moderation in force (the latest the caller may read); the organisation's own level
     /// stays beside it.
     async fn moderation(&self, ctx: &Context<'_>) -> Result<Option<Moderation>> {
-        let all = ctx
-            .loaders()?
-            .moderations
-            .load_one(self.assessment_id.0)
-            .await?
-            .unwrap_or_default();
+        let all = crate::loaders::list(&ctx.loaders()?.moderations, self.assessment_id.0).await?;
         Ok(all.into_iter().rfind(|m| m.standard_id == self.standard_id))
     }
 
@@ -258,12 +233,7 @@ impl Challenge {
 
     /// The moderations recorded in it.
     async fn moderations(&self, ctx: &Context<'_>) -> Result<Vec<Moderation>> {
-        Ok(ctx
-            .loaders()?
-            .moderations_of_challenge
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.moderations_of_challenge, self.id.0).await
     }
 }
 
@@ -297,14 +267,8 @@ impl Moderation {
 
     /// The challenge session it was recorded in.
     async fn challenge(&self, ctx: &Context<'_>) -> Result<Option<Challenge>> {
-        Ok(ctx
-            .loaders()?
-            .challenges
-            .load_one(self.assessment_id.0)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .find(|c| c.id == self.challenge_id))
+        let all = crate::loaders::list(&ctx.loaders()?.challenges, self.assessment_id.0).await?;
+        Ok(all.into_iter().find(|c| c.id == self.challenge_id))
     }
 
     /// When it was recorded.

@@ -59,12 +59,7 @@ impl Organisation {
 
     /// The regional panels it belongs to, as far as the caller may see them, by name.
     async fn panels(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
-        let loaders = ctx.loaders()?;
-        Ok(loaders
-            .panels
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.panels, self.id.0).await
     }
 
     /// For a regional panel, its members as far as the caller may see them, by name; null

@@ -88,22 +88,12 @@ impl Review {
 
     /// Its graded judgements, in order.
     async fn judgements(&self, ctx: &Context<'_>) -> Result<Vec<Judgement>> {
-        Ok(ctx
-            .loaders()?
-            .judgements
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.judgements, self.id.0).await
     }
 
     /// Its recommendations (and other findings), in the order they were recorded.
     async fn recommendations(&self, ctx: &Context<'_>) -> Result<Vec<Recommendation>> {
-        Ok(ctx
-            .loaders()?
-            .recommendations_of_review
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.recommendations_of_review, self.id.0).await
     }
 
     /// Its action plan: the actions of this review, as they stood at the end of `asOf`.
@@ -225,22 +215,12 @@ impl Recommendation {
 
     /// The standards it bears on.
     async fn standards(&self, ctx: &Context<'_>) -> Result<Vec<crate::standards::Standard>> {
-        Ok(ctx
-            .loaders()?
-            .recommendation_standards
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.recommendation_standards, self.id.0).await
     }
 
     /// The actions that answer it, earliest delivery date first, as they stand today.
     async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
-        Ok(ctx
-            .loaders()?
-            .actions_of_recommendation
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.actions_of_recommendation, self.id.0).await
     }
 
     /// Incremented by every change; pass it back to `updateRecommendation`.

@@ -65,22 +65,12 @@ impl Framework {
 
     /// Its standards, in order.
     async fn standards(&self, ctx: &Context<'_>) -> Result<Vec<Standard>> {
-        Ok(ctx
-            .loaders()?
-            .standards_of_framework
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.standards_of_framework, self.id.0).await
     }
 
     /// Its rating scale, lowest rank first.
     async fn levels(&self, ctx: &Context<'_>) -> Result<Vec<Level>> {
-        Ok(ctx
-            .loaders()?
-            .levels_of_framework
-            .load_one(self.id.0)
-            .await?
-            .unwrap_or_default())
+        crate::loaders::list(&ctx.loaders()?.levels_of_framework, self.id.0).await
     }
 
     /// Incremented by every change of a draft; pass it back to `updateFramework` and
