@@ -22,7 +22,7 @@ use crate::access::{Access, Purpose};
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
 use crate::dates::london_today;
-use crate::entity::{challenge, moderation, rating, rating_level, standard};
+use crate::entity::{challenge, moderation, rating, standard};
 use crate::error::{AppError, AppResult};
 use crate::ids::{AssessmentId, ChallengeId, ModerationId, StandardId};
 use crate::organisations::OrgKind;
@@ -234,21 +234,15 @@ pub async fn moderate(
                 "not a standard of this assessment's framework",
             )
         })?;
-    let level = rating_level::Entity::find()
-        .filter(rating_level::Column::FrameworkId.eq(a.framework_id.0))
-        .filter(rating_level::Column::Code.eq(level))
-        .one(access.db())
-        .await?
-        .ok_or_else(|| {
-            AppError::bad_input("input.level", "not a level of this framework's scale")
-        })?;
+    let level =
+        crate::standards::service::level_of_scale(access.db(), a.framework_id, level).await?;
     let own_level = rating::Entity::find()
         .filter(rating::Column::AssessmentId.eq(a.id.0))
         .filter(rating::Column::StandardId.eq(standard.id))
         .one(access.db())
         .await?
         .and_then(|r| r.level_id);
-    let same = own_level == Some(level.id);
+    let same = own_level == Some(level.id.0);
     match outcome {
         Outcome::Agreed if !same => {
             return Err(AppError::bad_input(
@@ -283,7 +277,7 @@ pub async fn moderate(
         assessment_id: a.id.0,
         challenge_id: c.id.0,
         standard_id: standard.id,
-        level_id: level.id,
+        level_id: level.id.0,
         outcome,
         comment,
         created_by: Some(access.actor().user_id.0),

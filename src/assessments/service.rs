@@ -459,20 +459,14 @@ pub async fn rate(
     position_statement: Option<String>,
 ) -> AppResult<Rating> {
     let (a, before) = editable_rating(access, id, standard, "rate standards").await?;
-    let level = rating_level::Entity::find()
-        .filter(rating_level::Column::FrameworkId.eq(a.framework_id.0))
-        .filter(rating_level::Column::Code.eq(level))
-        .one(access.db())
-        .await?
-        .ok_or_else(|| {
-            AppError::bad_input("input.level", "not a level of this framework's scale")
-        })?;
+    let level =
+        crate::standards::service::level_of_scale(access.db(), a.framework_id, level).await?;
     if before.version != version {
         return Err(AppError::stale_version("rating"));
     }
     let txn = access.begin_write().await?;
     let update = rating::Entity::update_many()
-        .col_expr(rating::Column::LevelId, Expr::value(Some(level.id)))
+        .col_expr(rating::Column::LevelId, Expr::value(Some(level.id.0)))
         .col_expr(
             rating::Column::PositionStatement,
             Expr::value(position_statement),

@@ -200,6 +200,23 @@ pub async fn get_level(access: &Access, id: RatingLevelId) -> AppResult<Level> {
         .ok_or(AppError::NotFound("rating level"))
 }
 
+/// The level of `framework`'s scale whose code is `code` (an input's `level`, hence the
+/// field named in the error). Unscoped: the caller has already reached an assessment against
+/// the framework.
+pub async fn level_of_scale(
+    db: &impl ConnectionTrait,
+    framework: FrameworkId,
+    code: &str,
+) -> AppResult<Level> {
+    rating_level::Entity::find()
+        .filter(rating_level::Column::FrameworkId.eq(framework.0))
+        .filter(rating_level::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .map(Level::from)
+        .ok_or_else(|| AppError::bad_input("input.level", "not a level of this framework's scale"))
+}
+
 /// A standard to write into a draft.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
