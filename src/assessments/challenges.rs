@@ -28,30 +28,24 @@ use crate::ids::{AssessmentId, ChallengeId, ModerationId, StandardId};
 use crate::organisations::OrgKind;
 use crate::validate;
 
+/// Who reads a panel's record about a member: the panel that made it, and the member it
+/// concerns.
+fn panel_or_member<C: ColumnTrait>(access: &Access, panel: C, member: C) -> Condition {
+    Condition::any()
+        .add(panel.eq(access.org_id().0))
+        .add(access.orgs(Purpose::Own).condition(member))
+}
+
 /// Challenges the caller may read: those its panel held, and those of its own assessments.
 pub fn readable(access: &Access) -> Select<challenge::Entity> {
-    let own = access.org_id().0;
-    let visible = Condition::any()
-        .add(challenge::Column::PanelId.eq(own))
-        .add(
-            access
-                .orgs(Purpose::Own)
-                .condition(challenge::Column::OrgId),
-        );
-    challenge::Entity::find().filter(visible)
+    use challenge::Column;
+    challenge::Entity::find().filter(panel_or_member(access, Column::PanelId, Column::OrgId))
 }
 
 /// Moderations the caller may read, by the same rule as challenges.
 pub fn readable_moderations(access: &Access) -> Select<moderation::Entity> {
-    let own = access.org_id().0;
-    let visible = Condition::any()
-        .add(moderation::Column::PanelId.eq(own))
-        .add(
-            access
-                .orgs(Purpose::Own)
-                .condition(moderation::Column::OrgId),
-        );
-    moderation::Entity::find().filter(visible)
+    use moderation::Column;
+    moderation::Entity::find().filter(panel_or_member(access, Column::PanelId, Column::OrgId))
 }
 
 /// One challenge the caller may read.
