@@ -85,21 +85,13 @@ pub async fn panel_comparison(
     if panel != access.org_id() || access.actor().org_kind != OrgKind::RegionalPanel {
         return Err(AppError::NotFound("panel"));
     }
-    let fw = frameworks::get(access, framework).await?;
+    let (fw, standards, levels) = frameworks::with_content(access, framework).await?;
     let members: Vec<Uuid> = match access.orgs(Purpose::PanelMembers) {
         OrgSet::Only(ids) => ids.into_iter().collect(),
         OrgSet::All => Vec::new(),
     };
     let mut orgs = crate::organisations::service::by_ids(access, &members).await?;
     orgs.sort_by(|a, b| a.name.cmp(&b.name));
-    let standards = frameworks::standards_of(access, vec![framework.0])
-        .await?
-        .remove(&framework.0)
-        .unwrap_or_default();
-    let levels = frameworks::levels_of(access, vec![framework.0])
-        .await?
-        .remove(&framework.0)
-        .unwrap_or_default();
 
     // The members' submitted self-assessments of the cycle (never drafts).
     let assessments: Vec<super::Assessment> = super::service::readable(access)
@@ -321,15 +313,7 @@ pub async fn standards_progress(
     cycles: Vec<String>,
 ) -> AppResult<StandardsProgress> {
     let (counted, nameable, suppressing) = population(access)?;
-    let fw = frameworks::get(access, framework).await?;
-    let standards = frameworks::standards_of(access, vec![framework.0])
-        .await?
-        .remove(&framework.0)
-        .unwrap_or_default();
-    let levels = frameworks::levels_of(access, vec![framework.0])
-        .await?
-        .remove(&framework.0)
-        .unwrap_or_default();
+    let (fw, standards, levels) = frameworks::with_content(access, framework).await?;
     let db = access.db();
     let backend = db.get_database_backend();
 

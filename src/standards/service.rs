@@ -157,6 +157,22 @@ pub async fn levels_of(
     ))
 }
 
+/// A framework the caller may read, with its standards in order and its scale lowest rank
+/// first: the axes of the comparisons.
+pub async fn with_content(
+    access: &Access,
+    id: FrameworkId,
+) -> AppResult<(Framework, Vec<Standard>, Vec<Level>)> {
+    let framework = get(access, id).await?;
+    let standards = standards_of(access, vec![id.0]).await?.remove(&id.0);
+    let levels = levels_of(access, vec![id.0]).await?.remove(&id.0);
+    Ok((
+        framework,
+        standards.unwrap_or_default(),
+        levels.unwrap_or_default(),
+    ))
+}
+
 /// Readable standards among `ids`.
 pub async fn standards_by_ids(
     access: &Access,
