@@ -340,3 +340,70 @@ pub fn outcome(own: &str, moderated: &str) -> &'static str {
         "ADJUSTED"
     }
 }
+
+/// An organisation's draft for 2025-26, and its 2024-25 assessment submitted with detail: the
+/// first standard rated GOOD_PRACTICE with a position statement, evidence and a linked action.
+pub struct Detailed {
+    pub draft: String,
+    pub submitted: String,
+    /// The submitted assessment's version.
+    pub version: Value,
+    /// The rating of the first standard, and its evidence.
+    pub rating: String,
+    pub evidence: String,
+    /// The recommendation the linked action answers, and the action.
+    pub recommendation: String,
+    pub action: String,
+}
+
+/// Builds [`Detailed`] as `manager`.
+pub async fn detailed(app: &TestApp, manager: &str, fw: &Framework) -> Detailed {
+    let draft = start(app, manager, fw, "2025-26").await;
+    let submitted = start(app, manager, fw, "2024-25").await;
+    let review = crate::plan::review(app, manager, "Peer challenge").await;
+    let recommendation = crate::plan::recommendation(app, manager, &review, "R1").await;
+    let action = crate::plan::action(
+        app,
+        manager,
+        &recommendation,
+        "Exercise the plan",
+        "2024-04-01",
+        "2025-03-31",
+    )
+    .await;
+    rate_all(
+        app,
+        manager,
+        &submitted,
+        fw,
+        &["GOOD_PRACTICE", "DEVELOPING"],
+    )
+    .await;
+    let evidence = ok(
+        app,
+        manager,
+        ATTACH,
+        json!({ "input": { "assessmentId": submitted, "standardId": fw.standards[0], "title": "Exercise report", "reference": "EX-12" } }),
+        &["attachRatingEvidence", "evidence"],
+    )
+    .await;
+    ok(
+        app,
+        manager,
+        LINK_ACTION,
+        json!({ "input": { "assessmentId": submitted, "standardId": fw.standards[0], "actionId": action } }),
+        &["linkRatingAction"],
+    )
+    .await;
+    let version = submit(app, manager, &submitted).await["version"].clone();
+    let rating = id(&read(app, manager, &submitted).await["ratings"][0]);
+    Detailed {
+        draft,
+        submitted,
+        version,
+        rating,
+        evidence: id(&evidence),
+        recommendation,
+        action,
+    }
+}

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::assurance::{
     self, ASSESSMENT, ATTACH, CHALLENGE, COMPARISON, COMPLETE, LINK_ACTION, MODERATE, NEW_VERSION,
     PROGRESS, PUBLISH, PUBLISH_FRAMEWORK, RATE, REOPEN, SUBMIT, UPDATE_FRAMEWORK, challenge,
-    framework, start,
+    framework,
 };
 use crate::helpers::{api_test, token};
 use crate::plan::{self, People, UPDATE_RECOMMENDATION, ok};
@@ -58,19 +58,15 @@ api_test!(no_organisation_reads_or_changes_anothers_assurance, |app| {
     let panel_published = framework(&app, &panel, "PANEL-PUB", 1).await;
 
     // Council A: a draft, and a submitted assessment under an open challenge session.
-    let draft = start(&app, &own.manager, &fw, "2025-26").await;
-    let submitted = start(&app, &own.manager, &fw, "2024-25").await;
-    let review = plan::review(&app, &own.manager, "Peer challenge").await;
-    let rec = plan::recommendation(&app, &own.manager, &review, "R1").await;
-    let action = plan::action(
-        &app,
-        &own.manager,
-        &rec,
-        "Exercise",
-        "2024-04-01",
-        "2025-03-31",
-    )
-    .await;
+    let assurance::Detailed {
+        draft,
+        submitted,
+        version: submitted_version,
+        rating,
+        evidence,
+        recommendation: rec,
+        action,
+    } = assurance::detailed(&app, &own.manager, &fw).await;
     ok(
         &app,
         &own.manager,
@@ -79,34 +75,6 @@ api_test!(no_organisation_reads_or_changes_anothers_assurance, |app| {
         &["linkRecommendationStandard"],
     )
     .await;
-    assurance::rate_all(
-        &app,
-        &own.manager,
-        &submitted,
-        &fw,
-        &["GOOD_PRACTICE", "DEVELOPING"],
-    )
-    .await;
-    let evidence = ok(
-        &app,
-        &own.manager,
-        ATTACH,
-        json!({ "input": { "assessmentId": submitted, "standardId": fw.standards[0], "title": "Report", "reference": "R-1" } }),
-        &["attachRatingEvidence", "evidence"],
-    )
-    .await;
-    ok(
-        &app,
-        &own.manager,
-        LINK_ACTION,
-        json!({ "input": { "assessmentId": submitted, "standardId": fw.standards[0], "actionId": action } }),
-        &["linkRatingAction"],
-    )
-    .await;
-    let submitted_version =
-        assurance::submit(&app, &own.manager, &submitted).await["version"].clone();
-    let seen = assurance::read(&app, &own.manager, &submitted).await;
-    let rating = seen["ratings"][0]["id"].as_str().unwrap().to_owned();
     let c = challenge(&app, &panel, &submitted, "2025-01-20").await;
     let m = ok(
         &app,
@@ -204,7 +172,7 @@ api_test!(no_organisation_reads_or_changes_anothers_assurance, |app| {
             ("draft", draft.as_str()),
             ("submitted", submitted.as_str()),
             ("rating", rating.as_str()),
-            ("evidence", evidence["id"].as_str().unwrap()),
+            ("evidence", evidence.as_str()),
             ("challenge", c.as_str()),
             ("moderation", m["id"].as_str().unwrap()),
             ("panel framework", panel_fw_id.as_str()),

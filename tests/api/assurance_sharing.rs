@@ -5,10 +5,10 @@ use resilience_hub::auth::Role;
 use serde_json::{Value, json};
 
 use crate::assurance::{
-    self, ASSESSMENT, PROGRESS, assessed, challenge, framework, moderate_all, outcome, start,
+    self, ASSESSMENT, PROGRESS, assessed, challenge, framework, moderate_all, outcome,
 };
 use crate::helpers::{TestApp, api_test, token};
-use crate::plan::{self, People, ok};
+use crate::plan::People;
 use crate::world::{ADD_MEMBER, SHARING, World, create_org};
 
 const LIST: &str = "{ assessments(first: 50) { totalCount nodes { id } } }";
@@ -56,49 +56,13 @@ api_test!(
         let own = People::of(&w.council_a);
         let fw = framework(&app, &w.admin, "NRS", 2).await;
         // A draft for the next cycle, and a submitted assessment with its detail.
-        let draft = start(&app, &own.manager, &fw, "2025-26").await;
-        let submitted = start(&app, &own.manager, &fw, "2024-25").await;
-        let review = plan::review(&app, &own.manager, "Debrief").await;
-        let rec = plan::recommendation(&app, &own.manager, &review, "R1").await;
-        let action = plan::action(
-            &app,
-            &own.manager,
-            &rec,
-            "Train loggists",
-            "2024-04-01",
-            "2025-03-31",
-        )
-        .await;
-        assurance::rate_all(
-            &app,
-            &own.manager,
-            &submitted,
-            &fw,
-            &["GOOD_PRACTICE", "DEVELOPING"],
-        )
-        .await;
-        let evidence = ok(
-            &app,
-            &own.manager,
-            assurance::ATTACH,
-            json!({ "input": { "assessmentId": submitted, "standardId": fw.standards[0], "title": "Exercise report", "reference": "EX-12" } }),
-            &["attachRatingEvidence", "evidence"],
-        )
-        .await;
-        let evidence = plan::id(&evidence);
-        ok(
-            &app,
-            &own.manager,
-            assurance::LINK_ACTION,
-            json!({ "input": { "assessmentId": submitted, "standardId": fw.standards[0], "actionId": action } }),
-            &["linkRatingAction"],
-        )
-        .await;
-        assurance::submit(&app, &own.manager, &submitted).await;
-        let rating = assurance::read(&app, &own.manager, &submitted).await["ratings"][0]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let crate::assurance::Detailed {
+            draft,
+            submitted,
+            rating,
+            evidence,
+            ..
+        } = crate::assurance::detailed(&app, &own.manager, &fw).await;
 
         let viewers = [
             ("own", token(&w.council_a, Role::Viewer)),
