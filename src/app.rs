@@ -52,6 +52,8 @@ impl Application {
             introspection: config.introspection,
             seen_users: Default::default(),
             request_timeout: config.request_timeout,
+            metrics: Default::default(),
+            serve_metrics: config.metrics,
         };
         let router = http::router(state, &config.cors_origins);
         let listener = TcpListener::bind(config.bind_addr)

@@ -1,5 +1,5 @@
-//! The subcommands: `serve` (the default), `migrate`, `seed-demo`, `schema`, `token` and
-//! `create-org`.
+//! The subcommands: `serve` (the default), `migrate`, `seed-demo`, `schema`, `token`,
+//! `create-org` and `seed-bench`.
 
 use std::time::Duration;
 
@@ -8,11 +8,11 @@ use anyhow::{Context, bail};
 use crate::access::find_org_by_claim;
 use crate::app::{Application, shutdown_signal};
 use crate::auth::{KeyStore, TokenRequest};
-use crate::config::{AppEnv, Cli, Command, Config, CreateOrgArgs, TokenArgs};
+use crate::config::{AppEnv, Cli, Command, Config, CreateOrgArgs, SeedBenchArgs, TokenArgs};
 use crate::db::{Database, redact};
 use crate::ids::OrgId;
 use crate::organisations::{NewOrganisation, service};
-use crate::{demo, graphql};
+use crate::{bench_data, demo, graphql};
 
 /// How long the demo tokens printed at start-up stay valid.
 const DEMO_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -40,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(args) => token(&config, args).await,
         Command::CreateOrg(args) => create_org(&config, args).await,
+        Command::SeedBench(args) => seed_bench(&config, args).await,
     }
 }
 
@@ -112,5 +113,17 @@ async fn create_org(config: &Config, args: CreateOrgArgs) -> anyhow::Result<()> 
     )?;
     let org = service::create_unattended(db.conn(), new).await?;
     println!("{}\t{}\t{}", org.id, org.slug, org.name);
+    Ok(())
+}
+
+async fn seed_bench(config: &Config, args: SeedBenchArgs) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    println!("{}", bench_data::seed(&db, args.scale, args.seed).await?);
+    if let Some(path) = args.targets_file {
+        let targets = bench_data::targets(&db, args.scale, args.seed).await?;
+        std::fs::write(&path, serde_json::to_string_pretty(&targets)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("targets written to {}", path.display());
+    }
     Ok(())
 }

@@ -52,6 +52,9 @@ pub enum Command {
     Token(TokenArgs),
     /// Create an organisation from the command line: how an operator creates the first one.
     CreateOrg(CreateOrgArgs),
+    /// Load generated benchmark data (deterministic for a seed) into an empty database, and
+    /// write the benchmark's targets.
+    SeedBench(SeedBenchArgs),
 }
 
 /// Where the service runs and how it is secured.
@@ -140,6 +143,9 @@ pub struct ServeArgs {
         global = true
     )]
     pub cors_allowed_origins: Option<Vec<String>>,
+    /// Serve the service's counters at `GET /metrics` (Prometheus text format).
+    #[arg(long, env = "METRICS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub metrics: bool,
     /// Longest a request may run before it is abandoned (e.g. `30s`).
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
     pub request_timeout: Duration,
@@ -183,6 +189,20 @@ pub struct CreateOrgArgs {
     /// Region, e.g. "London".
     #[arg(long)]
     pub region: Option<String>,
+}
+
+/// Options of `seed-bench`.
+#[derive(Debug, Args)]
+pub struct SeedBenchArgs {
+    /// How much data: `small` (the CI smoke test) or `national`.
+    #[arg(long, value_enum, default_value_t = crate::bench_data::Scale::Small)]
+    pub scale: crate::bench_data::Scale,
+    /// The seed: the same seed always gives the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Where to write the targets (JSON) the benchmark's scenarios ask about.
+    #[arg(long)]
+    pub targets_file: Option<PathBuf>,
 }
 
 /// [`OrgKind`] as the command line spells it.
@@ -256,6 +276,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Browser origins allowed by CORS (`*` for any).
     pub cors_origins: Vec<String>,
+    /// Whether `/metrics` is served.
+    pub metrics: bool,
 }
 
 impl Config {
@@ -278,6 +300,7 @@ impl Config {
             limits: Limits::default(),
             request_timeout: Duration::from_secs(30),
             cors_origins: vec!["*".to_owned()],
+            metrics: true,
         }
     }
 
@@ -351,6 +374,7 @@ impl Config {
                 max_batch: serve.max_batch_size.max(1),
             },
             request_timeout: serve.request_timeout,
+            metrics: serve.metrics,
             cors_origins: serve.cors_allowed_origins.clone().unwrap_or_else(|| {
                 if dev {
                     vec!["*".to_owned()]

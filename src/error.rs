@@ -51,6 +51,26 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order of the enum.
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::BadUserInput,
+        ErrorCode::Conflict,
+        ErrorCode::QueryTooComplex,
+        ErrorCode::BadRequest,
+        ErrorCode::GraphqlParseFailed,
+        ErrorCode::GraphqlValidationFailed,
+        ErrorCode::ServiceUnavailable,
+        ErrorCode::InternalServerError,
+    ];
+
+    /// The code a response spells `code` as.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
     /// The code as it appears in responses.
     pub fn as_str(self) -> &'static str {
         match self {

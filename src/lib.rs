@@ -17,7 +17,8 @@
 //! - [`db`]: connections, migrations and the request-scoped handle; `entity`: sea-orm
 //!   entities; [`pagination`], [`ids`], [`dates`], [`validate`], [`concurrency`], [`sql`],
 //!   [`error`]: shared building blocks.
-//! - [`demo`]: the demo data and personas; [`telemetry`]: logs and request ids.
+//! - [`demo`]: the demo data and personas; [`bench_data`]: generated national-scale data for
+//!   benchmarks; [`telemetry`]: logs and request ids.
 
 pub mod access;
 pub mod actions;
@@ -25,6 +26,7 @@ pub mod app;
 pub mod assessments;
 pub mod audit;
 pub mod auth;
+pub mod bench_data;
 pub mod cli;
 mod closed_set;
 pub mod concurrency;

@@ -37,7 +37,7 @@ pub const NRS_CODE: &str = "NRS-LRF";
 pub const LONDON_CODE: &str = "RSL";
 
 /// The four-level scale both frameworks use: code, label.
-const SCALE: [(&str, &str); 4] = [
+pub(crate) const SCALE: [(&str, &str); 4] = [
     ("NOT_MET", "Not met"),
     ("DEVELOPING", "Developing"),
     ("GOOD_PRACTICE", "Good practice"),
@@ -45,9 +45,9 @@ const SCALE: [(&str, &str); 4] = [
 ];
 
 /// A standard: code, title, what it asks, the outcome it seeks.
-type StandardSpec = (&'static str, &'static str, &'static str, &'static str);
+pub(crate) type StandardSpec = (&'static str, &'static str, &'static str, &'static str);
 
-const NATIONAL: &[StandardSpec] = &[
+pub(crate) const NATIONAL: &[StandardSpec] = &[
     (
         "NRS-01",
         "LRF governance",
@@ -140,7 +140,7 @@ const NATIONAL: &[StandardSpec] = &[
     ),
 ];
 
-const LONDON: &[StandardSpec] = &[
+pub(crate) const LONDON: &[StandardSpec] = &[
     (
         "RSL-01",
         "Political leadership and governance",

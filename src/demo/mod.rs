@@ -17,6 +17,12 @@
 mod assurance;
 mod plans;
 
+// The standards and scale are shared with the benchmark's generated data.
+pub(crate) use assurance::{
+    LONDON as LONDON_STANDARDS, LONDON_CODE, NATIONAL as NATIONAL_STANDARDS, NRS_CODE,
+    SCALE as RATING_SCALE,
+};
+
 use std::time::Duration;
 
 use chrono::Utc;

@@ -36,7 +36,13 @@ pub(super) async fn graphql_post(
     headers: HeaderMap,
     body: Body,
 ) -> impl IntoResponse {
-    let media = Media::negotiate(&headers);
+    let reply = post(&state, &headers, body).await;
+    state.metrics.record(&reply);
+    reply
+}
+
+async fn post(state: &AppState, headers: &HeaderMap, body: Body) -> Reply {
+    let media = Media::negotiate(headers);
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -77,7 +83,7 @@ pub(super) async fn graphql_post(
         BatchRequest::Single(request) => (vec![request], false),
         BatchRequest::Batch(requests) => (requests, true),
     };
-    execute(&state, &headers, Method::POST, media, requests, batched).await
+    execute(state, headers, Method::POST, media, requests, batched).await
 }
 
 /// The query-string form of a GET request.
@@ -151,9 +157,9 @@ pub(super) async fn graphql_get(
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    execute(&state, &headers, Method::GET, media, vec![request], false)
-        .await
-        .into_response()
+    let reply = execute(&state, &headers, Method::GET, media, vec![request], false).await;
+    state.metrics.record(&reply);
+    reply.into_response()
 }
 
 /// One request of a batch, after inspection.

@@ -1,8 +1,9 @@
-//! The HTTP surface: `/graphql`, `/healthz`, `/readyz`, and what wraps every request (request
-//! ids, logs, panics, CORS).
+//! The HTTP surface: `/graphql`, `/healthz`, `/readyz`, `/metrics`, and what wraps every
+//! request (request ids, logs, panics, CORS).
 
 mod graphql;
 pub mod inspect;
+mod metrics;
 mod response;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use crate::graphql::AppSchema;
 use crate::telemetry;
 
 pub use inspect::MAX_NESTING;
+pub use metrics::Metrics;
 
 /// What every handler shares. Built once at start-up: the schema, parsed keys and pool are
 /// never rebuilt per request.
@@ -41,19 +43,27 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// Who has been recorded as acting for which organisation, by this process.
     pub seen_users: Arc<crate::users::service::SeenUsers>,
+    /// The counters served at `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Whether `/metrics` is served.
+    pub serve_metrics: bool,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The service's routes and middleware.
 pub fn router(state: AppState, cors_origins: &[String]) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route(
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(readyz));
+    if state.serve_metrics {
+        router = router.route("/metrics", get(metrics));
+    }
+    router
         .with_state(state)
         .layer(cors(cors_origins))
         // Inside the request-id middleware, so a panic's response still carries the id.
@@ -82,6 +92,14 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             axum::Json(serde_json::json!({ "status": "database unavailable" })),
         )
     }
+}
+
+/// `GET /metrics`: the service's counters, in the Prometheus text format.
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(&state.db),
+    )
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

@@ -58,6 +58,8 @@ pub(super) struct Reply {
     pub(super) media: Media,
     pub(super) body: Vec<u8>,
     pub(super) headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// The codes of the errors in the body, for the service's metrics.
+    pub(super) codes: Vec<ErrorCode>,
 }
 
 impl IntoResponse for Reply {
@@ -90,6 +92,7 @@ pub(super) fn failure(
         media,
         body: error_body(code, &message.into(), request_id).into(),
         headers: Vec::new(),
+        codes: vec![code],
     }
 }
 
@@ -191,7 +194,8 @@ pub(super) fn response_json(mut response: Response) -> serde_json::Value {
     serde_json::Value::Object(body)
 }
 
-pub(super) fn write_responses(media: Media, responses: Vec<Response>, batched: bool) -> Reply {
+pub(super) fn write_responses(media: Media, mut responses: Vec<Response>, batched: bool) -> Reply {
+    responses.iter_mut().for_each(finish_errors);
     let status = if !batched && media == Media::GraphqlResponse {
         match responses.first() {
             Some(r) if is_request_error(r) => StatusCode::BAD_REQUEST,
@@ -200,6 +204,14 @@ pub(super) fn write_responses(media: Media, responses: Vec<Response>, batched: b
     } else {
         StatusCode::OK
     };
+    let codes = responses
+        .iter()
+        .flat_map(|r| &r.errors)
+        .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
+            async_graphql::Value::String(code) => ErrorCode::parse(code),
+            _ => None,
+        })
+        .collect();
     let body = if batched {
         serde_json::Value::Array(responses.into_iter().map(response_json).collect())
     } else {
@@ -214,6 +226,7 @@ pub(super) fn write_responses(media: Media, responses: Vec<Response>, batched: b
         media,
         body: serde_json::to_vec(&body).unwrap_or_default(),
         headers: Vec::new(),
+        codes,
     }
 }
 

@@ -137,6 +137,39 @@ impl TestApp {
         self.app_db.statement_count()
     }
 
+    /// The service's connection pool, for loading data directly.
+    pub fn database(&self) -> &resilience_hub::db::Database {
+        &self.app_db
+    }
+
+    /// The first column of the first row of `sql`, an integer.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        let conn = self.app_db.conn();
+        conn.query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("the query runs")
+        .expect("a row")
+        .try_get_by_index::<i64>(0)
+        .expect("an integer")
+    }
+
+    /// The first column of every row of `sql`, UUIDs.
+    pub async fn uuids(&self, sql: &str) -> Vec<uuid::Uuid> {
+        let conn = self.app_db.conn();
+        conn.query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("the query runs")
+        .iter()
+        .map(|row| row.try_get_by_index::<uuid::Uuid>(0).expect("a UUID"))
+        .collect()
+    }
+
     /// Sends a GraphQL request as `application/graphql-response+json`.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Gql {
         let mut req = self

@@ -362,3 +362,68 @@ api_test!(
         }
     }
 );
+
+/// The value of `sample` (a metric name with its labels) in a `/metrics` body.
+fn sample(body: &str, name: &str) -> f64 {
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+}
+
+api_test!(
+    metrics_count_requests_their_errors_by_code_and_the_sql_statements,
+    |app| {
+        let w = World::build(&app).await;
+        let tok = token(&w.council_a, Role::Viewer);
+        let before = app.raw(app.get("/metrics")).await;
+        assert_eq!(before.status, 200);
+        assert!(
+            before
+                .header("content-type")
+                .unwrap()
+                .starts_with("text/plain")
+        );
+
+        app.gql(Some(&tok), ME, json!({})).await.data();
+        let refused = app.gql(Some("not-a-token"), ME, json!({})).await;
+        assert_eq!(refused.codes(), vec!["UNAUTHENTICATED"]);
+        let missing = app
+            .gql(
+                Some(&tok),
+                "query($id: ID!) { organisation(id: $id) { name } }",
+                json!({ "id": w.council_b }),
+            )
+            .await;
+        assert_eq!(missing.codes(), vec!["NOT_FOUND"]);
+
+        let after = app.raw(app.get("/metrics")).await;
+        let delta = |name: &str| sample(&after.text, name) - sample(&before.text, name);
+        assert_eq!(delta("resilience_hub_graphql_requests_total"), 3.0);
+        assert_eq!(delta("resilience_hub_graphql_failed_requests_total"), 2.0);
+        assert_eq!(
+            delta(r#"resilience_hub_graphql_errors_total{code="UNAUTHENTICATED"}"#),
+            1.0
+        );
+        assert_eq!(
+            delta(r#"resilience_hub_graphql_errors_total{code="NOT_FOUND"}"#),
+            1.0
+        );
+        assert_eq!(
+            delta(r#"resilience_hub_graphql_errors_total{code="CONFLICT"}"#),
+            0.0
+        );
+        assert!(delta("resilience_hub_sql_statements_total") >= 3.0);
+        assert!(
+            sample(
+                &after.text,
+                r#"resilience_hub_db_connections{state="open"}"#
+            ) >= 1.0
+        );
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_be_turned_off() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |c| c.metrics = false).await;
+    assert_eq!(app.raw(app.get("/metrics")).await.status, 404);
+}

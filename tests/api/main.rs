@@ -12,6 +12,7 @@ mod assurance_isolation;
 mod assurance_sharing;
 mod audit;
 mod auth;
+mod bench_smoke;
 mod comparison;
 mod demo;
 mod frameworks;
