@@ -226,7 +226,7 @@ pub const PLAN_AS_OF: NaiveDate = NaiveDate::from_ymd_opt(2025, 3, 31).unwrap();
 /// How many reviews the action-plan scenario spreads over.
 const PLANS: i64 = 100;
 /// How many organisations the write mix spreads over, and how many actions of each.
-const WRITERS: usize = 16;
+const WRITERS: usize = 8;
 const WRITER_ACTIONS: usize = 8;
 
 #[derive(FromQueryResult)]

@@ -107,10 +107,10 @@ async fn main() -> anyhow::Result<()> {
         // Every caller once, so that first-sight records are not measured; then a warm-up.
         first_sight(&client, &args.host, &shared).await?;
         goose_run(shared.clone(), &args.host, 8, args.warmup).await?;
-        // The version baseline is taken after the warm-up, whose changes are forgotten.
-        shared.ack.bumps.lock().expect("lock").clear();
-        let before_writes = versions(&db, &targets).await?;
         for &c in &args.concurrency {
+            // The write check compares this run's acknowledgements with what it stored.
+            shared.ack.start_round();
+            let before_writes = versions(&db, &targets).await?;
             let _ = server::reset_peak(args.server_pid);
             let m0 = server::counters(&client, &args.host).await?;
             let conflicts0 = shared.ack.conflicts.load(Ordering::Relaxed);
@@ -118,6 +118,9 @@ async fn main() -> anyhow::Result<()> {
             let m1 = server::counters(&client, &args.host).await?;
             let peak = server::peak_mib(args.server_pid).unwrap_or(f64::NAN);
             let (latencies, requests, failed) = measured(&metrics, scenario.measured());
+            if scenario == Scenario::Writes {
+                checks.push(check_writes(&db, &targets, &shared, c, &before_writes).await?);
+            }
             let sql = pgbench::run(
                 &args.sql,
                 &args.database_url,
@@ -142,10 +145,6 @@ async fn main() -> anyhow::Result<()> {
             };
             eprintln!("{}", row.summary());
             rows.push(row);
-        }
-        if scenario == Scenario::Writes {
-            let acked = shared.ack.updates.lock().expect("lock").clone();
-            checks.push(check_writes(&db, &targets, &shared, &before_writes, &acked).await?);
         }
     }
     let markdown = report::markdown(&rows, &checks, &args.concurrency);
@@ -207,20 +206,29 @@ async fn goose_run(
     users: usize,
     seconds: u64,
 ) -> anyhow::Result<GooseMetrics> {
-    let attack = GooseAttack::initialize_with_config(GooseConfiguration::default())?
+    let goose = |e: GooseError| anyhow::anyhow!("goose: {e:?}");
+    let attack = GooseAttack::initialize_with_config(GooseConfiguration::default())
+        .map_err(goose)?
         .register_scenario(scenarios::scenario(shared)?)
-        .set_default(GooseDefault::Host, host)?
-        .set_default(GooseDefault::Users, users)?
-        .set_default(GooseDefault::IncreaseRate, "1000")?
-        .set_default(GooseDefault::RunTime, seconds as usize)?
-        .set_default(GooseDefault::Quiet, 1)?
-        .set_default(GooseDefault::NoPrintMetrics, true)?
-        .set_default(GooseDefault::NoErrorSummary, true)?
-        .set_default(GooseDefault::NoTelnet, true)?
-        .set_default(GooseDefault::NoWebSocket, true)?
-        .set_default(GooseDefault::NoGranularData, true)?
-        .set_default(GooseDefault::Timeout, "60")?;
-    Ok(attack.execute().await?)
+        .set_default(GooseDefault::Host, host)
+        .map_err(goose)?
+        .set_default(GooseDefault::Users, users)
+        .map_err(goose)?
+        .set_default(GooseDefault::IncreaseRate, "1000")
+        .map_err(goose)?
+        .set_default(GooseDefault::RunTime, seconds as usize)
+        .map_err(goose)?
+        .set_default(GooseDefault::Quiet, 1)
+        .map_err(goose)?
+        .set_default(GooseDefault::NoPrintMetrics, true)
+        .map_err(goose)?
+        .set_default(GooseDefault::NoErrorSummary, true)
+        .map_err(goose)?
+        .set_default(GooseDefault::NoTelnet, true)
+        .map_err(goose)?
+        .set_default(GooseDefault::Timeout, "60")
+        .map_err(goose)?;
+    attack.execute().await.map_err(goose)
 }
 
 /// The latencies, count and failures of the requests named `names`.
@@ -279,9 +287,10 @@ async fn check_writes(
     db: &Database,
     targets: &Targets,
     shared: &Shared,
+    concurrency: usize,
     before: &std::collections::HashMap<uuid::Uuid, i64>,
-    acked: &[uuid::Uuid],
 ) -> anyhow::Result<WriteCheck> {
+    let acked = shared.ack.updates.lock().expect("lock").clone();
     let conn = db.conn();
     let mut stored = 0i64;
     for chunk in acked.chunks(1000) {
@@ -302,8 +311,8 @@ async fn check_writes(
         .query_one_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
             format!(
-                "SELECT COUNT(*) AS n FROM progress_updates WHERE narrative LIKE 'Benchmark {} %'",
-                shared.run
+                "SELECT COUNT(*) AS n FROM progress_updates WHERE narrative LIKE '{} %'",
+                shared.ack.round_tag(&shared.run)
             ),
         ))
         .await?
@@ -319,6 +328,7 @@ async fn check_writes(
         extra_versions += (moved - acknowledged).max(0);
     }
     Ok(WriteCheck {
+        concurrency,
         acknowledged: acked.len() as i64,
         lost: acked.len() as i64 - stored,
         unacknowledged: of_run - acked.len() as i64,

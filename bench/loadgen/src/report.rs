@@ -60,6 +60,7 @@ impl Row {
 /// What the write mix's check found.
 #[derive(Clone, Debug)]
 pub struct WriteCheck {
+    pub concurrency: usize,
     /// Updates the service acknowledged.
     pub acknowledged: i64,
     /// Acknowledged updates not stored.
@@ -117,7 +118,8 @@ pub fn markdown(rows: &[Row], checks: &[WriteCheck], concurrencies: &[usize]) ->
     }
     for c in checks {
         out.push_str(&format!(
-            "\nWrite check: {} updates acknowledged, {} lost, {} stored unacknowledged; {} changes of actions acknowledged, {} version steps missing, {} unacknowledged; {} conflicts.\n",
+            "\nWrite check at c={}: {} updates acknowledged, {} lost, {} stored unacknowledged; {} changes of actions acknowledged, {} version steps missing, {} unacknowledged; {} conflicts.\n",
+            c.concurrency,
             c.acknowledged,
             c.lost,
             c.unacknowledged,
@@ -155,6 +157,7 @@ pub fn json(rows: &[Row], checks: &[WriteCheck]) -> Value {
             "throughputRatio": r.ratio(),
         })).collect::<Vec<_>>(),
         "writeChecks": checks.iter().map(|c| json!({
+            "concurrency": c.concurrency,
             "acknowledged": c.acknowledged,
             "lost": c.lost,
             "unacknowledged": c.unacknowledged,

@@ -102,13 +102,32 @@ impl Documents {
     }
 }
 
-/// What the write mix acknowledged: the updates the service said it stored, and how many
-/// times each action's version moved on.
+/// What the write mix acknowledged in the current round (one run at one concurrency): the
+/// updates the service said it stored, and how many times each action's version moved on.
 #[derive(Debug, Default)]
 pub struct Acknowledged {
     pub updates: Mutex<Vec<Uuid>>,
     pub bumps: Mutex<HashMap<Uuid, i64>>,
     pub conflicts: AtomicU64,
+    round: AtomicU64,
+}
+
+impl Acknowledged {
+    /// Forgets the last round's acknowledgements and starts the next round.
+    pub fn start_round(&self) {
+        self.updates.lock().expect("lock").clear();
+        self.bumps.lock().expect("lock").clear();
+        self.conflicts.store(0, Ordering::Relaxed);
+        self.round.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What this round's update narratives start with.
+    pub fn round_tag(&self, run: &str) -> String {
+        format!(
+            "Benchmark {run} round {}",
+            self.round.load(Ordering::Relaxed)
+        )
+    }
 }
 
 /// One request the scenario may send: a token and the variables, ready to go.
@@ -400,7 +419,7 @@ async fn write(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
         let variables = json!({
             "action": action,
             "asAt": shared.as_at,
-            "narrative": format!("Benchmark {} user {who} update {n}.", shared.run),
+            "narrative": format!("{} user {who} update {n}.", shared.ack.round_tag(&shared.run)),
             "percent": percent,
         });
         let doc = &shared.docs.add_progress_update;
