@@ -18,6 +18,7 @@ mod m20261122_000006_org_users;
 mod m20261122_000007_standards;
 mod m20261122_000008_assessments;
 mod m20261122_000009_audit_subject;
+mod m20261122_000010_access_paths;
 
 /// The ordered list of migrations that `resilience-hub migrate` applies.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_standards::Migration),
             Box::new(m20261122_000008_assessments::Migration),
             Box::new(m20261122_000009_audit_subject::Migration),
+            Box::new(m20261122_000010_access_paths::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
-use super::asof::{self, Filter};
+use super::asof::{self, Filter, Source};
 use super::{Action, DueDateChange};
 use crate::access::{Access, OrgSet, Purpose};
 use crate::entity::due_date_change;
@@ -196,12 +196,23 @@ pub async fn progress(
 
     let group = grouping.column("r");
     let mut sql = Sql::new("SELECT t.grp, t.at_status, COUNT(*) AS n FROM (SELECT ");
-    sql.push(&group).push(
-        " AS grp, (SELECT h.status FROM recommendation_status_changes h \
-         WHERE h.recommendation_id = r.id AND h.effective_on <= ",
-    );
-    sql.bind(day)
-        .push(" ORDER BY h.effective_on DESC, h.id DESC LIMIT 1) AS at_status FROM recommendations r WHERE ");
+    sql.push(&group).push(" AS grp, ");
+    match Source::for_day(day) {
+        // A recommendation's own status is the latest of its history, and no change is dated
+        // in the future (see `asof`).
+        Source::Current => {
+            sql.push("r.status");
+        }
+        Source::History => {
+            sql.push(
+                "(SELECT h.status FROM recommendation_status_changes h \
+                 WHERE h.recommendation_id = r.id AND h.effective_on <= ",
+            );
+            sql.bind(day)
+                .push(" ORDER BY h.effective_on DESC, h.id DESC LIMIT 1)");
+        }
+    }
+    sql.push(" AS at_status FROM recommendations r WHERE ");
     scope.push_condition(&mut sql, "r.org_id");
     sql.push(" AND ").push_in(&group, keys.iter().copied());
     sql.push(") t WHERE t.at_status IS NOT NULL GROUP BY t.grp, t.at_status");

@@ -348,3 +348,58 @@ api_test!(
         assert_eq!(resp.codes(), vec!["NOT_FOUND"]);
     }
 );
+
+api_test!(
+    todays_standing_from_the_actions_own_columns_equals_the_one_from_their_histories,
+    |app| {
+        use resilience_hub::access::OrgSet;
+        use resilience_hub::actions::asof::{self, Filter, Source};
+
+        bench_data::load(app.database(), Scale::Small, 42)
+            .await
+            .unwrap();
+        // The generated histories, and a few written through the API today.
+        let t = bench_data::targets(app.database(), Scale::Small, 42)
+            .await
+            .unwrap();
+        let writer = &t.writers[0];
+        let tok = token(&writer.organisation.id, Role::Manager, "history");
+        let today = resilience_hub::dates::london_today();
+        for (i, action) in writer.actions.iter().take(3).enumerate() {
+            let vars = json!({
+                "action": action.id,
+                "asAt": today.to_string(),
+                "narrative": "Done today.",
+                "percent": 100,
+            });
+            let doc = "mutation($action: ID!, $asAt: Date!, $narrative: String!, $percent: Int) { \
+                 addProgressUpdate(input: { actionId: $action, asAt: $asAt, narrative: $narrative, \
+                 percentComplete: $percent, newStatus: COMPLETE }) { action { status } } }";
+            let resp = app.gql(Some(&tok), doc, vars).await;
+            assert_eq!(
+                resp.data()["addProgressUpdate"]["action"]["status"],
+                "COMPLETE",
+                "{i}"
+            );
+        }
+
+        let conn = app.database().conn();
+        let read = |source| {
+            let sql = asof::projection_from(source, &OrgSet::All, &Filter::default(), today);
+            async move {
+                let mut actions = asof::fetch(conn, &sql, today).await.unwrap();
+                actions.sort_by_key(|a| a.id.0);
+                actions
+            }
+        };
+        let from_history = read(Source::History).await;
+        let from_columns = read(Source::Current).await;
+        assert!(from_history.len() > 500);
+        assert_eq!(from_history, from_columns);
+        assert!(
+            from_columns
+                .iter()
+                .any(|a| a.standing.completed_on == Some(today))
+        );
+    }
+);
