@@ -50,7 +50,7 @@ impl Application {
             limits: config.limits.clone(),
             graphiql: config.graphiql,
             introspection: config.introspection,
-            seen_users: Default::default(),
+            callers: Default::default(),
             request_timeout: config.request_timeout,
             metrics: Default::default(),
             serve_metrics: config.metrics,

@@ -13,10 +13,12 @@ SELECT a.cycle, r.standard_id, r.level_id, COUNT(*)
    AND a.cycle = ANY (:cycles::text[]) AND r.level_id IS NOT NULL
  GROUP BY a.cycle, r.standard_id, r.level_id;
 SELECT a.cycle, m.standard_id, m.level_id, COUNT(*)
-  FROM (SELECT DISTINCT ON (assessment_id, standard_id) assessment_id, standard_id, level_id
-          FROM moderations ORDER BY assessment_id, standard_id, created_at DESC, id DESC) m
+  FROM moderations m
   JOIN assessments a ON a.id = m.assessment_id
   JOIN sharing_settings s ON s.org_id = a.org_id AND s.partners <> 'NONE'
  WHERE a.framework_id = :framework::uuid AND a.tier = 'SELF_ASSESSMENT' AND a.status <> 'DRAFT'
    AND a.cycle = ANY (:cycles::text[])
+   AND NOT EXISTS (SELECT 1 FROM moderations l
+                    WHERE l.assessment_id = m.assessment_id AND l.standard_id = m.standard_id
+                      AND (l.created_at, l.id) > (m.created_at, m.id))
  GROUP BY a.cycle, m.standard_id, m.level_id;

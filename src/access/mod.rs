@@ -245,18 +245,26 @@ impl Access {
 /// (a request that only reads runs in a read-only transaction).
 pub async fn resolve_actor(
     db: &Database,
-    seen: &users::service::SeenUsers,
+    callers: &users::service::Callers,
     token: &VerifiedToken,
 ) -> Result<Actor, ResolveError> {
-    let org = find_org_by_claim(db.conn(), &token.org)
-        .await?
-        .ok_or(ResolveError::Token(TokenError::UnknownOrganisation))?;
-    let user_id = users::service::upsert_from_token(db.conn(), token).await?;
-    users::service::record_acting_for(db.conn(), seen, OrgId(org.id), user_id).await?;
+    let (org_id, org_kind) = match callers.org(&token.org) {
+        Some(known) => known,
+        None => {
+            let org = find_org_by_claim(db.conn(), &token.org)
+                .await?
+                .ok_or(ResolveError::Token(TokenError::UnknownOrganisation))?;
+            let found = (OrgId(org.id), org.kind);
+            callers.remember_org(&token.org, found);
+            found
+        }
+    };
+    let user_id = users::service::upsert_from_token(db.conn(), callers, token).await?;
+    users::service::record_acting_for(db.conn(), callers, org_id, user_id).await?;
     Ok(Actor {
         user_id,
-        org_id: OrgId(org.id),
-        org_kind: org.kind,
+        org_id,
+        org_kind,
         role: token.role,
     })
 }

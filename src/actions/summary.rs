@@ -151,6 +151,46 @@ struct GroupedRecommendations {
     n: i64,
 }
 
+/// The actions of each of `keys` (reviews or organisations, per `grouping`) counted by RAG
+/// at the end of `day`: one statement, whatever the number of keys. Keys outside the
+/// caller's scope get none; keys in scope without actions get zeros.
+pub async fn action_counts(
+    access: &Access,
+    grouping: Grouping,
+    keys: &[Uuid],
+    day: NaiveDate,
+) -> AppResult<HashMap<Uuid, ActionCounts>> {
+    let scope = grouping.scope(access);
+    let mut out: HashMap<Uuid, ActionCounts> = keys
+        .iter()
+        .filter(|key| match grouping {
+            Grouping::Organisation => scope.contains(**key),
+            // A review's readability is checked by whoever holds the review.
+            Grouping::Review => true,
+        })
+        .map(|key| (*key, ActionCounts::default()))
+        .collect();
+    let group = grouping.column("p");
+    let mut sql = Sql::new("SELECT ");
+    sql.push(&group)
+        .push(" AS grp, ")
+        .push(COUNTS)
+        .push(" FROM (");
+    sql.append(&asof::projection(&scope, &grouping.filter(keys), day))
+        .push(") p GROUP BY ")
+        .push(&group);
+    let db = access.db();
+    let rows = GroupedActions::find_by_statement(sql.statement(db.get_database_backend()))
+        .all(db)
+        .await?;
+    for row in rows {
+        if let Some(counts) = row.grp.and_then(|g| out.get_mut(&g)) {
+            *counts = row.counts;
+        }
+    }
+    Ok(out)
+}
+
 /// The summary of each of `keys` (reviews or organisations, per `grouping`) at the end of
 /// `day`: two statements, whatever the number of keys. Keys outside the caller's scope get
 /// none.
@@ -163,36 +203,16 @@ pub async fn progress(
     let scope = grouping.scope(access);
     let db = access.db();
     let backend = db.get_database_backend();
-    let mut out: HashMap<Uuid, ProgressSummary> = HashMap::new();
     // Every key in scope gets a summary, zero where nothing is recorded.
-    for key in keys {
-        let visible = match grouping {
-            Grouping::Organisation => scope.contains(*key),
-            // A review's readability is checked by whoever holds the review.
-            Grouping::Review => true,
-        };
-        if visible {
-            out.insert(*key, ProgressSummary::empty(day));
-        }
-    }
-
-    let group = grouping.column("p");
-    let mut sql = Sql::new("SELECT ");
-    sql.push(&group)
-        .push(" AS grp, ")
-        .push(COUNTS)
-        .push(" FROM (");
-    sql.append(&asof::projection(&scope, &grouping.filter(keys), day))
-        .push(") p GROUP BY ")
-        .push(&group);
-    let rows = GroupedActions::find_by_statement(sql.statement(backend))
-        .all(db)
-        .await?;
-    for row in rows {
-        if let Some(summary) = row.grp.and_then(|g| out.get_mut(&g)) {
-            summary.actions = row.counts;
-        }
-    }
+    let mut out: HashMap<Uuid, ProgressSummary> = action_counts(access, grouping, keys, day)
+        .await?
+        .into_iter()
+        .map(|(key, actions)| {
+            let mut summary = ProgressSummary::empty(day);
+            summary.actions = actions;
+            (key, summary)
+        })
+        .collect();
 
     let group = grouping.column("r");
     let mut sql = Sql::new("SELECT t.grp, t.at_status, COUNT(*) AS n FROM (SELECT ");

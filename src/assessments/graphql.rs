@@ -682,16 +682,17 @@ impl AssessmentQuery {
             .enumerate()
             .map(|(i, c)| super::check_cycle(&format!("cycles.{i}"), c))
             .collect::<crate::error::AppResult<Vec<_>>>()?;
-        let progress = views::standards_progress(ctx.access()?, framework, cycles).await?;
-        // Every level of every row may name organisations: load them all in one batch now,
-        // rather than in as many batches as the rows happen to straddle.
-        if ctx
+        // The names behind the counts are read only when asked for.
+        let names = ctx
             .look_ahead()
             .field("rows")
             .field("levels")
             .field("organisations")
-            .exists()
-        {
+            .exists();
+        let progress = views::standards_progress(ctx.access()?, framework, cycles, names).await?;
+        // Every level of every row may name organisations: load them all in one batch now,
+        // rather than in as many batches as the rows happen to straddle.
+        if names {
             let named: std::collections::BTreeSet<uuid::Uuid> = progress
                 .rows
                 .iter()

@@ -141,7 +141,7 @@ pub async fn panel_comparison(
             .map(|c| (c.assessment_id, c.held_on))
             .collect();
 
-    let progress = summary::progress(access, Grouping::Organisation, &members, as_of).await?;
+    let actions = summary::action_counts(access, Grouping::Organisation, &members, as_of).await?;
 
     let mut self_levels: HashMap<(Uuid, Uuid), Option<Uuid>> = HashMap::new();
     for row in own_levels {
@@ -174,10 +174,7 @@ pub async fn panel_comparison(
                 })
                 .collect();
             Row {
-                actions: progress
-                    .get(&org.id.0)
-                    .map(|p| p.actions.clone())
-                    .unwrap_or_default(),
+                actions: actions.get(&org.id.0).cloned().unwrap_or_default(),
                 last_challenged_on: assessment
                     .as_ref()
                     .and_then(|a| challenged.get(&a.id.0).copied().flatten()),
@@ -306,11 +303,13 @@ fn assessed(sql: &mut Sql, counted: &OrgSet, framework: FrameworkId, cycles: &[S
 }
 
 /// Per standard and cycle, the organisations at each level (their own and the moderated),
-/// the number assessed, and the change since the previous cycle. Four statements.
+/// the number assessed, and the change since the previous cycle; with `names`, also the
+/// organisations that may be named at each level. Four statements (three without names).
 pub async fn standards_progress(
     access: &Access,
     framework: FrameworkId,
     cycles: Vec<String>,
+    names: bool,
 ) -> AppResult<StandardsProgress> {
     let (counted, nameable, suppressing) = population(access)?;
     let (fw, standards, levels) = frameworks::with_content(access, framework).await?;
@@ -340,14 +339,18 @@ pub async fn standards_progress(
         .all(db)
         .await?;
 
-    let mut sql = Sql::new(
-        "SELECT a.cycle, r.standard_id, r.level_id, a.org_id FROM ratings r \
-         JOIN assessments a ON a.id = r.assessment_id WHERE r.level_id IS NOT NULL AND ",
-    );
-    assessed(&mut sql, &nameable, framework, &cycles);
-    let named = NamedRow::find_by_statement(sql.statement(backend))
-        .all(db)
-        .await?;
+    let named = if names {
+        let mut sql = Sql::new(
+            "SELECT a.cycle, r.standard_id, r.level_id, a.org_id FROM ratings r \
+             JOIN assessments a ON a.id = r.assessment_id WHERE r.level_id IS NOT NULL AND ",
+        );
+        assessed(&mut sql, &nameable, framework, &cycles);
+        NamedRow::find_by_statement(sql.statement(backend))
+            .all(db)
+            .await?
+    } else {
+        Vec::new()
+    };
 
     type Key = (String, Uuid, Uuid);
     let counts = |rows: Vec<CountRow>| -> HashMap<Key, i64> {

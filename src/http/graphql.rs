@@ -325,7 +325,7 @@ async fn run(
         }
         return Ok(responses);
     };
-    let actor = resolve_actor(&state.db, &state.seen_users, &token)
+    let actor = resolve_actor(&state.db, &state.callers, &token)
         .await
         .map_err(|e| match e {
             ResolveError::Token(err) => Failure::Token(err),

@@ -41,8 +41,8 @@ pub struct AppState {
     pub graphiql: bool,
     pub introspection: bool,
     pub request_timeout: Duration,
-    /// Who has been recorded as acting for which organisation, by this process.
-    pub seen_users: Arc<crate::users::service::SeenUsers>,
+    /// The callers this process has seen (organisations, users, who acts for whom).
+    pub callers: Arc<crate::users::service::Callers>,
     /// The counters served at `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Whether `/metrics` is served.

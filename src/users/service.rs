@@ -1,12 +1,12 @@
 //! Reading and recording users.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
 };
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use super::User;
@@ -15,23 +15,106 @@ use crate::auth::VerifiedToken;
 use crate::entity::{org_user, user};
 use crate::error::{AppError, AppResult};
 use crate::ids::{OrgId, UserId};
+use crate::organisations::OrgKind;
 
 /// How stale `last_seen_at` may get before a request refreshes it: a write per request would
 /// cost more than the timestamp is worth.
 const LAST_SEEN_GRANULARITY: Duration = Duration::hours(1);
 
+/// What this process remembers of the callers it has seen, so that a known caller costs no
+/// statement before its request's transaction: the organisation each `org` claim names (ids
+/// and slugs never change, and organisations are never deleted), each user's id and profile
+/// as last written, and which users have been recorded as acting for which organisation.
+///
+/// Bounded: a map that fills up is emptied and refills, which costs a few lookups. A profile
+/// is checked against the database again after [`LAST_SEEN_GRANULARITY`], so a change made
+/// through another instance is picked up by then.
+#[derive(Debug, Default)]
+pub struct Callers {
+    orgs: Mutex<HashMap<String, (OrgId, OrgKind)>>,
+    users: Mutex<HashMap<(String, String), KnownUser>>,
+    acting: Mutex<HashSet<(uuid::Uuid, uuid::Uuid)>>,
+}
+
+/// A user as this process last wrote or read them.
+#[derive(Clone, Debug)]
+struct KnownUser {
+    id: UserId,
+    name: Option<String>,
+    email: Option<String>,
+    seen_at: DateTime<Utc>,
+}
+
+const CALLERS_CAPACITY: usize = 100_000;
+
+/// Inserts into a bounded map, emptying it first when it is full.
+fn remember<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, key: K, value: V) {
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() >= CALLERS_CAPACITY {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
+impl Callers {
+    /// The organisation an `org` claim named before.
+    pub fn org(&self, claim: &str) -> Option<(OrgId, OrgKind)> {
+        let orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
+        orgs.get(claim).copied()
+    }
+
+    /// Remembers the organisation a claim names (only ever one that exists).
+    pub fn remember_org(&self, claim: &str, org: (OrgId, OrgKind)) {
+        remember(&self.orgs, claim.to_owned(), org);
+    }
+
+    /// The token's user, when nothing about them needs writing: known, the profile claims as
+    /// stored (an absent claim leaves the profile as it is), and seen recently enough.
+    fn user(&self, token: &VerifiedToken, now: DateTime<Utc>) -> Option<UserId> {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        let known = users.get(&(token.issuer.clone(), token.subject.clone()))?;
+        let same =
+            |claim: &Option<String>, stored: &Option<String>| claim.is_none() || claim == stored;
+        (same(&token.name, &known.name)
+            && same(&token.email, &known.email)
+            && now - known.seen_at <= LAST_SEEN_GRANULARITY)
+            .then_some(known.id)
+    }
+
+    fn remember_user(&self, token: &VerifiedToken, user: KnownUser) {
+        remember(
+            &self.users,
+            (token.issuer.clone(), token.subject.clone()),
+            user,
+        );
+    }
+
+    fn first_sight(&self, org: OrgId, user: UserId) -> bool {
+        let mut seen = self.acting.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= CALLERS_CAPACITY {
+            seen.clear();
+        }
+        seen.insert((org.0, user.0))
+    }
+}
+
 /// Finds the token's user, creating it on first sight and refreshing its profile from the
-/// `name` and `email` claims when they changed. Absent claims leave the profile as it is.
+/// `name` and `email` claims when they changed. Absent claims leave the profile as it is. A
+/// caller this process knows, whose claims are unchanged, costs no statement.
 pub async fn upsert_from_token(
     db: &impl ConnectionTrait,
+    callers: &Callers,
     token: &VerifiedToken,
 ) -> AppResult<UserId> {
+    let now = Utc::now();
+    if let Some(id) = callers.user(token, now) {
+        return Ok(id);
+    }
     let find = || {
         user::Entity::find()
             .filter(user::Column::Issuer.eq(&token.issuer))
             .filter(user::Column::Subject.eq(&token.subject))
     };
-    let now = Utc::now();
     let Some(existing) = find().one(db).await? else {
         // Two first requests of a new user may race; the unique key settles it, and both then
         // read the one row.
@@ -55,50 +138,52 @@ pub async fn upsert_from_token(
             .one(db)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("user row vanished after insert")))?;
+        callers.remember_user(
+            token,
+            KnownUser {
+                id: UserId(row.id),
+                name: row.display_name,
+                email: row.email,
+                seen_at: row.last_seen_at,
+            },
+        );
         return Ok(UserId(row.id));
     };
 
     let name = token.name.clone().or_else(|| existing.display_name.clone());
     let email = token.email.clone().or_else(|| existing.email.clone());
     let profile_changed = name != existing.display_name || email != existing.email;
+    let mut seen_at = existing.last_seen_at;
     if profile_changed || now - existing.last_seen_at > LAST_SEEN_GRANULARITY {
         user::Entity::update_many()
-            .col_expr(user::Column::DisplayName, name.into())
-            .col_expr(user::Column::Email, email.into())
+            .col_expr(user::Column::DisplayName, name.clone().into())
+            .col_expr(user::Column::Email, email.clone().into())
             .col_expr(user::Column::LastSeenAt, now.into())
             .filter(user::Column::Id.eq(existing.id))
             .exec(db)
             .await?;
+        seen_at = now;
     }
+    callers.remember_user(
+        token,
+        KnownUser {
+            id: UserId(existing.id),
+            name,
+            email,
+            seen_at,
+        },
+    );
     Ok(UserId(existing.id))
-}
-
-/// The (organisation, user) pairs already recorded by this process, so that a request pays for
-/// the record only the first time a user acts for an organisation. Bounded: when full it is
-/// emptied and refills, which costs a few idempotent inserts.
-#[derive(Debug, Default)]
-pub struct SeenUsers(Mutex<HashSet<(uuid::Uuid, uuid::Uuid)>>);
-
-const SEEN_CAPACITY: usize = 100_000;
-
-impl SeenUsers {
-    fn first_sight(&self, org: OrgId, user: UserId) -> bool {
-        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.len() >= SEEN_CAPACITY {
-            seen.clear();
-        }
-        seen.insert((org.0, user.0))
-    }
 }
 
 /// Records that `user` acts for `org` (so that it can own the organisation's actions).
 pub async fn record_acting_for(
     db: &impl ConnectionTrait,
-    seen: &SeenUsers,
+    callers: &Callers,
     org: OrgId,
     user: UserId,
 ) -> AppResult<()> {
-    if !seen.first_sight(org, user) {
+    if !callers.first_sight(org, user) {
         return Ok(());
     }
     org_user::Entity::insert(org_user::ActiveModel {

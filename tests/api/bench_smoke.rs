@@ -384,16 +384,16 @@ api_test!(
         }
 
         let conn = app.database().conn();
-        let read = |source| {
-            let sql = asof::projection_from(source, &OrgSet::All, &Filter::default(), today);
+        let read = |source, filter: Filter| {
+            let sql = asof::projection_from(source, &OrgSet::All, &filter, today);
             async move {
                 let mut actions = asof::fetch(conn, &sql, today).await.unwrap();
                 actions.sort_by_key(|a| a.id.0);
                 actions
             }
         };
-        let from_history = read(Source::History).await;
-        let from_columns = read(Source::Current).await;
+        let from_history = read(Source::History, Filter::default()).await;
+        let from_columns = read(Source::Current, Filter::default()).await;
         assert!(from_history.len() > 500);
         assert_eq!(from_history, from_columns);
         assert!(
@@ -401,5 +401,38 @@ api_test!(
                 .iter()
                 .any(|a| a.standing.completed_on == Some(today))
         );
+        // The filters the columns let the index apply find the same actions.
+        use resilience_hub::actions::{ActionStatus, Rag};
+        let filters = [
+            Filter {
+                overdue: Some(true),
+                ..Default::default()
+            },
+            Filter {
+                overdue: Some(false),
+                ..Default::default()
+            },
+            Filter {
+                rag: Some(Rag::Amber),
+                ..Default::default()
+            },
+            Filter {
+                rag: Some(Rag::Green),
+                ..Default::default()
+            },
+            Filter {
+                status: Some(ActionStatus::InProgress),
+                ..Default::default()
+            },
+        ];
+        for filter in filters {
+            let history = read(Source::History, filter.clone()).await;
+            assert!(!history.is_empty(), "{filter:?}");
+            assert_eq!(
+                history,
+                read(Source::Current, filter.clone()).await,
+                "{filter:?}"
+            );
+        }
     }
 );

@@ -52,16 +52,15 @@ async fn remove_member(app: &TestApp, admin: &str, panel: &str, member: &str) {
     .data();
 }
 
-/// The comparison as `tok` reads it, and the statements it cost.
+/// The comparison as `tok` reads it, and the statements it cost once the caller is known
+/// (a caller's first request also records them).
 async fn compare(app: &TestApp, tok: &str, panel: &str, fw: &str) -> (Value, u64) {
+    let vars = json!({ "panel": panel, "fw": fw, "cycle": "2024-25", "asOf": AS_OF });
+    app.gql(Some(tok), "{ me { role } }", json!({}))
+        .await
+        .data();
     let before = app.statements();
-    let resp = app
-        .gql(
-            Some(tok),
-            COMPARISON,
-            json!({ "panel": panel, "fw": fw, "cycle": "2024-25", "asOf": AS_OF }),
-        )
-        .await;
+    let resp = app.gql(Some(tok), COMPARISON, vars).await;
     let cost = app.statements() - before;
     (resp.data()["panelComparison"].clone(), cost)
 }
