@@ -203,18 +203,19 @@ pub async fn latest(
     action_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, Option<ProgressUpdate>>> {
     // One statement for the page: for each action, the id of its latest update, found by one
-    // probe of the index on `(action_id, as_at, id)`; the plan is the same however many
-    // updates the organisation has.
+    // probe of the index on `(action_id, as_at, id)`. The scope applies to the updates, so
+    // the actions are found by their ids alone: a plan that starts from the organisation
+    // would read every action of a large one.
     let mut sql = crate::sql::Sql::new(
         "SELECT u.* FROM actions a JOIN progress_updates u ON u.id = (SELECT l.id \
          FROM progress_updates l WHERE l.action_id = a.id ORDER BY l.as_at DESC, l.id DESC \
          LIMIT 1) WHERE ",
     );
+    sql.push_in("a.id", action_ids.iter().copied())
+        .push(" AND ");
     access
         .orgs(crate::access::Purpose::Detail)
-        .push_condition(&mut sql, "a.org_id");
-    sql.push(" AND ")
-        .push_in("a.id", action_ids.iter().copied());
+        .push_condition(&mut sql, "u.org_id");
     let db = access.db();
     let rows =
         sea_orm::FromQueryResult::find_by_statement(sql.statement(db.get_database_backend()));
