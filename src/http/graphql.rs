@@ -101,17 +101,27 @@ pub(super) async fn graphql_get(
     headers: HeaderMap,
     uri: Uri,
 ) -> impl IntoResponse {
-    let media = Media::negotiate(&headers);
-    let params = match Query::<GetParams>::try_from_uri(&uri) {
+    match get(&state, &headers, &uri).await {
+        Ok(reply) => {
+            state.metrics.record(&reply);
+            reply.into_response()
+        }
+        Err(graphiql) => graphiql.into_response(),
+    }
+}
+
+/// The answer to a GET: a GraphQL reply, or GraphiQL's page for a browser that asked for it.
+async fn get(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<Reply, Html<String>> {
+    let media = Media::negotiate(headers);
+    let params = match Query::<GetParams>::try_from_uri(uri) {
         Ok(Query(params)) => params,
         Err(_) => {
-            return failure(
+            return Ok(failure(
                 StatusCode::BAD_REQUEST,
                 media,
                 ErrorCode::BadRequest,
                 "the query string is not a GraphQL request",
-            )
-            .into_response();
+            ));
         }
     };
     let Some(query) = params.query else {
@@ -120,21 +130,19 @@ pub(super) async fn graphql_get(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
         if state.graphiql && wants_html {
-            return Html(
+            return Err(Html(
                 async_graphql::http::GraphiQLSource::build()
                     .endpoint("/graphql")
                     .title("resilience-hub")
                     .finish(),
-            )
-            .into_response();
+            ));
         }
-        return failure(
+        return Ok(failure(
             StatusCode::BAD_REQUEST,
             media,
             ErrorCode::BadRequest,
             "missing the `query` parameter",
-        )
-        .into_response();
+        ));
     };
     let variables = match params
         .variables
@@ -144,22 +152,19 @@ pub(super) async fn graphql_get(
         None => Variables::default(),
         Some(Ok(variables)) => variables,
         Some(Err(_)) => {
-            return failure(
+            return Ok(failure(
                 StatusCode::BAD_REQUEST,
                 media,
                 ErrorCode::BadRequest,
                 "the `variables` parameter is not a JSON object",
-            )
-            .into_response();
+            ));
         }
     };
     let mut request = Request::new(query).variables(variables);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    let reply = execute(&state, &headers, Method::GET, media, vec![request], false).await;
-    state.metrics.record(&reply);
-    reply.into_response()
+    Ok(execute(state, headers, Method::GET, media, vec![request], false).await)
 }
 
 /// One request of a batch, after inspection.

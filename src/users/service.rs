@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
 };
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::User;
@@ -33,7 +33,7 @@ const LAST_SEEN_GRANULARITY: Duration = Duration::hours(1);
 pub struct Callers {
     orgs: Mutex<HashMap<String, (OrgId, OrgKind)>>,
     users: Mutex<HashMap<(String, String), KnownUser>>,
-    acting: Mutex<HashSet<(uuid::Uuid, uuid::Uuid)>>,
+    acting: Mutex<HashMap<(uuid::Uuid, uuid::Uuid), ()>>,
 }
 
 /// A user as this process last wrote or read them.
@@ -47,13 +47,14 @@ struct KnownUser {
 
 const CALLERS_CAPACITY: usize = 100_000;
 
-/// Inserts into a bounded map, emptying it first when it is full.
-fn remember<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, key: K, value: V) {
+/// Inserts into a bounded map, emptying it first when it is full; returns whether the key
+/// was new.
+fn remember<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, key: K, value: V) -> bool {
     let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
     if map.len() >= CALLERS_CAPACITY {
         map.clear();
     }
-    map.insert(key, value);
+    map.insert(key, value).is_none()
 }
 
 impl Callers {
@@ -90,11 +91,7 @@ impl Callers {
     }
 
     fn first_sight(&self, org: OrgId, user: UserId) -> bool {
-        let mut seen = self.acting.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.len() >= CALLERS_CAPACITY {
-            seen.clear();
-        }
-        seen.insert((org.0, user.0))
+        remember(&self.acting, (org.0, user.0), ())
     }
 }
 

@@ -57,11 +57,6 @@ async fn load(app: &TestApp) -> Targets {
         .expect("the targets are found")
 }
 
-/// The single count `sql` returns.
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    app.scalar(sql).await
-}
-
 api_test!(the_generated_histories_obey_the_services_rules, |app| {
     let loaded = bench_data::load(app.database(), Scale::Small, 42)
         .await
@@ -70,32 +65,30 @@ api_test!(the_generated_histories_obey_the_services_rules, |app| {
         assert!(*rows > 0, "{table} is empty");
     }
     // An action's status, delivery date and completion are those of its latest entries.
-    let wrong_status = count(
-        &app,
-        "SELECT COUNT(*) FROM actions a WHERE a.status <> (SELECT h.status FROM \
+    let wrong_status = app
+        .scalar(
+            "SELECT COUNT(*) FROM actions a WHERE a.status <> (SELECT h.status FROM \
              action_status_changes h WHERE h.action_id = a.id \
              ORDER BY h.effective_on DESC, h.id DESC LIMIT 1)",
-    )
-    .await;
-    let wrong_due = count(
-        &app,
-        "SELECT COUNT(*) FROM actions a WHERE a.due_on <> COALESCE((SELECT h.new_due_on FROM \
-             due_date_changes h WHERE h.action_id = a.id \
-             ORDER BY h.effective_on DESC, h.id DESC LIMIT 1), a.original_due_on)",
-    )
-    .await;
-    let wrong_completion = count(
-            &app,
-            "SELECT COUNT(*) FROM actions a WHERE (a.status = 'COMPLETE') <> (a.completed_on IS NOT NULL)",
         )
         .await;
-    let wrong_recommendation = count(
-        &app,
-        "SELECT COUNT(*) FROM recommendations r WHERE r.status <> (SELECT h.status FROM \
+    let wrong_due = app
+        .scalar(
+            "SELECT COUNT(*) FROM actions a WHERE a.due_on <> COALESCE((SELECT h.new_due_on FROM \
+             due_date_changes h WHERE h.action_id = a.id \
+             ORDER BY h.effective_on DESC, h.id DESC LIMIT 1), a.original_due_on)",
+        )
+        .await;
+    let wrong_completion = app.scalar("SELECT COUNT(*) FROM actions a WHERE (a.status = 'COMPLETE') <> (a.completed_on IS NOT NULL)",
+        )
+        .await;
+    let wrong_recommendation = app
+        .scalar(
+            "SELECT COUNT(*) FROM recommendations r WHERE r.status <> (SELECT h.status FROM \
              recommendation_status_changes h WHERE h.recommendation_id = r.id \
              ORDER BY h.effective_on DESC, h.id DESC LIMIT 1)",
-    )
-    .await;
+        )
+        .await;
     assert_eq!(
         (
             wrong_status,
@@ -108,21 +101,19 @@ api_test!(the_generated_histories_obey_the_services_rules, |app| {
     // Nothing is dated after the last day of the histories, and no update comes before
     // its action was agreed.
     let anchor = bench_data::ANCHOR.format("%Y-%m-%d").to_string();
-    let future = count(
-        &app,
-        &format!(
+    let future = app
+        .scalar(&format!(
             "SELECT (SELECT COUNT(*) FROM action_status_changes WHERE effective_on > '{anchor}') \
                  + (SELECT COUNT(*) FROM due_date_changes WHERE effective_on > '{anchor}') \
                  + (SELECT COUNT(*) FROM progress_updates WHERE as_at > '{anchor}')"
-        ),
-    )
-    .await;
-    let early = count(
-        &app,
-        "SELECT COUNT(*) FROM progress_updates u JOIN actions a ON a.id = u.action_id \
+        ))
+        .await;
+    let early = app
+        .scalar(
+            "SELECT COUNT(*) FROM progress_updates u JOIN actions a ON a.id = u.action_id \
              WHERE u.as_at < a.opened_on",
-    )
-    .await;
+        )
+        .await;
     assert_eq!((future, early), (0, 0));
 
     // A database that holds anything already is refused.
@@ -303,14 +294,12 @@ api_test!(
         let (mine, other) = (&t.organisations[0], &t.organisations[1]);
         let tok = token(&mine.id, Role::Viewer, "isolation");
         let data = app.gql(Some(&tok), DASHBOARD, json!({})).await;
-        let own_actions = count(
-            &app,
-            &format!(
+        let own_actions = app
+            .scalar(&format!(
                 "SELECT COUNT(*) FROM actions WHERE org_id = '{}'",
                 mine.uuid
-            ),
-        )
-        .await;
+            ))
+            .await;
         let total = data.data()["me"]["organisation"]["progress"]["actionsTotal"]
             .as_i64()
             .unwrap();

@@ -395,11 +395,18 @@ api_test!(
             )
             .await;
         assert_eq!(missing.codes(), vec!["NOT_FOUND"]);
+        // A GET refused before execution counts too.
+        let no_query = app.raw(app.get("/graphql").header("accept", GQL)).await;
+        assert_eq!(no_query.code(), "BAD_REQUEST");
 
         let after = app.raw(app.get("/metrics")).await;
         let delta = |name: &str| sample(&after.text, name) - sample(&before.text, name);
-        assert_eq!(delta("resilience_hub_graphql_requests_total"), 3.0);
-        assert_eq!(delta("resilience_hub_graphql_failed_requests_total"), 2.0);
+        assert_eq!(delta("resilience_hub_graphql_requests_total"), 4.0);
+        assert_eq!(delta("resilience_hub_graphql_failed_requests_total"), 3.0);
+        assert_eq!(
+            delta(r#"resilience_hub_graphql_errors_total{code="BAD_REQUEST"}"#),
+            1.0
+        );
         assert_eq!(
             delta(r#"resilience_hub_graphql_errors_total{code="UNAUTHENTICATED"}"#),
             1.0

@@ -113,7 +113,6 @@ async fn main() -> anyhow::Result<()> {
             let before_writes = versions(&db, &targets).await?;
             let _ = server::reset_peak(args.server_pid);
             let m0 = server::counters(&client, &args.host).await?;
-            let conflicts0 = shared.ack.conflicts.load(Ordering::Relaxed);
             let metrics = goose_run(shared.clone(), &args.host, c, args.seconds).await?;
             let m1 = server::counters(&client, &args.host).await?;
             let peak = server::peak_mib(args.server_pid).unwrap_or(f64::NAN);
@@ -138,7 +137,7 @@ async fn main() -> anyhow::Result<()> {
                 latencies,
                 requests,
                 failed,
-                conflicts: shared.ack.conflicts.load(Ordering::Relaxed) - conflicts0,
+                conflicts: shared.ack.conflicts.load(Ordering::Relaxed),
                 statements_per_request: (m1.statements - m0.statements) / served,
                 peak_mib: peak,
                 sql,
