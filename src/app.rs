@@ -51,6 +51,7 @@ impl Application {
             graphiql: config.graphiql,
             introspection: config.introspection,
             callers: Default::default(),
+            remembered: Default::default(),
             request_timeout: config.request_timeout,
             metrics: Default::default(),
             serve_metrics: config.metrics,

@@ -16,7 +16,7 @@
 //!   [`users`], [`audit`].
 //! - [`db`]: connections, migrations and the request-scoped handle; `entity`: sea-orm
 //!   entities; [`pagination`], [`ids`], [`dates`], [`validate`], [`concurrency`], [`sql`],
-//!   [`error`]: shared building blocks.
+//!   [`error`], [`cache`], [`epochs`]: shared building blocks.
 //! - [`demo`]: the demo data and personas; [`bench_data`]: generated national-scale data for
 //!   benchmarks; [`telemetry`]: logs and request ids.
 
@@ -27,6 +27,7 @@ pub mod assessments;
 pub mod audit;
 pub mod auth;
 pub mod bench_data;
+pub mod cache;
 pub mod cli;
 mod closed_set;
 pub mod concurrency;
@@ -35,6 +36,7 @@ pub mod dates;
 pub mod db;
 pub mod demo;
 pub(crate) mod entity;
+pub mod epochs;
 pub mod error;
 pub mod graphql;
 pub mod http;

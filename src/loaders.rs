@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::access::Access;
-use crate::actions::summary::{Grouping, ProgressSummary};
+use crate::actions::summary::{self, Grouping, ProgressSummary, RecommendationCounts};
 use crate::actions::{Action, DueDateChange, Standing};
 use crate::assessments::{Assessment, Challenge, Moderation, Rating, RatingEvidence};
 use crate::error::AppResult;
@@ -104,6 +104,10 @@ pub struct Loaders {
     pub review_progress: Cached<OnDay, ProgressSummary>,
     /// Where an organisation stood on a day.
     pub organisation_progress: Cached<OnDay, ProgressSummary>,
+    /// A review's recommendations by status on a day.
+    pub review_recommendations: Cached<OnDay, RecommendationCounts>,
+    /// An organisation's recommendations by status on a day.
+    pub organisation_recommendations: Cached<OnDay, RecommendationCounts>,
     /// Frameworks by id.
     pub frameworks: Cached<Uuid, Framework>,
     /// Standards by id.
@@ -178,12 +182,10 @@ impl Loaders {
             due_date_changes: cached(access, |a, ids| async move {
                 actions::due_dates::of_actions(&a, ids).await
             }),
-            review_progress: cached(access, |a, keys| async move {
-                progress_on_days(&a, Grouping::Review, keys).await
-            }),
-            organisation_progress: cached(access, |a, keys| async move {
-                progress_on_days(&a, Grouping::Organisation, keys).await
-            }),
+            review_progress: summaries(access, Grouping::Review),
+            organisation_progress: summaries(access, Grouping::Organisation),
+            review_recommendations: recommendation_counts(access, Grouping::Review),
+            organisation_recommendations: recommendation_counts(access, Grouping::Organisation),
             frameworks: cached(access, |a, ids| async move {
                 standards::service::by_ids(&a, ids).await
             }),
@@ -227,22 +229,95 @@ impl Loaders {
     }
 }
 
-/// Summaries for (key, day) pairs: one pair of statements per distinct day.
-async fn progress_on_days(
+/// A loader of the summaries of reviews or organisations (per `grouping`) on days.
+fn summaries(access: &Access, grouping: Grouping) -> Cached<OnDay, ProgressSummary> {
+    cached(access, move |a, keys| async move {
+        let a = &a;
+        on_days(keys, |ids, day| async move {
+            summary::progress(a, grouping, &ids, day).await
+        })
+        .await
+    })
+}
+
+/// A loader of the recommendation counts of reviews or organisations (per `grouping`) on days.
+fn recommendation_counts(
     access: &Access,
     grouping: Grouping,
+) -> Cached<OnDay, RecommendationCounts> {
+    cached(access, move |a, keys| async move {
+        let a = &a;
+        on_days(keys, |ids, day| async move {
+            summary::recommendation_counts(a, grouping, &ids, day).await
+        })
+        .await
+    })
+}
+
+/// Answers (key, day) pairs with one call of `per_day` per distinct day.
+async fn on_days<V, Fut>(
     keys: Vec<OnDay>,
-) -> AppResult<HashMap<OnDay, ProgressSummary>> {
+    per_day: impl Fn(Vec<Uuid>, NaiveDate) -> Fut,
+) -> AppResult<HashMap<OnDay, V>>
+where
+    Fut: Future<Output = AppResult<HashMap<Uuid, V>>>,
+{
     let mut by_day: HashMap<NaiveDate, Vec<Uuid>> = HashMap::new();
     for (id, day) in keys {
         by_day.entry(day).or_default().push(id);
     }
     let mut out = HashMap::new();
     for (day, ids) in by_day {
-        let summaries = crate::actions::summary::progress(access, grouping, &ids, day).await?;
-        out.extend(summaries.into_iter().map(|(id, s)| ((id, day), s)));
+        let found = per_day(ids, day).await?;
+        out.extend(found.into_iter().map(|(id, v)| ((id, day), v)));
     }
     Ok(out)
+}
+
+/// Primes the summaries of `keys` on every day `progress` (a lookahead on a `progress` field)
+/// asks for: their action counts, and their recommendation counts where a field asks for those.
+pub async fn prime_progress(
+    access: &Access,
+    loaders: &Loaders,
+    grouping: Grouping,
+    keys: &[Uuid],
+    progress: &Lookahead<'_>,
+) -> AppResult<()> {
+    let (summaries, recommendations) = match grouping {
+        Grouping::Review => (&loaders.review_progress, &loaders.review_recommendations),
+        Grouping::Organisation => (
+            &loaders.organisation_progress,
+            &loaders.organisation_recommendations,
+        ),
+    };
+    let asks_recommendations = [
+        "recommendationsTotal",
+        "recommendationsOutstanding",
+        "recommendationsDischarged",
+        "recommendationsByStatus",
+    ]
+    .iter()
+    .any(|field| progress.field(field).exists());
+    for day in days_asked(progress, crate::dates::london_today()) {
+        let found = crate::actions::summary::progress(access, grouping, keys, day).await?;
+        prime(
+            summaries,
+            found.into_iter().map(|(id, s)| ((id, day), s)).collect(),
+        )
+        .await;
+        if asks_recommendations {
+            let found =
+                crate::actions::summary::recommendation_counts(access, grouping, keys, day).await?;
+            // Keys without recommendations are answered too, so that none is asked for again.
+            let mut counts: HashMap<OnDay, RecommendationCounts> = keys
+                .iter()
+                .map(|id| ((*id, day), RecommendationCounts::default()))
+                .collect();
+            counts.extend(found.into_iter().map(|(id, c)| ((id, day), c)));
+            prime(recommendations, counts).await;
+        }
+    }
+    Ok(())
 }
 
 /// Feeds a loader the values of a whole page at once.

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use resilience_hub::{cli, config::Cli, telemetry};
 
+/// A response is a tree of many small values built and dropped per request; the system
+/// allocator spent about a fifth of the service's time on them under load, mimalloc far less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

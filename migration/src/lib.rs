@@ -19,6 +19,8 @@ mod m20261122_000007_standards;
 mod m20261122_000008_assessments;
 mod m20261122_000009_audit_subject;
 mod m20261122_000010_access_paths;
+mod m20261122_000011_rating_levels_path;
+mod m20261122_000012_change_epochs;
 
 /// The ordered list of migrations that `resilience-hub migrate` applies.
 pub struct Migrator;
@@ -37,6 +39,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_assessments::Migration),
             Box::new(m20261122_000009_audit_subject::Migration),
             Box::new(m20261122_000010_access_paths::Migration),
+            Box::new(m20261122_000011_rating_levels_path::Migration),
+            Box::new(m20261122_000012_change_epochs::Migration),
         ]
     }
 }

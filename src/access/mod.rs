@@ -20,6 +20,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::auth::{Role, TokenError, VerifiedToken};
+use crate::cache::Remembered;
 use crate::db::{Database, RequestDb};
 use crate::entity::{organisation, panel_membership, sharing_settings};
 use crate::error::{AppError, AppResult};
@@ -64,7 +65,7 @@ pub enum Purpose {
 }
 
 /// A set of organisations.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum OrgSet {
     /// Every organisation (the platform administrator's directory).
     All,
@@ -78,6 +79,19 @@ impl OrgSet {
         match self {
             OrgSet::All => true,
             OrgSet::Only(ids) => ids.contains(&id),
+        }
+    }
+
+    /// The organisations of the set that are also in `only` (the set itself when `None`).
+    pub fn narrowed(&self, only: Option<&[Uuid]>) -> OrgSet {
+        match only {
+            None => self.clone(),
+            Some(only) => OrgSet::Only(
+                only.iter()
+                    .copied()
+                    .filter(|id| self.contains(*id))
+                    .collect(),
+            ),
         }
     }
 
@@ -165,9 +179,11 @@ struct Inner {
     actor: Actor,
     visibility: Visibility,
     db: Arc<RequestDb>,
+    remembered: Arc<Remembered>,
 }
 
-/// The caller, what it may read, and the request's database handle. Cheap to clone.
+/// The caller, what it may read, the request's database handle, and what the service
+/// remembers between requests. Cheap to clone.
 #[derive(Clone)]
 pub struct Access(Arc<Inner>);
 
@@ -182,12 +198,17 @@ impl std::fmt::Debug for Access {
 
 impl Access {
     /// Resolves what `actor` may read, within the request's transaction.
-    pub async fn load(actor: Actor, db: Arc<RequestDb>) -> AppResult<Self> {
+    pub async fn load(
+        actor: Actor,
+        db: Arc<RequestDb>,
+        remembered: Arc<Remembered>,
+    ) -> AppResult<Self> {
         let visibility = load_visibility(&actor, db.as_ref()).await?;
         Ok(Access(Arc::new(Inner {
             actor,
             visibility,
             db,
+            remembered,
         })))
     }
 
@@ -204,6 +225,12 @@ impl Access {
     /// The request's database handle.
     pub fn db(&self) -> &RequestDb {
         &self.0.db
+    }
+
+    /// What the service remembers between requests. Each use checks an epoch first (see
+    /// [`crate::epochs`]) and keys by what the caller may read.
+    pub fn remembered(&self) -> &Remembered {
+        &self.0.remembered
     }
 
     /// The organisations the caller may read for `purpose`.

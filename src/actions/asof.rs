@@ -148,13 +148,16 @@ pub fn projection_from(source: Source, scope: &OrgSet, filter: &Filter, day: Nai
         }
     }
     inner.push(" WHERE ");
-    scope.push_condition(&mut inner, "a.org_id");
+    // One list of organisations, the scope narrowed by the filter: a second list would be
+    // checked against every row the first one finds.
+    let asked: Option<Vec<Uuid>> = filter
+        .organisations
+        .as_ref()
+        .map(|orgs| orgs.iter().map(|o| o.0).collect());
+    scope
+        .narrowed(asked.as_deref())
+        .push_condition(&mut inner, "a.org_id");
     inner.push(" AND a.opened_on <= ").bind(day);
-    if let Some(orgs) = &filter.organisations {
-        inner
-            .push(" AND ")
-            .push_in("a.org_id", orgs.iter().map(|o| o.0));
-    }
     if let Some(reviews) = &filter.reviews {
         inner
             .push(" AND ")

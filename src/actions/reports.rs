@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, Object, Result, SimpleObject};
 
-use super::summary::{self, Grouping, ProgressSummary, Window};
+use super::summary::{self, Grouping, ProgressSummary, RecommendationCounts, Window};
 use super::{Action, DueDateChange};
 use crate::dates::Date;
 use crate::error::{AppError, AppResult};
@@ -19,6 +19,22 @@ pub struct StatusCount {
     pub count: i64,
 }
 
+impl ProgressSummary {
+    /// Its recommendations by status on the day, from the request's loaders (which a list of
+    /// summaries primes at once).
+    async fn recommendation_counts(&self, ctx: &Context<'_>) -> Result<RecommendationCounts> {
+        let loaders = ctx.loaders()?;
+        let loader = match self.grouping {
+            Grouping::Review => &loaders.review_recommendations,
+            Grouping::Organisation => &loaders.organisation_recommendations,
+        };
+        Ok(loader
+            .load_one((self.key, self.as_of))
+            .await?
+            .unwrap_or_default())
+    }
+}
+
 /// Where a review or an organisation stood at the end of a day.
 #[Object]
 impl ProgressSummary {
@@ -28,31 +44,35 @@ impl ProgressSummary {
     }
 
     /// Recommendations made by the day.
-    async fn recommendations_total(&self) -> i64 {
-        self.recommendations.total()
+    async fn recommendations_total(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.recommendation_counts(ctx).await?.total())
     }
 
     /// Recommendations still outstanding then (open, in progress or ongoing).
-    async fn recommendations_outstanding(&self) -> i64 {
-        self.recommendations.outstanding()
+    async fn recommendations_outstanding(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.recommendation_counts(ctx).await?.outstanding())
     }
 
     /// Recommendations discharged by then.
-    async fn recommendations_discharged(&self) -> i64 {
-        self.recommendations
-            .with(crate::reviews::RecommendationStatus::Discharged)
+    async fn recommendations_discharged(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self
+            .recommendation_counts(ctx)
+            .await?
+            .with(crate::reviews::RecommendationStatus::Discharged))
     }
 
     /// Recommendations by the status they had then (statuses with none left out).
-    async fn recommendations_by_status(&self) -> Vec<StatusCount> {
-        self.recommendations
+    async fn recommendations_by_status(&self, ctx: &Context<'_>) -> Result<Vec<StatusCount>> {
+        Ok(self
+            .recommendation_counts(ctx)
+            .await?
             .by_status
             .iter()
             .map(|(status, count)| StatusCount {
                 status: *status,
                 count: *count,
             })
-            .collect()
+            .collect())
     }
 
     /// Actions agreed by the day, withdrawn ones left out.

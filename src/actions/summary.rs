@@ -12,9 +12,10 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
 use super::asof::{self, Filter, Source};
-use super::{Action, DueDateChange};
+use super::{Action, ActionStatus, DueDateChange, Rag};
 use crate::access::{Access, OrgSet, Purpose};
 use crate::entity::due_date_change;
+use crate::epochs::{self, Family};
 use crate::error::AppResult;
 use crate::ids::{OrgId, ReviewId};
 use crate::progress::ProgressUpdate;
@@ -91,7 +92,7 @@ impl RecommendationCounts {
 }
 
 /// Counts of actions by RAG on a day.
-#[derive(Clone, Debug, Default, PartialEq, Eq, FromQueryResult)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ActionCounts {
     /// Actions agreed by the day, withdrawn ones left out.
     pub total: i64,
@@ -110,38 +111,73 @@ impl ActionCounts {
     }
 }
 
-/// Where a review or an organisation stood at the end of a day.
+/// Where a review or an organisation stood at the end of a day. Its actions are counted when
+/// it is made; its recommendations only when a field asks for them (through the request's
+/// loaders), since most views of progress read the actions alone.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProgressSummary {
+    pub grouping: Grouping,
+    /// The review or organisation.
+    pub key: Uuid,
     pub as_of: NaiveDate,
-    pub recommendations: RecommendationCounts,
     pub actions: ActionCounts,
 }
 
 impl ProgressSummary {
     /// A summary of nothing recorded.
-    pub fn empty(as_of: NaiveDate) -> Self {
+    pub fn empty(grouping: Grouping, key: Uuid, as_of: NaiveDate) -> Self {
         ProgressSummary {
+            grouping,
+            key,
             as_of,
-            recommendations: RecommendationCounts::default(),
             actions: ActionCounts::default(),
         }
     }
 }
 
-/// The counts of [`ActionCounts`], over a projection `p`.
-const COUNTS: &str = "COALESCE(SUM(CASE WHEN p.at_status = 'WITHDRAWN' THEN 0 ELSE 1 END), 0) AS total, \
-     COALESCE(SUM(CASE WHEN p.at_rag = 'GREEN' THEN 1 ELSE 0 END), 0) AS green, \
-     COALESCE(SUM(CASE WHEN p.at_rag = 'AMBER' THEN 1 ELSE 0 END), 0) AS amber, \
-     COALESCE(SUM(CASE WHEN p.at_rag = 'RED' THEN 1 ELSE 0 END), 0) AS red, \
-     COALESCE(SUM(CASE WHEN p.at_status = 'WITHDRAWN' THEN 1 ELSE 0 END), 0) AS withdrawn, \
-     MIN(CASE WHEN p.at_rag = 'AMBER' THEN p.at_due_on END) AS next_due_on";
+/// The actions of a projection `p` by status and RAG on the day, with the earliest delivery
+/// date of each tally: a handful of rows per group, which [`ActionCounts::add`] folds. Grouping
+/// by the two values costs the database less than a conditional sum per count per row, and the
+/// RAG stays the projection's.
+const TALLY: &str = "p.at_status, p.at_rag, COUNT(*) AS n, MIN(p.at_due_on) AS first_due_on";
+
+/// One tally of [`TALLY`].
+#[derive(FromQueryResult)]
+struct Tally {
+    at_status: Option<String>,
+    at_rag: Option<String>,
+    n: i64,
+    first_due_on: Option<NaiveDate>,
+}
 
 #[derive(FromQueryResult)]
-struct GroupedActions {
+struct GroupedTally {
     grp: Option<Uuid>,
     #[sea_orm(nested)]
-    counts: ActionCounts,
+    tally: Tally,
+}
+
+impl ActionCounts {
+    /// Adds a tally: withdrawn actions apart from the total, the rest by RAG.
+    fn add(&mut self, tally: &Tally) {
+        if tally.at_status.as_deref() == Some(ActionStatus::Withdrawn.code()) {
+            self.withdrawn += tally.n;
+        } else {
+            self.total += tally.n;
+        }
+        match tally.at_rag.as_deref().and_then(Rag::from_code) {
+            Some(Rag::Green) => self.green += tally.n,
+            Some(Rag::Red) => self.red += tally.n,
+            Some(Rag::Amber) => {
+                self.amber += tally.n;
+                self.next_due_on = match (self.next_due_on, tally.first_due_on) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+            None => {}
+        }
+    }
 }
 
 #[derive(FromQueryResult)]
@@ -152,9 +188,62 @@ struct GroupedRecommendations {
 }
 
 /// The actions of each of `keys` (reviews or organisations, per `grouping`) counted by RAG
-/// at the end of `day`: one statement, whatever the number of keys. Keys outside the
-/// caller's scope get none; keys in scope without actions get zeros.
+/// at the end of `day`. Keys outside the caller's scope get none; keys in scope without
+/// actions get zeros.
+///
+/// An organisation's counts are remembered between requests and reused while its actions'
+/// epoch stays where it was (see [`crate::epochs`]): one statement reads the epochs, and only
+/// the organisations whose actions changed since are counted, in one more. A panel's heat map
+/// of 33 members, refreshed by many users, would otherwise count tens of thousands of actions
+/// each time. A review's counts are counted each time (one statement).
 pub async fn action_counts(
+    access: &Access,
+    grouping: Grouping,
+    keys: &[Uuid],
+    day: NaiveDate,
+) -> AppResult<HashMap<Uuid, ActionCounts>> {
+    if grouping == Grouping::Review {
+        return count_actions(access, grouping, keys, day).await;
+    }
+    let scope = grouping.scope(access);
+    let orgs: Vec<Uuid> = keys
+        .iter()
+        .copied()
+        .filter(|k| scope.contains(*k))
+        .collect();
+    if orgs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // The epochs are read first: what is counted after them is at least as new.
+    let epochs = epochs::current(access.db(), Family::Actions, &orgs).await?;
+    let remembered = &access.remembered().action_counts;
+    let mut out = HashMap::with_capacity(orgs.len());
+    let mut stale = Vec::new();
+    for org in orgs {
+        match remembered.get(&(org, day)) {
+            Some((at, counts)) if Some(&at) == epochs.get(&org) => {
+                out.insert(org, counts);
+            }
+            _ => stale.push(org),
+        }
+    }
+    if !stale.is_empty() {
+        for (org, counts) in count_actions(access, grouping, &stale, day).await? {
+            let epoch = epochs.get(&org).copied().unwrap_or(0);
+            // A slower reader of an older epoch must not replace a newer count.
+            remembered.insert_unless((org, day), (epoch, counts.clone()), |(held, _)| {
+                *held > epoch
+            });
+            out.insert(org, counts);
+        }
+    }
+    Ok(out)
+}
+
+/// Counts the actions of each of `keys` by RAG at the end of `day`: one statement, whatever
+/// the number of keys. Keys outside the caller's scope get none; keys in scope without
+/// actions get zeros.
+async fn count_actions(
     access: &Access,
     grouping: Grouping,
     keys: &[Uuid],
@@ -174,25 +263,26 @@ pub async fn action_counts(
     let mut sql = Sql::new("SELECT ");
     sql.push(&group)
         .push(" AS grp, ")
-        .push(COUNTS)
+        .push(TALLY)
         .push(" FROM (");
     sql.append(&asof::projection(&scope, &grouping.filter(keys), day))
         .push(") p GROUP BY ")
-        .push(&group);
+        .push(&group)
+        .push(", p.at_status, p.at_rag");
     let db = access.db();
-    let rows = GroupedActions::find_by_statement(sql.statement(db.get_database_backend()))
+    let rows = GroupedTally::find_by_statement(sql.statement(db.get_database_backend()))
         .all(db)
         .await?;
     for row in rows {
         if let Some(counts) = row.grp.and_then(|g| out.get_mut(&g)) {
-            *counts = row.counts;
+            counts.add(&row.tally);
         }
     }
     Ok(out)
 }
 
 /// The summary of each of `keys` (reviews or organisations, per `grouping`) at the end of
-/// `day`: two statements, whatever the number of keys. Keys outside the caller's scope get
+/// `day`: one statement, whatever the number of keys. Keys outside the caller's scope get
 /// none.
 pub async fn progress(
     access: &Access,
@@ -200,20 +290,29 @@ pub async fn progress(
     keys: &[Uuid],
     day: NaiveDate,
 ) -> AppResult<HashMap<Uuid, ProgressSummary>> {
-    let scope = grouping.scope(access);
-    let db = access.db();
-    let backend = db.get_database_backend();
     // Every key in scope gets a summary, zero where nothing is recorded.
-    let mut out: HashMap<Uuid, ProgressSummary> = action_counts(access, grouping, keys, day)
+    Ok(action_counts(access, grouping, keys, day)
         .await?
         .into_iter()
         .map(|(key, actions)| {
-            let mut summary = ProgressSummary::empty(day);
+            let mut summary = ProgressSummary::empty(grouping, key, day);
             summary.actions = actions;
             (key, summary)
         })
-        .collect();
+        .collect())
+}
 
+/// The recommendations of each of `keys` (reviews or organisations, per `grouping`) counted by
+/// the status each had at the end of `day`: one statement, whatever the number of keys. Keys
+/// outside the caller's scope, or without recommendations, get none.
+pub async fn recommendation_counts(
+    access: &Access,
+    grouping: Grouping,
+    keys: &[Uuid],
+    day: NaiveDate,
+) -> AppResult<HashMap<Uuid, RecommendationCounts>> {
+    let scope = grouping.scope(access);
+    let db = access.db();
     let group = grouping.column("r");
     let mut sql = Sql::new("SELECT t.grp, t.at_status, COUNT(*) AS n FROM (SELECT ");
     sql.push(&group).push(" AS grp, ");
@@ -236,20 +335,18 @@ pub async fn progress(
     scope.push_condition(&mut sql, "r.org_id");
     sql.push(" AND ").push_in(&group, keys.iter().copied());
     sql.push(") t WHERE t.at_status IS NOT NULL GROUP BY t.grp, t.at_status");
-    let rows = GroupedRecommendations::find_by_statement(sql.statement(backend))
+    let rows = GroupedRecommendations::find_by_statement(sql.statement(db.get_database_backend()))
         .all(db)
         .await?;
+    let mut out: HashMap<Uuid, RecommendationCounts> = HashMap::new();
     for row in rows {
-        if let Some(summary) = out.get_mut(&row.grp) {
-            summary
-                .recommendations
-                .by_status
-                .push((row.at_status, row.n));
-        }
+        out.entry(row.grp)
+            .or_default()
+            .by_status
+            .push((row.at_status, row.n));
     }
-    for summary in out.values_mut() {
-        summary
-            .recommendations
+    for counts in out.values_mut() {
+        counts
             .by_status
             .sort_by_key(|(s, _)| RecommendationStatus::ALL.iter().position(|x| x == s));
     }
@@ -260,20 +357,22 @@ pub async fn progress(
 /// `day`: one statement.
 pub async fn counts(access: &Access, filter: &Filter, day: NaiveDate) -> AppResult<ActionCounts> {
     let mut sql = Sql::new("SELECT ");
-    sql.push(COUNTS).push(" FROM (");
+    sql.push(TALLY).push(" FROM (");
     sql.append(&asof::projection(
         &access.orgs(Purpose::Detail),
         filter,
         day,
     ))
-    .push(") p");
+    .push(") p GROUP BY p.at_status, p.at_rag");
     let db = access.db();
-    Ok(
-        ActionCounts::find_by_statement(sql.statement(db.get_database_backend()))
-            .one(db)
-            .await?
-            .unwrap_or_default(),
-    )
+    let mut counts = ActionCounts::default();
+    for tally in Tally::find_by_statement(sql.statement(db.get_database_backend()))
+        .all(db)
+        .await?
+    {
+        counts.add(&tally);
+    }
+    Ok(counts)
 }
 
 /// A window between two committee dates, over one review or one organisation.

@@ -305,24 +305,18 @@ impl ActionCounts {
 #[Object(name = "ComparisonCell")]
 impl Cell {
     /// The standard.
-    async fn standard(&self, ctx: &Context<'_>) -> Result<Option<Standard>> {
-        ctx.loaders()?.standards.load_one(self.standard.0).await
+    async fn standard(&self) -> &Standard {
+        &self.standard
     }
 
     /// The member's own level in its submitted self-assessment.
-    async fn self_level(&self, ctx: &Context<'_>) -> Result<Option<Level>> {
-        match self.self_level {
-            Some(l) => ctx.loaders()?.levels.load_one(l.0).await,
-            None => Ok(None),
-        }
+    async fn self_level(&self) -> Option<&Level> {
+        self.self_level.as_deref()
     }
 
     /// The panel's moderated level.
-    async fn moderated_level(&self, ctx: &Context<'_>) -> Result<Option<Level>> {
-        match self.moderated_level {
-            Some(l) => ctx.loaders()?.levels.load_one(l.0).await,
-            None => Ok(None),
-        }
+    async fn moderated_level(&self) -> Option<&Level> {
+        self.moderated_level.as_deref()
     }
 
     /// The panel's conclusion.

@@ -8,6 +8,7 @@
 //! than [`MIN_GROUP`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use sea_orm::{
@@ -17,6 +18,7 @@ use uuid::Uuid;
 
 use crate::access::{Access, OrgSet, Purpose};
 use crate::actions::summary::{self, ActionCounts, Grouping};
+use crate::epochs;
 use crate::error::{AppError, AppResult};
 use crate::ids::{FrameworkId, OrgId, RatingLevelId, StandardId};
 use crate::organisations::{OrgKind, Organisation};
@@ -26,12 +28,14 @@ use crate::standards::{Framework, Level, Standard, service as frameworks};
 /// The smallest group a partner body is shown the size of.
 pub const MIN_GROUP: i64 = 3;
 
-/// One cell of the heat map: a member's levels for one standard.
+/// One cell of the heat map: a member's levels for one standard. The standard and levels are
+/// shared with every other cell of the map (hundreds of cells name the same fifteen standards
+/// and four levels), so a cell answers them without a lookup or a copy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cell {
-    pub standard: StandardId,
-    pub self_level: Option<RatingLevelId>,
-    pub moderated_level: Option<RatingLevelId>,
+    pub standard: Arc<Standard>,
+    pub self_level: Option<Arc<Level>>,
+    pub moderated_level: Option<Arc<Level>>,
     pub outcome: Option<super::Outcome>,
     pub challenged: bool,
 }
@@ -153,21 +157,25 @@ pub async fn panel_comparison(
     }
     let by_org: HashMap<Uuid, super::Assessment> =
         assessments.into_iter().map(|a| (a.org_id.0, a)).collect();
+    let shared_standards: Vec<Arc<Standard>> = standards.iter().cloned().map(Arc::new).collect();
+    let shared_levels: HashMap<Uuid, Arc<Level>> = levels
+        .iter()
+        .map(|l| (l.id.0, Arc::new(l.clone())))
+        .collect();
+    let level = |id: Option<Uuid>| id.and_then(|id| shared_levels.get(&id).cloned());
     let rows = orgs
         .into_iter()
         .map(|org| {
             let assessment = by_org.get(&org.id.0).cloned();
-            let cells = standards
+            let cells = shared_standards
                 .iter()
                 .map(|s| {
                     let key = assessment.as_ref().map(|a| (a.id.0, s.id.0));
                     let m = key.and_then(|k| moderated.get(&k));
                     Cell {
-                        standard: s.id,
-                        self_level: key
-                            .and_then(|k| self_levels.get(&k).copied().flatten())
-                            .map(RatingLevelId),
-                        moderated_level: m.map(|(l, _)| RatingLevelId(*l)),
+                        standard: s.clone(),
+                        self_level: level(key.and_then(|k| self_levels.get(&k).copied().flatten())),
+                        moderated_level: level(m.map(|(l, _)| *l)),
                         outcome: m.map(|(_, o)| *o),
                         challenged: m.is_some(),
                     }
@@ -302,17 +310,30 @@ fn assessed(sql: &mut Sql, counted: &OrgSet, framework: FrameworkId, cycles: &[S
     sql.push(")");
 }
 
-/// Per standard and cycle, the organisations at each level (their own and the moderated),
-/// the number assessed, and the change since the previous cycle; with `names`, also the
-/// organisations that may be named at each level. Four statements (three without names).
-pub async fn standards_progress(
+/// The counts behind [`standards_progress`], keyed by (cycle, standard, level).
+#[derive(Debug, Default)]
+pub struct Tallies {
+    own: HashMap<TallyKey, i64>,
+    moderated: HashMap<TallyKey, i64>,
+    names: HashMap<TallyKey, Vec<OrgId>>,
+}
+
+type TallyKey = (String, Uuid, Uuid);
+
+/// What [`Tallies`] were counted over: the framework, the cycles, the organisations counted,
+/// and those named (when names were asked for).
+pub type TalliesOf = (FrameworkId, Vec<String>, OrgSet, Option<OrgSet>);
+
+/// Counts the ratings and moderations of the submitted self-assessments of `counted` (and,
+/// with `named`, the organisations at each level among those): three statements (two without
+/// names).
+async fn count_tallies(
     access: &Access,
     framework: FrameworkId,
-    cycles: Vec<String>,
-    names: bool,
-) -> AppResult<StandardsProgress> {
-    let (counted, nameable, suppressing) = population(access)?;
-    let (fw, standards, levels) = frameworks::with_content(access, framework).await?;
+    cycles: &[String],
+    counted: &OrgSet,
+    named: Option<&OrgSet>,
+) -> AppResult<Tallies> {
     let db = access.db();
     let backend = db.get_database_backend();
 
@@ -320,7 +341,7 @@ pub async fn standards_progress(
         "SELECT a.cycle, r.standard_id, r.level_id, COUNT(*) AS n FROM ratings r \
          JOIN assessments a ON a.id = r.assessment_id WHERE r.level_id IS NOT NULL AND ",
     );
-    assessed(&mut sql, &counted, framework, &cycles);
+    assessed(&mut sql, counted, framework, cycles);
     sql.push(" GROUP BY a.cycle, r.standard_id, r.level_id");
     let own = CountRow::find_by_statement(sql.statement(backend))
         .all(db)
@@ -333,40 +354,90 @@ pub async fn standards_progress(
          WHERE l.assessment_id = m.assessment_id AND l.standard_id = m.standard_id \
          AND (l.created_at > m.created_at OR (l.created_at = m.created_at AND l.id > m.id))) AND ",
     );
-    assessed(&mut sql, &counted, framework, &cycles);
+    assessed(&mut sql, counted, framework, cycles);
     sql.push(" GROUP BY a.cycle, m.standard_id, m.level_id");
     let moderated = CountRow::find_by_statement(sql.statement(backend))
         .all(db)
         .await?;
 
-    let named = if names {
-        let mut sql = Sql::new(
-            "SELECT a.cycle, r.standard_id, r.level_id, a.org_id FROM ratings r \
-             JOIN assessments a ON a.id = r.assessment_id WHERE r.level_id IS NOT NULL AND ",
-        );
-        assessed(&mut sql, &nameable, framework, &cycles);
-        NamedRow::find_by_statement(sql.statement(backend))
-            .all(db)
-            .await?
-    } else {
-        Vec::new()
+    let named = match named {
+        Some(nameable) => {
+            let mut sql = Sql::new(
+                "SELECT a.cycle, r.standard_id, r.level_id, a.org_id FROM ratings r \
+                 JOIN assessments a ON a.id = r.assessment_id WHERE r.level_id IS NOT NULL AND ",
+            );
+            assessed(&mut sql, nameable, framework, cycles);
+            NamedRow::find_by_statement(sql.statement(backend))
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
     };
 
-    type Key = (String, Uuid, Uuid);
-    let counts = |rows: Vec<CountRow>| -> HashMap<Key, i64> {
+    let counts = |rows: Vec<CountRow>| -> HashMap<TallyKey, i64> {
         rows.into_iter()
             .map(|r| ((r.cycle, r.standard_id, r.level_id), r.n))
             .collect()
     };
-    let own = counts(own);
-    let moderated = counts(moderated);
-    let mut names: HashMap<Key, Vec<OrgId>> = HashMap::new();
+    let mut names: HashMap<TallyKey, Vec<OrgId>> = HashMap::new();
     for n in named {
         names
             .entry((n.cycle, n.standard_id, n.level_id))
             .or_default()
             .push(OrgId(n.org_id));
     }
+    for orgs in names.values_mut() {
+        orgs.sort();
+    }
+    Ok(Tallies {
+        own: counts(own),
+        moderated: counts(moderated),
+        names,
+    })
+}
+
+/// The tallies for the question, as remembered when they were counted at the current
+/// assurance epoch: one statement then, four at most otherwise.
+async fn tallies(access: &Access, of: TalliesOf) -> AppResult<Arc<Tallies>> {
+    // The epoch is read first: what is counted after it is at least as new (see `epochs`).
+    let epoch = epochs::current_one(access.db(), epochs::Epoch::ASSURANCE).await?;
+    let remembered = &access.remembered().tallies;
+    if let Some((at, tallies)) = remembered.get(&of)
+        && at == epoch
+    {
+        return Ok(tallies);
+    }
+    let (framework, cycles, counted, named) = &of;
+    let tallies =
+        Arc::new(count_tallies(access, *framework, cycles, counted, named.as_ref()).await?);
+    // A slower reader of an older epoch must not replace a newer count.
+    remembered.insert_unless(of, (epoch, tallies.clone()), |(held, _)| *held > epoch);
+    Ok(tallies)
+}
+
+/// Per standard and cycle, the organisations at each level (their own and the moderated),
+/// the number assessed, and the change since the previous cycle; with `names`, also the
+/// organisations that may be named at each level. The counts are remembered until an
+/// assessment changes.
+pub async fn standards_progress(
+    access: &Access,
+    framework: FrameworkId,
+    cycles: Vec<String>,
+    names: bool,
+) -> AppResult<StandardsProgress> {
+    let (counted, nameable, suppressing) = population(access)?;
+    let (fw, standards, levels) = frameworks::with_content(access, framework).await?;
+    let tallies = tallies(
+        access,
+        (
+            framework,
+            cycles.clone(),
+            counted,
+            names.then_some(nameable),
+        ),
+    )
+    .await?;
+    let (own, moderated, names) = (&tallies.own, &tallies.moderated, &tallies.names);
 
     let mut rows = Vec::new();
     for standard in &standards {
@@ -398,8 +469,7 @@ pub async fn standards_progress(
                 .iter()
                 .enumerate()
                 .map(|(i, level)| {
-                    let mut named = names.get(&key(level)).cloned().unwrap_or_default();
-                    named.sort();
+                    let named = names.get(&key(level)).cloned().unwrap_or_default();
                     LevelCount {
                         level: level.clone(),
                         self_count: own_counts[i],

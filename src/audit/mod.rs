@@ -201,7 +201,8 @@ impl<T: Serialize> Change<'_, T> {
     }
 }
 
-/// Writes one audit event. Call it with the mutation's own transaction.
+/// Writes one audit event, and marks the epoch of the records changed (see
+/// [`crate::epochs`]). Call it with the mutation's own transaction.
 pub async fn record<T: Serialize>(
     txn: &impl ConnectionTrait,
     author: Author,
@@ -239,6 +240,10 @@ pub async fn record<T: Serialize>(
     })
     .exec_without_returning(txn)
     .await?;
+    // What is remembered of the records changed must be known to be stale once this commits.
+    if let Some(epoch) = crate::epochs::Epoch::of_change(change.entity_type, change.org_id.0) {
+        crate::epochs::changed(txn, epoch).await?;
+    }
     Ok(())
 }
 

@@ -102,6 +102,8 @@ pub async fn load(db: &Database, scale: Scale, seed: u64) -> anyhow::Result<Load
     let mut sink = sink::Sink::open(db).await?;
     world::generate(&plan, seed, &mut sink).await?;
     let loaded = sink.commit().await?;
+    // Written without the API's audit trail (see `demo::seed`).
+    crate::epochs::advance_all(db.conn()).await?;
     // Fresh statistics (and, on Postgres, a visibility map for index-only scans), as a
     // database that had grown to this size would have.
     let conn = db.conn();

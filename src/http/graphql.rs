@@ -344,16 +344,26 @@ async fn run(
         Failure::Unavailable
     })?;
     let db = Arc::new(db);
-    let access = Access::load(actor, db.clone()).await.map_err(|err| {
-        tracing::error!(error = ?err, "resolving what the caller may see failed");
-        Failure::Unavailable
-    })?;
-    let mut responses = Vec::with_capacity(prepared.len());
-    let mut panicked = false;
-    for p in prepared {
-        let response = execute_one(state, p, Some(&access)).await;
-        panicked |= response.extensions.contains_key(PANICKED);
-        responses.push(response);
+    let access = Access::load(actor, db.clone(), state.remembered.clone())
+        .await
+        .map_err(|err| {
+            tracing::error!(error = ?err, "resolving what the caller may see failed");
+            Failure::Unavailable
+        })?;
+    let ((responses, panicked), epochs) = crate::epochs::deferring(async {
+        let mut responses = Vec::with_capacity(prepared.len());
+        let mut panicked = false;
+        for p in prepared {
+            let response = execute_one(state, p, Some(&access)).await;
+            panicked |= response.extensions.contains_key(PANICKED);
+            responses.push(response);
+        }
+        (responses, panicked)
+    })
+    .await;
+    if !panicked && let Err(err) = crate::epochs::advance(db.as_ref(), &epochs).await {
+        tracing::error!(error = ?err, "moving the epochs of the request's changes failed");
+        return Err(Failure::Internal);
     }
     finish(&db, writes, panicked).await?;
     Ok(responses)

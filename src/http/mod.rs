@@ -43,6 +43,8 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// The callers this process has seen (organisations, users, who acts for whom).
     pub callers: Arc<crate::users::service::Callers>,
+    /// The aggregates this process remembers between requests.
+    pub remembered: Arc<crate::cache::Remembered>,
     /// The counters served at `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Whether `/metrics` is served.

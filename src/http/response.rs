@@ -169,29 +169,40 @@ fn is_request_error(response: &Response) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
-pub(super) fn response_json(mut response: Response) -> serde_json::Value {
-    finish_errors(&mut response);
-    let mut body = serde_json::Map::new();
-    if !is_request_error(&response) {
-        body.insert(
-            "data".to_owned(),
-            serde_json::to_value(&response.data).unwrap_or(serde_json::Value::Null),
-        );
+/// One finished response as the body shows it, serialised straight from the response: a copy
+/// of a large answer as a JSON tree first would cost as much again.
+struct ResponseBody(Response);
+
+impl ResponseBody {
+    fn of(mut response: Response) -> Self {
+        finish_errors(&mut response);
+        response.extensions.remove(PANICKED);
+        ResponseBody(response)
     }
-    if !response.errors.is_empty() {
-        body.insert(
-            "errors".to_owned(),
-            serde_json::to_value(&response.errors).unwrap_or_default(),
-        );
+}
+
+impl serde::Serialize for ResponseBody {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let response = &self.0;
+        let mut map = serializer.serialize_map(None)?;
+        if !is_request_error(response) {
+            map.serialize_entry("data", &response.data)?;
+        }
+        if !response.errors.is_empty() {
+            map.serialize_entry("errors", &response.errors)?;
+        }
+        if !response.extensions.is_empty() {
+            map.serialize_entry("extensions", &response.extensions)?;
+        }
+        map.end()
     }
-    response.extensions.remove(PANICKED);
-    if !response.extensions.is_empty() {
-        body.insert(
-            "extensions".to_owned(),
-            serde_json::to_value(&response.extensions).unwrap_or_default(),
-        );
-    }
-    serde_json::Value::Object(body)
+}
+
+/// One response's body as JSON (for tests).
+#[cfg(test)]
+pub(super) fn response_json(response: Response) -> serde_json::Value {
+    serde_json::to_value(ResponseBody::of(response)).unwrap_or_default()
 }
 
 pub(super) fn write_responses(media: Media, mut responses: Vec<Response>, batched: bool) -> Reply {
@@ -213,18 +224,22 @@ pub(super) fn write_responses(media: Media, mut responses: Vec<Response>, batche
         })
         .collect();
     let body = if batched {
-        serde_json::Value::Array(responses.into_iter().map(response_json).collect())
+        serde_json::to_vec(
+            &responses
+                .into_iter()
+                .map(ResponseBody::of)
+                .collect::<Vec<_>>(),
+        )
     } else {
-        responses
-            .into_iter()
-            .next()
-            .map(response_json)
-            .unwrap_or_default()
+        match responses.into_iter().next() {
+            Some(response) => serde_json::to_vec(&ResponseBody::of(response)),
+            None => Ok(b"null".to_vec()),
+        }
     };
     Reply {
         status,
         media,
-        body: serde_json::to_vec(&body).unwrap_or_default(),
+        body: body.unwrap_or_default(),
         headers: Vec::new(),
         codes,
     }

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::graphql::ContextExt;
 use crate::ids::OrgId;
-use crate::loaders::{days_asked, items, prime};
+use crate::loaders::{items, prime};
 use crate::pagination::{CountedConnection, PageArgs, Paged, connection_complexity};
 
 /// A council, fire and rescue service, regional panel or partner body.
@@ -219,24 +219,14 @@ async fn prime_organisations(ctx: &Context<'_>, page: &Paged<Organisation>) -> R
     if orgs.field("panels").exists() {
         prime(&loaders.panels, service::panels_of(access, &ids).await?).await;
     }
-    let progress = orgs.field("progress");
-    for day in days_asked(&progress, crate::dates::london_today()) {
-        let summaries = crate::actions::summary::progress(
-            access,
-            crate::actions::summary::Grouping::Organisation,
-            &ids,
-            day,
-        )
-        .await?;
-        prime(
-            &loaders.organisation_progress,
-            summaries
-                .into_iter()
-                .map(|(id, s)| ((id, day), s))
-                .collect(),
-        )
-        .await;
-    }
+    crate::loaders::prime_progress(
+        access,
+        loaders,
+        crate::actions::summary::Grouping::Organisation,
+        &ids,
+        &orgs.field("progress"),
+    )
+    .await?;
     Ok(())
 }
 

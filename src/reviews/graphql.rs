@@ -19,7 +19,7 @@ use crate::dates::{Date, london_today};
 use crate::error::AppResult;
 use crate::graphql::ContextExt;
 use crate::ids::{OrgId, RecommendationId, ReviewId};
-use crate::loaders::{days_asked, items, prime};
+use crate::loaders::{items, prime};
 use crate::organisations::Organisation;
 use crate::pagination::{CountedConnection, PageArgs, connection_complexity};
 use crate::users::User;
@@ -133,7 +133,7 @@ impl Review {
             .review_progress
             .load_one((self.id.0, day))
             .await?
-            .unwrap_or_else(|| ProgressSummary::empty(day)))
+            .unwrap_or_else(|| ProgressSummary::empty(Grouping::Review, self.id.0, day)))
     }
 
     /// What moved between two committee dates: after `from`, up to and including `to`.
@@ -287,18 +287,7 @@ pub(crate) async fn prime_reviews(
     }
     let progress = la.field("progress");
     if progress.exists() {
-        for day in days_asked(&progress, london_today()) {
-            let summaries =
-                crate::actions::summary::progress(access, Grouping::Review, &ids, day).await?;
-            prime(
-                &loaders.review_progress,
-                summaries
-                    .into_iter()
-                    .map(|(id, s)| ((id, day), s))
-                    .collect(),
-            )
-            .await;
-        }
+        crate::loaders::prime_progress(access, loaders, Grouping::Review, &ids, &progress).await?;
     }
     let recs_la = la.field("recommendations");
     if recs_la.exists() {

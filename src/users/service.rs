@@ -6,12 +6,10 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
 };
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use super::User;
 use crate::access::Access;
 use crate::auth::VerifiedToken;
+use crate::cache::Bounded;
 use crate::entity::{org_user, user};
 use crate::error::{AppError, AppResult};
 use crate::ids::{OrgId, UserId};
@@ -29,11 +27,21 @@ const LAST_SEEN_GRANULARITY: Duration = Duration::hours(1);
 /// Bounded: a map that fills up is emptied and refills, which costs a few lookups. A profile
 /// is checked against the database again after [`LAST_SEEN_GRANULARITY`], so a change made
 /// through another instance is picked up by then.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Callers {
-    orgs: Mutex<HashMap<String, (OrgId, OrgKind)>>,
-    users: Mutex<HashMap<(String, String), KnownUser>>,
-    acting: Mutex<HashMap<(uuid::Uuid, uuid::Uuid), ()>>,
+    orgs: Bounded<String, (OrgId, OrgKind)>,
+    users: Bounded<(String, String), KnownUser>,
+    acting: Bounded<(uuid::Uuid, uuid::Uuid), ()>,
+}
+
+impl Default for Callers {
+    fn default() -> Self {
+        Callers {
+            orgs: Bounded::new(CALLERS_CAPACITY),
+            users: Bounded::new(CALLERS_CAPACITY),
+            acting: Bounded::new(CALLERS_CAPACITY),
+        }
+    }
 }
 
 /// A user as this process last wrote or read them.
@@ -47,33 +55,23 @@ struct KnownUser {
 
 const CALLERS_CAPACITY: usize = 100_000;
 
-/// Inserts into a bounded map, emptying it first when it is full; returns whether the key
-/// was new.
-fn remember<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, key: K, value: V) -> bool {
-    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    if map.len() >= CALLERS_CAPACITY {
-        map.clear();
-    }
-    map.insert(key, value).is_none()
-}
-
 impl Callers {
     /// The organisation an `org` claim named before.
     pub fn org(&self, claim: &str) -> Option<(OrgId, OrgKind)> {
-        let orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
-        orgs.get(claim).copied()
+        self.orgs.get(&claim.to_owned())
     }
 
     /// Remembers the organisation a claim names (only ever one that exists).
     pub fn remember_org(&self, claim: &str, org: (OrgId, OrgKind)) {
-        remember(&self.orgs, claim.to_owned(), org);
+        self.orgs.insert(claim.to_owned(), org);
     }
 
     /// The token's user, when nothing about them needs writing: known, the profile claims as
     /// stored (an absent claim leaves the profile as it is), and seen recently enough.
     fn user(&self, token: &VerifiedToken, now: DateTime<Utc>) -> Option<UserId> {
-        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
-        let known = users.get(&(token.issuer.clone(), token.subject.clone()))?;
+        let known = self
+            .users
+            .get(&(token.issuer.clone(), token.subject.clone()))?;
         let same =
             |claim: &Option<String>, stored: &Option<String>| claim.is_none() || claim == stored;
         (same(&token.name, &known.name)
@@ -83,15 +81,12 @@ impl Callers {
     }
 
     fn remember_user(&self, token: &VerifiedToken, user: KnownUser) {
-        remember(
-            &self.users,
-            (token.issuer.clone(), token.subject.clone()),
-            user,
-        );
+        self.users
+            .insert((token.issuer.clone(), token.subject.clone()), user);
     }
 
     fn first_sight(&self, org: OrgId, user: UserId) -> bool {
-        remember(&self.acting, (org.0, user.0), ())
+        self.acting.insert((org.0, user.0), ())
     }
 }
 

@@ -386,3 +386,104 @@ api_test!(small_groups_are_withheld_from_partner_bodies, |app| {
     .await
     .error("NOT_FOUND");
 });
+
+/// `tok`'s counts of organisations at GOOD_PRACTICE and at DEVELOPING for the framework's first
+/// standard in 2024-25, each as (self, moderated), and the statements the request took.
+async fn read(
+    app: &TestApp,
+    tok: &str,
+    fw: &assurance::Framework,
+) -> ((i64, i64), (i64, i64), u64) {
+    let before = app.statements();
+    let resp = app
+        .gql(
+            Some(tok),
+            PROGRESS,
+            json!({ "fw": fw.id, "cycles": ["2024-25"] }),
+        )
+        .await;
+    let cost = app.statements() - before;
+    let p = &resp.data()["standardsProgress"];
+    let at = |code: &str| {
+        let l = level(row(p, &fw.standards[0], "2024-25"), code);
+        (
+            l["selfCount"].as_i64().unwrap(),
+            l["moderatedCount"].as_i64().unwrap(),
+        )
+    };
+    (at("GOOD_PRACTICE"), at("DEVELOPING"), cost)
+}
+
+api_test!(
+    standards_progress_is_remembered_until_an_assessment_or_the_population_changes,
+    |app| {
+        let w = World::build(&app).await;
+        let fw = framework(&app, &w.admin, "NRS", 2).await;
+        let panel = token(&w.panel, Role::Viewer);
+        let panel_manager = token(&w.panel, Role::Manager);
+        let council = token(&w.council_a, Role::Manager);
+        let fire = token(&w.fire, Role::Manager);
+        // Nobody assessed yet; the caller's first request also records them.
+        let (good, developing, _) = read(&app, &panel, &fw).await;
+        assert_eq!((good, developing), ((0, 0), (0, 0)));
+        let council_assessment = assessed(
+            &app,
+            &council,
+            &fw,
+            "2024-25",
+            &["GOOD_PRACTICE", "GOOD_PRACTICE"],
+        )
+        .await;
+        let (good, developing, counted) = read(&app, &panel, &fw).await;
+        assert_eq!((good, developing), ((1, 0), (0, 0)));
+        // Asked again with nothing changed: the same figures, without counting again.
+        let (good, developing, remembered) = read(&app, &panel, &fw).await;
+        assert_eq!((good, developing), ((1, 0), (0, 0)));
+        assert!(
+            remembered < counted,
+            "remembered figures cost {remembered} statements, counting {counted}"
+        );
+
+        // Another member submits: counted at once.
+        let fire_assessment = assessed(
+            &app,
+            &fire,
+            &fw,
+            "2024-25",
+            &["DEVELOPING", "GOOD_PRACTICE"],
+        )
+        .await;
+        let (good, developing, _) = read(&app, &panel, &fw).await;
+        assert_eq!((good, developing), ((1, 0), (1, 0)));
+
+        // The panel moderates the council's first standard down to DEVELOPING.
+        let c = challenge(&app, &panel_manager, &council_assessment, "2025-02-01").await;
+        moderate_all(
+            &app,
+            &panel_manager,
+            &c,
+            &fw,
+            &[("DEVELOPING", "ADJUSTED"), ("GOOD_PRACTICE", "AGREED")],
+        )
+        .await;
+        let (good, developing, _) = read(&app, &panel, &fw).await;
+        assert_eq!((good, developing), ((1, 0), (1, 1)));
+
+        // The fire service's manager reopens its assessment: a draft again, counted no more.
+        let v = assurance::version(&app, &fire, &fire_assessment).await;
+        app.gql(
+            Some(&fire),
+            assurance::REOPEN,
+            json!({ "input": { "id": fire_assessment, "version": v, "reason": "Evidence to add" } }),
+        )
+        .await
+        .data();
+        let (good, developing, _) = read(&app, &panel, &fw).await;
+        assert_eq!((good, developing), ((1, 0), (0, 1)));
+
+        // The council leaves the panel: the panel counts it no more.
+        crate::comparison::remove_member(&app, &w.admin, &w.panel, &w.council_a).await;
+        let (good, developing, _) = read(&app, &panel, &fw).await;
+        assert_eq!((good, developing), ((0, 0), (0, 0)));
+    }
+);

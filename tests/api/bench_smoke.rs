@@ -20,14 +20,16 @@ const ACTION_VERSION: &str = include_str!("../../bench/queries/action_version.gr
 /// a new user also records the user). The counter sees every query, not the transaction's
 /// `BEGIN` and `COMMIT`; one statement of each request reads the caller's panels or sharers,
 /// the rest are the document's own, and none grows with the number of rows on the page. The
-/// benchmark measured the same counts at national scale.
+/// benchmark measured the same counts at national scale. Standards progress answers the second
+/// request from the counts of the first (one statement reads the assurance epoch instead of
+/// three counting): 7 when it counts. A write also moves its organisation's actions epoch.
 mod budget {
     pub const DASHBOARD: u64 = 7;
-    pub const ACTION_PLAN: u64 = 7;
+    pub const ACTION_PLAN: u64 = 6;
     pub const PANEL_COMPARISON: u64 = 10;
-    pub const STANDARDS_PROGRESS: u64 = 6;
-    pub const ADD_PROGRESS_UPDATE: u64 = 8;
-    pub const UPDATE_ACTION: u64 = 5;
+    pub const STANDARDS_PROGRESS: u64 = 5;
+    pub const ADD_PROGRESS_UPDATE: u64 = 9;
+    pub const UPDATE_ACTION: u64 = 6;
 }
 
 /// A token for `org` in `role`, as one named user of the benchmark.

@@ -485,3 +485,83 @@ api_test!(
         );
     }
 );
+
+/// `tok`'s reading of `org`'s actions today as (total, green, amber, red), and the statements
+/// the request took.
+async fn today(app: &TestApp, tok: &str, org: &str) -> ((i64, i64, i64, i64), u64) {
+    let before = app.statements();
+    let resp = app
+        .gql(
+            Some(tok),
+            "query($id: ID!) { organisation(id: $id) { progress { actionsTotal green amber red } } }",
+            json!({ "id": org }),
+        )
+        .await;
+    let cost = app.statements() - before;
+    let p = &resp.data()["organisation"]["progress"];
+    let n = |f: &str| p[f].as_i64().unwrap();
+    ((n("actionsTotal"), n("green"), n("amber"), n("red")), cost)
+}
+
+api_test!(
+    an_organisations_counts_are_remembered_until_its_actions_change,
+    |app| {
+        let (w, people) = setup(&app).await;
+        let m = &people.manager;
+        let lead = token(&w.panel, Role::Viewer);
+        let (counts, _) = today(&app, &lead, &w.council_a).await;
+        assert_eq!(counts, (0, 0, 0, 0));
+
+        let rid = review(&app, m, "Business continuity scrutiny review").await;
+        let rec = recommendation(&app, m, &rid, "R1").await;
+        let later = action(
+            &app,
+            m,
+            &rec,
+            "Exercise the plan",
+            "2021-02-01",
+            "2099-12-31",
+        )
+        .await;
+        let (counts, counted) = today(&app, &lead, &w.council_a).await;
+        assert_eq!(counts, (1, 0, 1, 0));
+        // Asked again with nothing changed: the same figures, without counting again.
+        let (counts, remembered) = today(&app, &lead, &w.council_a).await;
+        assert_eq!(counts, (1, 0, 1, 0));
+        assert!(
+            remembered < counted,
+            "remembered figures cost {remembered} statements, counting {counted}"
+        );
+        // The organisation's own reading is the same.
+        assert_eq!(today(&app, m, &w.council_a).await.0, (1, 0, 1, 0));
+
+        // Another organisation's change leaves these figures as they were.
+        let other = People::of(&w.council_b);
+        let other_review = review(&app, &other.manager, "Flood plan review").await;
+        let other_rec = recommendation(&app, &other.manager, &other_review, "F1").await;
+        action(
+            &app,
+            &other.manager,
+            &other_rec,
+            "Sandbags",
+            "2021-02-01",
+            "2021-03-01",
+        )
+        .await;
+        assert_eq!(today(&app, &lead, &w.council_a).await.0, (1, 0, 1, 0));
+
+        // An overdue action, then a progress update completing the other: counted at once.
+        action(
+            &app,
+            m,
+            &rec,
+            "Train the loggists",
+            "2021-02-01",
+            "2021-06-30",
+        )
+        .await;
+        assert_eq!(today(&app, &lead, &w.council_a).await.0, (2, 0, 1, 1));
+        update(&app, m, &later, "2021-09-01", Some("COMPLETE")).await;
+        assert_eq!(today(&app, &lead, &w.council_a).await.0, (2, 1, 0, 1));
+    }
+);
