@@ -63,22 +63,21 @@ impl<K: Hash + Eq, V: Clone> Bounded<K, V> {
     /// Holds `value` for `key`, emptying the map first when it is full; returns whether the
     /// key was new.
     pub fn insert(&self, key: K, value: V) -> bool {
-        let mut map = self.lock();
-        if map.len() >= self.capacity && !map.contains_key(&key) {
-            map.clear();
-        }
-        map.insert(key, value).is_none()
+        self.put(&mut self.lock(), key, value)
     }
 
     /// Holds `value` for `key` unless `keep` says the value already held should stay.
     pub fn insert_unless(&self, key: K, value: V, keep: impl FnOnce(&V) -> bool) {
         let mut map = self.lock();
-        if map.get(&key).is_some_and(keep) {
-            return;
+        if !map.get(&key).is_some_and(keep) {
+            self.put(&mut map, key, value);
         }
+    }
+
+    fn put(&self, map: &mut HashMap<K, V>, key: K, value: V) -> bool {
         if map.len() >= self.capacity && !map.contains_key(&key) {
             map.clear();
         }
-        map.insert(key, value);
+        map.insert(key, value).is_none()
     }
 }

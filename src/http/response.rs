@@ -174,8 +174,8 @@ fn is_request_error(response: &Response) -> bool {
 struct ResponseBody(Response);
 
 impl ResponseBody {
+    /// The body of a response whose errors are finished (see [`finish_errors`]).
     fn of(mut response: Response) -> Self {
-        finish_errors(&mut response);
         response.extensions.remove(PANICKED);
         ResponseBody(response)
     }
@@ -201,7 +201,8 @@ impl serde::Serialize for ResponseBody {
 
 /// One response's body as JSON (for tests).
 #[cfg(test)]
-pub(super) fn response_json(response: Response) -> serde_json::Value {
+pub(super) fn response_json(mut response: Response) -> serde_json::Value {
+    finish_errors(&mut response);
     serde_json::to_value(ResponseBody::of(response)).unwrap_or_default()
 }
 
