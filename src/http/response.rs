@@ -140,9 +140,14 @@ pub(super) fn unavailable(media: Media, message: &str) -> Reply {
 /// Marks a response whose execution panicked, so that its request's work is rolled back.
 pub(super) const PANICKED: &str = "__panicked";
 
+/// The most errors one response carries: a document that repeats a mistake ten thousand times
+/// gets the first of them and a count of the rest, not a reply seven times its size.
+pub(super) const MAX_ERRORS: usize = 50;
+
 /// Errors async-graphql produced without a code get one: request-level ones (an unknown
 /// operation name, say) are `BAD_REQUEST`; field-level ones are argument values it could not
-/// read, `BAD_USER_INPUT`. Internal errors carry the request id.
+/// read, `BAD_USER_INPUT`. Internal errors carry the request id. Past [`MAX_ERRORS`], the rest
+/// are replaced by one error that counts them.
 fn finish_errors(response: &mut Response) {
     let request_id = telemetry::current_request_id();
     for err in &mut response.errors {
@@ -160,6 +165,28 @@ fn finish_errors(response: &mut Response) {
             ext.set("requestId", id.as_str());
         }
     }
+    cap_errors(&mut response.errors);
+}
+
+/// Keeps the first `MAX_ERRORS - 1` errors and sums up the rest in a last one, which carries
+/// the code of the first it replaces and, in `extensions.omitted`, how many it replaces.
+fn cap_errors(errors: &mut Vec<async_graphql::ServerError>) {
+    if errors.len() <= MAX_ERRORS {
+        return;
+    }
+    let omitted = errors.len() - (MAX_ERRORS - 1);
+    let code = errors[MAX_ERRORS - 1]
+        .extensions
+        .as_ref()
+        .and_then(|ext| ext.get("code").cloned());
+    errors.truncate(MAX_ERRORS - 1);
+    let mut summary = async_graphql::ServerError::new(format!("… and {omitted} more errors"), None);
+    let ext = summary.extensions.get_or_insert_with(Default::default);
+    if let Some(code) = code {
+        ext.set("code", code);
+    }
+    ext.set("omitted", omitted as u64);
+    errors.push(summary);
 }
 
 /// Whether a response failed before execution (so it has no `data`).
@@ -249,6 +276,35 @@ pub(super) fn write_responses(media: Media, mut responses: Vec<Response>, batche
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_past_the_cap_are_counted_in_one() {
+        let mut response = Response::from_errors(
+            (0..10_000)
+                .map(|i| {
+                    crate::graphql::coded_error(ErrorCode::GraphqlValidationFailed, format!("e{i}"))
+                })
+                .collect(),
+        );
+        finish_errors(&mut response);
+        assert_eq!(response.errors.len(), MAX_ERRORS);
+        let last = response.errors.last().unwrap();
+        assert_eq!(
+            last.message,
+            format!("… and {} more errors", 10_000 - MAX_ERRORS + 1)
+        );
+        let ext = last.extensions.as_ref().unwrap();
+        assert_eq!(
+            ext.get("code"),
+            Some(&async_graphql::Value::from("GRAPHQL_VALIDATION_FAILED"))
+        );
+        assert!(is_request_error(&response));
+
+        let mut few =
+            Response::from_errors(vec![crate::graphql::coded_error(ErrorCode::NotFound, "x")]);
+        finish_errors(&mut few);
+        assert_eq!(few.errors.len(), 1);
+    }
 
     fn accept(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -17,6 +17,7 @@ mod comparison;
 mod demo;
 mod frameworks;
 mod http;
+mod limits;
 mod matrix;
 mod me;
 mod organisations;

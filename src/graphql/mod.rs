@@ -1,16 +1,12 @@
-//! The GraphQL schema: its roots, the `Node` interface, limits, and error codes for failures
-//! that happen before any resolver runs.
+//! The GraphQL schema: its roots, the `Node` interface, and the limits every document is held
+//! to ([`limits`], measured by [`measure`] before validation).
 
-use std::sync::Arc;
+pub mod limits;
+pub mod measure;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
-};
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{
-    Context, EmptySubscription, ErrorExtensionValues, ID, Interface, MergedObject, Object, Schema,
-    ServerError, ServerResult, ValidationResult, Variables,
-};
+use async_graphql::{Context, EmptySubscription, ID, Interface, MergedObject, Object, Schema};
+
+pub use limits::{coded_error, set_code};
 
 use crate::access::Access;
 use crate::actions::graphql::ActionQuery;
@@ -22,7 +18,7 @@ use crate::assessments::{Assessment, Challenge, Moderation, Rating, RatingEviden
 use crate::audit::AuditEvent;
 use crate::audit::graphql::AuditQuery;
 use crate::config::Limits;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult};
 use crate::ids::{
     ActionId, AnyId, AssessmentId, AuditEventId, ChallengeId, DueDateChangeId, EvidenceId,
     FrameworkId, IdKind, ModerationId, OrgId, ProgressUpdateId, RatingEvidenceId, RatingId,
@@ -80,7 +76,7 @@ pub fn build_schema(limits: &Limits, introspection: bool) -> AppSchema {
         EmptySubscription,
     )
     .data(limits.clone())
-    .extension(RequestLimits {
+    .extension(limits::RequestLimits {
         limits: limits.clone(),
     })
     // The handler bounds nesting before parsing (see `http::nesting_depth`); this only keeps
@@ -225,129 +221,5 @@ impl NodeQuery {
                     .await?,
             ),
         }))
-    }
-}
-
-/// Gives every failure before execution a code, and enforces depth and complexity limits with
-/// a `QUERY_TOO_COMPLEX` code (async-graphql's built-in limits answer with a bare message).
-struct RequestLimits {
-    limits: Limits,
-}
-
-impl ExtensionFactory for RequestLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimitsExtension {
-            limits: self.limits.clone(),
-        })
-    }
-}
-
-struct RequestLimitsExtension {
-    limits: Limits,
-}
-
-/// A request-level error with a code (and no path or location).
-pub fn coded_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
-    let mut err = ServerError::new(message, None);
-    set_code(&mut err, code);
-    err
-}
-
-/// The argument path of a validation error about a value (a wrong type, an unknown enum
-/// value, a malformed date, an unknown input field): those are the caller's input, so they are
-/// `BAD_USER_INPUT` naming the field, as front-end clients expect. async-graphql reports them
-/// only as text, `Invalid value for argument "input.dueOn", …`, so the path is read from it; if
-/// a later version words it differently, the error keeps `GRAPHQL_VALIDATION_FAILED` (and the
-/// tests that expect `BAD_USER_INPUT` say so).
-fn bad_argument_path(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("Invalid value for argument \"")?;
-    let (path, _) = rest.split_once('"')?;
-    (!path.is_empty()).then_some(path)
-}
-
-/// Sets `extensions.code` on an error that has none.
-pub fn set_code(err: &mut ServerError, code: ErrorCode) {
-    let ext = err
-        .extensions
-        .get_or_insert_with(ErrorExtensionValues::default);
-    if ext.get("code").is_none() {
-        ext.set("code", code.as_str());
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for RequestLimitsExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|mut err| {
-            set_code(&mut err, ErrorCode::GraphqlParseFailed);
-            err
-        })
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|mut err| {
-                    match bad_argument_path(&err.message) {
-                        Some(field) => {
-                            let field = field.to_owned();
-                            set_code(&mut err, ErrorCode::BadUserInput);
-                            if let Some(ext) = err.extensions.as_mut() {
-                                ext.set("field", field);
-                            }
-                        }
-                        None => set_code(&mut err, ErrorCode::GraphqlValidationFailed),
-                    }
-                    err
-                })
-                .collect::<Vec<_>>()
-        })?;
-        if result.depth > self.limits.max_depth {
-            return Err(vec![coded_error(
-                ErrorCode::QueryTooComplex,
-                format!(
-                    "the query nests {} levels deep; the limit is {}",
-                    result.depth, self.limits.max_depth
-                ),
-            )]);
-        }
-        if result.complexity > self.limits.max_complexity {
-            return Err(vec![coded_error(
-                ErrorCode::QueryTooComplex,
-                format!(
-                    "the query's estimated cost is {}; the limit is {} (ask for smaller pages or fewer fields)",
-                    result.complexity, self.limits.max_complexity
-                ),
-            )]);
-        }
-        Ok(result)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::bad_argument_path;
-
-    #[test]
-    fn the_path_of_a_bad_argument_is_read_from_the_message() {
-        assert_eq!(
-            bad_argument_path(r#"Invalid value for argument "input.dueOn", expected type "Date""#),
-            Some("input.dueOn")
-        );
-        assert_eq!(
-            bad_argument_path(r#"Unknown field "shoeSize" on type "Me"."#),
-            None
-        );
     }
 }

@@ -1,0 +1,288 @@
+//! The limits every document is held to, and error codes for the failures that happen before
+//! any resolver runs.
+//!
+//! Order matters. A document is parsed, then [`admit`]ted: measured ([`super::measure`]) in
+//! time linear in its size and refused at once if it nests too deep, selects too many fields or
+//! would take validation too much work. Only then is it executed: async-graphql checks its
+//! recursion and validates it (work now bounded), and last its exact cost estimate is compared
+//! with the limit. async-graphql's own checks expand every fragment spread each time it is used,
+//! before any limit is compared, which is what let one 1 KB document hold a worker thread for
+//! 48 seconds; so every entry point that executes a document admits it first, and the schema
+//! refuses to validate a document that was not admitted.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ErrorExtensionValues, ServerError, ServerResult, ValidationResult, Variables};
+
+use super::measure::{DocumentShape, Unmeasurable, measure};
+use crate::config::Limits;
+use crate::error::ErrorCode;
+
+/// The depth allowed under `__schema` and `__type`: that of the standard introspection query
+/// of graphql-js and graphql-core (`__schema { types { fields { args { type { ofType × 9 }`),
+/// which schema-loading tools send as it is. Other queries keep the configured depth limit.
+pub const INTROSPECTION_MAX_DEPTH: usize = 15;
+
+/// How much validation work a document may ask for, per unit of the cost limit: fields,
+/// spreads, inline fragments, arguments and directives of every definition, fragments expanded.
+/// At the default cost limit of 5,000 that is 100,000, which validates in tens of milliseconds;
+/// no document within the cost limit written by hand or by a client library comes near it.
+const NODES_PER_UNIT_OF_COST: u64 = 20;
+
+/// Documents whose validation is this much work or more are validated off the async worker
+/// threads, so that the requests those threads serve meanwhile do not wait.
+const HEAVY_VALIDATION_NODES: u64 = 5_000;
+
+/// Installs the limits on the schema.
+pub(crate) struct RequestLimits {
+    pub(crate) limits: Limits,
+}
+
+impl ExtensionFactory for RequestLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestLimitsExtension {
+            limits: self.limits.clone(),
+        })
+    }
+}
+
+/// One request's view of the limits (the factory creates one per request).
+struct RequestLimitsExtension {
+    limits: Limits,
+}
+
+/// Measures a parsed document and checks it against the limits; the shape goes into the
+/// request's data ([`async_graphql::Request::data`]) so that validation knows it was admitted
+/// and how heavy it is.
+pub fn admit(doc: &ExecutableDocument, limits: &Limits) -> Result<DocumentShape, ServerError> {
+    let shape = measure(doc).map_err(|Unmeasurable::Cycle(name)| {
+        coded_error(
+            ErrorCode::GraphqlValidationFailed,
+            format!("the fragment \"{name}\" spreads itself, directly or through others"),
+        )
+    })?;
+    check_shape(&shape, limits)?;
+    Ok(shape)
+}
+
+/// A request-level error with a code (and no path or location).
+pub fn coded_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
+    let mut err = ServerError::new(message, None);
+    set_code(&mut err, code);
+    err
+}
+
+/// Sets `extensions.code` on an error that has none.
+pub fn set_code(err: &mut ServerError, code: ErrorCode) {
+    let ext = err
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default);
+    if ext.get("code").is_none() {
+        ext.set("code", code.as_str());
+    }
+}
+
+/// The argument path of a validation error about a value (a wrong type, an unknown enum
+/// value, a malformed date, an unknown input field): those are the caller's input, so they are
+/// `BAD_USER_INPUT` naming the field, as front-end clients expect. async-graphql reports them
+/// only as text, `Invalid value for argument "input.dueOn", …`, so the path is read from it; if
+/// a later version words it differently, the error keeps `GRAPHQL_VALIDATION_FAILED` (and the
+/// tests that expect `BAD_USER_INPUT` say so).
+fn bad_argument_path(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("Invalid value for argument \"")?;
+    let (path, _) = rest.split_once('"')?;
+    (!path.is_empty()).then_some(path)
+}
+
+/// The first limit `shape` breaks, as the error the caller gets.
+pub(crate) fn check_shape(shape: &DocumentShape, limits: &Limits) -> Result<(), ServerError> {
+    let too_complex = |message: String| Err(coded_error(ErrorCode::QueryTooComplex, message));
+    if shape.depth > limits.max_depth {
+        return too_complex(format!(
+            "the query nests {} levels deep; the limit is {}",
+            shape.depth, limits.max_depth
+        ));
+    }
+    if shape.introspection_depth > INTROSPECTION_MAX_DEPTH {
+        return too_complex(format!(
+            "the introspection query nests {} levels deep; the limit is {INTROSPECTION_MAX_DEPTH}, the depth of the standard introspection query",
+            shape.introspection_depth
+        ));
+    }
+    if shape.fields > limits.max_complexity as u64 {
+        return too_complex(format!(
+            "the query selects {} fields once its fragments are expanded; its cost cannot be under the limit of {}",
+            shape.fields, limits.max_complexity
+        ));
+    }
+    let max_nodes = node_limit(limits);
+    if shape.nodes > max_nodes {
+        return too_complex(format!(
+            "the document holds {} fields, fragments, arguments and directives once its fragments are expanded; the limit is {max_nodes}",
+            shape.nodes
+        ));
+    }
+    Ok(())
+}
+
+fn node_limit(limits: &Limits) -> u64 {
+    (limits.max_complexity as u64).saturating_mul(NODES_PER_UNIT_OF_COST)
+}
+
+/// Codes the errors of async-graphql's validation: values the caller passed are
+/// `BAD_USER_INPUT` naming the argument, the rest `GRAPHQL_VALIDATION_FAILED`.
+fn code_validation_errors(errors: Vec<ServerError>) -> Vec<ServerError> {
+    errors
+        .into_iter()
+        .map(|mut err| {
+            match bad_argument_path(&err.message) {
+                Some(field) => {
+                    let field = field.to_owned();
+                    set_code(&mut err, ErrorCode::BadUserInput);
+                    if let Some(ext) = err.extensions.as_mut() {
+                        ext.set("field", field);
+                    }
+                }
+                None => set_code(&mut err, ErrorCode::GraphqlValidationFailed),
+            }
+            err
+        })
+        .collect()
+}
+
+/// Runs CPU-heavy `work` (parsing or validating a large document) on this thread while the
+/// runtime hands the worker's other tasks to another thread, so that the requests it serves
+/// meanwhile do not wait. On a single-threaded runtime (some tests) it simply runs.
+pub fn heavy<T>(work: impl FnOnce() -> T) -> T {
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_thread {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
+    }
+}
+
+/// As [`heavy`], for a future that does its work synchronously when first polled, as
+/// async-graphql's validation does.
+async fn heavy_future<T>(work: impl Future<Output = T>) -> T {
+    use futures_util::FutureExt;
+    let mut work = std::pin::pin!(work);
+    match heavy(|| work.as_mut().now_or_never()) {
+        Some(out) => out,
+        None => work.await,
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for RequestLimitsExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables).await.map_err(|mut err| {
+            set_code(&mut err, ErrorCode::GraphqlParseFailed);
+            err
+        })
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let Some(shape) = ctx.data_opt::<DocumentShape>() else {
+            // A bug: an entry point executed a document without admitting it.
+            tracing::error!("a document reached validation without being measured");
+            return Err(vec![coded_error(
+                ErrorCode::InternalServerError,
+                crate::error::INTERNAL_MESSAGE,
+            )]);
+        };
+        let result = if shape.nodes >= HEAVY_VALIDATION_NODES {
+            heavy_future(next.run(ctx)).await
+        } else {
+            next.run(ctx).await
+        }
+        .map_err(code_validation_errors)?;
+        // Depth was checked exactly before validation (with introspection's own limit); the
+        // cost estimate needs the schema's per-field costs, which only validation computes.
+        if result.complexity > self.limits.max_complexity {
+            return Err(vec![coded_error(
+                ErrorCode::QueryTooComplex,
+                format!(
+                    "the query's estimated cost is {}; the limit is {} (ask for smaller pages or fewer fields)",
+                    result.complexity, self.limits.max_complexity
+                ),
+            )]);
+        }
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_path_of_a_bad_argument_is_read_from_the_message() {
+        assert_eq!(
+            bad_argument_path(r#"Invalid value for argument "input.dueOn", expected type "Date""#),
+            Some("input.dueOn")
+        );
+        assert_eq!(
+            bad_argument_path(r#"Unknown field "shoeSize" on type "Me"."#),
+            None
+        );
+    }
+
+    #[test]
+    fn each_limit_is_named_in_its_refusal() {
+        let limits = Limits::default();
+        let ok = DocumentShape {
+            fields: 10,
+            depth: 3,
+            introspection_depth: INTROSPECTION_MAX_DEPTH,
+            nodes: 20,
+        };
+        assert!(check_shape(&ok, &limits).is_ok());
+        for (shape, words) in [
+            (DocumentShape { depth: 13, ..ok }, "13 levels"),
+            (
+                DocumentShape {
+                    introspection_depth: 16,
+                    ..ok
+                },
+                "introspection query nests 16",
+            ),
+            (
+                DocumentShape {
+                    fields: 134_217_728,
+                    ..ok
+                },
+                "selects 134217728 fields",
+            ),
+            (
+                DocumentShape {
+                    nodes: 100_001,
+                    ..ok
+                },
+                "holds 100001",
+            ),
+        ] {
+            let err = check_shape(&shape, &limits).unwrap_err();
+            assert!(err.message.contains(words), "{}", err.message);
+            assert_eq!(
+                err.extensions.unwrap().get("code"),
+                Some(&async_graphql::Value::from("QUERY_TOO_COMPLEX"))
+            );
+        }
+    }
+}
