@@ -55,6 +55,7 @@ impl Application {
             request_timeout: config.request_timeout,
             metrics: Default::default(),
             serve_metrics: config.metrics,
+            fair: Arc::new(crate::http::fair::FairShare::new(config.fair_share.clone())),
         };
         let router = http::router(state, &config.cors_origins);
         let listener = TcpListener::bind(config.bind_addr)

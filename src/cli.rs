@@ -1,21 +1,17 @@
 //! The subcommands: `serve` (the default), `migrate`, `seed-demo`, `schema`, `token`,
 //! `create-org` and `seed-bench`.
 
-use std::time::Duration;
-
 use anyhow::{Context, bail};
 
 use crate::access::find_org_by_claim;
 use crate::app::{Application, shutdown_signal};
+use crate::auth::Role;
 use crate::auth::{KeyStore, TokenRequest};
-use crate::config::{AppEnv, Cli, Command, Config, CreateOrgArgs, SeedBenchArgs, TokenArgs};
+use crate::config::{Cli, Command, Config, CreateOrgArgs, OperatorArgs, SeedBenchArgs, TokenArgs};
 use crate::db::{Database, redact};
 use crate::ids::OrgId;
 use crate::organisations::{NewOrganisation, service};
 use crate::{bench_data, demo, graphql};
-
-/// How long the demo tokens printed at start-up stay valid.
-const DEMO_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Runs the command the command line names.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -40,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(args) => token(&config, args).await,
         Command::CreateOrg(args) => create_org(&config, args).await,
+        Command::Operator(args) => operator(&config, args).await,
         Command::SeedBench(args) => seed_bench(&config, args).await,
     }
 }
@@ -51,7 +48,7 @@ async fn open(config: &Config) -> anyhow::Result<Database> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let dev = config.app_env == AppEnv::Development;
+    let demo_tokens = config.prints_demo_tokens();
     let graphiql = config.graphiql;
     let app = Application::build(config).await?;
     let addr = app.local_addr();
@@ -63,11 +60,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if graphiql {
         println!("GraphiQL:  http://{addr}/graphql  (open it in a browser)");
     }
-    if dev {
-        let tokens = demo::persona_tokens(app.database(), app.keys(), DEMO_TOKEN_TTL).await?;
+    if demo_tokens {
+        let ttl = app.keys().max_ttl();
+        let tokens = demo::persona_tokens(app.database(), app.keys(), ttl).await?;
         if !tokens.is_empty() {
             println!();
-            println!("Demo tokens (valid 30 days); send as `Authorization: Bearer <token>`:");
+            println!(
+                "Demo tokens (valid {}, signed with the development key); send as `Authorization: Bearer <token>`:",
+                crate::auth::spell_duration(ttl)
+            );
             for (persona, token) in tokens {
                 println!();
                 println!("  {}", persona.title);
@@ -88,6 +89,13 @@ async fn token(config: &Config, args: TokenArgs) -> anyhow::Result<()> {
         .with_context(|| format!("no organisation has the id or slug `{}`", args.org))?;
     if args.sub.trim().is_empty() {
         bail!("--sub must not be empty");
+    }
+    if args.role == Role::PlatformAdmin && !org.operator {
+        bail!(
+            "`{}` is not an operator of the platform, so its tokens cannot be platform_admin; mark it with `resilience-hub operator --org {}` first",
+            org.slug,
+            org.slug
+        );
     }
     let token = keys.mint(&TokenRequest {
         // The id, not the slug: an id never changes.
@@ -112,7 +120,27 @@ async fn create_org(config: &Config, args: CreateOrgArgs) -> anyhow::Result<()> 
         args.region.as_deref(),
     )?;
     let org = service::create_unattended(db.conn(), new).await?;
+    if args.operator {
+        service::set_operator_unattended(db.conn(), org.id, true).await?;
+    }
     println!("{}\t{}\t{}", org.id, org.slug, org.name);
+    Ok(())
+}
+
+async fn operator(config: &Config, args: OperatorArgs) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let org = find_org_by_claim(db.conn(), &args.org)
+        .await?
+        .with_context(|| format!("no organisation has the id or slug `{}`", args.org))?;
+    service::set_operator_unattended(db.conn(), OrgId(org.id), !args.revoke).await?;
+    if args.revoke {
+        println!("`{}` no longer operates the platform", org.slug);
+    } else {
+        println!(
+            "`{}` operates the platform: its tokens may carry platform_admin",
+            org.slug
+        );
+    }
     Ok(())
 }
 

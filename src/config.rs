@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::auth::Role;
 use crate::auth::keys::KeyConfig;
 use crate::db::PoolSettings;
+use crate::http::fair::FairShareSettings;
 use crate::organisations::OrgKind;
 
 /// The database used when `DATABASE_URL` is not set: a SQLite file in the working directory.
@@ -52,6 +53,9 @@ pub enum Command {
     Token(TokenArgs),
     /// Create an organisation from the command line: how an operator creates the first one.
     CreateOrg(CreateOrgArgs),
+    /// Mark an organisation as an operator of the platform, whose tokens may carry the
+    /// `platform_admin` role (or withdraw the mark with `--revoke`).
+    Operator(OperatorArgs),
     /// Load generated benchmark data (deterministic for a seed) into an empty database, and
     /// write the benchmark's targets.
     SeedBench(SeedBenchArgs),
@@ -93,9 +97,13 @@ pub struct CommonArgs {
     /// Required `aud` of tokens (defaults to `resilience-hub` in development).
     #[arg(long, env = "JWT_AUDIENCE", global = true)]
     pub jwt_audience: Option<String>,
-    /// Clock skew allowed when checking `exp` and `nbf` (e.g. `30s`).
+    /// Clock skew allowed when checking `exp`, `nbf` and `iat` (e.g. `30s`).
     #[arg(long, env = "JWT_LEEWAY", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
     pub jwt_leeway: Duration,
+    /// Longest lifetime a token may have: both `exp - iat` and `exp - now` (e.g. `24h`);
+    /// `token` refuses to mint a longer one.
+    #[arg(long, env = "JWT_MAX_TTL", default_value = "24h", value_parser = humantime::parse_duration, global = true)]
+    pub jwt_max_ttl: Duration,
     /// Log format: `text` or `json`. Levels come from `RUST_LOG` (default `info`).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -149,6 +157,24 @@ pub struct ServeArgs {
     /// Longest a request may run before it is abandoned (e.g. `30s`).
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
     pub request_timeout: Duration,
+    /// Most SQL statements one HTTP request may run (a batch shares them); past it the request
+    /// is rolled back with `QUERY_TOO_COMPLEX`. 0 turns the budget off.
+    #[arg(long, env = "MAX_STATEMENTS_PER_REQUEST", default_value_t = Limits::default().max_statements, global = true)]
+    pub max_statements_per_request: u32,
+    /// Requests per second one organisation may send, sustained; past it, `429 RATE_LIMITED`.
+    /// 0 turns the rate limit off.
+    #[arg(long, env = "ORG_RATE_LIMIT", default_value_t = FairShareSettings::default().per_second, global = true)]
+    pub org_rate_limit: u32,
+    /// Requests one organisation may send at once above its sustained rate.
+    #[arg(long, env = "ORG_RATE_BURST", default_value_t = FairShareSettings::default().burst, global = true)]
+    pub org_rate_burst: u32,
+    /// Requests of one organisation that may run at once; more wait in line (default: half
+    /// of `DB_POOL_SIZE`, at least 1). 0 turns the limit off.
+    #[arg(long, env = "ORG_MAX_CONCURRENT", global = true)]
+    pub org_max_concurrent: Option<u32>,
+    /// Requests of one organisation that may wait for a place; past it, `429 RATE_LIMITED`.
+    #[arg(long, env = "ORG_MAX_QUEUED", default_value_t = FairShareSettings::default().queued, global = true)]
+    pub org_max_queued: u32,
 }
 
 /// Options of `token`.
@@ -163,7 +189,8 @@ pub struct TokenArgs {
     /// The subject (user) the token names.
     #[arg(long, default_value = "service-account")]
     pub sub: String,
-    /// How long the token is valid (e.g. `1h`, `30d`).
+    /// How long the token is valid (e.g. `1h`, `8h`): more than zero, and at most
+    /// `JWT_MAX_TTL` (24 h unless configured).
     #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
     pub ttl: Duration,
     /// The `name` claim.
@@ -189,6 +216,20 @@ pub struct CreateOrgArgs {
     /// Region, e.g. "London".
     #[arg(long)]
     pub region: Option<String>,
+    /// Mark it as an operator of the platform: its tokens may carry `platform_admin`.
+    #[arg(long)]
+    pub operator: bool,
+}
+
+/// Options of `operator`.
+#[derive(Debug, Args)]
+pub struct OperatorArgs {
+    /// The organisation: its id or slug.
+    #[arg(long)]
+    pub org: String,
+    /// Withdraw the mark instead: its `platform_admin` tokens stop working at once.
+    #[arg(long)]
+    pub revoke: bool,
 }
 
 /// Options of `seed-bench`.
@@ -247,6 +288,8 @@ pub struct Limits {
     pub max_page_size: usize,
     pub max_body_bytes: usize,
     pub max_batch: usize,
+    /// Most SQL statements of one HTTP request; 0 for no limit.
+    pub max_statements: u32,
 }
 
 impl Default for Limits {
@@ -257,6 +300,7 @@ impl Default for Limits {
             max_page_size: 100,
             max_body_bytes: 256 * 1024,
             max_batch: 10,
+            max_statements: 1_000,
         }
     }
 }
@@ -278,6 +322,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Whether `/metrics` is served.
     pub metrics: bool,
+    /// Each organisation's share of the service.
+    pub fair_share: FairShareSettings,
 }
 
 impl Config {
@@ -292,6 +338,7 @@ impl Config {
                 issuer: DEV_JWT_ISSUER.to_owned(),
                 audience: DEFAULT_JWT_AUDIENCE.to_owned(),
                 leeway: Duration::from_secs(30),
+                max_ttl: crate::auth::keys::DEFAULT_MAX_TTL,
                 ..Default::default()
             },
             bind_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
@@ -301,6 +348,7 @@ impl Config {
             request_timeout: Duration::from_secs(30),
             cors_origins: vec!["*".to_owned()],
             metrics: true,
+            fair_share: FairShareSettings::default(),
         }
     }
 
@@ -335,6 +383,9 @@ impl Config {
         if serve.max_page_size == 0 || serve.max_page_size > 100 {
             bail!("MAX_PAGE_SIZE must be between 1 and 100");
         }
+        if common.jwt_max_ttl.is_zero() {
+            bail!("JWT_MAX_TTL must be longer than zero");
+        }
         let secret = match (&common.jwt_secret, key_configured) {
             (Some(secret), _) => Some(secret.clone()),
             (None, false) => Some(DEV_JWT_SECRET.to_owned()),
@@ -362,6 +413,7 @@ impl Config {
                     .clone()
                     .unwrap_or_else(|| DEFAULT_JWT_AUDIENCE.to_owned()),
                 leeway: common.jwt_leeway,
+                max_ttl: common.jwt_max_ttl,
             },
             bind_addr: serve.bind_addr,
             graphiql: serve.graphiql.unwrap_or(dev),
@@ -372,9 +424,18 @@ impl Config {
                 max_page_size: serve.max_page_size,
                 max_body_bytes: serve.max_body_bytes,
                 max_batch: serve.max_batch_size.max(1),
+                max_statements: serve.max_statements_per_request,
             },
             request_timeout: serve.request_timeout,
             metrics: serve.metrics,
+            fair_share: FairShareSettings {
+                per_second: serve.org_rate_limit,
+                burst: serve.org_rate_burst,
+                concurrent: serve
+                    .org_max_concurrent
+                    .unwrap_or((common.db_pool_size / 2).max(1)),
+                queued: serve.org_max_queued,
+            },
             cors_origins: serve.cors_allowed_origins.clone().unwrap_or_else(|| {
                 if dev {
                     vec!["*".to_owned()]
@@ -395,6 +456,14 @@ impl Config {
     /// Whether the built-in development key signs tokens.
     pub fn uses_dev_key(&self) -> bool {
         self.keys.secret.as_deref() == Some(DEV_JWT_SECRET)
+    }
+
+    /// Whether `serve` may print ready-made demo tokens: only in development, signed with the
+    /// built-in key (worthless elsewhere), over the embedded database it loads the demo data
+    /// into itself. Never with a configured key or database, where a printed token would be a
+    /// real credential.
+    pub fn prints_demo_tokens(&self) -> bool {
+        self.app_env == AppEnv::Development && self.uses_dev_key() && self.database_url.is_none()
     }
 }
 

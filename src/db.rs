@@ -5,19 +5,145 @@
 //! GraphQL response one consistent snapshot, lets per-request settings (such as Postgres
 //! row-level security keyed on the caller) apply to every statement, and makes a mutation's
 //! change and its audit event commit together.
+//!
+//! The handle also keeps the request's [`Tally`]: how many statements it ran, against a
+//! budget, and whether the database failed under it ([`is_unavailable`]), so that the handler
+//! can roll the whole request back and name the failure for what it is.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     AccessMode, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement,
+    DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait,
 };
 use tokio::sync::RwLock;
+
+/// Whether `err` says the database could not be reached, dropped the connection, or is
+/// refusing work for now (a fault: retry later), rather than refusing the statement itself
+/// (a bug). Read from the driver's error kinds and SQLSTATE codes, never from message text.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            sqlx_unavailable(e)
+        }
+        _ => false,
+    }
+}
+
+fn sqlx_unavailable(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed
+        | Error::BeginFailed => true,
+        Error::Database(db) => {
+            if let Some(sqlite) = db.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>() {
+                sqlite_unavailable(sqlite)
+            } else {
+                db.code().is_some_and(|code| postgres_unavailable(&code))
+            }
+        }
+        _ => false,
+    }
+}
+
+/// SQLSTATE classes and codes of a server that cannot do the work now: connection exceptions
+/// (08), operator intervention such as a shutdown or restart (57P01–57P05), insufficient
+/// resources such as too many connections (53), system errors (58), a statement cancelled by
+/// a timeout (57014), and deadlocks and serialisation failures, which succeed when retried
+/// (40001, 40P01).
+fn postgres_unavailable(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("57P")
+        || code.starts_with("53")
+        || code.starts_with("58")
+        || matches!(code, "57014" | "40001" | "40P01")
+}
+
+/// SQLite's primary result codes of a database that is busy, locked, failing to read or
+/// write, full, or not there: SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL,
+/// SQLITE_CANTOPEN. The driver gives the extended code, whose low byte is the primary one.
+fn sqlite_unavailable(err: &sea_orm::sqlx::sqlite::SqliteError) -> bool {
+    use sea_orm::sqlx::error::DatabaseError;
+    err.code()
+        .and_then(|c| c.parse::<u32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 5 | 6 | 10 | 13 | 14))
+}
+
+/// The message of the error a statement gets once its request has run its budget out: one of
+/// ours, compared whole by [`is_over_budget`], never parsed.
+const OVER_BUDGET: &str = "the request ran out of its budget of SQL statements";
+
+/// Whether `err` is the refusal of a statement past its request's budget.
+pub fn is_over_budget(err: &DbErr) -> bool {
+    matches!(err, DbErr::Custom(message) if message == OVER_BUDGET)
+}
+
+/// What one request's statements did: how many ran, against the request's budget, and
+/// whether the database failed under any of them.
+#[derive(Debug)]
+pub struct Tally {
+    statements: AtomicU32,
+    budget: u32,
+    over_budget: AtomicBool,
+    unavailable: AtomicBool,
+}
+
+impl Tally {
+    fn new(budget: u32) -> Self {
+        Tally {
+            statements: AtomicU32::new(0),
+            budget,
+            over_budget: AtomicBool::new(false),
+            unavailable: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts a statement about to run; past the budget it is refused.
+    fn admit(&self) -> Result<(), DbErr> {
+        let n = self.statements.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.budget > 0 && n > self.budget {
+            self.over_budget.store(true, Ordering::Relaxed);
+            return Err(DbErr::Custom(OVER_BUDGET.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Notes a database failure among `result`'s, and passes it on.
+    fn observe<T>(&self, result: Result<T, DbErr>) -> Result<T, DbErr> {
+        if let Err(err) = &result
+            && is_unavailable(err)
+        {
+            self.unavailable.store(true, Ordering::Relaxed);
+        }
+        result
+    }
+
+    /// Statements run (or refused) so far.
+    pub fn statements(&self) -> u32 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Whether a statement was refused for being past the budget.
+    pub fn over_budget(&self) -> bool {
+        self.over_budget.load(Ordering::Relaxed)
+    }
+
+    /// Whether the database failed under one of the request's statements.
+    pub fn unavailable(&self) -> bool {
+        self.unavailable.load(Ordering::Relaxed)
+    }
+}
 
 /// Pool settings taken from configuration.
 #[derive(Clone, Debug)]
@@ -94,8 +220,9 @@ impl Database {
         self.conn.ping().await.is_ok()
     }
 
-    /// Opens the transaction of one request. `writes` is true when the request holds a mutation.
-    pub async fn begin_request(&self, writes: bool) -> Result<RequestDb, DbErr> {
+    /// Opens the transaction of one request. `writes` is true when the request holds a
+    /// mutation; `budget` is the most statements it may run (0: no limit).
+    pub async fn begin_request(&self, writes: bool, budget: u32) -> Result<RequestDb, DbErr> {
         let backend = self.conn.get_database_backend();
         let options = match backend {
             // Take the write lock up front: a deferred transaction that read first and then
@@ -122,6 +249,7 @@ impl Database {
         Ok(RequestDb {
             txn: RwLock::new(Some(txn)),
             backend,
+            tally: Arc::new(Tally::new(budget)),
         })
     }
 }
@@ -149,6 +277,7 @@ pub fn redact(url: &str) -> String {
 pub struct RequestDb {
     txn: RwLock<Option<DatabaseTransaction>>,
     backend: DbBackend,
+    tally: Arc<Tally>,
 }
 
 impl std::fmt::Debug for RequestDb {
@@ -166,9 +295,21 @@ fn finished() -> DbErr {
 impl RequestDb {
     /// Opens a savepoint for one mutation: its change and its audit event commit or roll back
     /// together, without undoing the mutations before it in the same request.
-    pub async fn savepoint(&self) -> Result<DatabaseTransaction, DbErr> {
+    pub async fn savepoint(&self) -> Result<Savepoint, DbErr> {
+        self.tally.admit()?;
         let guard = self.txn.read().await;
-        guard.as_ref().ok_or_else(finished)?.begin().await
+        let txn = self
+            .tally
+            .observe(guard.as_ref().ok_or_else(finished)?.begin().await)?;
+        Ok(Savepoint {
+            txn,
+            tally: self.tally.clone(),
+        })
+    }
+
+    /// What the request's statements did so far.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
     }
 
     /// Commits the request's work. Called once, after the response has been computed.
@@ -176,6 +317,17 @@ impl RequestDb {
         match self.txn.write().await.take() {
             Some(txn) => txn.commit().await,
             None => Ok(()),
+        }
+    }
+
+    /// Rolls the request's work back: after a failure, nothing it did may stay. A rollback
+    /// that fails (the connection is gone) leaves nothing behind either, since the server
+    /// discards an unfinished transaction with its connection.
+    pub async fn abandon(&self) {
+        if let Some(txn) = self.txn.write().await.take()
+            && let Err(err) = txn.rollback().await
+        {
+            tracing::warn!(error = %err, "rolling back the request's transaction failed");
         }
     }
 }
@@ -187,35 +339,80 @@ impl ConnectionTrait for RequestDb {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.tally.admit()?;
         let guard = self.txn.read().await;
-        guard.as_ref().ok_or_else(finished)?.execute_raw(stmt).await
+        let txn = guard.as_ref().ok_or_else(finished)?;
+        self.tally.observe(txn.execute_raw(stmt).await)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.tally.admit()?;
         let guard = self.txn.read().await;
-        guard
-            .as_ref()
-            .ok_or_else(finished)?
-            .execute_unprepared(sql)
-            .await
+        let txn = guard.as_ref().ok_or_else(finished)?;
+        self.tally.observe(txn.execute_unprepared(sql).await)
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.tally.admit()?;
         let guard = self.txn.read().await;
-        guard
-            .as_ref()
-            .ok_or_else(finished)?
-            .query_one_raw(stmt)
-            .await
+        let txn = guard.as_ref().ok_or_else(finished)?;
+        self.tally.observe(txn.query_one_raw(stmt).await)
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.tally.admit()?;
         let guard = self.txn.read().await;
-        guard
-            .as_ref()
-            .ok_or_else(finished)?
-            .query_all_raw(stmt)
-            .await
+        let txn = guard.as_ref().ok_or_else(finished)?;
+        self.tally.observe(txn.query_all_raw(stmt).await)
+    }
+}
+
+/// One mutation's savepoint within its request's transaction ([`RequestDb::savepoint`]). Its
+/// statements count against the request's budget and are watched for database failures like
+/// every other of the request's.
+pub struct Savepoint {
+    txn: DatabaseTransaction,
+    tally: Arc<Tally>,
+}
+
+impl std::fmt::Debug for Savepoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Savepoint").finish_non_exhaustive()
+    }
+}
+
+impl Savepoint {
+    /// Releases the savepoint: its work becomes part of the request's, committed with it.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.tally.admit()?;
+        self.tally.observe(self.txn.commit().await)
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Savepoint {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.tally.admit()?;
+        self.tally.observe(self.txn.execute_raw(stmt).await)
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.tally.admit()?;
+        self.tally.observe(self.txn.execute_unprepared(sql).await)
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.tally.admit()?;
+        self.tally.observe(self.txn.query_one_raw(stmt).await)
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.tally.admit()?;
+        self.tally.observe(self.txn.query_all_raw(stmt).await)
     }
 }
 

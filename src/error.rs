@@ -29,7 +29,14 @@ pub enum AppError {
     /// the current state.
     #[error("{0}")]
     Conflict(String),
-    /// Anything else. The detail is logged, never sent.
+    /// The database could not be reached or dropped the connection: retry later. The detail
+    /// is logged, never sent.
+    #[error("the database is unavailable: {0:#}")]
+    Unavailable(anyhow::Error),
+    /// The request ran more SQL statements than its budget allows.
+    #[error("the request ran more SQL statements than its budget allows")]
+    OverBudget,
+    /// Anything else: a bug. The detail is logged, never sent.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -46,13 +53,14 @@ pub enum ErrorCode {
     BadRequest,
     GraphqlParseFailed,
     GraphqlValidationFailed,
+    RateLimited,
     ServiceUnavailable,
     InternalServerError,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the enum.
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
@@ -62,6 +70,7 @@ impl ErrorCode {
         ErrorCode::BadRequest,
         ErrorCode::GraphqlParseFailed,
         ErrorCode::GraphqlValidationFailed,
+        ErrorCode::RateLimited,
         ErrorCode::ServiceUnavailable,
         ErrorCode::InternalServerError,
     ];
@@ -83,6 +92,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "BAD_REQUEST",
             ErrorCode::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
@@ -97,6 +107,9 @@ impl fmt::Display for ErrorCode {
 
 /// The message clients get for an internal error; the detail is in the log.
 pub const INTERNAL_MESSAGE: &str = "internal server error";
+
+/// The message clients get when the database fails under their request.
+pub const UNAVAILABLE_MESSAGE: &str = "the database is unavailable; try again shortly";
 
 impl AppError {
     /// A `BAD_USER_INPUT` naming the offending field.
@@ -127,14 +140,24 @@ impl AppError {
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::BadUserInput { .. } => ErrorCode::BadUserInput,
             AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            AppError::OverBudget => ErrorCode::QueryTooComplex,
             AppError::Internal(_) => ErrorCode::InternalServerError,
         }
     }
 }
 
 impl From<sea_orm::DbErr> for AppError {
+    /// A database that failed is a fault, a statement past the request's budget is the
+    /// request's, anything else (a statement the database refused) is a bug.
     fn from(err: sea_orm::DbErr) -> Self {
-        AppError::Internal(anyhow::Error::new(err).context("database"))
+        if crate::db::is_over_budget(&err) {
+            AppError::OverBudget
+        } else if crate::db::is_unavailable(&err) {
+            AppError::Unavailable(anyhow::Error::new(err).context("database"))
+        } else {
+            AppError::Internal(anyhow::Error::new(err).context("database"))
+        }
     }
 }
 
@@ -149,12 +172,17 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
 
 impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
+        // The request span carries the request id, so a log line can be found from the id
+        // the client was given.
         let message = match self {
             AppError::Internal(detail) => {
-                // The request span carries the request id, so the log line can be found from
-                // the id the client was given.
-                tracing::error!(error = ?detail, "internal error");
+                // One line, the whole chain of causes: a log line per event, whatever collects them.
+                tracing::error!(error = %format!("{detail:#}"), "internal error");
                 INTERNAL_MESSAGE.to_owned()
+            }
+            AppError::Unavailable(detail) => {
+                tracing::warn!(error = %format!("{detail:#}"), "the database is unavailable");
+                UNAVAILABLE_MESSAGE.to_owned()
             }
             other => other.to_string(),
         };

@@ -66,7 +66,12 @@ where
         access: access.clone(),
         load: Box::new(move |access, keys| Box::pin(load(access, keys))),
     };
-    DataLoader::with_cache(batch, tokio::spawn, HashMapCache::default())
+    // Batches run on tasks of their own, which keep the request's log span and id.
+    DataLoader::with_cache(
+        batch,
+        crate::telemetry::spawn_in_request,
+        HashMapCache::default(),
+    )
 }
 
 /// A (thing, day) key, for values that depend on the day they are asked about.

@@ -36,3 +36,19 @@ pub async fn with_request_id<F: Future>(id: String, fut: F) -> F::Output {
 pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
+
+/// Spawns `fut` as a task of the current request: it keeps the request's log span and id, so
+/// that what it logs (a DataLoader's batch failing, say) can be found from the id the client
+/// was given. A plain `tokio::spawn` starts a task with neither.
+pub fn spawn_in_request<F>(fut: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    use tracing::Instrument;
+    let span = tracing::Span::current();
+    match current_request_id() {
+        Some(id) => tokio::spawn(REQUEST_ID.scope(id, fut).instrument(span)),
+        None => tokio::spawn(fut.instrument(span)),
+    }
+}

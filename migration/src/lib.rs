@@ -21,6 +21,7 @@ mod m20261122_000009_audit_subject;
 mod m20261122_000010_access_paths;
 mod m20261122_000011_rating_levels_path;
 mod m20261122_000012_change_epochs;
+mod m20261201_000013_operators;
 
 /// The ordered list of migrations that `resilience-hub migrate` applies.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_access_paths::Migration),
             Box::new(m20261122_000011_rating_levels_path::Migration),
             Box::new(m20261122_000012_change_epochs::Migration),
+            Box::new(m20261201_000013_operators::Migration),
         ]
     }
 }

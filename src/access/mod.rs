@@ -14,14 +14,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
-    QuerySelect, RelationTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
 };
 use uuid::Uuid;
 
 use crate::auth::{Role, TokenError, VerifiedToken};
 use crate::cache::Remembered;
-use crate::db::{Database, RequestDb};
+use crate::db::{Database, RequestDb, Savepoint};
 use crate::entity::{organisation, panel_membership, sharing_settings};
 use crate::error::{AppError, AppResult};
 use crate::ids::{OrgId, UserId};
@@ -260,7 +259,7 @@ impl Access {
     }
 
     /// Opens a savepoint for one mutation (see [`RequestDb::savepoint`]).
-    pub async fn begin_write(&self) -> AppResult<DatabaseTransaction> {
+    pub async fn begin_write(&self) -> AppResult<Savepoint> {
         Ok(self.0.db.savepoint().await?)
     }
 }
@@ -286,6 +285,9 @@ pub async fn resolve_actor(
             found
         }
     };
+    if token.role == Role::PlatformAdmin && !is_operator(db.conn(), org_id).await? {
+        return Err(ResolveError::Token(TokenError::NotOperator));
+    }
     let user_id = users::service::upsert_from_token(db.conn(), callers, token).await?;
     users::service::record_acting_for(db.conn(), callers, org_id, user_id).await?;
     Ok(Actor {
@@ -325,6 +327,19 @@ pub(crate) async fn find_org_by_claim(
         Err(_) => organisation::Entity::find().filter(organisation::Column::Slug.eq(claim)),
     };
     query.one(db).await
+}
+
+/// Whether an organisation operates the platform, which only its tokens' `platform_admin` role
+/// needs. Read afresh on every such request (they are rare: provisioning), so that withdrawing
+/// the mark takes effect at once on every instance.
+pub(crate) async fn is_operator(db: &impl ConnectionTrait, org: OrgId) -> AppResult<bool> {
+    let flag: Option<bool> = organisation::Entity::find_by_id(org.0)
+        .select_only()
+        .column(organisation::Column::Operator)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(flag.unwrap_or(false))
 }
 
 async fn load_visibility(actor: &Actor, db: &impl ConnectionTrait) -> AppResult<Visibility> {

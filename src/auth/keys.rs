@@ -14,7 +14,11 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 
+use super::claims::{ClaimRules, spell_duration};
 use super::{Claims, Role, TokenError, VerifiedToken};
+
+/// The longest lifetime of a token when `JWT_MAX_TTL` is not set: a working day and a night.
+pub const DEFAULT_MAX_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// The shortest HS256 secret we accept: 256 bits, as RFC 7518 asks.
 const MIN_SECRET_BYTES: usize = 32;
@@ -22,7 +26,7 @@ const MIN_SECRET_BYTES: usize = 32;
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 /// Where the keys come from (see the README's configuration table).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct KeyConfig {
     /// HS256 shared secret.
     pub secret: Option<String>,
@@ -36,8 +40,25 @@ pub struct KeyConfig {
     pub issuer: String,
     /// Expected `aud`.
     pub audience: String,
-    /// Clock skew allowed on `exp` and `nbf`.
+    /// Clock skew allowed on `exp`, `nbf` and `iat`.
     pub leeway: Duration,
+    /// Longest lifetime a token may have (`exp - iat` and `exp - now`).
+    pub max_ttl: Duration,
+}
+
+impl Default for KeyConfig {
+    fn default() -> Self {
+        KeyConfig {
+            secret: None,
+            public_keys: None,
+            private_key: None,
+            private_key_id: None,
+            issuer: String::new(),
+            audience: String::new(),
+            leeway: Duration::from_secs(30),
+            max_ttl: DEFAULT_MAX_TTL,
+        }
+    }
 }
 
 struct VerifyKey {
@@ -56,9 +77,7 @@ struct SignKey {
 pub struct KeyStore {
     verify: Vec<VerifyKey>,
     sign: Option<SignKey>,
-    issuer: String,
-    audience: String,
-    leeway: Duration,
+    rules: ClaimRules,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -66,8 +85,7 @@ impl std::fmt::Debug for KeyStore {
         // Never print key material.
         f.debug_struct("KeyStore")
             .field("keys", &self.describe())
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
+            .field("rules", &self.rules)
             .finish()
     }
 }
@@ -141,13 +159,24 @@ impl KeyStore {
         if cfg.issuer.trim().is_empty() || cfg.audience.trim().is_empty() {
             bail!("JWT_ISSUER and JWT_AUDIENCE must both be set");
         }
+        if cfg.max_ttl.is_zero() {
+            bail!("JWT_MAX_TTL must be longer than zero");
+        }
         Ok(KeyStore {
             verify,
             sign,
-            issuer: cfg.issuer.clone(),
-            audience: cfg.audience.clone(),
-            leeway: cfg.leeway,
+            rules: ClaimRules {
+                issuer: cfg.issuer.clone(),
+                audience: cfg.audience.clone(),
+                leeway: cfg.leeway,
+                max_ttl: cfg.max_ttl,
+            },
         })
+    }
+
+    /// The longest lifetime a token may have.
+    pub fn max_ttl(&self) -> Duration {
+        self.rules.max_ttl
     }
 
     /// One line per key, for the start-up log: key ids and algorithms, no material.
@@ -158,7 +187,7 @@ impl KeyStore {
             .collect()
     }
 
-    /// Checks a bearer token's signature, issuer, audience and times, and its claims' shape.
+    /// Checks a bearer token's signature, then every claim (see [`super::claims`]).
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
         if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::Malformed);
@@ -193,30 +222,24 @@ impl KeyStore {
                 })?,
         };
 
+        // The library checks the signature (and that the algorithm is the key's); the claims
+        // are all checked in one place of ours, each with its own message.
         let mut validation = Validation::new(key.alg);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = self.leeway.as_secs();
-
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &key.key, &validation).map_err(|e| {
-                match e.into_kind() {
-                    ErrorKind::InvalidSignature => TokenError::Signature,
-                    ErrorKind::ExpiredSignature => TokenError::Expired,
-                    ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-                    ErrorKind::InvalidIssuer => TokenError::Issuer,
-                    ErrorKind::InvalidAudience => TokenError::Audience,
-                    ErrorKind::MissingRequiredClaim(claim) => TokenError::MissingClaim(claim),
-                    ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
-                        TokenError::Algorithm
-                    }
-                    ErrorKind::Json(_) => TokenError::IncompleteClaims,
-                    _ => TokenError::Malformed,
-                }
-            })?;
-        VerifiedToken::from_claims(data.claims)
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+            token,
+            &key.key,
+            &validation,
+        )
+        .map_err(|e| match e.into_kind() {
+            ErrorKind::InvalidSignature => TokenError::Signature,
+            ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => TokenError::Algorithm,
+            _ => TokenError::Malformed,
+        })?;
+        super::claims::check(&data.claims, &self.rules, chrono::Utc::now().timestamp())
     }
 
     /// Signs a token with the configured signing key.
@@ -224,12 +247,22 @@ impl KeyStore {
         let sign = self.sign.as_ref().ok_or_else(|| {
             anyhow!("minting a token needs JWT_SECRET or JWT_PRIVATE_KEY; only public keys are configured")
         })?;
+        if req.ttl.as_secs() == 0 {
+            bail!("a token must live at least a second: give a --ttl such as 1h");
+        }
+        if req.ttl > self.rules.max_ttl {
+            bail!(
+                "--ttl {} is longer than the {} tokens may live here (JWT_MAX_TTL)",
+                spell_duration(req.ttl),
+                spell_duration(self.rules.max_ttl)
+            );
+        }
         let now = chrono::Utc::now().timestamp();
         let ttl = i64::try_from(req.ttl.as_secs()).context("--ttl is too long")?;
         let claims = Claims {
-            iss: self.issuer.clone(),
+            iss: self.rules.issuer.clone(),
             sub: req.sub.clone(),
-            aud: serde_json::Value::String(self.audience.clone()),
+            aud: serde_json::Value::String(self.rules.audience.clone()),
             exp: now.checked_add(ttl).context("--ttl is too long")?,
             nbf: None,
             iat: Some(now),
@@ -361,6 +394,7 @@ mod tests {
             issuer: "https://idp.test".into(),
             audience: "resilience-hub".into(),
             leeway: Duration::from_secs(30),
+            max_ttl: DEFAULT_MAX_TTL,
             ..Default::default()
         })
         .unwrap()
@@ -394,10 +428,25 @@ mod tests {
             secret: Some("short".into()),
             issuer: "i".into(),
             audience: "a".into(),
+            max_ttl: DEFAULT_MAX_TTL,
             ..Default::default()
         })
         .unwrap_err();
         assert!(err.to_string().contains("32 bytes"));
+    }
+
+    #[test]
+    fn minting_refuses_a_lifetime_of_zero_or_past_the_maximum() {
+        let keys = store();
+        for (ttl, words) in [(0, "at least a second"), (86_401, "longer than the 24 h")] {
+            let mut req = request(Role::Viewer);
+            req.ttl = Duration::from_secs(ttl);
+            let err = keys.mint(&req).unwrap_err().to_string();
+            assert!(err.contains(words), "{err}");
+        }
+        let mut req = request(Role::Viewer);
+        req.ttl = DEFAULT_MAX_TTL;
+        assert!(keys.verify(&keys.mint(&req).unwrap()).is_ok());
     }
 
     #[test]

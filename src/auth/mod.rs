@@ -4,10 +4,12 @@
 //! its `org` and `sub` claims into an organisation and a user is the job of
 //! [`crate::access::resolve_actor`], which runs once per request.
 
+mod claims;
 pub mod keys;
 
 use serde::{Deserialize, Serialize};
 
+pub use claims::spell_duration;
 pub use keys::{KeyStore, TokenRequest};
 
 crate::closed_set! {
@@ -104,54 +106,28 @@ pub enum TokenError {
     Expired,
     #[error("the token is not valid yet")]
     NotYetValid,
+    #[error("the token was issued in the future (`iat`)")]
+    IssuedInFuture,
+    #[error(
+        "the token lives longer than this service accepts ({0}; `exp` − `iat` and `exp` − now)"
+    )]
+    TooLong(String),
     #[error("the token was not issued by the expected issuer")]
     Issuer,
     #[error("the token is not meant for this service (audience)")]
     Audience,
     #[error("the token lacks the `{0}` claim")]
-    MissingClaim(String),
-    #[error("the token's claims are incomplete: `org` and `role` are required")]
-    IncompleteClaims,
+    MissingClaim(&'static str),
+    #[error("the token's `{0}` claim must be {1}")]
+    ClaimType(&'static str, &'static str),
     #[error("the token's `{0}` claim is not valid")]
     InvalidClaim(&'static str),
     #[error("the token's role is not one of viewer, contributor, manager, platform_admin")]
     UnknownRole,
     #[error("the token names an organisation that does not exist")]
     UnknownOrganisation,
-}
-
-/// The longest `sub` we store; identity providers keep theirs far shorter.
-const MAX_SUBJECT: usize = 255;
-const MAX_NAME: usize = 200;
-const MAX_EMAIL: usize = 320;
-
-impl VerifiedToken {
-    /// Checks the claims the signature check does not cover.
-    pub(crate) fn from_claims(claims: Claims) -> Result<Self, TokenError> {
-        if claims.sub.trim().is_empty() || claims.sub.len() > MAX_SUBJECT {
-            return Err(TokenError::InvalidClaim("sub"));
-        }
-        if claims.org.trim().is_empty() || claims.org.len() > 100 {
-            return Err(TokenError::InvalidClaim("org"));
-        }
-        let role = Role::from_claim(&claims.role).ok_or(TokenError::UnknownRole)?;
-        // Profile claims are display only: a long name is shortened rather than locking the
-        // user out; an impossible email address is dropped.
-        let name = claims
-            .name
-            .map(|n| n.trim().chars().take(MAX_NAME).collect::<String>())
-            .filter(|n| !n.is_empty());
-        let email = claims
-            .email
-            .map(|e| e.trim().to_owned())
-            .filter(|e| !e.is_empty() && e.len() <= MAX_EMAIL);
-        Ok(VerifiedToken {
-            issuer: claims.iss,
-            subject: claims.sub,
-            org: claims.org,
-            role,
-            name,
-            email,
-        })
-    }
+    #[error(
+        "the token's organisation is not an operator of the platform, so it cannot act as platform_admin"
+    )]
+    NotOperator,
 }

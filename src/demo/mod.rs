@@ -212,6 +212,9 @@ pub struct Persona {
     pub name: &'static str,
 }
 
+/// The organisation that operates the demo platform (the platform operator persona's).
+const OPERATOR: &str = "lga";
+
 /// The personas of the start-up banner.
 pub const PERSONAS: &[Persona] = &[
     Persona {
@@ -284,6 +287,9 @@ pub async fn seed(db: &Database) -> anyhow::Result<usize> {
             .await?;
         created += 1;
     }
+    // The platform operator persona acts for the LGA, so the LGA operates the demo platform.
+    let operator = require(db, OPERATOR).await?;
+    service::set_operator_unattended(db.conn(), crate::ids::OrgId(operator), true).await?;
     let lap = require(db, "london-lap").await?;
     let central = require(db, "london-central").await?;
     let mut memberships = Vec::new();

@@ -14,6 +14,8 @@ pub struct Model {
     pub name: String,
     pub kind: OrgKind,
     pub region: Option<String>,
+    /// Whether the organisation operates the platform: only its tokens may be `platform_admin`.
+    pub operator: bool,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -19,15 +19,17 @@ use futures_util::FutureExt;
 use serde::Deserialize;
 
 use super::AppState;
+use super::fair::Refusal;
 use super::inspect::{MAX_NESTING, OperationInfo, nesting_depth, operation_info};
 use super::response::{
-    JSON, Media, PANICKED, Reply, failure, unauthenticated, unavailable, write_responses,
+    JSON, Media, PANICKED, Reply, failure, rate_limited, unauthenticated, unavailable,
+    write_responses,
 };
 use crate::access::{Access, ResolveError, resolve_actor};
 use crate::auth::{TokenError, VerifiedToken};
 use crate::config::Limits;
 use crate::db::RequestDb;
-use crate::error::{ErrorCode, INTERNAL_MESSAGE};
+use crate::error::{AppError, ErrorCode, INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE};
 use crate::graphql::limits::{admit, heavy};
 use crate::graphql::{coded_error, set_code};
 use crate::loaders::Loaders;
@@ -305,6 +307,7 @@ async fn execute(
     let outcome = match tokio::time::timeout(state.request_timeout, work).await {
         Ok(outcome) => outcome,
         Err(_) => {
+            // Dropping the work drops its transaction, which rolls it back.
             return unavailable(
                 media,
                 &format!(
@@ -314,31 +317,67 @@ async fn execute(
             );
         }
     };
-    let responses = match outcome {
-        Ok(responses) => responses,
-        Err(Failure::Token(err)) => return unauthenticated(media, &err.to_string(), true),
-        Err(Failure::Unavailable) => {
-            return unavailable(media, "the database is unavailable; try again shortly");
+    match outcome {
+        Ok(responses) => write_responses(media, responses, batched),
+        Err(failure) => failure.reply(media),
+    }
+}
+
+/// Why a request was answered with one error instead of its responses. Whatever it did in the
+/// database has been rolled back.
+enum Failure {
+    /// The token names an organisation or a caller that cannot be.
+    Token(TokenError),
+    /// The organisation's share is used up.
+    Refused(Refusal),
+    /// The database failed: a fault, to retry.
+    Unavailable,
+    /// The request ran more statements than its budget.
+    OverBudget(u32),
+    /// A bug.
+    Internal,
+}
+
+impl Failure {
+    /// The failure of `step` with `err`: a database fault, or a bug. Logged either way.
+    fn of(err: AppError, step: &str) -> Self {
+        match err {
+            AppError::Unavailable(detail) => {
+                tracing::warn!(error = %format!("{detail:#}"), "{step}: the database is unavailable");
+                Failure::Unavailable
+            }
+            other => {
+                tracing::error!(error = %format!("{other:#}"), "{step} failed");
+                Failure::Internal
+            }
         }
-        Err(Failure::Internal) => {
-            return failure(
+    }
+
+    fn reply(self, media: Media) -> Reply {
+        match self {
+            Failure::Token(err) => unauthenticated(media, &err.to_string(), true),
+            Failure::Refused(refusal) => rate_limited(media, refusal),
+            Failure::Unavailable => unavailable(media, UNAVAILABLE_MESSAGE),
+            Failure::OverBudget(budget) => failure(
+                StatusCode::BAD_REQUEST,
+                media,
+                ErrorCode::QueryTooComplex,
+                format!(
+                    "the request needed more than {budget} SQL statements, its budget; ask for less in one request"
+                ),
+            ),
+            Failure::Internal => failure(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 media,
                 ErrorCode::InternalServerError,
                 INTERNAL_MESSAGE,
-            );
+            ),
         }
-    };
-    write_responses(media, responses, batched)
+    }
 }
 
-enum Failure {
-    Token(TokenError),
-    Unavailable,
-    Internal,
-}
-
-/// Resolves the caller, opens the request's transaction, executes every request, commits.
+/// Resolves the caller, takes its organisation's share, opens the request's transaction,
+/// executes every request, and commits; or rolls everything back and says why.
 async fn run(
     state: &AppState,
     token: Option<VerifiedToken>,
@@ -346,7 +385,12 @@ async fn run(
     prepared: Vec<Prepared>,
 ) -> Result<Vec<Response>, Failure> {
     let Some(token) = token else {
-        // Only introspection is left: no caller, no database.
+        // Only introspection is left: no caller, no database, one share for all such callers.
+        let _pass = state
+            .fair
+            .enter(uuid::Uuid::nil())
+            .await
+            .map_err(Failure::Refused)?;
         let mut responses = Vec::with_capacity(prepared.len());
         for p in prepared {
             responses.push(execute_one(state, p, None).await);
@@ -357,22 +401,26 @@ async fn run(
         .await
         .map_err(|e| match e {
             ResolveError::Token(err) => Failure::Token(err),
-            ResolveError::App(err) => {
-                tracing::error!(error = ?err, "resolving the caller failed");
-                Failure::Unavailable
-            }
+            ResolveError::App(err) => Failure::of(err, "resolving the caller"),
         })?;
-    let db = state.db.begin_request(writes).await.map_err(|err| {
-        tracing::error!(error = ?err, "opening the request's transaction failed");
-        Failure::Unavailable
-    })?;
-    let db = Arc::new(db);
-    let access = Access::load(actor, db.clone(), state.remembered.clone())
+    let _pass = state
+        .fair
+        .enter(actor.org_id.0)
         .await
-        .map_err(|err| {
-            tracing::error!(error = ?err, "resolving what the caller may see failed");
-            Failure::Unavailable
-        })?;
+        .map_err(Failure::Refused)?;
+    let db = state
+        .db
+        .begin_request(writes, state.limits.max_statements)
+        .await
+        .map_err(|err| Failure::of(err.into(), "opening the request's transaction"))?;
+    let db = Arc::new(db);
+    let access = match Access::load(actor, db.clone(), state.remembered.clone()).await {
+        Ok(access) => access,
+        Err(err) => {
+            db.abandon().await;
+            return Err(Failure::of(err, "resolving what the caller may see"));
+        }
+    };
     let ((responses, panicked), epochs) = crate::epochs::deferring(async {
         let mut responses = Vec::with_capacity(prepared.len());
         let mut panicked = false;
@@ -384,11 +432,35 @@ async fn run(
         (responses, panicked)
     })
     .await;
-    if !panicked && let Err(err) = crate::epochs::advance(db.as_ref(), &epochs).await {
-        tracing::error!(error = ?err, "moving the epochs of the request's changes failed");
-        return Err(Failure::Internal);
+    // A statement that met a failing database leaves the transaction in doubt, whatever the
+    // resolver made of the error: the whole request is a fault, not a partial answer.
+    let tally = db.tally();
+    let failed = if tally.unavailable() {
+        tracing::warn!("the database failed during the request; rolling it back");
+        Some(Failure::Unavailable)
+    } else if tally.over_budget() {
+        tracing::warn!(
+            statements = tally.statements(),
+            "the request ran out of its statement budget; rolling it back"
+        );
+        Some(Failure::OverBudget(state.limits.max_statements))
+    } else if panicked {
+        Some(Failure::Internal)
+    } else {
+        None
+    };
+    if let Some(failure) = failed {
+        db.abandon().await;
+        return Err(failure);
     }
-    finish(&db, writes, panicked).await?;
+    if let Err(err) = crate::epochs::advance(db.as_ref(), &epochs).await {
+        db.abandon().await;
+        return Err(Failure::of(
+            err,
+            "moving the epochs of the request's changes",
+        ));
+    }
+    finish(&db, writes).await?;
     Ok(responses)
 }
 
@@ -423,21 +495,15 @@ async fn guard(execution: impl std::future::Future<Output = Response>) -> Respon
     }
 }
 
-/// Commits the request's transaction, unless something panicked (then everything it did is
-/// rolled back, since nobody knows what state it left).
-async fn finish(db: &RequestDb, writes: bool, panicked: bool) -> Result<(), Failure> {
-    if panicked {
-        return Err(Failure::Internal);
-    }
+/// Commits the request's transaction. A commit that fails loses the request's changes, so it
+/// is the request's failure when it wrote; a read-only transaction has nothing to lose, and
+/// the answer stands.
+async fn finish(db: &RequestDb, writes: bool) -> Result<(), Failure> {
     match db.finish().await {
         Ok(()) => Ok(()),
-        Err(err) if writes => {
-            tracing::error!(error = ?err, "committing the request's changes failed");
-            Err(Failure::Internal)
-        }
+        Err(err) if writes => Err(Failure::of(err.into(), "committing the request's changes")),
         Err(err) => {
-            // A read-only transaction has nothing to lose; the answer stands.
-            tracing::warn!(error = ?err, "closing a read-only transaction failed");
+            tracing::warn!(error = %err, "closing a read-only transaction failed");
             Ok(())
         }
     }

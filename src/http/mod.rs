@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql`, `/healthz`, `/readyz`, `/metrics`, and what wraps every
 //! request (request ids, logs, panics, CORS).
 
+pub mod fair;
 mod graphql;
 pub mod inspect;
 mod metrics;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Whether `/metrics` is served.
     pub serve_metrics: bool,
+    /// Each organisation's share of the service.
+    pub fair: Arc<fair::FairShare>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -144,9 +147,13 @@ fn request_id(req: &Request) -> String {
 }
 
 /// Gives the request an id, a log span and a closing log line.
+///
+/// The span is at the error level so that it is enabled whenever any of the request's lines
+/// is: at `RUST_LOG=warn` an info span would be filtered out, and the warnings and errors
+/// logged inside it would lose the request id.
 async fn request_context(req: Request, next: Next) -> Response {
     let id = request_id(&req);
-    let span = tracing::info_span!(
+    let span = tracing::error_span!(
         "request",
         request_id = %id,
         method = %req.method(),

@@ -124,6 +124,10 @@ pub(super) fn unauthenticated(media: Media, reason: &str, token_sent: bool) -> R
     reply
 }
 
+/// Seconds a client should wait before retrying when the database failed under its request:
+/// the pool reconnects on the next request once the database is back.
+const RETRY_AFTER_UNAVAILABLE: &str = "2";
+
 pub(super) fn unavailable(media: Media, message: &str) -> Reply {
     let mut reply = failure(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -131,9 +135,26 @@ pub(super) fn unavailable(media: Media, message: &str) -> Reply {
         ErrorCode::ServiceUnavailable,
         message,
     );
+    reply.headers.push((
+        header::RETRY_AFTER,
+        HeaderValue::from_static(RETRY_AFTER_UNAVAILABLE),
+    ));
     reply
-        .headers
-        .push((header::RETRY_AFTER, HeaderValue::from_static("5")));
+}
+
+/// `429 Too Many Requests` under either media type (the request was well formed, but not
+/// served), with `Retry-After`.
+pub(super) fn rate_limited(media: Media, refusal: super::fair::Refusal) -> Reply {
+    let mut reply = failure(
+        StatusCode::TOO_MANY_REQUESTS,
+        media,
+        ErrorCode::RateLimited,
+        refusal.message(),
+    );
+    reply.headers.push((
+        header::RETRY_AFTER,
+        HeaderValue::from(refusal.retry_after_secs()),
+    ));
     reply
 }
 

@@ -177,6 +177,35 @@ pub async fn create_unattended(
     Ok(org)
 }
 
+/// The operator mark, as the audit trail records it.
+#[derive(serde::Serialize)]
+struct OperatorMark {
+    operator: bool,
+}
+
+/// Marks an organisation as an operator of the platform (or withdraws the mark), from the
+/// command line only: no token can make another organisation an operator. Audited.
+pub async fn set_operator_unattended(
+    db: &impl sea_orm::TransactionTrait,
+    org: OrgId,
+    operator: bool,
+) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let before = crate::access::is_operator(&txn, org).await?;
+    organisation::Entity::update_many()
+        .col_expr(organisation::Column::Operator, Expr::value(operator))
+        .filter(organisation::Column::Id.eq(org.0))
+        .exec(&txn)
+        .await?;
+    if before != operator {
+        let (was, now) = (OperatorMark { operator: before }, OperatorMark { operator });
+        let change = Change::updated(org, EntityType::Organisation, org.0, &was, &now);
+        audit::record(&txn, Author::CommandLine, change).await?;
+    }
+    sea_orm::TransactionSession::commit(txn).await?;
+    Ok(())
+}
+
 async fn insert(
     txn: &impl ConnectionTrait,
     author: Author,
@@ -192,6 +221,7 @@ async fn insert(
         name: Set(new.name),
         kind: Set(new.kind),
         region: Set(new.region),
+        operator: Set(false),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),

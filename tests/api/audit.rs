@@ -120,10 +120,14 @@ api_test!(only_managers_and_platform_admins_read_trails, |app| {
         .gql(Some(&w.admin), TRAIL, json!({ "first": 100 }))
         .await;
     let all = kinds(&events(&resp));
+    // Seven organisations created, and the operator's mark (made from the command line).
     assert_eq!(
-        all.iter().filter(|(t, _, _)| t == "ORGANISATION").count(),
+        all.iter()
+            .filter(|(t, op, _)| t == "ORGANISATION" && op == "CREATE")
+            .count(),
         7
     );
+    assert!(all.contains(&("ORGANISATION".into(), "UPDATE".into(), w.operator.clone())));
     assert_eq!(
         all.iter()
             .filter(|(t, _, _)| t == "PANEL_MEMBERSHIP")

@@ -293,6 +293,20 @@ impl TestApp {
             .expect("demo data loads")
     }
 
+    /// Creates an organisation that operates the platform, as `resilience-hub create-org
+    /// --operator` does: its tokens may carry `platform_admin`.
+    pub async fn bootstrap_operator(&self, slug: &str, name: &str) -> String {
+        let id = self.bootstrap_org(slug, name, OrgKind::PartnerBody).await;
+        service::set_operator_unattended(
+            self.app_db.conn(),
+            resilience_hub::ids::OrgId::parse("id", &id).unwrap(),
+            true,
+        )
+        .await
+        .unwrap();
+        id
+    }
+
     /// Creates an organisation directly (how the first one comes to exist).
     pub async fn bootstrap_org(&self, slug: &str, name: &str, kind: OrgKind) -> String {
         let new = NewOrganisation::parse("", slug, name, kind, Some("England")).unwrap();

@@ -29,7 +29,8 @@ fn percentile(times: &mut [Duration], p: f64) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fragment_fan_out_is_refused_in_milliseconds_while_other_callers_are_served() {
-    let app = TestApp::spawn(Engine::Sqlite).await;
+    // No rate limit: the attack must meet the document limits, not its organisation's share.
+    let app = TestApp::spawn_with(Engine::Sqlite, |c| c.fair_share.per_second = 0).await;
     let w = World::build(&app).await;
     let attacker = token(&w.council_a, Role::Viewer);
     let bystander = token(&w.council_b, Role::Viewer);

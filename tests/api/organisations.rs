@@ -255,13 +255,7 @@ api_test!(panels_and_members_show_only_what_is_visible, |app| {
 api_test!(
     a_list_of_organisations_costs_the_same_number_of_statements_at_any_length,
     |app| {
-        let operator = app
-            .bootstrap_org(
-                "ops",
-                "Operations",
-                resilience_hub::organisations::OrgKind::PartnerBody,
-            )
-            .await;
+        let operator = app.bootstrap_operator("ops", "Operations").await;
         let admin = token(&operator, Role::PlatformAdmin);
         let panel =
             crate::world::create_org(&app, &admin, "big-panel", "Big Panel", "REGIONAL_PANEL")

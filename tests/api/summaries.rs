@@ -420,13 +420,7 @@ api_test!(panels_and_partners_read_summaries_as_shared, |app| {
 api_test!(
     a_panel_compares_its_members_in_the_same_number_of_statements_at_any_size,
     |app| {
-        let operator = app
-            .bootstrap_org(
-                "ops",
-                "Operations",
-                resilience_hub::organisations::OrgKind::PartnerBody,
-            )
-            .await;
+        let operator = app.bootstrap_operator("ops", "Operations").await;
         let admin = token(&operator, Role::PlatformAdmin);
         let panel =
             crate::world::create_org(&app, &admin, "big-panel", "Big Panel", "REGIONAL_PANEL")

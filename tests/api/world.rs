@@ -6,7 +6,6 @@
 //! - sharing with partners: `council_a` NAMED, `council_b` AGGREGATE, `fire` NONE.
 
 use resilience_hub::auth::Role;
-use resilience_hub::organisations::OrgKind;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, token};
@@ -42,7 +41,7 @@ pub const SHARING: &str = r#"
 impl World {
     pub async fn build(app: &TestApp) -> Self {
         let operator = app
-            .bootstrap_org("operators", "Platform Operations", OrgKind::PartnerBody)
+            .bootstrap_operator("operators", "Platform Operations")
             .await;
         let admin = token(&operator, Role::PlatformAdmin);
         let create = |slug: &'static str, name: &'static str, kind: &'static str| {
