@@ -5,7 +5,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use resilience_hub::auth::Role;
 use serde_json::json;
 
-use crate::helpers::{Claims, TestApp, api_test, engines, fixture, now, token};
+use crate::helpers::{Claims, TestApp, api_test, engines, fixture, now, sign_json, token};
 use crate::world::World;
 
 const ME: &str = "{ me { role organisation { slug } } }";
@@ -263,3 +263,130 @@ async fn an_app_with_only_public_keys_refuses_hs256() {
     let jwt = Claims::new(&org, Role::Viewer).sign_with(header(Algorithm::RS256, "rsa-2026"), &rsa);
     accepted(&app, &jwt, "RS256").await;
 }
+
+/// Sends `{ me }` with `jwt` and returns the message of its 401 `UNAUTHENTICATED`.
+async fn refusal(app: &TestApp, jwt: &str, case: &str) -> String {
+    let resp = app
+        .raw(
+            app.post()
+                .header("accept", "application/graphql-response+json")
+                .bearer_auth(jwt)
+                .json(&json!({ "query": ME })),
+        )
+        .await;
+    assert_eq!(resp.status, 401, "{case}: {}", resp.text);
+    assert_eq!(resp.code(), "UNAUTHENTICATED", "{case}");
+    resp.json()["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+api_test!(
+    token_lifetimes_are_bounded_and_each_bad_claim_is_named,
+    |app| {
+        let w = World::build(&app).await;
+        let good = json!({
+            "iss": resilience_hub::config::DEV_JWT_ISSUER, "aud": "resilience-hub",
+            "sub": "alice", "org": w.council_a, "role": "viewer",
+            "iat": now(), "exp": now() + 3600
+        });
+        accepted(&app, &sign_json(&good), "a valid token with iat").await;
+        let with = |changes: serde_json::Value| {
+            let mut claims = good.clone();
+            for (k, v) in changes.as_object().unwrap() {
+                if v.is_null() {
+                    claims.as_object_mut().unwrap().remove(k);
+                } else {
+                    claims[k] = v.clone();
+                }
+            }
+            sign_json(&claims)
+        };
+        let day = 24 * 3600;
+        for (changes, words, case) in [
+            (
+                json!({ "exp": 253_402_300_799i64 }),
+                "lives longer than this service accepts (24 h",
+                "exp in the year 9999",
+            ),
+            (
+                json!({ "iat": now() - 2 * day, "exp": now() + 3600 }),
+                "lives longer",
+                "issued two days ago, still valid",
+            ),
+            (
+                json!({ "iat": now() + 3600 }),
+                "issued in the future",
+                "iat in the future",
+            ),
+            (json!({ "sub": null }), "lacks the `sub` claim", "no sub"),
+            (json!({ "org": null }), "lacks the `org` claim", "no org"),
+            (json!({ "role": null }), "lacks the `role` claim", "no role"),
+            (json!({ "exp": null }), "lacks the `exp` claim", "no exp"),
+            (
+                json!({ "exp": "tomorrow" }),
+                "`exp` claim must be a number of seconds since 1970",
+                "a string exp",
+            ),
+            (
+                json!({ "role": 3 }),
+                "`role` claim must be a string",
+                "a numeric role",
+            ),
+            (
+                json!({ "email": ["a@b"] }),
+                "`email` claim must be a string",
+                "a list for an email",
+            ),
+        ] {
+            let message = refusal(&app, &with(changes), case).await;
+            assert!(message.contains(words), "{case}: {message}");
+        }
+    }
+);
+
+api_test!(
+    only_an_operator_organisation_acts_as_platform_admin,
+    |app| {
+        let w = World::build(&app).await;
+        let create = r#"mutation { createOrganisation(input: { slug: "x-org", name: "X", kind: COUNCIL }) { organisation { id } } }"#;
+        // A council's token claiming the platform role is refused outright.
+        let message = refusal(&app, &token(&w.council_a, Role::PlatformAdmin), "a council").await;
+        assert!(message.contains("not an operator"), "{message}");
+        let before = app.snapshot().await;
+        let resp = app
+            .gql(
+                Some(&token(&w.council_a, Role::PlatformAdmin)),
+                create,
+                json!({}),
+            )
+            .await;
+        resp.error("UNAUTHENTICATED");
+        assert_eq!(app.snapshot().await, before);
+
+        // The operator's is accepted, until its mark is withdrawn: then at once.
+        app.gql(Some(&w.admin), "{ me { role } }", json!({}))
+            .await
+            .data();
+        let operator = resilience_hub::ids::OrgId::parse("id", &w.operator).unwrap();
+        resilience_hub::organisations::service::set_operator_unattended(
+            app.database().conn(),
+            operator,
+            false,
+        )
+        .await
+        .unwrap();
+        refusal(&app, &w.admin, "a withdrawn operator").await;
+        resilience_hub::organisations::service::set_operator_unattended(
+            app.database().conn(),
+            operator,
+            true,
+        )
+        .await
+        .unwrap();
+        app.gql(Some(&w.admin), "{ me { role } }", json!({}))
+            .await
+            .data();
+    }
+);

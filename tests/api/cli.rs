@@ -1,0 +1,255 @@
+//! The command line, run as the built binary: `token` mints within bounds and only operators'
+//! `platform_admin`; `serve` prints demo tokens only when they are worthless elsewhere.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+
+const BIN: &str = env!("CARGO_BIN_EXE_resilience-hub");
+
+/// The binary with a clean environment, in `dir`, over a SQLite file there.
+fn hub(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .current_dir(dir)
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.join("cli.db").display()),
+        )
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("the binary runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The payload of a JWT as JSON.
+fn payload(jwt: &str) -> serde_json::Value {
+    let part = jwt.trim().split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+#[test]
+fn the_token_command_refuses_lifetimes_of_zero_or_past_the_maximum() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = run(hub(dir.path()).args([
+        "create-org",
+        "--slug",
+        "rotherham",
+        "--name",
+        "Rotherham Metropolitan Borough Council",
+        "--kind",
+        "council",
+    ]));
+    assert!(created.status.success(), "{}", stderr(&created));
+
+    for (ttl, words) in [
+        ("0s", "at least a second"),
+        ("36500d", "longer than the 24 h"),
+        ("25h", "longer than the 24 h"),
+    ] {
+        let out = run(hub(dir.path()).args([
+            "token",
+            "--org",
+            "rotherham",
+            "--role",
+            "viewer",
+            "--ttl",
+            ttl,
+        ]));
+        assert!(!out.status.success(), "--ttl {ttl} was accepted");
+        assert!(
+            stderr(&out).contains(words),
+            "--ttl {ttl}: {}",
+            stderr(&out)
+        );
+        assert!(out.stdout.is_empty());
+    }
+    let out = run(hub(dir.path()).args([
+        "token",
+        "--org",
+        "rotherham",
+        "--role",
+        "viewer",
+        "--ttl",
+        "8h",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let claims = payload(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        8 * 3600
+    );
+    // A configured maximum moves the bound.
+    let out = run(hub(dir.path()).env("JWT_MAX_TTL", "48h").args([
+        "token",
+        "--org",
+        "rotherham",
+        "--role",
+        "viewer",
+        "--ttl",
+        "36h",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn platform_admin_tokens_are_minted_only_for_operator_organisations() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = |slug: &str, operator: bool| {
+        let mut cmd = hub(dir.path());
+        cmd.args([
+            "create-org",
+            "--slug",
+            slug,
+            "--name",
+            slug,
+            "--kind",
+            "partner-body",
+        ]);
+        if operator {
+            cmd.arg("--operator");
+        }
+        let out = run(&mut cmd);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    let admin_token = |slug: &str| {
+        run(hub(dir.path()).args(["token", "--org", slug, "--role", "platform_admin"]))
+    };
+    org("lga", false);
+    let out = admin_token("lga");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not an operator of the platform"),
+        "{}",
+        stderr(&out)
+    );
+    // Any other role is fine.
+    assert!(
+        run(hub(dir.path()).args(["token", "--org", "lga", "--role", "manager"]))
+            .status
+            .success()
+    );
+
+    org("ops", true);
+    let out = admin_token("ops");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        payload(&String::from_utf8_lossy(&out.stdout))["role"],
+        "platform_admin"
+    );
+
+    // Marked later, and withdrawn.
+    assert!(
+        run(hub(dir.path()).args(["operator", "--org", "lga"]))
+            .status
+            .success()
+    );
+    assert!(admin_token("lga").status.success());
+    assert!(
+        run(hub(dir.path()).args(["operator", "--org", "lga", "--revoke"]))
+            .status
+            .success()
+    );
+    assert!(!admin_token("lga").status.success());
+}
+
+/// A free loopback port (free a moment ago).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `serve`, waits until it answers `/readyz` (it has printed its banner by then: the
+/// banner comes before it serves), stops it, and returns what it printed.
+async fn banner(mut cmd: Command) -> String {
+    let port = free_port();
+    let mut child = cmd
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let ready = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ready {
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let out = child.wait_with_output().unwrap();
+            panic!("serve exited with {status}: {}", stderr(&out));
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "serve never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.kill().ok();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_prints_demo_tokens_only_with_the_development_key_over_its_own_demo_data() {
+    // The embedded default: the development key, the demo data it loads itself.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = hub(dir.path());
+    cmd.env_remove("DATABASE_URL");
+    let out = banner(cmd).await;
+    assert!(
+        out.contains("Demo tokens (valid 24 h, signed with the development key)"),
+        "{out}"
+    );
+    let tokens: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Bearer "))
+        .collect();
+    assert_eq!(tokens.len(), 5, "{out}");
+    for jwt in tokens {
+        let claims = payload(jwt);
+        let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
+        assert!(lifetime <= 24 * 3600, "{claims}");
+    }
+
+    // A configured secret (with APP_ENV left at its default): no token is printed, since one
+    // would be a real credential.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = hub(dir.path());
+    cmd.env(
+        "JWT_SECRET",
+        "a-configured-secret-that-is-long-enough-for-hs256",
+    )
+    .env("JWT_ISSUER", "https://idp.example")
+    .env("JWT_AUDIENCE", "resilience-hub");
+    let out = banner(cmd).await;
+    assert!(out.contains("listening"), "{out}");
+    assert!(!out.contains("Bearer") && !out.contains("eyJ"), "{out}");
+
+    // The development key over a database it was pointed at: no tokens either.
+    let dir = tempfile::tempdir().unwrap();
+    let out = banner(hub(dir.path())).await;
+    assert!(out.contains("listening"), "{out}");
+    assert!(!out.contains("Bearer") && !out.contains("eyJ"), "{out}");
+}
