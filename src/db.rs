@@ -95,6 +95,9 @@ pub fn is_over_budget(err: &DbErr) -> bool {
 pub struct Tally {
     statements: AtomicU32,
     budget: u32,
+    /// Set once the request's own work is done: what is left (moving epochs, committing) is
+    /// the service's, and never refused for the budget.
+    lifted: AtomicBool,
     over_budget: AtomicBool,
     unavailable: AtomicBool,
 }
@@ -104,6 +107,7 @@ impl Tally {
         Tally {
             statements: AtomicU32::new(0),
             budget,
+            lifted: AtomicBool::new(false),
             over_budget: AtomicBool::new(false),
             unavailable: AtomicBool::new(false),
         }
@@ -112,7 +116,7 @@ impl Tally {
     /// Counts a statement about to run; past the budget it is refused.
     fn admit(&self) -> Result<(), DbErr> {
         let n = self.statements.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.budget > 0 && n > self.budget {
+        if self.budget > 0 && n > self.budget && !self.lifted.load(Ordering::Relaxed) {
             self.over_budget.store(true, Ordering::Relaxed);
             return Err(DbErr::Custom(OVER_BUDGET.to_owned()));
         }
@@ -127,6 +131,12 @@ impl Tally {
             self.unavailable.store(true, Ordering::Relaxed);
         }
         result
+    }
+
+    /// Ends the budget: the request's own work is done, and the statements that finish it
+    /// (its epochs) must run whatever it spent.
+    pub fn lift(&self) {
+        self.lifted.store(true, Ordering::Relaxed);
     }
 
     /// Statements run (or refused) so far.

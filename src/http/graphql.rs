@@ -453,6 +453,7 @@ async fn run(
         db.abandon().await;
         return Err(failure);
     }
+    tally.lift();
     if let Err(err) = crate::epochs::advance(db.as_ref(), &epochs).await {
         db.abandon().await;
         return Err(Failure::of(

@@ -8,6 +8,7 @@
 //! peak memory, and every figure as a ratio to the SQL's. After the write mix it checks that
 //! every acknowledged write is stored. See `bench/README.md`.
 
+mod isolation;
 mod pgbench;
 mod report;
 mod scenarios;
@@ -75,6 +76,11 @@ struct Args {
     /// Where to write the results table (Markdown) and the raw figures (JSON).
     #[arg(long, default_value = "bench/results/latest.md")]
     out: PathBuf,
+    /// Measure isolation instead of the scenarios: a bystander's latency alone, under a
+    /// fragment fan-out attack, and while another organisation floods (see `isolation.rs`).
+    /// The value titles the table, which is appended to `bench/results/isolation.md`.
+    #[arg(long)]
+    isolation: Option<String>,
 }
 
 #[tokio::main]
@@ -86,6 +92,25 @@ async fn main() -> anyhow::Result<()> {
     )?;
     let docs = Documents::read(&args.queries)?;
     let client = reqwest::Client::new();
+    if let Some(title) = &args.isolation {
+        let measures = isolation::run(
+            &client,
+            &args.host,
+            &keys(&args)?,
+            &targets,
+            &docs.dashboard,
+            args.seconds,
+        )
+        .await?;
+        let table = isolation::markdown(title, &measures);
+        println!("{table}");
+        let path = args.out.with_file_name("isolation.md");
+        let mut all = std::fs::read_to_string(&path).unwrap_or_default();
+        all += &table;
+        all += "\n";
+        std::fs::write(&path, all)?;
+        return Ok(());
+    }
     let db = Database::connect(&args.database_url, &PoolSettings::default()).await?;
     let scenarios = if args.scenarios.is_empty() {
         Scenario::ALL.to_vec()
