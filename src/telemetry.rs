@@ -17,9 +17,12 @@ tokio::task_local! {
 /// Sets up logging once; levels come from `RUST_LOG` (default `info`).
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colours for a person at a terminal; plain text for whatever collects the logs.
+        .with_ansi(std::io::stderr().is_terminal());
     // A second initialisation (tests start many apps) is harmless, so its error is ignored.
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -2,10 +2,16 @@
 //!
 //! Each organisation (the verified one a token acts for, never an address) gets its own
 //! allowance of requests per second and its own lane of requests running at once. A request
-//! past its organisation's rate is refused at once with `RATE_LIMITED` and the time until the
-//! next would be accepted; past its lane's width it waits its turn in line, and past the line's
+//! past its organisation's rate is refused with `RATE_LIMITED` and the time until the next
+//! would be accepted; past its lane's width it waits its turn in line, and past the line's
 //! length it is refused. A flood from one organisation therefore fills its own lane and line
 //! and nobody else's: the database pool and the workers stay open to the others.
+//!
+//! A refusal for the rate is sent after a short pause ([`SLOW_REFUSAL`]), taken in the
+//! organisation's line while it has room. A client that retries at once, as a flood does,
+//! would otherwise spin: each refusal is cheap, but ten thousand a second took half of a
+//! two-core machine from everyone else. The pause bounds how fast one connection can be
+//! refused, and the line bounds how many refusals wait at once.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -17,6 +23,10 @@ use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
+
+/// The pause before a refusal for the rate is sent. Not the time until the next request
+/// would be accepted: at a rate of 100 a second that is 10 ms, too short to slow a flood.
+pub const SLOW_REFUSAL: Duration = Duration::from_millis(100);
 
 /// How generous each organisation's share is. A zero turns that limit off.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,14 +134,37 @@ impl FairShare {
         }
     }
 
-    /// Admits a request of organisation `org` (the nil id for callers without a token), or
-    /// refuses it. Waits while the organisation's lane is full and its line is not.
-    pub async fn enter(&self, org: Uuid) -> Result<Pass, Refusal> {
-        if let Some(rate) = &self.rate
-            && let Err(not_until) = rate.check_key(&org)
-        {
-            return Err(Refusal::Rate(not_until.wait_time_from(rate.clock().now())));
+    /// Charges one request to organisation `org`'s rate (the nil id for callers without a
+    /// token), or refuses it. Cheap, so the handler charges as early as it knows the
+    /// organisation: a flood is refused before its documents are even read.
+    pub fn charge(&self, org: Uuid) -> Result<(), Refusal> {
+        match &self.rate {
+            Some(rate) => rate
+                .check_key(&org)
+                .map_err(|not_until| Refusal::Rate(not_until.wait_time_from(rate.clock().now()))),
+            None => Ok(()),
         }
+    }
+
+    /// Pauses before `refusal` is sent (see [`SLOW_REFUSAL`]), in `org`'s line when it has
+    /// room; at once when it has none.
+    pub async fn slow_down(&self, org: Uuid, refusal: Refusal) -> Refusal {
+        if !matches!(refusal, Refusal::Rate(_)) {
+            return refusal;
+        }
+        let lane = self.lane(org);
+        if lane.waiting.fetch_add(1, Ordering::Relaxed) < self.settings.queued {
+            let _waiting = Waiting(&lane.waiting);
+            tokio::time::sleep(SLOW_REFUSAL).await;
+        } else {
+            lane.waiting.fetch_sub(1, Ordering::Relaxed);
+        }
+        refusal
+    }
+
+    /// A place in organisation `org`'s lane, or a refusal. Waits while the lane is full and its
+    /// line is not.
+    pub async fn enter(&self, org: Uuid) -> Result<Pass, Refusal> {
         if self.settings.concurrent == 0 {
             return Ok(Pass { _permit: None });
         }
@@ -190,9 +223,9 @@ mod tests {
         let share = share(2, 3, 0, 0);
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         for _ in 0..3 {
-            assert!(share.enter(a).await.is_ok());
+            assert!(share.charge(a).is_ok());
         }
-        let refused = share.enter(a).await.unwrap_err();
+        let refused = share.charge(a).unwrap_err();
         let Refusal::Rate(wait) = refused else {
             panic!("{refused:?}")
         };
@@ -202,7 +235,7 @@ mod tests {
         );
         assert_eq!(refused.retry_after_secs(), 1);
         // Another organisation has its own allowance.
-        assert!(share.enter(b).await.is_ok());
+        assert!(share.charge(b).is_ok());
     }
 
     #[tokio::test]
@@ -225,6 +258,34 @@ mod tests {
         assert!(share.enter(b).await.is_ok());
         drop(first);
         assert_eq!(waiting.await.unwrap(), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_refusal_for_the_rate_is_slowed_only_while_the_line_has_room() {
+        let share = share(1, 1, 1, 2);
+        let a = Uuid::now_v7();
+        share.charge(a).unwrap();
+        let refusal = share.charge(a).unwrap_err();
+        let started = std::time::Instant::now();
+        assert_eq!(share.slow_down(a, refusal).await, refusal);
+        let paused = started.elapsed();
+        assert!(
+            paused >= SLOW_REFUSAL && paused < SLOW_REFUSAL * 3,
+            "{paused:?}"
+        );
+        // With the line full, a refusal goes at once.
+        let _running = share.enter(a).await.unwrap();
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let share = share.clone();
+                tokio::spawn(async move { share.enter(a).await.map(|_| ()) })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let started = std::time::Instant::now();
+        share.slow_down(a, refusal).await;
+        assert!(started.elapsed() < SLOW_REFUSAL / 2);
+        waiters.iter().for_each(|w| w.abort());
     }
 
     #[tokio::test]

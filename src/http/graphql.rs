@@ -34,18 +34,51 @@ use crate::graphql::limits::{admit, heavy};
 use crate::graphql::{coded_error, set_code};
 use crate::loaders::Loaders;
 
+/// A request's bearer token, verified once, and whether its organisation's rate has been
+/// charged for the request yet.
+struct Bearer {
+    token: Result<Option<VerifiedToken>, TokenError>,
+    charged: bool,
+}
+
+impl Bearer {
+    /// Verifies the `Authorization` header and, when the organisation it names is one this
+    /// process knows, charges its rate at once: a flood is refused before its body is read.
+    /// A refused token is reported later, in the order the request's other faults are.
+    async fn read(state: &AppState, headers: &HeaderMap) -> Result<Self, Refusal> {
+        let token = bearer_token(state, headers);
+        let known = match &token {
+            Ok(Some(token)) => state.callers.org(&token.org).map(|(org, _)| org),
+            _ => None,
+        };
+        if let Some(org) = known
+            && let Err(refusal) = state.fair.charge(org.0)
+        {
+            return Err(state.fair.slow_down(org.0, refusal).await);
+        }
+        Ok(Bearer {
+            token,
+            charged: known.is_some(),
+        })
+    }
+}
+
 /// `POST /graphql`.
 pub(super) async fn graphql_post(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Body,
 ) -> impl IntoResponse {
-    let reply = post(&state, &headers, body).await;
+    let media = Media::negotiate(&headers);
+    let reply = match Bearer::read(&state, &headers).await {
+        Ok(bearer) => post(&state, &headers, bearer, body).await,
+        Err(refusal) => rate_limited(media, refusal),
+    };
     state.metrics.record(&reply);
     reply
 }
 
-async fn post(state: &AppState, headers: &HeaderMap, body: Body) -> Reply {
+async fn post(state: &AppState, headers: &HeaderMap, bearer: Bearer, body: Body) -> Reply {
     let media = Media::negotiate(headers);
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -87,7 +120,7 @@ async fn post(state: &AppState, headers: &HeaderMap, body: Body) -> Reply {
         BatchRequest::Single(request) => (vec![request], false),
         BatchRequest::Batch(requests) => (requests, true),
     };
-    execute(state, headers, Method::POST, media, requests, batched).await
+    execute(state, bearer, Method::POST, media, requests, batched).await
 }
 
 /// The query-string form of a GET request.
@@ -168,7 +201,11 @@ async fn get(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<Reply, 
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    Ok(execute(state, headers, Method::GET, media, vec![request], false).await)
+    let bearer = match Bearer::read(state, headers).await {
+        Ok(bearer) => bearer,
+        Err(refusal) => return Ok(rate_limited(media, refusal)),
+    };
+    Ok(execute(state, bearer, Method::GET, media, vec![request], false).await)
 }
 
 /// One request of a batch, after inspection.
@@ -228,7 +265,7 @@ fn bearer_token(
 
 async fn execute(
     state: &AppState,
-    headers: &HeaderMap,
+    bearer: Bearer,
     method: Method,
     media: Media,
     requests: Vec<Request>,
@@ -295,7 +332,7 @@ async fn execute(
     let writes = infos().any(|i| i.kind == OperationType::Mutation);
     let needs_caller = infos().any(|i| i.needs_caller);
 
-    let token = match bearer_token(state, headers) {
+    let token = match bearer.token {
         Ok(token) => token,
         Err(err) => return unauthenticated(media, &err.to_string(), true),
     };
@@ -303,7 +340,7 @@ async fn execute(
         return unauthenticated(media, "this operation needs a bearer token", false);
     }
 
-    let work = run(state, token, writes, prepared);
+    let work = run(state, token, bearer.charged, writes, prepared);
     let outcome = match tokio::time::timeout(state.request_timeout, work).await {
         Ok(outcome) => outcome,
         Err(_) => {
@@ -381,14 +418,21 @@ impl Failure {
 async fn run(
     state: &AppState,
     token: Option<VerifiedToken>,
+    charged: bool,
     writes: bool,
     prepared: Vec<Prepared>,
 ) -> Result<Vec<Response>, Failure> {
     let Some(token) = token else {
         // Only introspection is left: no caller, no database, one share for all such callers.
+        let anonymous = uuid::Uuid::nil();
+        if let Err(refusal) = state.fair.charge(anonymous) {
+            return Err(Failure::Refused(
+                state.fair.slow_down(anonymous, refusal).await,
+            ));
+        }
         let _pass = state
             .fair
-            .enter(uuid::Uuid::nil())
+            .enter(anonymous)
             .await
             .map_err(Failure::Refused)?;
         let mut responses = Vec::with_capacity(prepared.len());
@@ -403,6 +447,11 @@ async fn run(
             ResolveError::Token(err) => Failure::Token(err),
             ResolveError::App(err) => Failure::of(err, "resolving the caller"),
         })?;
+    if !charged && let Err(refusal) = state.fair.charge(actor.org_id.0) {
+        return Err(Failure::Refused(
+            state.fair.slow_down(actor.org_id.0, refusal).await,
+        ));
+    }
     let _pass = state
         .fair
         .enter(actor.org_id.0)

@@ -96,38 +96,27 @@ async fn a_full_lane_refuses_its_own_organisation_and_nobody_else() {
         .execute_unprepared("LOCK TABLE reviews IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
-    let reviews = "{ reviews { totalCount } }";
-    let first = {
+    let send = |query: &'static str| {
         let (client, base, tok) = (app.client.clone(), app.base.clone(), people.viewer.clone());
         tokio::spawn(async move {
-            client
+            let resp = client
                 .post(format!("{base}/graphql"))
                 .bearer_auth(tok)
-                .json(&json!({ "query": reviews }))
+                .json(&json!({ "query": query }))
                 .send()
                 .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
+                .unwrap();
+            (
+                resp.status().as_u16(),
+                resp.json::<serde_json::Value>().await.unwrap(),
+            )
         })
     };
+    // The first holds the organisation's one place, waiting on the lock…
+    let first = send("{ reviews { totalCount } }");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    // The second waits in line behind the first (its one place is taken)…
-    let second = {
-        let (client, base, tok) = (app.client.clone(), app.base.clone(), people.viewer.clone());
-        tokio::spawn(async move {
-            client
-                .post(format!("{base}/graphql"))
-                .bearer_auth(tok)
-                .json(&json!({ "query": ME }))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        })
-    };
+    // …the second waits in line behind it…
+    let second = send(ME);
     tokio::time::sleep(Duration::from_millis(300)).await;
     // …the third finds the line full…
     let third = app
@@ -147,9 +136,10 @@ async fn a_full_lane_refuses_its_own_organisation_and_nobody_else() {
     assert!(!first.is_finished() && !second.is_finished());
 
     locker.rollback().await.unwrap();
-    let first = first.await.unwrap();
+    let (status, first) = first.await.unwrap();
+    assert_eq!(status, 200);
     assert_eq!(first["data"]["reviews"]["totalCount"], 1, "{first}");
-    assert_eq!(second.await.unwrap(), 200);
+    assert_eq!(second.await.unwrap().0, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

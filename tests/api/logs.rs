@@ -1,77 +1,151 @@
-//! Every log line of a request carries its request id: at `RUST_LOG=warn` too, and from the
-//! DataLoaders' batches, which run on tasks of their own.
+//! Every log line of a request carries its request id: at `RUST_LOG=warn` too, in both log
+//! formats, and from the DataLoaders' batches, which run on tasks of their own.
+//!
+//! The service runs as the built binary, logging as it would in production, and the test
+//! reads what it wrote to standard error.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
+use resilience_hub::auth::Role;
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::helpers::{Engine, TestApp};
-use crate::plan::{review, setup};
+use crate::helpers::token;
+use crate::plan::CREATE_REVIEW;
 
-/// Log output kept in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+const BIN: &str = env!("CARGO_BIN_EXE_resilience-hub");
 
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
+/// What `serve` logs, at `RUST_LOG=warn` in `format`, while a DataLoader's batch fails under
+/// a request with the id `trace-me-42`.
+async fn logs_of_a_failing_loader(format: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let hub = || {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear()
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "warn")
+            .env("LOG_FORMAT", format);
+        cmd
+    };
+    let created = hub()
+        .args([
+            "create-org",
+            "--slug",
+            "rotherham",
+            "--name",
+            "Rotherham",
+            "--kind",
+            "council",
+        ])
+        .output()
+        .unwrap();
+    assert!(created.status.success());
+    let org = String::from_utf8_lossy(&created.stdout)
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = hub()
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while !client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "serve never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+    let gql = |tok: String, query: &'static str, variables: serde_json::Value| {
+        client
+            .post(format!("{base}/graphql"))
+            .bearer_auth(tok)
+            .header("x-request-id", "trace-me-42")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+    };
+    let review: serde_json::Value = gql(
+        token(&org, Role::Manager),
+        CREATE_REVIEW,
+        json!({ "input": { "kind": "PEER_REVIEW", "title": "Peer review", "reviewer": "Herts",
+            "judgements": [{ "area": "Protection", "grade": "GOOD" }] } }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let id = review["data"]["createReview"]["review"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
-// A single-threaded runtime, so that the service's tasks (the loaders' among them) run on
-// this thread, under the subscriber set for it.
-#[tokio::test]
-async fn a_loaders_error_is_logged_with_the_request_id_at_warn() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let app = TestApp::spawn(Engine::Sqlite).await;
-    let (_, people) = setup(&app).await;
-    let id = review(&app, &people.manager, "Protection peer review").await;
-    // Through `node`, nothing primes the loaders: a review's judgements are read by a
-    // DataLoader, in a batch of its own.
-    app.sql("ALTER TABLE review_judgements RENAME TO review_judgements_gone")
-        .await;
-    captured.0.lock().unwrap().clear();
-    let resp = app
-        .raw(
-            app.post()
-                .bearer_auth(&people.viewer)
-                .header("x-request-id", "trace-me-42")
-                .json(&json!({
-                    "query": "query($id: ID!) { node(id: $id) { ... on Review { title judgements { area } } } }",
-                    "variables": { "id": id }
-                })),
-        )
-        .await;
-    let body = resp.json();
+    // Through `node`, nothing primes the loaders: the review's judgements are read by a
+    // DataLoader, in a batch of its own, which fails.
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    db.execute_unprepared("ALTER TABLE review_judgements RENAME TO review_judgements_gone")
+        .await
+        .unwrap();
+    let body: serde_json::Value = gql(
+        token(&org, Role::Viewer),
+        "query($id: ID!) { node(id: $id) { ... on Review { title judgements { area } } } }",
+        json!({ "id": id }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     assert_eq!(
         body["errors"][0]["extensions"]["code"],
         "INTERNAL_SERVER_ERROR"
     );
     assert_eq!(body["errors"][0]["extensions"]["requestId"], "trace-me-42");
-    app.sql("ALTER TABLE review_judgements_gone RENAME TO review_judgements")
-        .await;
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert!(
-        lines.iter().any(|l| l.contains("internal error")),
-        "the loader's failure was logged: {text}"
-    );
-    for line in &lines {
-        assert!(line.contains("request_id=trace-me-42"), "{line}");
+    server.kill().unwrap();
+    let out = server.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loaders_error_is_logged_with_the_request_id_at_warn() {
+    for format in ["text", "json"] {
+        let logs = logs_of_a_failing_loader(format).await;
+        let lines: Vec<&str> = logs
+            .lines()
+            .filter(|l| l.contains("review_judgements"))
+            .collect();
+        assert!(
+            lines.iter().any(|l| l.contains("internal error")),
+            "{format}: the loader's failure was logged: {logs}"
+        );
+        for line in lines {
+            let tagged = match format {
+                "json" => line.contains(r#""request_id":"trace-me-42""#),
+                _ => line.contains("request_id=trace-me-42"),
+            };
+            assert!(tagged, "{format}: {line}");
+        }
     }
 }
