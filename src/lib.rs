@@ -4,8 +4,9 @@
 //! Map of the crate:
 //!
 //! - [`app`]: builds and runs the service; [`cli`]: the subcommands; [`config`]: options.
-//! - [`http`]: the GraphQL-over-HTTP handler, health checks and request middleware;
-//!   [`graphql`]: the schema, its limits and the `Node` interface.
+//! - [`http`]: the GraphQL-over-HTTP handler, health checks, request middleware and each
+//!   organisation's fair share; [`graphql`]: the schema, the `Node` interface, and the limits
+//!   every document is measured against before it is validated.
 //! - [`auth`]: bearer tokens and keys; [`access`]: what a caller may see and do, and the
 //!   scoped entry points every tenant read goes through.
 //! - Domains, each with its rules (`mod.rs`), data access (`service.rs`) and API
