@@ -395,8 +395,13 @@ impl Failure {
             Failure::Token(err) => unauthenticated(media, &err.to_string(), true),
             Failure::Refused(refusal) => rate_limited(media, refusal),
             Failure::Unavailable => unavailable(media, UNAVAILABLE_MESSAGE),
+            // A request error, like a document over the limits: 400 under the new media type,
+            // 200 under the legacy one.
             Failure::OverBudget(budget) => failure(
-                StatusCode::BAD_REQUEST,
+                match media {
+                    Media::GraphqlResponse => StatusCode::BAD_REQUEST,
+                    Media::Json => StatusCode::OK,
+                },
                 media,
                 ErrorCode::QueryTooComplex,
                 format!(

@@ -197,6 +197,19 @@ async fn a_request_past_its_statement_budget(engine: Engine) {
     );
     assert_eq!(app.scalar(reviews).await, 1);
     assert_eq!(app.snapshot().await, before);
+    // Under the legacy media type, as every request error there, it answers 200.
+    let resp = app
+        .raw(app.post().bearer_auth(&people.manager).json(&json!([
+            create("Second"),
+            create("Third"),
+            create("Fourth")
+        ])))
+        .await;
+    assert_eq!(
+        (resp.status, resp.code()),
+        (200, "QUERY_TOO_COMPLEX".to_owned())
+    );
+    assert_eq!(app.scalar(reviews).await, 1);
     // The service goes on serving.
     app.gql(Some(&people.viewer), ME, json!({})).await.data();
 }
