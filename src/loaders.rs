@@ -154,7 +154,7 @@ impl Loaders {
                 organisations::service::panels_of(&a, &ids).await
             }),
             users: cached(access, |a, ids| async move {
-                let found = users::service::by_ids(&a, &ids).await?;
+                let found = users::service::people(&a, &ids).await?;
                 Ok(found.into_iter().map(|u| (u.id.0, u)).collect())
             }),
             reviews: cached(access, |a, ids| async move {

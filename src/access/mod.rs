@@ -238,8 +238,12 @@ impl Access {
     }
 
     /// The organisations whose own frameworks the caller may read (shared frameworks are
-    /// everyone's): its own, and the panels it belongs to.
+    /// everyone's): its own, and the panels it belongs to. None for a platform administrator,
+    /// who reads no tenant content whichever organisation its token names.
     pub fn framework_owners(&self) -> Vec<Uuid> {
+        if self.0.actor.role == Role::PlatformAdmin {
+            return Vec::new();
+        }
         std::iter::once(self.0.actor.org_id.0)
             .chain(self.0.visibility.own_panels.iter().copied())
             .collect()

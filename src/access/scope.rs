@@ -4,14 +4,17 @@
 //! adds its own filters on top and cannot forget the tenant's. Another organisation's row is
 //! simply absent, which the services report as `NOT_FOUND`.
 
-use sea_orm::{ColumnTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, Select};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, QuerySelect, QueryTrait, Select,
+};
 
 use super::{Access, Purpose};
+use crate::assessments::AssessmentStatus;
 use crate::auth::Role;
 use crate::entity::{
     action, assessment, audit_event, due_date_change, evidence, organisation, panel_membership,
-    progress_update, rating, rating_evidence, recommendation, review, review_judgement,
-    sharing_settings,
+    progress_update, rating, rating_action, rating_evidence, recommendation, review,
+    review_judgement, sharing_settings,
 };
 use crate::error::{AppError, AppResult};
 
@@ -94,6 +97,66 @@ impl Scoped for audit_event::Entity {
     }
 }
 
+impl Scoped for assessment::Entity {
+    /// The caller's own assessments, drafts included, and its panel's members' once submitted
+    /// (a draft is its organisation's alone, whatever it shares).
+    fn scoped(access: &Access) -> Select<Self> {
+        use assessment::Column;
+        Self::find().filter(
+            sea_orm::Condition::any()
+                .add(access.orgs(Purpose::Own).condition(Column::OrgId))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(access.orgs(Purpose::PanelMembers).condition(Column::OrgId))
+                        .add(Column::Status.ne(AssessmentStatus::Draft)),
+                ),
+        )
+    }
+}
+
+/// The ids of the assessments the caller may read, as a subquery.
+fn readable_assessments(access: &Access) -> sea_orm::sea_query::SelectStatement {
+    assessment::Entity::scoped(access)
+        .select_only()
+        .column(assessment::Column::Id)
+        .into_query()
+}
+
+impl Scoped for rating::Entity {
+    /// The ratings of the assessments the caller may read: their levels.
+    fn scoped(access: &Access) -> Select<Self> {
+        Self::find().filter(rating::Column::AssessmentId.in_subquery(readable_assessments(access)))
+    }
+}
+
+/// The ids of the ratings whose detail the caller reads: of assessments it may read, of
+/// organisations whose detail it reads.
+fn detailed_ratings(access: &Access) -> sea_orm::sea_query::SelectStatement {
+    rating::Entity::scoped(access)
+        .filter(
+            access
+                .orgs(Purpose::Detail)
+                .condition(rating::Column::OrgId),
+        )
+        .select_only()
+        .column(rating::Column::Id)
+        .into_query()
+}
+
+impl Scoped for rating_evidence::Entity {
+    /// The evidence of ratings whose detail the caller reads.
+    fn scoped(access: &Access) -> Select<Self> {
+        Self::find().filter(rating_evidence::Column::RatingId.in_subquery(detailed_ratings(access)))
+    }
+}
+
+impl Scoped for rating_action::Entity {
+    /// The links to actions of ratings whose detail the caller reads.
+    fn scoped(access: &Access) -> Select<Self> {
+        Self::find().filter(rating_action::Column::RatingId.in_subquery(detailed_ratings(access)))
+    }
+}
+
 /// A table of tenant content: every row carries the `org_id` of the organisation that owns it.
 pub trait TenantOwned: EntityTrait {
     /// The `org_id` column.
@@ -142,10 +205,9 @@ macro_rules! tenant_owned {
     };
 }
 
+// Assessments, ratings and their detail are not here: whether a row is readable depends on
+// its assessment's status too, which their `Scoped` rules above say once.
 tenant_owned!(
-    assessment,
-    rating,
-    rating_evidence,
     review,
     review_judgement,
     recommendation,

@@ -422,7 +422,7 @@ async fn prime_users(ctx: &Context<'_>, ids: &[uuid::Uuid]) -> AppResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
-    let users = crate::users::service::by_ids(ctx.access()?, ids).await?;
+    let users = crate::users::service::people(ctx.access()?, ids).await?;
     prime(
         &ctx.loaders()?.users,
         users.into_iter().map(|u| (u.id.0, u)).collect(),

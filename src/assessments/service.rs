@@ -9,13 +9,14 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, SqlErr,
 };
 use tracing::instrument;
 use uuid::Uuid;
 
 use super::{Assessment, AssessmentStatus, Rating, RatingEvidence, Tier};
+use crate::access::scope::Scoped;
 use crate::access::{Access, Purpose};
 use crate::actions::Action;
 use crate::audit::{self, Author, Change, EntityType};
@@ -32,16 +33,7 @@ use crate::validate;
 /// The assessments the caller may read: the scoped entry point to `assessments`. Its own
 /// organisation's, and its panel members' once submitted.
 pub fn readable(access: &Access) -> Select<assessment::Entity> {
-    use assessment::Column;
-    assessment::Entity::find().filter(
-        Condition::any()
-            .add(access.orgs(Purpose::Own).condition(Column::OrgId))
-            .add(
-                Condition::all()
-                    .add(access.orgs(Purpose::PanelMembers).condition(Column::OrgId))
-                    .add(Column::Status.ne(AssessmentStatus::Draft)),
-            ),
-    )
+    assessment::Entity::scoped(access)
 }
 
 /// Whether the caller reads the detail of `org`'s ratings (position statements, evidence,
@@ -62,9 +54,17 @@ pub async fn get(access: &Access, id: AssessmentId) -> AppResult<Assessment> {
 
 /// One assessment of the caller's own organisation, to change it.
 pub async fn get_own(access: &Access, id: AssessmentId) -> AppResult<Assessment> {
-    crate::access::scope::one::<assessment::Entity>(access, Purpose::Own, id.0, "assessment")
-        .await
+    readable(access)
+        .filter(
+            access
+                .orgs(Purpose::Own)
+                .condition(assessment::Column::OrgId),
+        )
+        .filter(assessment::Column::Id.eq(id.0))
+        .one(access.db())
+        .await?
         .map(Assessment::from)
+        .ok_or(AppError::NotFound("assessment"))
 }
 
 /// Readable assessments among `ids`.
@@ -128,13 +128,8 @@ pub async fn ratings_of(
     access: &Access,
     assessment_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, Vec<Rating>>> {
-    let readable_ids = readable(access)
-        .select_only()
-        .column(assessment::Column::Id)
-        .filter(assessment::Column::Id.is_in(assessment_ids.iter().copied()))
-        .into_query();
-    let rows: Vec<(rating::Model, Option<standard::Model>)> = rating::Entity::find()
-        .filter(rating::Column::AssessmentId.in_subquery(readable_ids))
+    let rows: Vec<(rating::Model, Option<standard::Model>)> = rating::Entity::scoped(access)
+        .filter(rating::Column::AssessmentId.is_in(assessment_ids.iter().copied()))
         .find_also_related(standard::Entity)
         .order_by_asc(standard::Column::Position)
         .all(access.db())
@@ -149,13 +144,8 @@ pub async fn ratings_of(
 
 /// Readable ratings among `ids`.
 pub async fn ratings_by_ids(access: &Access, ids: Vec<Uuid>) -> AppResult<HashMap<Uuid, Rating>> {
-    let readable_ids = readable(access)
-        .select_only()
-        .column(assessment::Column::Id)
-        .into_query();
-    Ok(rating::Entity::find()
+    Ok(rating::Entity::scoped(access)
         .filter(rating::Column::Id.is_in(ids))
-        .filter(rating::Column::AssessmentId.in_subquery(readable_ids))
         .all(access.db())
         .await?
         .into_iter()
@@ -176,14 +166,12 @@ pub async fn get_evidence(
     access: &Access,
     id: crate::ids::RatingEvidenceId,
 ) -> AppResult<RatingEvidence> {
-    crate::access::scope::one::<rating_evidence::Entity>(
-        access,
-        Purpose::Detail,
-        id.0,
-        "rating evidence",
-    )
-    .await
-    .map(RatingEvidence::from)
+    rating_evidence::Entity::scoped(access)
+        .filter(rating_evidence::Column::Id.eq(id.0))
+        .one(access.db())
+        .await?
+        .map(RatingEvidence::from)
+        .ok_or(AppError::NotFound("rating evidence"))
 }
 
 /// The evidence of each of `rating_ids`, for ratings whose detail the caller reads.
@@ -191,12 +179,7 @@ pub async fn evidence_of(
     access: &Access,
     rating_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, Vec<RatingEvidence>>> {
-    let rows = rating_evidence::Entity::find()
-        .filter(
-            access
-                .orgs(Purpose::Detail)
-                .condition(rating_evidence::Column::OrgId),
-        )
+    let rows = rating_evidence::Entity::scoped(access)
         .filter(rating_evidence::Column::RatingId.is_in(rating_ids.iter().copied()))
         .order_by_asc(rating_evidence::Column::Id)
         .all(access.db())
@@ -215,12 +198,7 @@ pub async fn actions_of(
     access: &Access,
     rating_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, Vec<Action>>> {
-    let links = rating_action::Entity::find()
-        .filter(
-            access
-                .orgs(Purpose::Detail)
-                .condition(rating_action::Column::OrgId),
-        )
+    let links = rating_action::Entity::scoped(access)
         .filter(rating_action::Column::RatingId.is_in(rating_ids.iter().copied()))
         .all(access.db())
         .await?;

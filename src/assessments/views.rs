@@ -321,18 +321,26 @@ pub struct Tallies {
 type TallyKey = (String, Uuid, Uuid);
 
 /// What [`Tallies`] were counted over: the framework, the cycles, the organisations counted,
-/// and those named (when names were asked for).
-pub type TalliesOf = (FrameworkId, Vec<String>, OrgSet, Option<OrgSet>);
+/// those named (when names were asked for), and the panel whose moderations count (`None`:
+/// the moderation in force, by whichever panel).
+pub type TalliesOf = (
+    FrameworkId,
+    Vec<String>,
+    OrgSet,
+    Option<OrgSet>,
+    Option<Uuid>,
+);
 
 /// Counts the ratings and moderations of the submitted self-assessments of `counted` (and,
 /// with `named`, the organisations at each level among those): three statements (two without
-/// names).
+/// names). With `moderator`, only that panel's moderations count.
 async fn count_tallies(
     access: &Access,
     framework: FrameworkId,
     cycles: &[String],
     counted: &OrgSet,
     named: Option<&OrgSet>,
+    moderator: Option<Uuid>,
 ) -> AppResult<Tallies> {
     let db = access.db();
     let backend = db.get_database_backend();
@@ -347,13 +355,22 @@ async fn count_tallies(
         .all(db)
         .await?;
 
-    // The moderation in force for each (assessment, standard): the latest, by any panel.
+    // The moderation in force for each (assessment, standard): the latest, by the moderator
+    // when there is one (a panel reads its own judgements, never another panel's), else by
+    // any panel.
     let mut sql = Sql::new(
         "SELECT a.cycle, m.standard_id, m.level_id, COUNT(*) AS n FROM moderations m \
          JOIN assessments a ON a.id = m.assessment_id WHERE NOT EXISTS (SELECT 1 FROM moderations l \
          WHERE l.assessment_id = m.assessment_id AND l.standard_id = m.standard_id \
-         AND (l.created_at > m.created_at OR (l.created_at = m.created_at AND l.id > m.id))) AND ",
+         AND (l.created_at > m.created_at OR (l.created_at = m.created_at AND l.id > m.id))",
     );
+    if let Some(panel) = moderator {
+        sql.push(" AND l.panel_id = ").bind(panel);
+    }
+    sql.push(") AND ");
+    if let Some(panel) = moderator {
+        sql.push("m.panel_id = ").bind(panel).push(" AND ");
+    }
     assessed(&mut sql, counted, framework, cycles);
     sql.push(" GROUP BY a.cycle, m.standard_id, m.level_id");
     let moderated = CountRow::find_by_statement(sql.statement(backend))
@@ -407,9 +424,18 @@ async fn tallies(access: &Access, of: TalliesOf) -> AppResult<Arc<Tallies>> {
     {
         return Ok(tallies);
     }
-    let (framework, cycles, counted, named) = &of;
-    let tallies =
-        Arc::new(count_tallies(access, *framework, cycles, counted, named.as_ref()).await?);
+    let (framework, cycles, counted, named, moderator) = &of;
+    let tallies = Arc::new(
+        count_tallies(
+            access,
+            *framework,
+            cycles,
+            counted,
+            named.as_ref(),
+            *moderator,
+        )
+        .await?,
+    );
     // A slower reader of an older epoch must not replace a newer count.
     remembered.insert_unless(of, (epoch, tallies.clone()), |(held, _)| *held > epoch);
     Ok(tallies)
@@ -426,6 +452,9 @@ pub async fn standards_progress(
     names: bool,
 ) -> AppResult<StandardsProgress> {
     let (counted, nameable, suppressing) = population(access)?;
+    // A panel's judgements are its own and its member's: another panel never counts them.
+    let moderator =
+        (access.actor().org_kind == OrgKind::RegionalPanel).then_some(access.org_id().0);
     let (fw, standards, levels) = frameworks::with_content(access, framework).await?;
     let tallies = tallies(
         access,
@@ -434,6 +463,7 @@ pub async fn standards_progress(
             cycles.clone(),
             counted,
             names.then_some(nameable),
+            moderator,
         ),
     )
     .await?;

@@ -114,7 +114,7 @@ async fn prime_actors(ctx: &Context<'_>, page: &Paged<AuditEvent>) -> Result<()>
         let ids: Vec<Uuid> = events()
             .filter_map(|e| e.actor_user_id.map(|u| u.0))
             .collect();
-        let users = crate::users::service::by_ids(access, &ids).await?;
+        let users = crate::users::service::people(access, &ids).await?;
         loaders
             .users
             .feed_many(users.into_iter().map(|u| (u.id.0, u)))

@@ -39,16 +39,6 @@ pub async fn get(access: &Access, id: OrgId) -> AppResult<Organisation> {
         .ok_or(AppError::NotFound("organisation"))
 }
 
-/// Whether an organisation with this id exists, visible to the caller or not. For inputs that
-/// may name any organisation (the one that conducted a review); it reveals no more than the
-/// id itself, which only the organisation's partners know.
-pub async fn exists(db: &impl ConnectionTrait, id: OrgId) -> AppResult<bool> {
-    Ok(organisation::Entity::find_by_id(id.0)
-        .one(db)
-        .await?
-        .is_some())
-}
-
 /// Visible organisations among `ids`, in no particular order.
 pub async fn by_ids(access: &Access, ids: &[Uuid]) -> AppResult<Vec<Organisation>> {
     Ok(organisation::Entity::scoped(access)

@@ -319,7 +319,7 @@ pub(crate) async fn prime_recommendations(
             .iter()
             .filter_map(|r| r.discharged_by.map(|u| u.0))
             .collect();
-        let users = crate::users::service::by_ids(access, &ids).await?;
+        let users = crate::users::service::people(access, &ids).await?;
         prime(
             &loaders.users,
             users.into_iter().map(|u| (u.id.0, u)).collect(),

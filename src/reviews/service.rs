@@ -223,11 +223,12 @@ pub fn check_dates(commissioned: Option<NaiveDate>, reported: Option<NaiveDate>)
     Ok(())
 }
 
-/// Checks that a reviewing organisation exists. Any organisation may have conducted a review,
-/// visible to the caller or not; the review stays its subject's.
-async fn check_reviewer_org(access: &Access, org: Option<OrgId>) -> AppResult<()> {
+/// Checks that a reviewing organisation is one the caller sees (its directory). One it cannot
+/// see is refused exactly as one that does not exist, so that the input tells nobody whether
+/// an id is an organisation's; a reviewer outside the caller's directory is named as text.
+fn check_reviewer_org(access: &Access, org: Option<OrgId>) -> AppResult<()> {
     if let Some(org) = org
-        && !crate::organisations::service::exists(access.db(), org).await?
+        && !access.orgs(Purpose::Directory).contains(org.0)
     {
         return Err(AppError::bad_input(
             "input.reviewerOrganisationId",
@@ -242,7 +243,7 @@ async fn check_reviewer_org(access: &Access, org: Option<OrgId>) -> AppResult<()
 pub async fn create(access: &Access, new: NewReview) -> AppResult<Review> {
     access.require_role(&[Role::Manager], "record reviews")?;
     check_dates(new.commissioned_on, new.reported_on)?;
-    check_reviewer_org(access, new.reviewer_org).await?;
+    check_reviewer_org(access, new.reviewer_org)?;
     let own = access.org_id();
     let now = Utc::now();
     let id = ReviewId::new();
@@ -372,7 +373,7 @@ pub async fn update(
         changes.commissioned_on.unwrap_or(before.commissioned_on),
         changes.reported_on.unwrap_or(before.reported_on),
     )?;
-    check_reviewer_org(access, changes.reviewer_org.flatten()).await?;
+    check_reviewer_org(access, changes.reviewer_org.flatten())?;
     if before.version != version {
         return Err(AppError::stale_version("review"));
     }

@@ -37,6 +37,10 @@ use crate::validate;
 /// drafts it may edit.
 pub fn readable(access: &Access) -> Select<framework::Entity> {
     use framework::Column;
+    if access.actor().role == Role::PlatformAdmin {
+        // Shared frameworks, drafts included, are provisioning; an organisation's are content.
+        return framework::Entity::find().filter(Column::OwnerOrgId.is_null());
+    }
     let published = Condition::all()
         .add(Column::Status.eq(FrameworkStatus::Published))
         .add(
@@ -54,9 +58,7 @@ pub fn readable(access: &Access) -> Select<framework::Entity> {
     let mut visible = Condition::any()
         .add(published)
         .add(Column::Id.in_subquery(assessed));
-    if access.actor().role == Role::PlatformAdmin {
-        visible = visible.add(Column::OwnerOrgId.is_null());
-    } else if access.actor().org_kind == OrgKind::RegionalPanel {
+    if access.actor().org_kind == OrgKind::RegionalPanel {
         visible = visible.add(Column::OwnerOrgId.eq(access.org_id().0));
     }
     framework::Entity::find().filter(visible)
@@ -344,6 +346,19 @@ pub fn check_content(raw: RawContent<'_>) -> AppResult<(Vec<StandardDraft>, Vec<
 
 /// Who would own a framework the caller creates: the platform (a platform administrator) or
 /// the caller's panel (its managers). Anyone else may not create one.
+/// Every framework of `owner` (`None`: the shared ones), drafts included: the namespace of
+/// its codes. Only the owner's own writes look here.
+fn of_owner(owner: Option<OrgId>) -> Select<framework::Entity> {
+    framework::Entity::find().filter(owner_is(owner))
+}
+
+fn owner_is(owner: Option<OrgId>) -> Condition {
+    match owner {
+        Some(org) => Condition::all().add(framework::Column::OwnerOrgId.eq(org.0)),
+        None => Condition::all().add(framework::Column::OwnerOrgId.is_null()),
+    }
+}
+
 fn new_owner(access: &Access) -> AppResult<Option<OrgId>> {
     let actor = access.actor();
     match (actor.role, actor.org_kind) {
@@ -384,11 +399,20 @@ pub async fn create(
     levels: Vec<LevelDraft>,
 ) -> AppResult<Framework> {
     let owner = new_owner(access)?;
-    let taken = framework::Entity::find()
+    // A code names one line of versions within its owner; it may not repeat one the caller
+    // already reads either, so that `frameworks(code:)` stays unambiguous. Codes of frameworks
+    // the caller cannot read (another panel's drafts) are not its business.
+    let taken = readable(access)
         .filter(framework::Column::Code.eq(&code))
         .one(access.db())
-        .await?;
-    if taken.is_some() {
+        .await?
+        .is_some()
+        || of_owner(owner)
+            .filter(framework::Column::Code.eq(&code))
+            .one(access.db())
+            .await?
+            .is_some();
+    if taken {
         return Err(AppError::bad_input(
             "input.code",
             "a framework has this code; write a new version of it instead",
@@ -549,6 +573,7 @@ pub async fn new_version(access: &Access, predecessor: FrameworkId) -> AppResult
         .select_only()
         .expr(Func::max(Expr::col(framework::Column::Version)))
         .filter(framework::Column::Code.eq(&before.code))
+        .filter(owner_is(before.owner))
         .into_tuple()
         .one(access.db())
         .await?;

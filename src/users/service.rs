@@ -1,5 +1,7 @@
 //! Reading and recording users.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -7,7 +9,7 @@ use sea_orm::{
 };
 
 use super::User;
-use crate::access::Access;
+use crate::access::{Access, OrgSet, Purpose};
 use crate::auth::VerifiedToken;
 use crate::cache::Bounded;
 use crate::entity::{org_user, user};
@@ -193,33 +195,16 @@ pub async fn record_acting_for(
     Ok(())
 }
 
-/// Whether `user` has acted for `org`.
-pub async fn acts_for(db: &impl ConnectionTrait, org: OrgId, user: UserId) -> AppResult<bool> {
-    Ok(org_user::Entity::find_by_id((org.0, user.0))
-        .one(db)
-        .await?
-        .is_some())
-}
-
 /// The caller's own user.
 pub async fn me(access: &Access) -> AppResult<User> {
-    let id = access.actor().user_id;
-    get_visible(access, id).await
+    get_visible(access, access.actor().user_id).await
 }
 
-/// A user by id, as far as the caller may see them: themselves, and the people who act for
-/// the caller's own organisation (whom its actions may name as owners). Nobody browses other
-/// organisations' people.
+/// A person by id, as the caller may see them (see [`people`]).
 pub async fn get_visible(access: &Access, id: UserId) -> AppResult<User> {
-    let colleague = access.actor().role != crate::auth::Role::PlatformAdmin
-        && acts_for(access.db(), access.org_id(), id).await?;
-    if id != access.actor().user_id && !colleague {
-        return Err(AppError::NotFound("user"));
-    }
-    user::Entity::find_by_id(id.0)
-        .one(access.db())
+    people(access, &[id.0])
         .await?
-        .map(User::from)
+        .pop()
         .ok_or(AppError::NotFound("user"))
 }
 
@@ -235,19 +220,67 @@ pub async fn colleagues(access: &Access) -> AppResult<Vec<User>> {
         .into_tuple()
         .all(access.db())
         .await?;
-    let mut users = by_ids(access, &ids).await?;
+    let mut users = people(access, &ids).await?;
     users.sort_by(|a, b| a.display_name.cmp(&b.display_name));
     Ok(users)
 }
 
-/// Users by id, for objects that name their author (audit events). Only called with ids
-/// taken from rows the caller could already read.
-pub async fn by_ids(access: &Access, ids: &[uuid::Uuid]) -> AppResult<Vec<User>> {
+/// The people among `ids` the caller may see, and as much of each as it may see: every path
+/// that shows a person (an author, an owner, an audit actor, a person by id) comes here.
+///
+/// The caller and the people who act for its own organisation are seen whole. A person who
+/// acts for another organisation whose detail the caller reads (a panel member that shares
+/// detail: where that person's updates and changes are) is seen by name only, never an email.
+/// Anyone else is not found, exactly like an id nobody has. A platform administrator sees
+/// only itself and its colleagues: people are tenant content.
+pub async fn people(access: &Access, ids: &[uuid::Uuid]) -> AppResult<Vec<User>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let me = access.actor().user_id.0;
+    let own = access.org_id().0;
+    let seen = if access.actor().role == crate::auth::Role::PlatformAdmin {
+        OrgSet::Only([own].into())
+    } else {
+        access.orgs(Purpose::Detail)
+    };
+    let acting: Vec<(uuid::Uuid, uuid::Uuid)> = org_user::Entity::find()
+        .select_only()
+        .column(org_user::Column::UserId)
+        .column(org_user::Column::OrgId)
+        .filter(org_user::Column::UserId.is_in(ids.iter().copied()))
+        .filter(seen.condition(org_user::Column::OrgId))
+        .into_tuple()
+        .all(access.db())
+        .await?;
+    let whole: HashSet<uuid::Uuid> = acting
+        .iter()
+        .filter(|(_, org)| *org == own)
+        .map(|(user, _)| *user)
+        .chain(ids.contains(&me).then_some(me))
+        .collect();
+    let named: HashSet<uuid::Uuid> = acting.iter().map(|(user, _)| *user).collect();
+    let visible: Vec<uuid::Uuid> = whole.union(&named).copied().collect();
     Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .filter(user::Column::Id.is_in(visible))
         .all(access.db())
         .await?
         .into_iter()
-        .map(User::from)
+        .map(|row| {
+            let keep_email = whole.contains(&row.id);
+            let mut person = User::from(row);
+            if !keep_email {
+                person.email = None;
+            }
+            person
+        })
         .collect())
+}
+
+/// Whether `user` has acted for `org`.
+pub async fn acts_for(db: &impl ConnectionTrait, org: OrgId, user: UserId) -> AppResult<bool> {
+    Ok(org_user::Entity::find_by_id((org.0, user.0))
+        .one(db)
+        .await?
+        .is_some())
 }

@@ -9,25 +9,10 @@ use crate::assurance::{
 };
 use crate::helpers::{TestApp, api_test, token};
 use crate::plan::People;
-use crate::world::{ADD_MEMBER, SHARING, World, create_org};
+use crate::world::{ADD_MEMBER, World, create_org, share};
 
 const LIST: &str = "{ assessments(first: 50) { totalCount nodes { id } } }";
 const NODE: &str = "query($id: ID!) { node(id: $id) { id } }";
-const SETTINGS: &str = "{ me { organisation { sharingSettings { version } } } }";
-
-/// Sets `org`'s sharing, at whatever version it is.
-async fn share(app: &TestApp, org: &str, panel_detail: bool, partners: &str) {
-    let manager = token(org, Role::Manager);
-    let resp = app.gql(Some(&manager), SETTINGS, json!({})).await;
-    let version = resp.data()["me"]["organisation"]["sharingSettings"]["version"].clone();
-    app.gql(
-        Some(&manager),
-        SHARING,
-        json!({ "input": { "version": version, "panelDetail": panel_detail, "partners": partners } }),
-    )
-    .await
-    .data();
-}
 
 /// The standardsProgress row of standard `j` in `cycle`.
 fn row<'a>(progress: &'a Value, standard: &str, cycle: &str) -> &'a Value {

@@ -13,6 +13,7 @@ mod assurance_sharing;
 mod audit;
 mod auth;
 mod bench_smoke;
+mod boundary;
 mod cli;
 mod comparison;
 mod demo;

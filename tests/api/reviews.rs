@@ -26,7 +26,7 @@ api_test!(a_manager_records_changes_and_closes_a_review, |app| {
         CREATE_REVIEW,
         json!({ "input": {
             "kind": "INSPECTION", "title": "HMICFRS inspection 2021", "reviewer": "HMICFRS",
-            "reviewerOrganisationId": w.fire, "reportedOn": "2021-06-29",
+            "reviewerOrganisationId": w.panel, "reportedOn": "2021-06-29",
             "summary": "Cause of concern on prevention.\nPlan by 31 August.",
             "sourceUrl": "https://example.org/report.pdf",
             "judgements": [
@@ -56,8 +56,8 @@ api_test!(a_manager_records_changes_and_closes_a_review, |app| {
     );
     assert_eq!(
         r["reviewerOrganisation"],
-        json!(null),
-        "the fire service is not in council_a's directory"
+        json!({ "id": w.panel }),
+        "council_a's panel is in its directory"
     );
     assert_eq!(r["reviewer"], "HMICFRS");
 

@@ -127,3 +127,19 @@ pub fn edge_ids(connection: &Value) -> Vec<String> {
         .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
         .collect()
 }
+
+const SETTINGS: &str = "{ me { organisation { sharingSettings { version } } } }";
+
+/// Sets `org`'s sharing, at whatever version it is.
+pub async fn share(app: &TestApp, org: &str, panel_detail: bool, partners: &str) {
+    let manager = token(org, Role::Manager);
+    let resp = app.gql(Some(&manager), SETTINGS, json!({})).await;
+    let version = resp.data()["me"]["organisation"]["sharingSettings"]["version"].clone();
+    app.gql(
+        Some(&manager),
+        SHARING,
+        json!({ "input": { "version": version, "panelDetail": panel_detail, "partners": partners } }),
+    )
+    .await
+    .data();
+}
