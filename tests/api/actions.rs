@@ -575,15 +575,16 @@ api_test!(
             )
             .await
             .error("NOT_FOUND");
-            app.gql(
-            Some(&tok),
-            CREATE_ACTION,
-            json!({ "input": { "recommendationId": rec, "title": "T", "owner": "O", "dueOn": "2030-01-01" } }),
-        )
-        .await
-        .codes()
-        .iter()
-        .for_each(|c| assert!(c == "NOT_FOUND" || c == "FORBIDDEN", "{c}"));
+            // Refused, and exactly as for a recommendation nobody has.
+            let create = |rec: &str| json!({ "input": { "recommendationId": rec, "title": "T", "owner": "O", "dueOn": "2030-01-01" } });
+            let made_up = format!("rec_{}", uuid::Uuid::now_v7().simple());
+            let theirs = app.gql(Some(&tok), CREATE_ACTION, create(&rec)).await;
+            let none = app.gql(Some(&tok), CREATE_ACTION, create(&made_up)).await;
+            assert!(!theirs.codes().is_empty(), "createAction is refused");
+            assert_eq!(
+                theirs.body.to_string().replace(&rec, "<ID>"),
+                none.body.to_string().replace(&made_up, "<ID>")
+            );
         }
         assert_eq!(app.snapshot().await, before, "nothing changed");
     }

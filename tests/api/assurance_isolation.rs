@@ -202,9 +202,19 @@ api_test!(no_organisation_reads_or_changes_anothers_assurance, |app| {
                 json!({ "fw": panel_fw_id, "cycles": ["2024-25"] }),
             )
             .await;
-        assert!(
-            matches!(progress.codes()[0].as_str(), "NOT_FOUND" | "FORBIDDEN"),
-            "progress by {who}"
+        let made_up = format!("fwk_{}", uuid::Uuid::now_v7().simple());
+        let none = app
+            .gql(
+                Some(tok),
+                PROGRESS,
+                json!({ "fw": made_up, "cycles": ["2024-25"] }),
+            )
+            .await;
+        assert!(!progress.codes().is_empty(), "progress by {who}");
+        assert_eq!(
+            progress.body.to_string().replace(&panel_fw_id, "<ID>"),
+            none.body.to_string().replace(&made_up, "<ID>"),
+            "progress by {who}: as for a framework nobody has"
         );
         let standard = app
             .gql(
@@ -227,6 +237,14 @@ api_test!(no_organisation_reads_or_changes_anothers_assurance, |app| {
                 "{name} by {who}: {}",
                 resp.body
             );
+            // A FORBIDDEN is the caller's role, not the object: the same for ids nobody has.
+            let (real, fake) = made_up_everywhere(vars);
+            let none = app.gql(Some(tok), doc, fake).await;
+            assert_eq!(
+                neutral(&resp.body, &real),
+                neutral(&none.body, &real),
+                "{name} by {who}: as for objects nobody has"
+            );
             // A refusal never says what the other organisation's object is or holds.
             let message = resp.body["errors"][0]["message"].as_str().unwrap_or("");
             assert!(
@@ -241,9 +259,19 @@ api_test!(no_organisation_reads_or_changes_anothers_assurance, |app| {
                 json!({ "rec": rec, "std": fw.standards[0] }),
             )
             .await;
-        assert!(
-            matches!(unlink.codes()[0].as_str(), "NOT_FOUND" | "FORBIDDEN"),
-            "unlink by {who}"
+        let made_up = format!("rec_{}", uuid::Uuid::now_v7().simple());
+        let none = app
+            .gql(
+                Some(tok),
+                UNLINK,
+                json!({ "rec": made_up, "std": fw.standards[0] }),
+            )
+            .await;
+        assert!(!unlink.codes().is_empty(), "unlink by {who}");
+        assert_eq!(
+            unlink.body.to_string().replace(&rec, "<ID>"),
+            none.body.to_string().replace(&made_up, "<ID>"),
+            "unlink by {who}: as for a recommendation nobody has"
         );
         assert_eq!(app.snapshot().await, before, "after {who}");
     }
@@ -424,3 +452,32 @@ api_test!(
         assert_eq!(view["actions"]["total"], 0);
     }
 );
+
+/// The variables with every id replaced by a made-up one of the same kind, and the pairs.
+fn made_up_everywhere(vars: &Value) -> (Vec<(String, String)>, Value) {
+    let mut pairs = Vec::new();
+    let text = vars.to_string();
+    let mut out = text.clone();
+    for word in text.split('"') {
+        let is_id = word.len() == 36
+            && word.as_bytes()[3] == b'_'
+            && word[4..].bytes().all(|b| b.is_ascii_hexdigit());
+        if is_id && !pairs.iter().any(|(r, _): &(String, String)| r == word) {
+            let fake = format!("{}_{}", &word[..3], uuid::Uuid::now_v7().simple());
+            out = out.replace(word, &fake);
+            pairs.push((word.to_owned(), fake));
+        }
+    }
+    (pairs, serde_json::from_str(&out).unwrap())
+}
+
+/// A response with each real or made-up id of `pairs` replaced by the same placeholder.
+fn neutral(body: &Value, pairs: &[(String, String)]) -> String {
+    let mut text = body.to_string();
+    for (i, (real, fake)) in pairs.iter().enumerate() {
+        text = text
+            .replace(real, &format!("<ID{i}>"))
+            .replace(fake, &format!("<ID{i}>"));
+    }
+    text
+}

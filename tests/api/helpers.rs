@@ -206,60 +206,176 @@ impl TestApp {
         self.client.get(format!("{}{path}", self.base))
     }
 
-    /// Rows per table: a snapshot to prove a refused request changed nothing. (Users are
-    /// left out: a new token's user is recorded on first sight, whatever the request.)
-    pub async fn snapshot(&self) -> Vec<(String, i64)> {
+    /// Every row of every table, as a digest per table: a snapshot to prove a refused request
+    /// changed nothing, values included. The tables are read from the database itself, so a
+    /// new one is covered without a change here. (Users and who acts for whom are left out: a
+    /// new token's user is recorded on first sight, whatever the request; so are the change
+    /// epochs, which only count.)
+    pub async fn snapshot(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
-        for table in [
-            "organisations",
-            "panel_memberships",
-            "sharing_settings",
-            "audit_events",
-            "frameworks",
-            "standards",
-            "rating_levels",
-            "recommendation_standards",
-            "assessments",
-            "ratings",
-            "rating_evidence",
-            "rating_actions",
-            "challenges",
-            "moderations",
-        ] {
-            let row = self
-                .app_db
-                .conn()
-                .query_one_raw(sea_orm::Statement::from_string(
-                    self.app_db.conn().get_database_backend(),
-                    format!("SELECT COUNT(*) AS n FROM {table}"),
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            out.push((table.to_owned(), row.try_get::<i64>("", "n").unwrap()));
+        for table in self.tables().await {
+            if matches!(table.as_str(), "users" | "org_users" | "change_epochs") {
+                continue;
+            }
+            let digest = self.digest(&table, "1 = 1").await;
+            out.push((table, digest));
         }
-        // Changed values count too, not only added rows: versions move on every update.
-        let versions = self
-            .app_db
-            .conn()
-            .query_one_raw(sea_orm::Statement::from_string(
-                self.app_db.conn().get_database_backend(),
-                "SELECT (SELECT COALESCE(SUM(version), 0) FROM organisations) \
-                 + (SELECT COALESCE(SUM(version), 0) FROM sharing_settings) \
-                 + (SELECT COALESCE(SUM(revision), 0) FROM frameworks) \
-                 + (SELECT COALESCE(SUM(version), 0) FROM assessments) \
-                 + (SELECT COALESCE(SUM(version), 0) FROM ratings) \
-                 + (SELECT COUNT(*) FROM challenges WHERE completed) AS n"
-                    .to_owned(),
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        out.push((
-            "versions".to_owned(),
-            versions.try_get::<i64>("", "n").unwrap(),
-        ));
         out
+    }
+
+    /// As [`TestApp::snapshot`], of the rows that belong to or concern the organisations
+    /// `orgs` (API ids), in every table: to prove that others' requests, refused or not,
+    /// changed nothing of theirs. A table this does not know how to tie to an organisation
+    /// fails the test, so that a new one is not silently left out.
+    pub async fn snapshot_of(&self, orgs: &[&str]) -> Vec<(String, String)> {
+        let ids: Vec<String> = orgs
+            .iter()
+            .map(|o| {
+                let id = resilience_hub::ids::OrgId::parse("org", o).expect("an organisation id");
+                self.uuid_literal(id.0)
+            })
+            .collect();
+        let set = format!("({})", ids.join(", "));
+        let mut out = Vec::new();
+        for table in self.tables().await {
+            let columns = self.columns(&table).await;
+            let has = |c: &str| columns.iter().any(|x| x == c);
+            let mut tied: Vec<String> = [
+                "org_id",
+                "owner_org_id",
+                "panel_id",
+                "member_id",
+                "subject_org_id",
+            ]
+            .into_iter()
+            .filter(|c| has(c))
+            .map(|c| format!("{c} IN {set}"))
+            .collect();
+            match table.as_str() {
+                "organisations" => tied.push(format!("id IN {set}")),
+                "standards" | "rating_levels" => tied.push(format!(
+                    "framework_id IN (SELECT id FROM frameworks WHERE owner_org_id IN {set})"
+                )),
+                "users" => tied.push(format!(
+                    "id IN (SELECT user_id FROM org_users WHERE org_id IN {set})"
+                )),
+                // Counters of changes anywhere; another organisation's own writes move them.
+                "change_epochs" => continue,
+                _ => {}
+            }
+            assert!(
+                !tied.is_empty(),
+                "snapshot_of does not know how to tie table {table} to an organisation"
+            );
+            let mut condition = tied.join(" OR ");
+            if table == "users" {
+                // Seen-at moves with every request of the user's own; the profile is what counts.
+                let digest = self
+                    .digest_columns(
+                        &table,
+                        &condition,
+                        &["id", "issuer", "subject", "display_name", "email"],
+                    )
+                    .await;
+                out.push((table, digest));
+                continue;
+            }
+            condition = format!("({condition})");
+            let digest = self.digest(&table, &condition).await;
+            out.push((table, digest));
+        }
+        out
+    }
+
+    /// The frameworks `org` (an API id) owns, with their standards and scales.
+    pub async fn frameworks_of(&self, org: &str) -> Vec<String> {
+        let id = resilience_hub::ids::OrgId::parse("org", org).expect("an organisation id");
+        let owned = format!("owner_org_id = {}", self.uuid_literal(id.0));
+        let content = format!("framework_id IN (SELECT id FROM frameworks WHERE {owned})");
+        vec![
+            self.digest("frameworks", &owned).await,
+            self.digest("standards", &content).await,
+            self.digest("rating_levels", &content).await,
+        ]
+    }
+
+    /// The service's tables, migrations' bookkeeping left out.
+    async fn tables(&self) -> Vec<String> {
+        let sql = match self.engine {
+            Engine::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations' ORDER BY name"
+            }
+            Engine::Postgres(_) => {
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'seaql_migrations' ORDER BY table_name"
+            }
+        };
+        self.strings(sql).await
+    }
+
+    /// The columns of `table`, in order.
+    async fn columns(&self, table: &str) -> Vec<String> {
+        let sql = match self.engine {
+            Engine::Sqlite => format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"),
+            Engine::Postgres(_) => format!(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"
+            ),
+        };
+        self.strings(&sql).await
+    }
+
+    /// A UUID as a literal of this engine's SQL (SQLite keeps them as 16-byte blobs).
+    pub fn uuid_literal(&self, id: uuid::Uuid) -> String {
+        match self.engine {
+            Engine::Sqlite => format!("X'{}'", id.simple()),
+            Engine::Postgres(_) => format!("'{id}'"),
+        }
+    }
+
+    async fn strings(&self, sql: &str) -> Vec<String> {
+        let conn = self.app_db.conn();
+        conn.query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("the query runs")
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).expect("a string"))
+        .collect()
+    }
+
+    /// The rows of `table` that meet `condition`: their number and every value, as one string.
+    async fn digest(&self, table: &str, condition: &str) -> String {
+        let columns = self.columns(table).await;
+        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+        self.digest_columns(table, condition, &columns).await
+    }
+
+    async fn digest_columns(&self, table: &str, condition: &str, columns: &[&str]) -> String {
+        let row = match self.engine {
+            Engine::Sqlite => columns
+                .iter()
+                .map(|c| format!("quote({c})"))
+                .collect::<Vec<_>>()
+                .join(" || ',' || "),
+            Engine::Postgres(_) => format!(
+                "concat_ws(',', {})",
+                columns
+                    .iter()
+                    .map(|c| format!("quote_nullable({c}::text)"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let sql = match self.engine {
+            Engine::Sqlite => format!(
+                "SELECT COUNT(*) || ':' || COALESCE(group_concat(r, '|'), '') FROM (SELECT {row} AS r FROM {table} WHERE {condition} ORDER BY r)"
+            ),
+            Engine::Postgres(_) => format!(
+                "SELECT COUNT(*)::text || ':' || COALESCE(md5(string_agg(r, '|' ORDER BY r)), '') FROM (SELECT {row} AS r FROM {table} WHERE {condition}) rows"
+            ),
+        };
+        self.strings(&sql).await.remove(0)
     }
 
     /// Closes every Postgres connection of this app's pool from the server side, as a

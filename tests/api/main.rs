@@ -21,6 +21,7 @@ mod fair;
 mod faults;
 mod frameworks;
 mod http;
+mod isolation;
 mod limits;
 mod logs;
 mod matrix;

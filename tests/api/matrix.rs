@@ -1,5 +1,6 @@
-//! Every query and mutation, by every role of one organisation, aimed at another
-//! organisation's data: nothing of the other is read or changed.
+//! Directory and provisioning, by every role of one organisation aimed at another: the
+//! organisation, its memberships, its sharing settings and its trail are neither read nor
+//! changed. (Every field of every domain is attempted by `isolation`, driven by introspection.)
 
 use resilience_hub::auth::Role;
 use serde_json::{Value, json};
