@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::KeyStore;
 use crate::config::{AppEnv, Config};
-use crate::db::Database;
+use crate::db::{Database, PoolSettings};
 use crate::demo;
 use crate::graphql::build_schema;
 use crate::http::{self, AppState};
@@ -35,7 +35,23 @@ impl Application {
             );
         }
         let db = Database::connect(config.database_url(), &config.pool).await?;
-        db.migrate().await?;
+        match &config.database_owner_url {
+            // The owner migrates, and grants the service's role its privileges.
+            Some(owner_url) => {
+                let owner = Database::connect(owner_url, &PoolSettings::owner()).await?;
+                owner.migrate().await?;
+                owner.grant_to_service(&db).await?;
+                owner.conn().clone().close().await.ok();
+            }
+            None => db.migrate().await?,
+        }
+        if let Some(why) = db.rls_bypass().await? {
+            tracing::warn!(
+                "row-level security does not bind the service's database role ({why}): only \
+                 the service's own scoping keeps tenants apart; connect as a role that owns no \
+                 table, with DATABASE_OWNER_URL for the owner"
+            );
+        }
         let seeded_demo = if config.database_url.is_none() && config.app_env == AppEnv::Development
         {
             demo::seed_if_empty(&db).await?

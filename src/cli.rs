@@ -20,7 +20,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(config).await,
         Command::Migrate => {
             let db = open(&config).await?;
-            println!("migrations applied to {}", redact(config.database_url()));
+            println!("migrations applied to {}", redact(config.owner_url()));
             drop(db);
             Ok(())
         }
@@ -41,8 +41,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The owner's connection, migrated: the command line provisions and loads data as the role
+/// that owns the tables (row-level security binds only the service's role).
 async fn open(config: &Config) -> anyhow::Result<Database> {
-    let db = Database::connect(config.database_url(), &config.pool).await?;
+    let db = Database::connect(config.owner_url(), &config.pool).await?;
     db.migrate().await?;
     Ok(db)
 }

@@ -72,6 +72,12 @@ pub struct CommonArgs {
     /// `resilience-hub.db` in the working directory, with demo data on first start.
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// Postgres: the URL of the role that owns the tables, which runs the migrations and the
+    /// command line's provisioning and data loads, and grants the service's role (that of
+    /// `DATABASE_URL`, which should own nothing) what it needs. Unset: `DATABASE_URL` does
+    /// everything, and row-level security binds nobody if that role owns the tables.
+    #[arg(long, env = "DATABASE_OWNER_URL", global = true)]
+    pub database_owner_url: Option<String>,
     /// Most database connections the pool opens.
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10, global = true)]
     pub db_pool_size: u32,
@@ -311,6 +317,8 @@ pub struct Config {
     pub app_env: AppEnv,
     /// `None`: the embedded SQLite default, which also loads demo data on first start.
     pub database_url: Option<String>,
+    /// The owner's URL, for migrations, grants and the command line (`None`: `database_url`).
+    pub database_owner_url: Option<String>,
     pub pool: PoolSettings,
     pub keys: KeyConfig,
     pub bind_addr: SocketAddr,
@@ -332,6 +340,7 @@ impl Config {
         Config {
             app_env: AppEnv::Development,
             database_url,
+            database_owner_url: None,
             pool: PoolSettings::default(),
             keys: KeyConfig {
                 secret: Some(DEV_JWT_SECRET.to_owned()),
@@ -363,6 +372,7 @@ impl Config {
             jwt_issuer: given(&common.jwt_issuer),
             jwt_audience: given(&common.jwt_audience),
             database_url: given(&common.database_url),
+            database_owner_url: given(&common.database_owner_url),
             jwt_private_key: common
                 .jwt_private_key
                 .clone()
@@ -398,6 +408,7 @@ impl Config {
         Ok(Config {
             app_env: common.app_env,
             database_url: common.database_url.clone(),
+            database_owner_url: common.database_owner_url.clone(),
             pool: PoolSettings {
                 max_connections: common.db_pool_size.max(1),
                 acquire_timeout: common.db_acquire_timeout,
@@ -451,6 +462,13 @@ impl Config {
         self.database_url
             .as_deref()
             .unwrap_or(EMBEDDED_DATABASE_URL)
+    }
+
+    /// The URL of the role that owns the tables: migrations, grants and the command line.
+    pub fn owner_url(&self) -> &str {
+        self.database_owner_url
+            .as_deref()
+            .unwrap_or_else(|| self.database_url())
     }
 
     /// Whether the built-in development key signs tokens.

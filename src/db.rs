@@ -164,6 +164,16 @@ pub struct PoolSettings {
     pub acquire_timeout: Duration,
 }
 
+impl PoolSettings {
+    /// The owner's few connections: migrations, grants, the command line.
+    pub fn owner() -> Self {
+        PoolSettings {
+            max_connections: 2,
+            ..Default::default()
+        }
+    }
+}
+
 impl Default for PoolSettings {
     fn default() -> Self {
         PoolSettings {
@@ -215,6 +225,65 @@ impl Database {
             .context("applying migrations")
     }
 
+    /// On Postgres, grants the role `service` connects as what the service needs of the
+    /// tables this (the owner's) connection migrated: reading and writing rows, the audit
+    /// trail only appended to, and the functions the row-level security policies call. Row
+    /// level security then decides which rows. Nothing when both are the same role, or on
+    /// SQLite.
+    pub async fn grant_to_service(&self, service: &Database) -> anyhow::Result<()> {
+        if self.conn.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let role = service.scalar_text("SELECT current_user::text").await?;
+        let owner = self.scalar_text("SELECT current_user::text").await?;
+        if role == owner {
+            return Ok(());
+        }
+        let schema = self.scalar_text("SELECT current_schema()::text").await?;
+        let (role, schema) = (quote_ident(&role), quote_ident(&schema));
+        self.conn
+            .execute_unprepared(&format!(
+                "GRANT USAGE ON SCHEMA {schema} TO {role}; \
+                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}; \
+                 REVOKE UPDATE, DELETE ON audit_events FROM {role}; \
+                 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {schema} TO {role};"
+            ))
+            .await
+            .context("granting the service's role its privileges")?;
+        Ok(())
+    }
+
+    /// What keeps row-level security from binding this pool's role, if anything: being a
+    /// superuser, having `BYPASSRLS`, or owning the tables. `None` on SQLite, or when it binds.
+    pub async fn rls_bypass(&self) -> anyhow::Result<Option<&'static str>> {
+        if self.conn.get_database_backend() != DbBackend::Postgres {
+            return Ok(None);
+        }
+        let why = self
+            .scalar_text(
+                "SELECT CASE WHEN r.rolsuper THEN 'superuser' WHEN r.rolbypassrls THEN 'bypassrls' \
+                 WHEN EXISTS (SELECT 1 FROM pg_tables t WHERE t.schemaname = current_schema() \
+                 AND t.tableowner = current_user) THEN 'owner' ELSE '' END \
+                 FROM pg_roles r WHERE r.rolname = current_user",
+            )
+            .await?;
+        Ok(match why.as_str() {
+            "superuser" => Some("it is a superuser"),
+            "bypassrls" => Some("it has BYPASSRLS"),
+            "owner" => Some("it owns the tables"),
+            _ => None,
+        })
+    }
+
+    async fn scalar_text(&self, sql: &str) -> anyhow::Result<String> {
+        let row = self
+            .conn
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+            .await?
+            .context("no row")?;
+        Ok(row.try_get_by_index::<String>(0)?)
+    }
+
     /// The pool, for work outside a request (start-up, command-line tools, sign-in).
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
@@ -262,6 +331,11 @@ impl Database {
             tally: Arc::new(Tally::new(budget)),
         })
     }
+}
+
+/// A Postgres identifier, quoted.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Hides the password of a connection URL in messages.
@@ -374,6 +448,179 @@ impl ConnectionTrait for RequestDb {
         let guard = self.txn.read().await;
         let txn = guard.as_ref().ok_or_else(finished)?;
         self.tally.observe(txn.query_all_raw(stmt).await)
+    }
+}
+
+impl RequestDb {
+    /// Sets settings that row-level security reads, for the rest of the request's
+    /// transaction: one statement on Postgres, nothing on SQLite (which has no row-level
+    /// security). `pairs` are names under `hub.` and their values.
+    pub async fn set_settings(&self, pairs: &[(&'static str, String)]) -> Result<(), DbErr> {
+        if self.backend != DbBackend::Postgres || pairs.is_empty() {
+            return Ok(());
+        }
+        self.query_one_raw(settings_statement(pairs))
+            .await
+            .map(|_| ())
+    }
+
+    /// The request's handle for a summary: each of its statements runs with `hub.purpose`
+    /// set to `summary`, which lets row-level security count rows (a panel member's actions,
+    /// a sharer's ratings) that no other statement of the request may read. The setting, the
+    /// statement and the reset run back to back under the transaction's lock, so no other
+    /// statement of the request runs in between.
+    pub fn for_summary(&self) -> SummaryDb<'_> {
+        SummaryDb(self)
+    }
+}
+
+/// `SELECT set_config('hub.<name>', $n, true), …`: transaction-local settings.
+pub(crate) fn settings_statement(pairs: &[(&'static str, String)]) -> Statement {
+    let calls: Vec<String> = pairs
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| format!("set_config('hub.{name}', ${}, true)", i + 1))
+        .collect();
+    Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!("SELECT {}", calls.join(", ")),
+        pairs.iter().map(|(_, v)| v.clone().into()),
+    )
+}
+
+/// A request's handle whose statements run as summaries ([`RequestDb::for_summary`]).
+#[derive(Debug)]
+pub struct SummaryDb<'a>(&'a RequestDb);
+
+impl SummaryDb<'_> {
+    /// Runs `run` on the transaction with the summary purpose set around it (on Postgres).
+    async fn around<T>(
+        &self,
+        run: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>,
+    ) -> Result<T, DbErr> {
+        let db = self.0;
+        db.tally.admit()?;
+        // Exclusive: no other statement of the request may run under the summary purpose.
+        let guard = db.txn.write().await;
+        let txn = guard.as_ref().ok_or_else(finished)?;
+        if db.backend != DbBackend::Postgres {
+            return db.tally.observe(run(txn).await);
+        }
+        let purpose = |value: &str| settings_statement(&[("purpose", value.to_owned())]);
+        db.tally
+            .observe(txn.query_one_raw(purpose("summary")).await)?;
+        let result = db.tally.observe(run(txn).await);
+        db.tally.observe(txn.query_one_raw(purpose("")).await)?;
+        result
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for SummaryDb<'_> {
+    fn get_database_backend(&self) -> DbBackend {
+        self.0.backend
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.around(async |txn| txn.execute_raw(stmt).await).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.around(async |txn| txn.execute_unprepared(sql).await)
+            .await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.around(async |txn| txn.query_one_raw(stmt).await).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.around(async |txn| txn.query_all_raw(stmt).await).await
+    }
+}
+
+/// The connection a caller is identified on, before its request's transaction opens: the
+/// pool, through a short transaction of its own on Postgres, begun at the first statement
+/// (a caller this process knows costs none) with the settings that let row-level security
+/// show the organisation and the user the token names, and nothing else.
+pub struct IdentifyDb<'a> {
+    db: &'a Database,
+    settings: Vec<(&'static str, String)>,
+    txn: tokio::sync::OnceCell<DatabaseTransaction>,
+}
+
+impl std::fmt::Debug for IdentifyDb<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentifyDb").finish_non_exhaustive()
+    }
+}
+
+impl<'a> IdentifyDb<'a> {
+    /// Identification on `db` under `settings` (names under `hub.`).
+    pub fn new(db: &'a Database, settings: Vec<(&'static str, String)>) -> Self {
+        IdentifyDb {
+            db,
+            settings,
+            txn: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    async fn txn(&self) -> Result<&DatabaseTransaction, DbErr> {
+        self.txn
+            .get_or_try_init(async || {
+                let txn = self.db.conn.begin().await?;
+                txn.query_one_raw(settings_statement(&self.settings))
+                    .await?;
+                Ok(txn)
+            })
+            .await
+    }
+
+    fn pooled(&self) -> bool {
+        self.db.conn.get_database_backend() != DbBackend::Postgres
+    }
+
+    /// Commits what identification wrote (a new user, a first sight), if it wrote anything.
+    pub async fn finish(self) -> Result<(), DbErr> {
+        match self.txn.into_inner() {
+            Some(txn) => txn.commit().await,
+            None => Ok(()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for IdentifyDb<'_> {
+    fn get_database_backend(&self) -> DbBackend {
+        self.db.conn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        if self.pooled() {
+            return self.db.conn.execute_raw(stmt).await;
+        }
+        self.txn().await?.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        if self.pooled() {
+            return self.db.conn.execute_unprepared(sql).await;
+        }
+        self.txn().await?.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        if self.pooled() {
+            return self.db.conn.query_one_raw(stmt).await;
+        }
+        self.txn().await?.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        if self.pooled() {
+            return self.db.conn.query_all_raw(stmt).await;
+        }
+        self.txn().await?.query_all_raw(stmt).await
     }
 }
 

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::auth::{Role, TokenError, VerifiedToken};
 use crate::cache::Remembered;
-use crate::db::{Database, RequestDb, Savepoint};
+use crate::db::{Database, IdentifyDb, RequestDb, Savepoint};
 use crate::entity::{organisation, panel_membership, sharing_settings};
 use crate::error::{AppError, AppResult};
 use crate::ids::{OrgId, UserId};
@@ -72,12 +72,40 @@ pub enum OrgSet {
     Only(BTreeSet<Uuid>),
 }
 
+/// Whether the service's own tenant filters are switched off, leaving row-level security
+/// alone to keep tenants apart: only in a build with the `rls-only` feature, which exists to
+/// prove that the database's policies hold by themselves. Never for a real deployment.
+const APP_SCOPING_OFF: bool = cfg!(feature = "rls-only");
+
 impl OrgSet {
     /// Whether `id` is in the set.
     pub fn contains(&self, id: Uuid) -> bool {
+        if APP_SCOPING_OFF {
+            return true;
+        }
+        self.holds(id)
+    }
+
+    /// Whether `id` is in the set, whatever the build: what the row-level security settings
+    /// are made from.
+    fn holds(&self, id: Uuid) -> bool {
         match self {
             OrgSet::All => true,
             OrgSet::Only(ids) => ids.contains(&id),
+        }
+    }
+
+    /// The set as a Postgres array literal (`{…}`); `None` for every organisation.
+    fn literal(&self) -> Option<String> {
+        match self {
+            OrgSet::All => None,
+            OrgSet::Only(ids) => Some(format!(
+                "{{{}}}",
+                ids.iter()
+                    .map(Uuid::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )),
         }
     }
 
@@ -85,18 +113,17 @@ impl OrgSet {
     pub fn narrowed(&self, only: Option<&[Uuid]>) -> OrgSet {
         match only {
             None => self.clone(),
-            Some(only) => OrgSet::Only(
-                only.iter()
-                    .copied()
-                    .filter(|id| self.contains(*id))
-                    .collect(),
-            ),
+            Some(only) => OrgSet::Only(only.iter().copied().filter(|id| self.holds(*id)).collect()),
         }
     }
 
     /// Appends to hand-written SQL a condition on `column` that keeps only rows of
     /// organisations in the set.
     pub fn push_condition(&self, sql: &mut crate::sql::Sql, column: &str) {
+        if APP_SCOPING_OFF {
+            sql.push("1 = 1");
+            return;
+        }
         match self {
             OrgSet::All => sql.push("1 = 1"),
             OrgSet::Only(ids) => sql.push_in(column, ids.iter().copied()),
@@ -105,6 +132,9 @@ impl OrgSet {
 
     /// A filter on `column` that keeps only rows of organisations in the set.
     pub fn condition<C: ColumnTrait>(&self, column: C) -> sea_orm::Condition {
+        if APP_SCOPING_OFF {
+            return sea_orm::Condition::all();
+        }
         match self {
             OrgSet::All => sea_orm::Condition::all(),
             OrgSet::Only(ids) => sea_orm::Condition::all().add(column.is_in(ids.iter().copied())),
@@ -197,18 +227,71 @@ impl std::fmt::Debug for Access {
 
 impl Access {
     /// Resolves what `actor` may read, within the request's transaction.
+    ///
+    /// On Postgres it also sets what row-level security reads, in two statements: who is
+    /// calling (before the memberships and sharing settings that decide the rest are read,
+    /// under the purpose `visibility`), then the organisations it may read for each purpose.
     pub async fn load(
         actor: Actor,
         db: Arc<RequestDb>,
         remembered: Arc<Remembered>,
     ) -> AppResult<Self> {
+        db.set_settings(&[
+            ("org", actor.org_id.0.to_string()),
+            ("user", actor.user_id.0.to_string()),
+            ("role", actor.role.claim().to_owned()),
+            ("kind", actor.org_kind.code().to_owned()),
+            ("purpose", "visibility".to_owned()),
+        ])
+        .await?;
         let visibility = load_visibility(&actor, db.as_ref()).await?;
-        Ok(Access(Arc::new(Inner {
+        let access = Access(Arc::new(Inner {
             actor,
             visibility,
             db,
             remembered,
-        })))
+        }));
+        access.db().set_settings(&access.settings()).await?;
+        Ok(access)
+    }
+
+    /// What row-level security reads of the caller's sets (see the migration that defines
+    /// the policies): each purpose's organisations, as Postgres arrays.
+    fn settings(&self) -> Vec<(&'static str, String)> {
+        let list = |purposes: &[Purpose]| {
+            let mut ids = BTreeSet::new();
+            for p in purposes {
+                if let OrgSet::Only(set) = self.orgs(*p) {
+                    ids.extend(set);
+                }
+            }
+            OrgSet::Only(ids).literal().unwrap_or_default()
+        };
+        let directory = self.orgs(Purpose::Directory);
+        vec![
+            (
+                "directory",
+                if directory == OrgSet::All { "all" } else { "" }.to_owned(),
+            ),
+            ("orgs_directory", directory.literal().unwrap_or_default()),
+            ("orgs_detail", list(&[Purpose::Detail])),
+            ("orgs_members", list(&[Purpose::PanelMembers])),
+            (
+                "orgs_summary",
+                list(&[
+                    Purpose::Summary,
+                    Purpose::PanelMembers,
+                    Purpose::PartnerAggregate,
+                ]),
+            ),
+            (
+                "orgs_framework_owners",
+                OrgSet::Only(self.framework_owners().into_iter().collect())
+                    .literal()
+                    .unwrap_or_default(),
+            ),
+            ("purpose", String::new()),
+        ]
     }
 
     /// Who is calling.
@@ -278,10 +361,24 @@ pub async fn resolve_actor(
     callers: &users::service::Callers,
     token: &VerifiedToken,
 ) -> Result<Actor, ResolveError> {
+    // Row-level security shows identification the organisation and the user the token
+    // names, and nothing else.
+    let claim = match OrgId::parse("org", &token.org) {
+        Ok(id) => ("claim_id", id.0.to_string()),
+        Err(_) => ("claim_slug", token.org.clone()),
+    };
+    let conn = IdentifyDb::new(
+        db,
+        vec![
+            claim,
+            ("iss", token.issuer.clone()),
+            ("sub", token.subject.clone()),
+        ],
+    );
     let (org_id, org_kind) = match callers.org(&token.org) {
         Some(known) => known,
         None => {
-            let org = find_org_by_claim(db.conn(), &token.org)
+            let org = find_org_by_claim(&conn, &token.org)
                 .await?
                 .ok_or(ResolveError::Token(TokenError::UnknownOrganisation))?;
             let found = (OrgId(org.id), org.kind);
@@ -289,11 +386,12 @@ pub async fn resolve_actor(
             found
         }
     };
-    if token.role == Role::PlatformAdmin && !is_operator(db.conn(), org_id).await? {
+    if token.role == Role::PlatformAdmin && !is_operator(&conn, org_id).await? {
         return Err(ResolveError::Token(TokenError::NotOperator));
     }
-    let user_id = users::service::upsert_from_token(db.conn(), callers, token).await?;
-    users::service::record_acting_for(db.conn(), callers, org_id, user_id).await?;
+    let user_id = users::service::upsert_from_token(&conn, callers, token).await?;
+    users::service::record_acting_for(&conn, callers, org_id, user_id).await?;
+    conn.finish().await?;
     Ok(Actor {
         user_id,
         org_id,

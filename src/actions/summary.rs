@@ -240,6 +240,22 @@ pub async fn action_counts(
     Ok(out)
 }
 
+/// Runs a grouped count: of organisations as a summary (row-level security lets summaries
+/// count what the caller may not read row by row; see [`crate::db::RequestDb::for_summary`]),
+/// of reviews as detail.
+async fn grouped_rows<T: FromQueryResult>(
+    access: &Access,
+    grouping: Grouping,
+    sql: &Sql,
+) -> AppResult<Vec<T>> {
+    let db = access.db();
+    let stmt = sql.statement(db.get_database_backend());
+    Ok(match grouping {
+        Grouping::Organisation => T::find_by_statement(stmt).all(&db.for_summary()).await?,
+        Grouping::Review => T::find_by_statement(stmt).all(db).await?,
+    })
+}
+
 /// Counts the actions of each of `keys` by RAG at the end of `day`: one statement, whatever
 /// the number of keys. Keys outside the caller's scope get none; keys in scope without
 /// actions get zeros.
@@ -269,10 +285,7 @@ async fn count_actions(
         .push(") p GROUP BY ")
         .push(&group)
         .push(", p.at_status, p.at_rag");
-    let db = access.db();
-    let rows = GroupedTally::find_by_statement(sql.statement(db.get_database_backend()))
-        .all(db)
-        .await?;
+    let rows: Vec<GroupedTally> = grouped_rows(access, grouping, &sql).await?;
     for row in rows {
         if let Some(counts) = row.grp.and_then(|g| out.get_mut(&g)) {
             counts.add(&row.tally);
@@ -312,7 +325,6 @@ pub async fn recommendation_counts(
     day: NaiveDate,
 ) -> AppResult<HashMap<Uuid, RecommendationCounts>> {
     let scope = grouping.scope(access);
-    let db = access.db();
     let group = grouping.column("r");
     let mut sql = Sql::new("SELECT t.grp, t.at_status, COUNT(*) AS n FROM (SELECT ");
     sql.push(&group).push(" AS grp, ");
@@ -335,9 +347,7 @@ pub async fn recommendation_counts(
     scope.push_condition(&mut sql, "r.org_id");
     sql.push(" AND ").push_in(&group, keys.iter().copied());
     sql.push(") t WHERE t.at_status IS NOT NULL GROUP BY t.grp, t.at_status");
-    let rows = GroupedRecommendations::find_by_statement(sql.statement(db.get_database_backend()))
-        .all(db)
-        .await?;
+    let rows: Vec<GroupedRecommendations> = grouped_rows(access, grouping, &sql).await?;
     let mut out: HashMap<Uuid, RecommendationCounts> = HashMap::new();
     for row in rows {
         out.entry(row.grp)

@@ -342,7 +342,9 @@ async fn count_tallies(
     named: Option<&OrgSet>,
     moderator: Option<Uuid>,
 ) -> AppResult<Tallies> {
-    let db = access.db();
+    // Counted as a summary: a partner counts sharers' ratings it may not read one by one.
+    let summary = access.db().for_summary();
+    let db = &summary;
     let backend = db.get_database_backend();
 
     let mut sql = Sql::new(

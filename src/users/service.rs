@@ -180,6 +180,14 @@ pub async fn record_acting_for(
     if !callers.first_sight(org, user) {
         return Ok(());
     }
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Row-level security lets identification record only the user it found.
+        db.query_one_raw(crate::db::settings_statement(&[(
+            "user",
+            user.0.to_string(),
+        )]))
+        .await?;
+    }
     org_user::Entity::insert(org_user::ActiveModel {
         org_id: Set(org.0),
         user_id: Set(user.0),

@@ -23,13 +23,25 @@ const ACTION_VERSION: &str = include_str!("../../bench/queries/action_version.gr
 /// benchmark measured the same counts at national scale. Standards progress answers the second
 /// request from the counts of the first (one statement reads the assurance epoch instead of
 /// three counting): 7 when it counts. A write also moves its organisation's actions epoch.
+///
+/// On Postgres each request also sets what row-level security reads (two statements), and
+/// each statement of a summary runs between two that set and reset its purpose: the second
+/// number of each pair.
 mod budget {
-    pub const DASHBOARD: u64 = 7;
-    pub const ACTION_PLAN: u64 = 6;
-    pub const PANEL_COMPARISON: u64 = 10;
-    pub const STANDARDS_PROGRESS: u64 = 5;
-    pub const ADD_PROGRESS_UPDATE: u64 = 9;
-    pub const UPDATE_ACTION: u64 = 6;
+    pub const DASHBOARD: (u64, u64) = (7, 7 + 2 + 2);
+    pub const ACTION_PLAN: (u64, u64) = (6, 6 + 2);
+    pub const PANEL_COMPARISON: (u64, u64) = (10, 10 + 2 + 2);
+    pub const STANDARDS_PROGRESS: (u64, u64) = (5, 5 + 2 + 2 * 3);
+    pub const ADD_PROGRESS_UPDATE: (u64, u64) = (9, 9 + 2);
+    pub const UPDATE_ACTION: (u64, u64) = (6, 6 + 2);
+
+    /// The budget for the engine the test runs on.
+    pub fn on(app: &crate::helpers::TestApp, (sqlite, postgres): (u64, u64)) -> u64 {
+        match app.engine {
+            crate::helpers::Engine::Sqlite => sqlite,
+            crate::helpers::Engine::Postgres(_) => postgres,
+        }
+    }
 }
 
 /// A token for `org` in `role`, as one named user of the benchmark.
@@ -156,7 +168,7 @@ api_test!(
             let (data, cost) = measured(&app, &tok, DASHBOARD, json!({})).await;
             eprintln!("dashboard: {cost} statements");
             assert!(
-                cost <= budget::DASHBOARD,
+                cost <= budget::on(&app, budget::DASHBOARD),
                 "dashboard took {cost} statements"
             );
             let progress = &data["me"]["organisation"]["progress"];
@@ -179,7 +191,7 @@ api_test!(
             let (data, cost) = measured(&app, &tok, ACTION_PLAN, vars).await;
             eprintln!("action plan: {cost} statements");
             assert!(
-                cost <= budget::ACTION_PLAN,
+                cost <= budget::on(&app, budget::ACTION_PLAN),
                 "action plan took {cost} statements"
             );
             let review = &data["review"];
@@ -202,7 +214,7 @@ api_test!(
         let (data, cost) = measured(&app, &tok, PANEL_COMPARISON, vars).await;
         eprintln!("panel comparison: {cost} statements");
         assert!(
-            cost <= budget::PANEL_COMPARISON,
+            cost <= budget::on(&app, budget::PANEL_COMPARISON),
             "comparison took {cost} statements"
         );
         let rows = data["panelComparison"]["rows"].as_array().unwrap();
@@ -222,7 +234,7 @@ api_test!(
         let (data, cost) = measured(&app, &tok, STANDARDS_PROGRESS, vars).await;
         eprintln!("standards progress: {cost} statements");
         assert!(
-            cost <= budget::STANDARDS_PROGRESS,
+            cost <= budget::on(&app, budget::STANDARDS_PROGRESS),
             "progress took {cost} statements"
         );
         let progress = &data["standardsProgress"];
@@ -245,7 +257,7 @@ api_test!(
         let (data, cost) = measured(&app, &tok, ADD_PROGRESS_UPDATE, update).await;
         eprintln!("add progress update: {cost} statements");
         assert!(
-            cost <= budget::ADD_PROGRESS_UPDATE,
+            cost <= budget::on(&app, budget::ADD_PROGRESS_UPDATE),
             "update took {cost} statements"
         );
         let version = data["addProgressUpdate"]["action"]["version"]
@@ -262,7 +274,7 @@ api_test!(
         let cost = app.statements() - before;
         eprintln!("update action: {cost} statements");
         assert!(
-            cost <= budget::UPDATE_ACTION,
+            cost <= budget::on(&app, budget::UPDATE_ACTION),
             "change took {cost} statements"
         );
         assert_eq!(

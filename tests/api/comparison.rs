@@ -246,7 +246,12 @@ api_test!(
             big_warm, small_cost,
             "statements: 33 members {big_warm}, 5 members {small_cost}"
         );
-        assert_eq!(big_cost, big_warm + 1, "counting 33 members");
+        // Counting is one statement more; on Postgres a summary's purpose is set around it.
+        let around = match app.engine {
+            crate::helpers::Engine::Sqlite => 0,
+            crate::helpers::Engine::Postgres(_) => 2,
+        };
+        assert_eq!(big_cost, big_warm + 1 + around, "counting 33 members");
         assert!(big_cost <= 20, "{big_cost} statements");
         eprintln!("panelComparison statements: 5 members {small_cost}, 33 members {big_cost}");
 

@@ -63,10 +63,53 @@ pub struct TestApp {
     pub engine: Engine,
     pub base: String,
     pub client: reqwest::Client,
+    /// The service's own pool (its role is bound by row-level security on Postgres).
     app_db: resilience_hub::db::Database,
+    /// The owner's connection: what tests read and load directly, as the command line does.
+    owner_db: resilience_hub::db::Database,
     server: JoinHandle<()>,
     _sqlite_dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
+}
+
+/// The role the service connects as on Postgres in tests: it owns nothing and has no
+/// `BYPASSRLS`, as in a deployment.
+pub const SERVICE_ROLE: &str = "hub_service_test";
+
+/// Creates [`SERVICE_ROLE`] once per database cluster (tests race to it; one wins).
+async fn ensure_service_role(admin: &sea_orm::DatabaseConnection) {
+    let exists = admin
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!("SELECT 1 AS one FROM pg_roles WHERE rolname = '{SERVICE_ROLE}'"),
+        ))
+        .await
+        .expect("read roles")
+        .is_some();
+    if !exists {
+        let created = admin
+            .execute_unprepared(&format!(
+                "CREATE ROLE {SERVICE_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
+            ))
+            .await;
+        if let Err(err) = created {
+            // Another test created it first.
+            assert!(
+                err.to_string().contains("already exists"),
+                "create role: {err}"
+            );
+        }
+    }
+}
+
+/// `url` with its user replaced by `user` (trust authentication: no password).
+pub fn with_user(url: &str, user: &str) -> String {
+    let scheme = url.find("://").expect("a URL") + 3;
+    let host = match url[scheme..].find('@') {
+        Some(at) => scheme + at + 1,
+        None => scheme,
+    };
+    format!("{}{user}@{}", &url[..scheme], &url[host..])
 }
 
 /// The configuration tests start from: development keys, a random port.
@@ -86,11 +129,15 @@ impl TestApp {
     /// As [`TestApp::spawn`], after `adjust` changes the configuration.
     pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Config)) -> Self {
         eprintln!("--- running on {engine}");
-        let (url, sqlite_dir, pg_schema) = match &engine {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("warn")
+            .with_test_writer()
+            .try_init();
+        let (url, owner_url, sqlite_dir, pg_schema) = match &engine {
             Engine::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                (url, Some(dir), None)
+                (url, None, Some(dir), None)
             }
             Engine::Postgres(base) => {
                 let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
@@ -101,20 +148,35 @@ impl TestApp {
                     .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
                     .await
                     .expect("create schema");
+                ensure_service_role(&admin).await;
                 admin.close().await.ok();
                 let sep = if base.contains('?') { '&' } else { '?' };
-                // The application name lets a test find (and kill) this app's connections.
+                let scoped = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+                // The service connects as a role that owns nothing, so that row-level security
+                // binds it; the owner (the test's own user) migrates. The application name
+                // lets a test find (and kill) the service's connections.
                 let url = format!(
-                    "{base}{sep}options=-c%20search_path%3D{schema}&application_name={schema}"
+                    "{}&application_name={schema}",
+                    with_user(&scoped, SERVICE_ROLE)
                 );
-                (url, None, Some((base.clone(), schema)))
+                (url, Some(scoped), None, Some((base.clone(), schema)))
             }
         };
         let mut config = test_config(url);
+        config.database_owner_url = owner_url.clone();
         adjust(&mut config);
         let app = Application::build(config).await.expect("the app builds");
         let base = format!("http://{}", app.local_addr());
         let app_db = app.database().clone();
+        let owner_db = match &owner_url {
+            Some(url) => resilience_hub::db::Database::connect(
+                url,
+                &resilience_hub::db::PoolSettings::owner(),
+            )
+            .await
+            .expect("the owner connects"),
+            None => app_db.clone(),
+        };
         let server = tokio::spawn(async move {
             app.run_until(std::future::pending()).await.ok();
         });
@@ -126,6 +188,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             app_db,
+            owner_db,
             server,
             _sqlite_dir: sqlite_dir,
             pg_schema,
@@ -137,14 +200,15 @@ impl TestApp {
         self.app_db.statement_count()
     }
 
-    /// The service's connection pool, for loading data directly.
+    /// The owner's connection, for loading and reading data directly (as the command line
+    /// does): row-level security does not bind it.
     pub fn database(&self) -> &resilience_hub::db::Database {
-        &self.app_db
+        &self.owner_db
     }
 
     /// The first column of the first row of `sql`, an integer.
     pub async fn scalar(&self, sql: &str) -> i64 {
-        let conn = self.app_db.conn();
+        let conn = self.owner_db.conn();
         conn.query_one_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
             sql,
@@ -158,7 +222,7 @@ impl TestApp {
 
     /// The first column of every row of `sql`, UUIDs.
     pub async fn uuids(&self, sql: &str) -> Vec<uuid::Uuid> {
-        let conn = self.app_db.conn();
+        let conn = self.owner_db.conn();
         conn.query_all_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
             sql,
@@ -332,7 +396,7 @@ impl TestApp {
     }
 
     async fn strings(&self, sql: &str) -> Vec<String> {
-        let conn = self.app_db.conn();
+        let conn = self.owner_db.conn();
         conn.query_all_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
             sql,
@@ -395,7 +459,7 @@ impl TestApp {
 
     /// Runs raw SQL against the service's database (to break it on purpose).
     pub async fn sql(&self, sql: &str) {
-        self.app_db
+        self.owner_db
             .conn()
             .execute_unprepared(sql)
             .await
@@ -404,7 +468,7 @@ impl TestApp {
 
     /// Loads the demo organisations and plans, as `resilience-hub seed-demo` does.
     pub async fn seed_demo(&self) -> usize {
-        resilience_hub::demo::seed(&self.app_db)
+        resilience_hub::demo::seed(&self.owner_db)
             .await
             .expect("demo data loads")
     }
@@ -414,7 +478,7 @@ impl TestApp {
     pub async fn bootstrap_operator(&self, slug: &str, name: &str) -> String {
         let id = self.bootstrap_org(slug, name, OrgKind::PartnerBody).await;
         service::set_operator_unattended(
-            self.app_db.conn(),
+            self.owner_db.conn(),
             resilience_hub::ids::OrgId::parse("id", &id).unwrap(),
             true,
         )
@@ -426,7 +490,7 @@ impl TestApp {
     /// Creates an organisation directly (how the first one comes to exist).
     pub async fn bootstrap_org(&self, slug: &str, name: &str, kind: OrgKind) -> String {
         let new = NewOrganisation::parse("", slug, name, kind, Some("England")).unwrap();
-        let org = service::create_unattended(self.app_db.conn(), new)
+        let org = service::create_unattended(self.owner_db.conn(), new)
             .await
             .unwrap();
         org.id.to_string()

@@ -14,7 +14,7 @@ use resilience_hub::auth::Role;
 use serde_json::{Map, Value, json};
 
 use crate::assurance::{self, ATTACH as ATTACH_RATING, challenge, framework, start};
-use crate::helpers::{TestApp, engines, token};
+use crate::helpers::{Engine, TestApp, engines, token};
 use crate::plan::{self, People, ok};
 use crate::world::{World, share};
 
@@ -648,14 +648,26 @@ impl Victims {
     }
 }
 
-/// Replaces `id` in a response with a placeholder, so that answers for two ids compare.
+/// Replaces `id` in a response with a placeholder, so that answers for two ids compare; and
+/// the request id of an error, which is each request's own.
 fn neutral(body: &Value, id: &str) -> String {
+    let mut body = body.clone();
+    for e in body["errors"].as_array_mut().into_iter().flatten() {
+        if let Some(ext) = e["extensions"].as_object_mut() {
+            ext.remove("requestId");
+        }
+    }
     body.to_string().replace(id, "<ID>")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_field_answers_for_anothers_id_as_for_a_made_up_one() {
     for engine in engines() {
+        // Built with the service's own scoping off, only Postgres's row-level security keeps
+        // tenants apart: SQLite has none, and is not tried.
+        if cfg!(feature = "rls-only") && matches!(engine, Engine::Sqlite) {
+            continue;
+        }
         // Thousands of requests from a few organisations: no rate to be refused for.
         let app = TestApp::spawn_with(engine, |c| {
             c.fair_share.per_second = 0;
