@@ -3,9 +3,9 @@
 
 use anyhow::{Context, bail};
 
-use crate::access::find_org_by_claim;
 use crate::app::{Application, shutdown_signal};
 use crate::auth::Role;
+use crate::auth::identity::find_org_by_claim;
 use crate::auth::{KeyStore, TokenRequest};
 use crate::config::{Cli, Command, Config, CreateOrgArgs, OperatorArgs, SeedBenchArgs, TokenArgs};
 use crate::db::{Database, redact};

@@ -2,6 +2,9 @@
 //! change based on a version that is no longer current is refused with `CONFLICT`, so that two
 //! people editing the same row cannot silently overwrite each other.
 
+// Builds the versioned update that the owner-checked entries filter by owner.
+#![allow(clippy::disallowed_methods)]
+
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, UpdateMany};

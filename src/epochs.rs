@@ -18,13 +18,16 @@
 //! Who may read an aggregate is not part of an epoch: callers' populations (panel members,
 //! organisations sharing with partners) are resolved per request and key what is remembered.
 
+// The store layer: change epochs are the service's bookkeeping, not tenant rows.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
-use crate::audit::EntityType;
+use crate::codes::EntityType;
 use crate::error::AppResult;
 use crate::sql::Sql;
 

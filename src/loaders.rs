@@ -343,21 +343,6 @@ where
     Ok(loader.load_one(key).await?.unwrap_or_default())
 }
 
-/// Groups `rows` by the key each holds, with an entry for every one of `keys` (empty when no
-/// row has it): a batch function answers for every key it was given.
-pub fn group<R, V>(
-    keys: impl IntoIterator<Item = Uuid>,
-    rows: impl IntoIterator<Item = R>,
-    key: impl Fn(&R) -> Uuid,
-    value: impl Fn(R) -> V,
-) -> HashMap<Uuid, Vec<V>> {
-    let mut out: HashMap<Uuid, Vec<V>> = keys.into_iter().map(|k| (k, Vec::new())).collect();
-    for row in rows {
-        out.entry(key(&row)).or_default().push(value(row));
-    }
-    out
-}
-
 /// The selection of a connection's items: its `nodes` and its `edges { node }` together.
 pub fn items<'a>(connection: &Lookahead<'a>) -> Lookahead<'a> {
     let mut fields: Vec<SelectionField<'a>> = connection.field("nodes").selection_fields();

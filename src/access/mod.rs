@@ -8,6 +8,9 @@
 //! Every read of tenant-owned rows starts from a scoped entry point in [`scope`], which filters
 //! by these sets; every write checks the owner and the role here.
 
+// The access layer holds the entry points: it alone reads and writes tables directly.
+#![allow(clippy::disallowed_methods)]
+
 pub mod scope;
 
 use std::collections::BTreeSet;
@@ -18,14 +21,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::auth::{Role, TokenError, VerifiedToken};
+use crate::auth::{Role, TokenError, VerifiedToken, identity};
 use crate::cache::Remembered;
+use crate::codes::{OrgKind, PartnerSharing};
 use crate::db::{Database, IdentifyDb, RequestDb, Savepoint};
-use crate::entity::{organisation, panel_membership, sharing_settings};
+use crate::entity::{panel_membership, sharing_settings};
 use crate::error::{AppError, AppResult};
 use crate::ids::{OrgId, UserId};
-use crate::organisations::{OrgKind, PartnerSharing};
-use crate::users;
 
 /// Who is calling.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -358,7 +360,7 @@ impl Access {
 /// (a request that only reads runs in a read-only transaction).
 pub async fn resolve_actor(
     db: &Database,
-    callers: &users::service::Callers,
+    callers: &identity::Callers,
     token: &VerifiedToken,
 ) -> Result<Actor, ResolveError> {
     // Row-level security shows identification the organisation and the user the token
@@ -378,7 +380,7 @@ pub async fn resolve_actor(
     let (org_id, org_kind) = match callers.org(&token.org) {
         Some(known) => known,
         None => {
-            let org = find_org_by_claim(&conn, &token.org)
+            let org = identity::find_org_by_claim(&conn, &token.org)
                 .await?
                 .ok_or(ResolveError::Token(TokenError::UnknownOrganisation))?;
             let found = (OrgId(org.id), org.kind);
@@ -386,11 +388,11 @@ pub async fn resolve_actor(
             found
         }
     };
-    if token.role == Role::PlatformAdmin && !is_operator(&conn, org_id).await? {
+    if token.role == Role::PlatformAdmin && !identity::is_operator(&conn, org_id).await? {
         return Err(ResolveError::Token(TokenError::NotOperator));
     }
-    let user_id = users::service::upsert_from_token(&conn, callers, token).await?;
-    users::service::record_acting_for(&conn, callers, org_id, user_id).await?;
+    let user_id = identity::upsert_from_token(&conn, callers, token).await?;
+    identity::record_acting_for(&conn, callers, org_id, user_id).await?;
     conn.finish().await?;
     Ok(Actor {
         user_id,
@@ -415,33 +417,6 @@ impl From<sea_orm::DbErr> for ResolveError {
     fn from(err: sea_orm::DbErr) -> Self {
         ResolveError::App(err.into())
     }
-}
-
-/// The organisation a token's `org` claim names: its API id or its slug. This is one of the two
-/// unscoped reads of `organisations` (the other is the command line's): the caller has no
-/// scope until it is known.
-pub(crate) async fn find_org_by_claim(
-    db: &impl ConnectionTrait,
-    claim: &str,
-) -> Result<Option<organisation::Model>, sea_orm::DbErr> {
-    let query = match OrgId::parse("org", claim) {
-        Ok(id) => organisation::Entity::find_by_id(id.0),
-        Err(_) => organisation::Entity::find().filter(organisation::Column::Slug.eq(claim)),
-    };
-    query.one(db).await
-}
-
-/// Whether an organisation operates the platform, which only its tokens' `platform_admin` role
-/// needs. Read afresh on every such request (they are rare: provisioning), so that withdrawing
-/// the mark takes effect at once on every instance.
-pub(crate) async fn is_operator(db: &impl ConnectionTrait, org: OrgId) -> AppResult<bool> {
-    let flag: Option<bool> = organisation::Entity::find_by_id(org.0)
-        .select_only()
-        .column(organisation::Column::Operator)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(flag.unwrap_or(false))
 }
 
 async fn load_visibility(actor: &Actor, db: &impl ConnectionTrait) -> AppResult<Visibility> {

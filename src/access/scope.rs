@@ -5,18 +5,20 @@
 //! simply absent, which the services report as `NOT_FOUND`.
 
 use sea_orm::{
-    ColumnTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, QuerySelect, QueryTrait, Select,
+    ColumnTrait, DeleteMany, EntityTrait, PrimaryKeyTrait, QueryFilter, QuerySelect, QueryTrait,
+    Select, UpdateMany,
 };
 
 use super::{Access, Purpose};
-use crate::assessments::AssessmentStatus;
 use crate::auth::Role;
+use crate::codes::AssessmentStatus;
 use crate::entity::{
     action, assessment, audit_event, due_date_change, evidence, organisation, panel_membership,
     progress_update, rating, rating_action, rating_evidence, recommendation, review,
     review_judgement, sharing_settings,
 };
 use crate::error::{AppError, AppResult};
+use crate::ids::OrgId;
 
 /// A filter no row passes, spelled out rather than left to how an empty condition renders.
 fn nothing() -> sea_orm::Condition {
@@ -85,10 +87,10 @@ impl Scoped for audit_event::Entity {
                     sea_orm::Condition::any()
                         .add(
                             Column::EntityType
-                                .is_in(crate::audit::EntityType::PROVISIONING.map(|t| t.as_str())),
+                                .is_in(crate::codes::EntityType::PROVISIONING.map(|t| t.as_str())),
                         )
                         .add(sea_orm::Condition::all().add(Column::OrgId.eq(own)).add(
-                            Column::EntityType.eq(crate::audit::EntityType::Framework.as_str()),
+                            Column::EntityType.eq(crate::codes::EntityType::Framework.as_str()),
                         )),
                 )
             }
@@ -157,11 +159,39 @@ impl Scoped for rating_action::Entity {
     }
 }
 
-/// A table of tenant content: every row carries the `org_id` of the organisation that owns it.
-pub trait TenantOwned: EntityTrait {
+/// A table whose every row carries the `org_id` of the organisation that owns it: the only
+/// one that may change it.
+pub trait Owned: EntityTrait {
     /// The `org_id` column.
     fn org_column() -> Self::Column;
+}
 
+/// An `UPDATE` of `org`'s own rows of `E` (the caller's organisation, as a write entry knows
+/// it): the owner is in the statement itself, whatever the service filters on top, so a row
+/// of another organisation is never changed, whichever check ran before.
+pub fn update_owned<E: Owned>(org: OrgId) -> UpdateMany<E> {
+    E::update_many().filter(E::org_column().eq(org.0))
+}
+
+/// The row `row` of `E` as a condition that also names its owner, `org`: for versioned
+/// updates, whose statement then changes only the owner's row.
+pub fn own_row<E: Owned>(
+    org: OrgId,
+    row: impl sea_orm::sea_query::IntoCondition,
+) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(row.into_condition())
+        .add(E::org_column().eq(org.0))
+}
+
+/// A `DELETE` of `org`'s own rows of `E`, the owner in the statement (see [`update_owned`]).
+pub fn delete_owned<E: Owned>(org: OrgId) -> DeleteMany<E> {
+    E::delete_many().filter(E::org_column().eq(org.0))
+}
+
+/// A table of tenant content read by the detail rule: own, and the panel members' that share
+/// detail with the caller's panel.
+pub trait TenantOwned: Owned {
     /// The rows the caller may read in detail: its own organisation's, and those of panel
     /// members that share detail with the caller's panel.
     fn readable(access: &Access) -> Select<Self> {
@@ -193,10 +223,10 @@ where
         .ok_or(AppError::NotFound(what))
 }
 
-macro_rules! tenant_owned {
+macro_rules! owned {
     ($($entity:ident),+ $(,)?) => {
         $(
-            impl TenantOwned for $entity::Entity {
+            impl Owned for $entity::Entity {
                 fn org_column() -> $entity::Column {
                     $entity::Column::OrgId
                 }
@@ -205,9 +235,7 @@ macro_rules! tenant_owned {
     };
 }
 
-// Assessments, ratings and their detail are not here: whether a row is readable depends on
-// its assessment's status too, which their `Scoped` rules above say once.
-tenant_owned!(
+owned!(
     review,
     review_judgement,
     recommendation,
@@ -215,4 +243,18 @@ tenant_owned!(
     progress_update,
     evidence,
     due_date_change,
+    assessment,
+    rating,
+    rating_evidence,
+    rating_action,
 );
+
+// Assessments, ratings and their detail are read by their `Scoped` rules above (whether a row
+// is readable depends on its assessment's status too), never by the detail rule.
+impl TenantOwned for review::Entity {}
+impl TenantOwned for review_judgement::Entity {}
+impl TenantOwned for recommendation::Entity {}
+impl TenantOwned for action::Entity {}
+impl TenantOwned for progress_update::Entity {}
+impl TenantOwned for evidence::Entity {}
+impl TenantOwned for due_date_change::Entity {}

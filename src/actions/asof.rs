@@ -19,6 +19,10 @@
 //! ([`Source::Current`]): the same answer, without three lookups per action. Dashboards ask
 //! about today, and this is what keeps them cheap.
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;

@@ -1,6 +1,10 @@
 //! Moving an action's delivery date: a reason is required, and every change is kept (old, new,
 //! reason, who, when), so the original date stays visible and extensions are never silent.
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
@@ -82,8 +86,14 @@ pub async fn change(
         return Err(AppError::stale_version("action"));
     }
     let txn = access.begin_write().await?;
-    let update = action::Entity::update_at_version(action::Column::Id.eq(id.0), version)
-        .col_expr(action::Column::DueOn, Expr::value(change.new_due_on));
+    let update = action::Entity::update_at_version(
+        crate::access::scope::own_row::<action::Entity>(
+            access.org_id(),
+            action::Column::Id.eq(id.0),
+        ),
+        version,
+    )
+    .col_expr(action::Column::DueOn, Expr::value(change.new_due_on));
     concurrency::apply(update, &txn, "action", AppError::from).await?;
     let row = due_date_change::Model {
         id: DueDateChangeId::new().0,
@@ -141,7 +151,7 @@ pub async fn of_actions(
         .order_by_asc(due_date_change::Column::Id)
         .all(access.db())
         .await?;
-    Ok(crate::loaders::group(
+    Ok(crate::batch::group(
         action_ids,
         rows,
         |r| r.action_id,

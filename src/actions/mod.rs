@@ -18,6 +18,8 @@
 //! changed between two dates; [`graphql`] (objects and queries), [`mutations`] and
 //! [`reports`] (summaries and changes) are the API.
 
+pub use crate::codes::{ActionStatus, Rag};
+
 pub mod asof;
 pub mod due_dates;
 pub mod graphql;
@@ -31,32 +33,6 @@ use serde::Serialize;
 
 use crate::entity::due_date_change;
 use crate::ids::{ActionId, DueDateChangeId, OrgId, RecommendationId, ReviewId, UserId};
-
-crate::closed_set! {
-    /// Where an action stands.
-    pub enum ActionStatus {
-        /// Agreed, not started.
-        NotStarted => "NOT_STARTED",
-        /// Under way.
-        InProgress => "IN_PROGRESS",
-        /// Done.
-        Complete => "COMPLETE",
-        /// No longer pursued. Withdrawn actions have no RAG and are left out of summaries.
-        Withdrawn => "WITHDRAWN",
-    }
-}
-
-crate::closed_set! {
-    /// Red, amber or green.
-    pub enum Rag {
-        /// Not complete, and past its delivery date.
-        Red => "RED",
-        /// Not complete, and not yet due.
-        Amber => "AMBER",
-        /// Complete.
-        Green => "GREEN",
-    }
-}
 
 /// How an action stood at the end of one day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

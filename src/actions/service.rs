@@ -5,6 +5,10 @@
 //! status, managers do the rest. A change of delivery date needs a reason and joins the
 //! action's history, so the original date stays visible and extensions are never silent.
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
@@ -17,6 +21,7 @@ use uuid::Uuid;
 
 use super::asof::{self, Filter};
 use super::{Action, ActionStatus, MAX_OWNER, Standing};
+use crate::access::scope;
 use crate::access::{Access, OrgSet, Purpose};
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
@@ -362,7 +367,7 @@ pub(crate) async fn record_status(
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("action {id} lost its history")))?;
     let completed = (latest.status == ActionStatus::Complete).then_some(latest.effective_on);
-    action::Entity::update_many()
+    scope::update_owned::<action::Entity>(org)
         .col_expr(action::Column::Status, Expr::value(latest.status))
         .col_expr(action::Column::CompletedOn, Expr::value(completed))
         .col_expr(action::Column::UpdatedAt, Expr::value(Utc::now()))
@@ -425,7 +430,10 @@ pub async fn update(
         return Err(AppError::stale_version("action"));
     }
     let txn = access.begin_write().await?;
-    let mut update = action::Entity::update_at_version(action::Column::Id.eq(id.0), version);
+    let mut update = action::Entity::update_at_version(
+        scope::own_row::<action::Entity>(access.org_id(), action::Column::Id.eq(id.0)),
+        version,
+    );
     if let Some(title) = &changes.title {
         update = update.col_expr(action::Column::Title, Expr::value(title.clone()));
     }

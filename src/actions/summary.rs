@@ -5,6 +5,10 @@
 //! an organisation is a summary (its panels read it, and partner bodies where it shares by
 //! name).
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::HashMap;
 
 use chrono::NaiveDate;

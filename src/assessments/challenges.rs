@@ -5,6 +5,10 @@
 //! organisation challenged: both read them, nobody else. Only the panel's managers write them,
 //! and only for members' assessments that are submitted.
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
@@ -79,7 +83,7 @@ pub async fn of_assessments(
         .order_by_desc(challenge::Column::Id)
         .all(access.db())
         .await?;
-    Ok(crate::loaders::group(
+    Ok(crate::batch::group(
         assessment_ids,
         rows,
         |r| r.assessment_id,
@@ -99,7 +103,7 @@ pub async fn moderations_of(
         .order_by_asc(moderation::Column::Id)
         .all(access.db())
         .await?;
-    Ok(crate::loaders::group(
+    Ok(crate::batch::group(
         assessment_ids,
         rows,
         |r| r.assessment_id,
@@ -117,7 +121,7 @@ pub async fn moderations_of_challenges(
         .order_by_asc(moderation::Column::CreatedAt)
         .all(access.db())
         .await?;
-    Ok(crate::loaders::group(
+    Ok(crate::batch::group(
         challenge_ids,
         rows,
         |r| r.challenge_id,

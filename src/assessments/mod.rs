@@ -18,6 +18,8 @@
 //! [`service`] writes and reads assessments and ratings, [`challenges`] the panels' side,
 //! [`views`] the comparisons; [`graphql`] and [`mutations`] are the API.
 
+pub use crate::codes::{AssessmentStatus, Outcome, Tier};
+
 pub mod challenges;
 pub mod graphql;
 pub mod mutations;
@@ -32,46 +34,6 @@ use crate::ids::{
     AssessmentId, ChallengeId, FrameworkId, ModerationId, OrgId, RatingEvidenceId, RatingId,
     RatingLevelId, StandardId, UserId,
 };
-
-crate::closed_set! {
-    /// The tier of assurance an assessment belongs to.
-    #[graphql(name = "AssessmentTier")]
-    pub enum Tier {
-        /// The organisation's own assessment.
-        SelfAssessment => "SELF_ASSESSMENT",
-        /// Challenged by the organisation's sub-regional panel.
-        SubRegionalChallenge => "SUB_REGIONAL_CHALLENGE",
-        /// Challenged by external peers (such as an LGA peer challenge).
-        PeerChallenge => "PEER_CHALLENGE",
-    }
-}
-
-crate::closed_set! {
-    /// Where an assessment stands.
-    pub enum AssessmentStatus {
-        /// Being written; visible to the organisation only.
-        Draft => "DRAFT",
-        /// Submitted and locked; its panels may challenge it.
-        Submitted => "SUBMITTED",
-        /// A panel has completed its moderation.
-        Moderated => "MODERATED",
-        /// Published by the organisation after moderation.
-        Published => "PUBLISHED",
-    }
-}
-
-crate::closed_set! {
-    /// What a panel concluded about an organisation's level for a standard.
-    #[graphql(name = "ModerationOutcome")]
-    pub enum Outcome {
-        /// The panel agrees with the organisation's level.
-        Agreed => "AGREED",
-        /// The panel moderated the level to another one.
-        Adjusted => "ADJUSTED",
-        /// The panel asks for more before it concludes.
-        Queried => "QUERIED",
-    }
-}
 
 /// An assessment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

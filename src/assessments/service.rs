@@ -4,6 +4,10 @@
 //! submitted (never drafts). Only the organisation's managers create, submit, reopen and
 //! publish; managers and contributors rate while the assessment is a draft.
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::HashMap;
 
 use chrono::Utc;
@@ -134,7 +138,7 @@ pub async fn ratings_of(
         .order_by_asc(standard::Column::Position)
         .all(access.db())
         .await?;
-    Ok(crate::loaders::group(
+    Ok(crate::batch::group(
         assessment_ids,
         rows,
         |(r, _)| r.assessment_id,
@@ -184,7 +188,7 @@ pub async fn evidence_of(
         .order_by_asc(rating_evidence::Column::Id)
         .all(access.db())
         .await?;
-    Ok(crate::loaders::group(
+    Ok(crate::batch::group(
         rating_ids,
         rows,
         |r| r.rating_id,
@@ -443,7 +447,7 @@ pub async fn rate(
         return Err(AppError::stale_version("rating"));
     }
     let txn = access.begin_write().await?;
-    let update = rating::Entity::update_many()
+    let update = crate::access::scope::update_owned::<rating::Entity>(access.org_id())
         .col_expr(rating::Column::LevelId, Expr::value(Some(level.id.0)))
         .col_expr(
             rating::Column::PositionStatement,
@@ -574,9 +578,14 @@ async fn transition(
     }
     let txn = access.begin_write().await?;
     let submitted = to == AssessmentStatus::Submitted;
-    let mut update =
-        assessment::Entity::update_at_version(assessment::Column::Id.eq(id.0), version)
-            .col_expr(assessment::Column::Status, Expr::value(to));
+    let mut update = assessment::Entity::update_at_version(
+        crate::access::scope::own_row::<assessment::Entity>(
+            access.org_id(),
+            assessment::Column::Id.eq(id.0),
+        ),
+        version,
+    )
+    .col_expr(assessment::Column::Status, Expr::value(to));
     if submitted {
         update = update
             .col_expr(

@@ -7,6 +7,10 @@
 //! share with partners, names only those that share by name, and never shows a group of fewer
 //! than [`MIN_GROUP`].
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -2,6 +2,9 @@
 //! the change itself, so that a change without its event (or an event without its change) can
 //! never be committed.
 
+// The audit trail writes its own append-only table, in the write's savepoint.
+#![allow(clippy::disallowed_methods)]
+
 pub mod graphql;
 pub mod service;
 
@@ -14,74 +17,9 @@ use crate::access::Access;
 use crate::auth::Role;
 use crate::entity::audit_event;
 use crate::error::AppResult;
-use crate::ids::{AuditEventId, IdKind, OrgId, UserId};
+use crate::ids::{AuditEventId, OrgId, UserId};
 
-crate::closed_set! {
-    /// What kind of thing changed.
-    #[graphql(name = "AuditEntityType")]
-    pub enum EntityType {
-        /// An organisation's directory entry.
-        Organisation => "ORGANISATION",
-        /// A membership of a regional panel. Its `entityId` is the member organisation's id.
-        PanelMembership => "PANEL_MEMBERSHIP",
-        /// An organisation's sharing settings. Its `entityId` is the organisation's id.
-        SharingSettings => "SHARING_SETTINGS",
-        /// A review, with its judgements.
-        Review => "REVIEW",
-        /// A recommendation of a review.
-        Recommendation => "RECOMMENDATION",
-        /// An action.
-        Action => "ACTION",
-        /// A progress update on an action.
-        ProgressUpdate => "PROGRESS_UPDATE",
-        /// Evidence attached to an action.
-        Evidence => "EVIDENCE",
-        /// A framework of standards.
-        Framework => "FRAMEWORK",
-        /// An assessment.
-        Assessment => "ASSESSMENT",
-        /// A rating within an assessment (with its evidence and linked actions).
-        Rating => "RATING",
-        /// A panel's challenge session on an assessment.
-        Challenge => "CHALLENGE",
-        /// A panel's moderation of a rating.
-        Moderation => "MODERATION",
-    }
-}
-
-impl EntityType {
-    /// The entity types of provisioning, which a platform administrator's trail holds.
-    pub const PROVISIONING: [EntityType; 2] =
-        [EntityType::Organisation, EntityType::PanelMembership];
-
-    /// The stored code.
-    pub fn as_str(self) -> &'static str {
-        self.code()
-    }
-
-    /// The kind of API id its `entityId` is.
-    pub fn id_kind(self) -> IdKind {
-        match self {
-            EntityType::Organisation
-            | EntityType::PanelMembership
-            | EntityType::SharingSettings => IdKind::Organisation,
-            EntityType::Review => IdKind::Review,
-            EntityType::Recommendation => IdKind::Recommendation,
-            EntityType::Action => IdKind::Action,
-            EntityType::ProgressUpdate => IdKind::ProgressUpdate,
-            EntityType::Evidence => IdKind::Evidence,
-            EntityType::Framework => IdKind::Framework,
-            EntityType::Assessment => IdKind::Assessment,
-            EntityType::Rating => IdKind::Rating,
-            EntityType::Challenge => IdKind::Challenge,
-            EntityType::Moderation => IdKind::Moderation,
-        }
-    }
-
-    fn parse(code: &str) -> Option<Self> {
-        Self::from_code(code)
-    }
-}
+pub use crate::codes::EntityType;
 
 /// What happened to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]

@@ -4,28 +4,16 @@
 //! its `org` and `sub` claims into an organisation and a user is the job of
 //! [`crate::access::resolve_actor`], which runs once per request.
 
+pub use crate::codes::Role;
+
 mod claims;
+pub mod identity;
 pub mod keys;
 
 use serde::{Deserialize, Serialize};
 
 pub use claims::spell_duration;
 pub use keys::{KeyStore, TokenRequest};
-
-crate::closed_set! {
-    /// What a token lets its holder do within the organisation it names.
-    pub enum Role {
-        /// Reads everything the organisation owns; changes nothing.
-        Viewer => "viewer",
-        /// As a viewer, and reports progress: progress updates, evidence, action status.
-        Contributor => "contributor",
-        /// Changes everything the organisation owns, including its sharing settings.
-        Manager => "manager",
-        /// Operates the platform: creates organisations and panel memberships. Reads no tenant
-        /// content, not even its own organisation's.
-        PlatformAdmin => "platform_admin",
-    }
-}
 
 impl Role {
     /// The value of the `role` claim.

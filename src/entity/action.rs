@@ -1,6 +1,6 @@
 //! `actions`: an action that answers a recommendation, or stands on its own.
 
-use crate::actions::ActionStatus;
+use crate::codes::ActionStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,6 +1,6 @@
 //! `action_status_changes`: the history of an action's status.
 
-use crate::actions::ActionStatus;
+use crate::codes::ActionStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,6 +1,6 @@
 //! `assessments`: an organisation's assessment against a framework, for one cycle and tier.
 
-use crate::assessments::{AssessmentStatus, Tier};
+use crate::codes::{AssessmentStatus, Tier};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::auth::Role;
+use crate::codes::Role;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_events")]

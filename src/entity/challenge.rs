@@ -1,6 +1,6 @@
 //! `challenges`: a panel's challenge session on a submitted assessment.
 
-use crate::assessments::Tier;
+use crate::codes::Tier;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,6 +1,6 @@
 //! `frameworks`: a versioned standards library.
 
-use crate::standards::FrameworkStatus;
+use crate::codes::FrameworkStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,6 +1,6 @@
 //! `moderations`: a panel's moderated level for one standard of an assessment.
 
-use crate::assessments::Outcome;
+use crate::codes::Outcome;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::organisations::OrgKind;
+use crate::codes::OrgKind;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "organisations")]

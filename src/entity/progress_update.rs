@@ -1,6 +1,6 @@
 //! `progress_updates`: a progress update on an action (append-only).
 
-use crate::actions::ActionStatus;
+use crate::codes::ActionStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,6 +1,6 @@
 //! `recommendations`: a finding that asks for change.
 
-use crate::reviews::{RecommendationKind, RecommendationStatus};
+use crate::codes::{RecommendationKind, RecommendationStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,6 +1,6 @@
 //! `recommendation_status_changes`: the history of a recommendation's status.
 
-use crate::reviews::RecommendationStatus;
+use crate::codes::RecommendationStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

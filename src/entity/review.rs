@@ -1,6 +1,6 @@
 //! `reviews`: a review an organisation went through.
 
-use crate::reviews::{ReviewKind, ReviewStatus};
+use crate::codes::{ReviewKind, ReviewStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

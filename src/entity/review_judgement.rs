@@ -1,6 +1,6 @@
 //! `review_judgements`: a graded judgement of a review (area and grade).
 
-use crate::reviews::Grade;
+use crate::codes::Grade;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::organisations::PartnerSharing;
+use crate::codes::PartnerSharing;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sharing_settings")]

@@ -3,6 +3,10 @@
 //! its change takes effect at once and is recorded in the panel's trail (and shown in the
 //! member's).
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, SqlErr};
 use tracing::instrument;

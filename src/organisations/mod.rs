@@ -5,6 +5,8 @@
 //! [`memberships`] and [`sharing`] read and change them through the caller's
 //! [`Access`](crate::access::Access); [`graphql`] is the API over all three.
 
+pub use crate::codes::{OrgKind, PartnerSharing};
+
 pub mod graphql;
 pub mod memberships;
 pub mod service;
@@ -17,41 +19,12 @@ use crate::entity::{organisation, sharing_settings};
 use crate::error::AppError;
 use crate::ids::OrgId;
 
-crate::closed_set! {
-    /// What kind of body an organisation is. Fixed when it is created.
-    #[graphql(name = "OrganisationKind")]
-    pub enum OrgKind {
-        /// A local authority.
-        Council => "COUNCIL",
-        /// A fire and rescue service (or authority).
-        FireAndRescueService => "FIRE_AND_RESCUE_SERVICE",
-        /// A regional or sub-regional panel that oversees and challenges its member
-        /// organisations.
-        RegionalPanel => "REGIONAL_PANEL",
-        /// A national body (such as the LGA) that follows progress across organisations that
-        /// share with partners.
-        PartnerBody => "PARTNER_BODY",
-    }
-}
-
 impl OrgKind {
     /// Whether an organisation of this kind can sit in a regional panel. Panels do not nest
     /// (what a panel sees would otherwise depend on a chain of memberships), and partner bodies
     /// read through their own sharing level, not through panels.
     pub fn can_join_panels(self) -> bool {
         matches!(self, OrgKind::Council | OrgKind::FireAndRescueService)
-    }
-}
-
-crate::closed_set! {
-    /// How much an organisation shares with partner bodies.
-    pub enum PartnerSharing {
-        /// Partner bodies see nothing of this organisation (the default).
-        None => "NONE",
-        /// Counted in partner bodies' aggregates (never in a group smaller than 3), never named.
-        Aggregate => "AGGREGATE",
-        /// Named in partner bodies' views, with its own figures.
-        Named => "NAMED",
     }
 }
 

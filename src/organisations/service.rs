@@ -5,6 +5,10 @@
 //! administrators; sharing settings to each organisation's managers. Every change writes its
 //! audit event in the same savepoint.
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::HashMap;
 
 use chrono::Utc;
@@ -181,7 +185,7 @@ pub async fn set_operator_unattended(
     operator: bool,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
-    let before = crate::access::is_operator(&txn, org).await?;
+    let before = crate::auth::identity::is_operator(&txn, org).await?;
     organisation::Entity::update_many()
         .col_expr(organisation::Column::Operator, Expr::value(operator))
         .filter(organisation::Column::Id.eq(org.0))

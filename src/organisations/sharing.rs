@@ -1,6 +1,10 @@
 //! Sharing settings: what an organisation lets its panels and partner bodies read. Each
 //! organisation's own business: only its users see them, only its managers change them.
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tracing::instrument;

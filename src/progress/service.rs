@@ -3,6 +3,10 @@
 //! Contributors and managers of the owning organisation report progress; there is no way to
 //! edit or delete an update (a correction is a new update). Reads are detail.
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
@@ -21,7 +25,7 @@ use crate::auth::Role;
 use crate::dates::london_today;
 use crate::entity::{action, evidence, progress_update};
 use crate::error::{AppError, AppResult};
-use crate::ids::{ActionId, EvidenceId, ProgressUpdateId};
+use crate::ids::{ActionId, EvidenceId, OrgId, ProgressUpdateId};
 use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
 use crate::reviews::{MAX_PROSE, MAX_TITLE, MAX_URL};
 use crate::validate;
@@ -97,10 +101,10 @@ pub async fn add_update(
         )
         .await?;
     }
-    refresh_percent(&txn, action_id).await?;
+    refresh_percent(&txn, org, action_id).await?;
     // The action's row changed (status, percentage): move its version on, so that an edit
     // based on what it was is refused.
-    action::Entity::update_many()
+    scope::update_owned::<action::Entity>(org)
         .col_expr(
             action::Column::Version,
             Expr::col(action::Column::Version).add(1),
@@ -122,7 +126,11 @@ pub async fn add_update(
 }
 
 /// Sets an action's percentage complete to that of its latest update that gave one.
-async fn refresh_percent(txn: &impl ConnectionTrait, action_id: ActionId) -> AppResult<()> {
+async fn refresh_percent(
+    txn: &impl ConnectionTrait,
+    org: OrgId,
+    action_id: ActionId,
+) -> AppResult<()> {
     let latest: Option<Option<i32>> = progress_update::Entity::find()
         .select_only()
         .column(progress_update::Column::PercentComplete)
@@ -133,7 +141,7 @@ async fn refresh_percent(txn: &impl ConnectionTrait, action_id: ActionId) -> App
         .into_tuple()
         .one(txn)
         .await?;
-    action::Entity::update_many()
+    scope::update_owned::<action::Entity>(org)
         .col_expr(
             action::Column::PercentComplete,
             Expr::value(latest.flatten()),
@@ -303,7 +311,7 @@ pub async fn evidence_of(
         .order_by_asc(evidence::Column::Id)
         .all(access.db())
         .await?;
-    Ok(crate::loaders::group(
+    Ok(crate::batch::group(
         action_ids,
         rows,
         |r| r.action_id,

@@ -8,6 +8,8 @@
 //! [`service`] reads and changes reviews, [`recommendations`] their recommendations;
 //! [`graphql`] (objects and queries) and [`mutations`] are the API over both.
 
+pub use crate::codes::{Grade, RecommendationKind, RecommendationStatus, ReviewKind, ReviewStatus};
+
 pub mod graphql;
 pub mod mutations;
 pub mod recommendations;
@@ -18,90 +20,6 @@ use serde::Serialize;
 
 use crate::entity::{recommendation, review};
 use crate::ids::{OrgId, RecommendationId, ReviewId, UserId};
-
-crate::closed_set! {
-    /// What kind of review it was.
-    pub enum ReviewKind {
-        /// An inspection by a statutory inspectorate (such as HMICFRS).
-        Inspection => "INSPECTION",
-        /// A review by a peer organisation (such as another fire and rescue service).
-        PeerReview => "PEER_REVIEW",
-        /// A sector-led peer challenge (such as an LGA peer challenge).
-        PeerChallenge => "PEER_CHALLENGE",
-        /// A review by the organisation's own scrutiny members.
-        ScrutinyReview => "SCRUTINY_REVIEW",
-        /// An internal audit.
-        InternalAudit => "INTERNAL_AUDIT",
-        /// A debrief after an exercise.
-        ExerciseDebrief => "EXERCISE_DEBRIEF",
-        /// A debrief after a live incident.
-        IncidentDebrief => "INCIDENT_DEBRIEF",
-    }
-}
-
-crate::closed_set! {
-    /// Where a review stands.
-    pub enum ReviewStatus {
-        /// Agreed but not started.
-        Planned => "PLANNED",
-        /// Under way.
-        InProgress => "IN_PROGRESS",
-        /// Its findings have been reported; the organisation is acting on them.
-        Reported => "REPORTED",
-        /// Closed: nothing more is expected of it.
-        Closed => "CLOSED",
-    }
-}
-
-crate::closed_set! {
-    /// A graded judgement, on the HMICFRS scale.
-    pub enum Grade {
-        /// Outstanding.
-        Outstanding => "OUTSTANDING",
-        /// Good.
-        Good => "GOOD",
-        /// Adequate.
-        Adequate => "ADEQUATE",
-        /// Requires improvement.
-        RequiresImprovement => "REQUIRES_IMPROVEMENT",
-        /// Inadequate.
-        Inadequate => "INADEQUATE",
-    }
-}
-
-crate::closed_set! {
-    /// What kind of finding a recommendation is.
-    pub enum RecommendationKind {
-        /// A recommendation.
-        Recommendation => "RECOMMENDATION",
-        /// An inspectorate's cause of concern, with a deadline for a plan.
-        CauseOfConcern => "CAUSE_OF_CONCERN",
-        /// An area for improvement.
-        AreaForImprovement => "AREA_FOR_IMPROVEMENT",
-        /// An observation.
-        Observation => "OBSERVATION",
-        /// A lesson identified in a debrief.
-        Lesson => "LESSON",
-    }
-}
-
-crate::closed_set! {
-    /// Where a recommendation stands.
-    pub enum RecommendationStatus {
-        /// Nothing done yet.
-        Open => "OPEN",
-        /// Being worked on.
-        InProgress => "IN_PROGRESS",
-        /// Done and signed off.
-        Discharged => "DISCHARGED",
-        /// Ongoing by nature (such as "review the plan every two years"): never discharged.
-        Ongoing => "ONGOING",
-        /// Overtaken by a later recommendation.
-        Superseded => "SUPERSEDED",
-        /// Not accepted by the organisation.
-        NotAccepted => "NOT_ACCEPTED",
-    }
-}
 
 impl RecommendationStatus {
     /// Whether it still asks something of the organisation ("3 outstanding").

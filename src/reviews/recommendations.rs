@@ -4,6 +4,10 @@
 //! past day ("15 made, 12 discharged, 3 outstanding") can be rebuilt. The day a recommendation
 //! was made is the day of its first status.
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
@@ -67,7 +71,7 @@ pub async fn of_reviews(
         .order_by_asc(recommendation::Column::Position)
         .all(access.db())
         .await?;
-    Ok(crate::loaders::group(
+    Ok(crate::batch::group(
         review_ids,
         rows,
         |r| r.review_id,
@@ -296,8 +300,13 @@ pub async fn update(
     }
     let review = reviews::get_own(access, before.review_id).await?;
     let txn = access.begin_write().await?;
-    let mut update =
-        recommendation::Entity::update_at_version(recommendation::Column::Id.eq(id.0), version);
+    let mut update = recommendation::Entity::update_at_version(
+        scope::own_row::<recommendation::Entity>(
+            access.org_id(),
+            recommendation::Column::Id.eq(id.0),
+        ),
+        version,
+    );
     if let Some(reference) = &changes.reference {
         ensure_reference_free(&txn, &review, reference, Some(id)).await?;
         update = update.col_expr(

@@ -3,6 +3,10 @@
 //! Reviews are detail: the caller's own organisation's, and those of panel members that share
 //! detail with the caller's panel. Only the owning organisation's managers change them.
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
@@ -111,7 +115,7 @@ pub async fn judgements(
         .order_by_asc(review_judgement::Column::Position)
         .all(access.db())
         .await?;
-    Ok(crate::loaders::group(
+    Ok(crate::batch::group(
         review_ids,
         rows,
         |r| r.review_id,
@@ -296,7 +300,7 @@ async fn write_judgements(
     review: ReviewId,
     judgements: &[Judgement],
 ) -> AppResult<()> {
-    review_judgement::Entity::delete_many()
+    scope::delete_owned::<review_judgement::Entity>(org)
         .filter(review_judgement::Column::ReviewId.eq(review.0))
         .exec(txn)
         .await?;
@@ -382,7 +386,10 @@ pub async fn update(
         .remove(&id.0)
         .unwrap_or_default();
     let txn = access.begin_write().await?;
-    let mut update = review::Entity::update_at_version(review::Column::Id.eq(id.0), version);
+    let mut update = review::Entity::update_at_version(
+        scope::own_row::<review::Entity>(access.org_id(), review::Column::Id.eq(id.0)),
+        version,
+    );
     let f = &changes.fields;
     if let Some(kind) = changes.kind {
         update = update.col_expr(review::Column::Kind, Expr::value(kind));

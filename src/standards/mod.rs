@@ -9,6 +9,8 @@
 //! [`service`] reads and changes frameworks, [`links`] ties recommendations to standards,
 //! [`graphql`] and [`mutations`] are the API.
 
+pub use crate::codes::FrameworkStatus;
+
 pub mod graphql;
 pub mod links;
 pub mod mutations;
@@ -19,16 +21,6 @@ use serde::Serialize;
 
 use crate::entity::{framework, rating_level, standard};
 use crate::ids::{FrameworkId, OrgId, RatingLevelId, StandardId};
-
-crate::closed_set! {
-    /// Where a framework version stands.
-    pub enum FrameworkStatus {
-        /// Being written: its owner may still change it; nobody assesses against it.
-        Draft => "DRAFT",
-        /// Published: it never changes again; organisations assess against it.
-        Published => "PUBLISHED",
-    }
-}
 
 /// A version of a standards library.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -5,6 +5,10 @@
 //! them (platform administrators for shared ones, the panel for its own). Who changes one:
 //! platform administrators change shared frameworks; a panel's managers change its own.
 
+// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
+// caller's scope themselves (see the README's known gaps). Row-level security binds them.
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
@@ -132,7 +136,7 @@ pub async fn standards_of(
         .order_by_asc(standard::Column::Position)
         .all(access.db())
         .await?;
-    Ok(crate::loaders::group(
+    Ok(crate::batch::group(
         framework_ids,
         rows,
         |r| r.framework_id,
@@ -151,7 +155,7 @@ pub async fn levels_of(
         .order_by_asc(rating_level::Column::Rank)
         .all(access.db())
         .await?;
-    Ok(crate::loaders::group(
+    Ok(crate::batch::group(
         framework_ids,
         rows,
         |r| r.framework_id,

@@ -1,0 +1,206 @@
+//! The layers of the crate import only downwards (`../shared/DESIGN.md` §4, the map in
+//! `src/lib.rs`): every `crate::` path in every source file is checked against the layer of
+//! the file that names it.
+//!
+//! Layers, lowest first: kernel, store, auth, access, audit, the domains in dependency order
+//! (organisations and users, standards, reviews, actions, progress, assessments), api, http,
+//! app. A domain's (or the audit trail's) `graphql.rs` and `mutations.rs` are the api layer's.
+//!
+//! The imports that still point upwards are listed in `KNOWN`, each with its count: the check
+//! fails on a new one, and on a listed one that has gone (so the list only shrinks).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The layer of a top-level module of the crate, and for a domain its rank among domains.
+fn layer_of_module(module: &str) -> Option<(u32, &'static str)> {
+    Some(match module {
+        "error" | "ids" | "dates" | "validate" | "sql" | "closed_set" | "codes" | "batch"
+        | "concurrency" | "pagination" | "telemetry" => (0, "kernel"),
+        "entity" | "db" | "epochs" | "cache" => (1, "store"),
+        "auth" => (2, "auth"),
+        "access" => (3, "access"),
+        "audit" => (4, "audit"),
+        "organisations" | "users" => (10, "domain organisations/users"),
+        "standards" => (11, "domain standards"),
+        "reviews" => (12, "domain reviews"),
+        "actions" => (13, "domain actions"),
+        "progress" => (14, "domain progress"),
+        "assessments" => (15, "domain assessments"),
+        "graphql" | "loaders" => (20, "api"),
+        "http" => (30, "http"),
+        "app" | "cli" | "config" | "main" | "lib" | "demo" | "bench_data" => (40, "app"),
+        _ => return None,
+    })
+}
+
+/// Whether a module of this rank keeps its API in `graphql.rs` and `mutations.rs`: the
+/// domains, and the audit trail.
+fn has_api(rank: u32) -> bool {
+    rank == 4 || (10..20).contains(&rank)
+}
+
+/// The layer of a source file (a path under `src/`).
+fn layer_of_file(rel: &Path) -> (u32, &'static str) {
+    let parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+        .collect();
+    let file = parts.last().map(String::as_str).unwrap_or("");
+    let in_domain = layer_of_module(&parts[0]).is_some_and(|(rank, _)| has_api(rank));
+    if parts.len() > 1 && in_domain && matches!(file, "graphql" | "mutations") {
+        return (20, "api");
+    }
+    layer_of_module(&parts[0]).unwrap_or_else(|| panic!("no layer for src/{}", rel.display()))
+}
+
+/// The layer a `crate::…` path names, taken from its first segment.
+fn layer_of_path(path: &str) -> Option<(u32, &'static str)> {
+    let mut segments = path.split("::");
+    let first = segments.next()?;
+    let second = segments.next().unwrap_or("");
+    // A domain's API module is the api layer's.
+    if layer_of_module(first).is_some_and(|(rank, _)| has_api(rank))
+        && matches!(second, "graphql" | "mutations")
+    {
+        return Some((20, "api"));
+    }
+    layer_of_module(first)
+}
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every `crate::a::b` path of a file, comments left out, with `use crate::{a, b}` groups
+/// spread into one path each.
+fn crate_paths(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let code = line.split("//").next().unwrap_or("");
+        let mut rest = code;
+        while let Some(at) = rest.find("crate::") {
+            let after = &rest[at + "crate::".len()..];
+            if let Some(group) = after.strip_prefix('{') {
+                let group = group.split('}').next().unwrap_or("");
+                for item in group.split(',') {
+                    let item = item.trim();
+                    if !item.is_empty() {
+                        out.push(item.split_whitespace().next().unwrap().to_owned());
+                    }
+                }
+                break;
+            }
+            let end = after
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .unwrap_or(after.len());
+            out.push(after[..end].trim_end_matches(':').to_owned());
+            rest = &after[end..];
+        }
+    }
+    out
+}
+
+/// Upward imports not yet undone: (importing file, imported layer) and how many paths.
+const KNOWN: &[(&str, &str, usize)] = &[
+    // Reports are an API concern living in the actions domain; they move to `reports/`.
+    ("actions/reports.rs", "api", 1),
+    ("actions/reports.rs", "domain progress", 1),
+    // An organisation's summary names its latest progress updates.
+    ("actions/summary.rs", "domain progress", 1),
+    // What the service remembers is typed by the aggregates it remembers.
+    ("cache.rs", "domain actions", 1),
+    ("cache.rs", "domain assessments", 1),
+    // The error type names the store's fault classification.
+    ("error.rs", "store", 2),
+    // `config` holds both the command line (app) and the settings every layer reads.
+    ("graphql/limits.rs", "app", 1),
+    ("graphql/mod.rs", "app", 1),
+    ("http/graphql.rs", "app", 1),
+    ("http/mod.rs", "app", 1),
+    ("pagination.rs", "app", 1),
+    ("telemetry.rs", "app", 1),
+    // The schema's nesting limit is the HTTP layer's constant.
+    ("graphql/mod.rs", "http", 1),
+    // Pagination reads the caller's set of organisations.
+    ("pagination.rs", "access", 1),
+    // A standard's open recommendations: standards come before reviews in the order.
+    ("standards/links.rs", "domain reviews", 1),
+    ("standards/service.rs", "domain reviews", 1),
+];
+
+#[test]
+fn layers_import_only_downwards() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    let mut upward: BTreeMap<(String, &'static str), usize> = BTreeMap::new();
+    for file in &files {
+        let rel = file.strip_prefix(&root).unwrap();
+        let (rank, _) = layer_of_file(rel);
+        let text = std::fs::read_to_string(file).unwrap();
+        for path in crate_paths(&text) {
+            let Some((target, name)) = layer_of_path(&path) else {
+                continue;
+            };
+            if target > rank {
+                *upward.entry((rel.display().to_string(), name)).or_default() += 1;
+            }
+        }
+    }
+    let known: BTreeMap<(String, &'static str), usize> = KNOWN
+        .iter()
+        .map(|(f, l, n)| ((f.to_string(), *l), *n))
+        .collect();
+    let mut report = Vec::new();
+    for (key, n) in &upward {
+        match known.get(key) {
+            Some(k) if k >= n => {}
+            _ => report.push(format!(
+                "src/{} imports upwards from {} ({n} paths)",
+                key.0, key.1
+            )),
+        }
+    }
+    for (key, n) in &known {
+        if upward.get(key).is_none_or(|m| m < n) {
+            report.push(format!(
+                "src/{} no longer imports {} paths upwards from {}: shrink KNOWN",
+                key.0, n, key.1
+            ));
+        }
+    }
+    let total: usize = upward.values().sum();
+    eprintln!(
+        "{} upward import paths in {} file pairs",
+        total,
+        upward.len()
+    );
+    for ((f, l), n) in &upward {
+        eprintln!("    (\"{f}\", \"{l}\", {n}),");
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+#[test]
+fn the_check_sees_groups_and_paths() {
+    let paths = crate_paths(
+        "use crate::access::{Access, Purpose};\nlet x = crate::loaders::group(a); // crate::http\nuse crate::{audit, db::Database};",
+    );
+    assert_eq!(
+        paths,
+        vec!["access::", "loaders::group", "audit", "db::Database"]
+            .into_iter()
+            .map(|p| p.trim_end_matches(':').to_owned())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(layer_of_path("loaders::group").unwrap().1, "api");
+    assert_eq!(layer_of_file(Path::new("reviews/graphql.rs")).1, "api");
+}
