@@ -1,26 +1,25 @@
 //! resilience-hub: a multi-tenant GraphQL API for resilience assurance across UK local
 //! organisations.
 //!
-//! Map of the crate:
+//! Map of the crate, by layer, lowest first; each imports only those below it (checked by
+//! `tests/layers.rs`):
 //!
-//! - [`app`]: builds and runs the service; [`cli`]: the subcommands; [`config`]: options.
-//! - [`http`]: the GraphQL-over-HTTP handler, health checks, request middleware and each
-//!   organisation's fair share; [`graphql`]: the schema, the `Node` interface, and the limits
-//!   every document is measured against before it is validated.
-//! - [`auth`]: bearer tokens and keys; [`access`]: what a caller may see and do, and the
-//!   scoped entry points every tenant read goes through.
-//! - Domains, each with its rules (`mod.rs`), data access (`service.rs`) and API
-//!   (`graphql.rs`): [`organisations`] (with panel memberships and sharing settings),
-//!   [`reviews`] (with recommendations), [`actions`] (with point-in-time RAG and summaries),
-//!   [`progress`] (updates and evidence), [`standards`] (frameworks of standards),
-//!   [`assessments`] (self-assessment, challenge, and the panels' and partners' views),
-//!   [`users`], [`audit`].
-//! - [`db`]: connections, migrations and the request-scoped handle; `entity`: sea-orm
-//!   entities; [`pagination`], [`ids`], [`dates`], [`validate`], [`concurrency`], [`sql`],
-//!   [`error`], [`cache`], [`epochs`]: shared building blocks.
-//! - [`demo`]: the demo data and personas; [`bench_data`]: generated national-scale data for
-//!   benchmarks; [`telemetry`]: logs and request ids.
-
+//! - kernel: [`error`], [`ids`], [`dates`], [`validate`], [`sql`], [`codes`] (every closed set
+//!   of codes), [`batch`], [`pagination`], [`concurrency`], [`telemetry`].
+//! - store: `entity` (sea-orm entities), [`db`] (connections, migrations, the request-scoped
+//!   handle and the row-level security settings it sets), [`epochs`], [`cache`].
+//! - [`auth`]: keys, token claims, and identity bootstrap (users on first sight).
+//! - [`access`]: the caller, what it may read for each purpose, and in `access::scope` the
+//!   entry points every tenant read and write goes through.
+//! - [`audit`]: the append-only trail, written with each change.
+//! - Domains, in dependency order, each with its rules (`mod.rs`) and data access
+//!   (`service.rs`): [`organisations`] and [`users`], [`standards`], [`reviews`], [`actions`],
+//!   [`progress`], [`assessments`].
+//! - api: [`graphql`] (the schema, the `Node` interface, the limits every document is
+//!   measured against before it is validated), `loaders`, and each domain's `graphql.rs` and
+//!   `mutations.rs`.
+//! - [`http`]: the GraphQL-over-HTTP handler, health checks, middleware, fair shares.
+//! - app: [`app`], [`cli`], [`config`]; [`demo`] and [`bench_data`], the data generators.
 pub mod access;
 pub mod actions;
 pub mod app;

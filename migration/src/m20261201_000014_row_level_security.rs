@@ -10,6 +10,9 @@
 //! caller (before its scope is known) reads only the organisation and user its token names
 //! (`hub.claim_id` or `hub.claim_slug`, `hub.iss` and `hub.sub`).
 //!
+//! Every call of the settings functions in a policy is a scalar subquery, `(SELECT hub_org())`:
+//! Postgres then evaluates it once per statement, not once per row.
+//!
 //! A setting that is not set reads as nothing: a connection without them sees no tenant row.
 //! The role that runs the migrations owns the tables and keeps a maintenance policy of its
 //! own (for the command line's provisioning and data loads); the service connects as another
@@ -87,17 +90,19 @@ fn writes(table: &'static str, rule: &str) -> Vec<Policy> {
     ]
 }
 
-const OWN: &str = "org_id = hub_org()";
-const ADMIN: &str = "hub_is('role', 'platform_admin')";
+const OWN: &str = "org_id = (SELECT hub_org())";
+const ADMIN: &str = "(SELECT hub_is('role', 'platform_admin'))";
 
 /// Rows of organisations whose detail the caller reads.
 fn detail(column: &str) -> String {
-    format!("{column} = ANY (hub_orgs('detail'))")
+    format!("{column} = ANY ((SELECT hub_orgs('detail'))::uuid[])")
 }
 
 /// Rows a summary counts: only while the request runs a summary.
 fn summary(column: &str) -> String {
-    format!("(hub_is('purpose', 'summary') AND {column} = ANY (hub_orgs('summary')))")
+    format!(
+        "((SELECT hub_is('purpose', 'summary')) AND {column} = ANY ((SELECT hub_orgs('summary'))::uuid[]))"
+    )
 }
 
 /// The tables of tenant content: each row carries its organisation's `org_id`; read in
@@ -122,8 +127,8 @@ fn policies() -> Vec<Policy> {
     // names while the caller is being identified.
     out.push(read(
         "organisations",
-        "hub_is('directory', 'all') OR id = hub_org() OR id = ANY (hub_orgs('directory')) \
-         OR id = hub_setting('claim_id')::uuid OR slug = hub_setting('claim_slug')",
+        "(SELECT hub_is('directory', 'all')) OR id = (SELECT hub_org()) OR id = ANY ((SELECT hub_orgs('directory'))::uuid[]) \
+         OR id = (SELECT hub_setting('claim_id'))::uuid OR slug = (SELECT hub_setting('claim_slug'))",
     ));
     out.extend(writes("organisations", ADMIN));
     // Updates: an operator's provisioning, or the organisation's own.
@@ -132,14 +137,14 @@ fn policies() -> Vec<Policy> {
         table: "organisations",
         name: "tenant_update",
         command: "UPDATE",
-        using: Some(format!("{ADMIN} OR id = hub_org()")),
-        check: Some(format!("{ADMIN} OR id = hub_org()")),
+        using: Some(format!("{ADMIN} OR id = (SELECT hub_org())")),
+        check: Some(format!("{ADMIN} OR id = (SELECT hub_org())")),
     });
 
     out.push(read(
         "panel_memberships",
-        "hub_is('directory', 'all') OR panel_id = hub_org() OR member_id = hub_org() \
-         OR (panel_id = ANY (hub_orgs('directory')) AND member_id = ANY (hub_orgs('directory')))",
+        "(SELECT hub_is('directory', 'all')) OR panel_id = (SELECT hub_org()) OR member_id = (SELECT hub_org()) \
+         OR (panel_id = ANY ((SELECT hub_orgs('directory'))::uuid[]) AND member_id = ANY ((SELECT hub_orgs('directory'))::uuid[]))",
     ));
     out.extend(writes("panel_memberships", ADMIN));
 
@@ -147,27 +152,28 @@ fn policies() -> Vec<Policy> {
     // (purpose `visibility`, the first statements of a request) reads those that decide it.
     out.push(read(
         "sharing_settings",
-        "org_id = hub_org() OR (hub_is('purpose', 'visibility') AND ( \
-            (hub_is('kind', 'PARTNER_BODY') AND partners <> 'NONE') \
-            OR (hub_is('kind', 'REGIONAL_PANEL') AND org_id IN \
-                (SELECT member_id FROM panel_memberships WHERE panel_id = hub_org()))))",
+        "org_id = (SELECT hub_org()) OR ((SELECT hub_is('purpose', 'visibility')) AND ( \
+            ((SELECT hub_is('kind', 'PARTNER_BODY')) AND partners <> 'NONE') \
+            OR ((SELECT hub_is('kind', 'REGIONAL_PANEL')) AND org_id IN \
+                (SELECT member_id FROM panel_memberships WHERE panel_id = (SELECT hub_org())))))",
     ));
     out.extend(writes("sharing_settings", &format!("{OWN} OR {ADMIN}")));
 
     // People: the caller, those who act for its organisation or one whose detail it reads,
     // and while identifying, the user its token names.
-    let identified = "(issuer = hub_setting('iss') AND subject = hub_setting('sub'))";
+    let identified =
+        "(issuer = (SELECT hub_setting('iss')) AND subject = (SELECT hub_setting('sub')))";
     out.push(read(
         "users",
         format!(
-            "id = hub_user() OR {identified} OR id IN (SELECT user_id FROM org_users \
-             WHERE org_id = hub_org() OR org_id = ANY (hub_orgs('detail')))"
+            "id = (SELECT hub_user()) OR {identified} OR id IN (SELECT user_id FROM org_users \
+             WHERE org_id = (SELECT hub_org()) OR org_id = ANY ((SELECT hub_orgs('detail'))::uuid[]))"
         ),
     ));
     out.extend(writes("users", identified));
     out.push(read(
         "org_users",
-        "user_id = hub_user() OR org_id = hub_org() OR org_id = ANY (hub_orgs('detail'))",
+        "user_id = (SELECT hub_user()) OR org_id = (SELECT hub_org()) OR org_id = ANY ((SELECT hub_orgs('detail'))::uuid[])",
     ));
     out.push(Policy {
         table: "org_users",
@@ -175,7 +181,9 @@ fn policies() -> Vec<Policy> {
         command: "INSERT",
         using: None,
         // Identification sets `hub.user` to the user it found by the token's `iss` and `sub`.
-        check: Some("user_id = hub_user() AND org_id IN (SELECT id FROM organisations)".to_owned()),
+        check: Some(
+            "user_id = (SELECT hub_user()) AND org_id IN (SELECT id FROM organisations)".to_owned(),
+        ),
     });
 
     for (table, counted) in CONTENT {
@@ -203,7 +211,7 @@ fn policies() -> Vec<Policy> {
     out.push(read(
         "assessments",
         format!(
-            "org_id = hub_org() OR (status <> 'DRAFT' AND (org_id = ANY (hub_orgs('members')) \
+            "org_id = (SELECT hub_org()) OR (status <> 'DRAFT' AND (org_id = ANY ((SELECT hub_orgs('members'))::uuid[]) \
              OR {}))",
             summary("org_id")
         ),
@@ -218,16 +226,16 @@ fn policies() -> Vec<Policy> {
         name: "tenant_update",
         command: "UPDATE",
         using: Some(format!(
-            "{OWN} OR (org_id = ANY (hub_orgs('members')) AND status <> 'DRAFT')"
+            "{OWN} OR (org_id = ANY ((SELECT hub_orgs('members'))::uuid[]) AND status <> 'DRAFT')"
         )),
         check: Some(format!(
-            "{OWN} OR (org_id = ANY (hub_orgs('members')) AND status = 'MODERATED')"
+            "{OWN} OR (org_id = ANY ((SELECT hub_orgs('members'))::uuid[]) AND status = 'MODERATED')"
         )),
     });
     // Ratings go with their assessment; their detail also needs the organisation's detail.
     out.push(read(
         "ratings",
-        "org_id = hub_org() OR assessment_id IN (SELECT id FROM assessments)",
+        "org_id = (SELECT hub_org()) OR assessment_id IN (SELECT id FROM assessments)",
     ));
     out.extend(writes("ratings", OWN));
     for table in ["rating_evidence", "rating_actions"] {
@@ -246,25 +254,26 @@ fn policies() -> Vec<Policy> {
         out.push(read(
             table,
             format!(
-                "panel_id = hub_org() OR org_id = hub_org() OR (hub_is('kind', 'PARTNER_BODY') \
+                "panel_id = (SELECT hub_org()) OR org_id = (SELECT hub_org()) OR ((SELECT hub_is('kind', 'PARTNER_BODY')) \
                  AND {})",
                 summary("org_id")
             ),
         ));
-        out.extend(writes(table, "panel_id = hub_org()"));
+        out.extend(writes(table, "panel_id = (SELECT hub_org())"));
     }
 
     // Frameworks: shared ones (a platform administrator's drafts too), its panels' published
     // ones, those it assessed itself against, and a panel's own.
-    let writable =
-        format!("(owner_org_id IS NULL AND {ADMIN}) OR (owner_org_id = hub_org() AND NOT {ADMIN})");
+    let writable = format!(
+        "(owner_org_id IS NULL AND {ADMIN}) OR (owner_org_id = (SELECT hub_org()) AND NOT {ADMIN})"
+    );
     out.push(read(
         "frameworks",
         format!(
             "(owner_org_id IS NULL AND (status = 'PUBLISHED' OR {ADMIN})) OR (NOT {ADMIN} AND ( \
-               (owner_org_id = hub_org() AND hub_is('kind', 'REGIONAL_PANEL')) \
-               OR (status = 'PUBLISHED' AND owner_org_id = ANY (hub_orgs('framework_owners'))) \
-               OR id IN (SELECT framework_id FROM assessments WHERE org_id = hub_org())))"
+               (owner_org_id = (SELECT hub_org()) AND (SELECT hub_is('kind', 'REGIONAL_PANEL'))) \
+               OR (status = 'PUBLISHED' AND owner_org_id = ANY ((SELECT hub_orgs('framework_owners'))::uuid[])) \
+               OR id IN (SELECT framework_id FROM assessments WHERE org_id = (SELECT hub_org()))))"
         ),
     ));
     out.extend(writes("frameworks", &writable));
@@ -284,9 +293,9 @@ fn policies() -> Vec<Policy> {
     out.push(read(
         "audit_events",
         format!(
-            "(hub_is('role', 'manager') AND (org_id = hub_org() OR subject_org_id = hub_org())) \
+            "((SELECT hub_is('role', 'manager')) AND (org_id = (SELECT hub_org()) OR subject_org_id = (SELECT hub_org()))) \
              OR ({ADMIN} AND (entity_type IN ('ORGANISATION', 'PANEL_MEMBERSHIP') \
-             OR (org_id = hub_org() AND entity_type = 'FRAMEWORK')))"
+             OR (org_id = (SELECT hub_org()) AND entity_type = 'FRAMEWORK')))"
         ),
     ));
     out.push(Policy {
@@ -294,7 +303,7 @@ fn policies() -> Vec<Policy> {
         name: "tenant_insert",
         command: "INSERT",
         using: None,
-        check: Some("actor_org_id = hub_org()".to_owned()),
+        check: Some("actor_org_id = (SELECT hub_org())".to_owned()),
     });
     out
 }
@@ -364,7 +373,7 @@ impl MigrationTrait for Migration {
         }
         db.execute_unprepared(
             "DROP FUNCTION IF EXISTS hub_is(text, text); DROP FUNCTION IF EXISTS hub_orgs(text); \
-             DROP FUNCTION IF EXISTS hub_user(); DROP FUNCTION IF EXISTS hub_org(); \
+             DROP FUNCTION IF EXISTS (SELECT hub_user()); DROP FUNCTION IF EXISTS (SELECT hub_org()); \
              DROP FUNCTION IF EXISTS hub_setting(text);",
         )
         .await?;

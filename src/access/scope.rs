@@ -173,6 +173,22 @@ pub fn update_owned<E: Owned>(org: OrgId) -> UpdateMany<E> {
     E::update_many().filter(E::org_column().eq(org.0))
 }
 
+/// `org`'s own rows of `E`, for a write to read what it changes (within its savepoint): the
+/// owner in the statement.
+pub fn owned_rows<E: Owned>(org: OrgId) -> Select<E> {
+    E::find().filter(E::org_column().eq(org.0))
+}
+
+/// Inserts `model` as a row of `org`'s own, whichever organisation the model named.
+pub fn insert_owned<E, A>(org: OrgId, mut model: A) -> sea_orm::Insert<A>
+where
+    E: Owned,
+    A: sea_orm::ActiveModelTrait<Entity = E>,
+{
+    model.set(E::org_column(), org.0.into());
+    E::insert(model)
+}
+
 /// The row `row` of `E` as a condition that also names its owner, `org`: for versioned
 /// updates, whose statement then changes only the owner's row.
 pub fn own_row<E: Owned>(
@@ -236,6 +252,7 @@ macro_rules! owned {
 }
 
 owned!(
+    sharing_settings,
     review,
     review_judgement,
     recommendation,

@@ -1,15 +1,11 @@
 //! Moving an action's delivery date: a reason is required, and every change is kept (old, new,
 //! reason, who, when), so the original date stays visible and extensions are never silent.
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -73,7 +69,7 @@ pub async fn change(
         before.opened_on,
         "the day it was agreed",
     )?;
-    if let Some(latest) = latest_due_change(access.db(), id).await? {
+    if let Some(latest) = latest_due_change(access, id).await? {
         // The history is read in the order it happened.
         validate::not_before(
             "input.effectiveOn",
@@ -106,9 +102,12 @@ pub async fn change(
         changed_by: Some(access.actor().user_id.0),
         changed_at: Utc::now(),
     };
-    due_date_change::Entity::insert(due_date_change::ActiveModel::from(row.clone()))
-        .exec_without_returning(&txn)
-        .await?;
+    scope::insert_owned(
+        before.org_id,
+        due_date_change::ActiveModel::from(row.clone()),
+    )
+    .exec_without_returning(&txn)
+    .await?;
     let after = reload(&txn, before.org_id, id).await?;
     audit::record(
         &txn,
@@ -121,15 +120,17 @@ pub async fn change(
 }
 
 async fn latest_due_change(
-    db: &impl ConnectionTrait,
+    access: &Access,
     id: ActionId,
 ) -> AppResult<Option<due_date_change::Model>> {
-    Ok(due_date_change::Entity::find()
-        .filter(due_date_change::Column::ActionId.eq(id.0))
-        .order_by_desc(due_date_change::Column::EffectiveOn)
-        .order_by_desc(due_date_change::Column::Id)
-        .one(db)
-        .await?)
+    Ok(
+        scope::owned_rows::<due_date_change::Entity>(access.org_id())
+            .filter(due_date_change::Column::ActionId.eq(id.0))
+            .order_by_desc(due_date_change::Column::EffectiveOn)
+            .order_by_desc(due_date_change::Column::Id)
+            .one(access.db())
+            .await?,
+    )
 }
 
 /// One change of delivery date the caller may read.

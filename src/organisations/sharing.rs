@@ -1,12 +1,8 @@
 //! Sharing settings: what an organisation lets its panels and partner bodies read. Each
 //! organisation's own business: only its users see them, only its managers change them.
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter};
 use tracing::instrument;
 
 use super::{PartnerSharing, SharingSettings};
@@ -65,7 +61,7 @@ pub async fn update(access: &Access, version: i32, changes: Changes) -> AppResul
         update = update.col_expr(sharing_settings::Column::Partners, Expr::value(partners));
     }
     concurrency::apply(update, &txn, "sharing settings", AppError::from).await?;
-    let after: SharingSettings = sharing_settings::Entity::find_by_id(own.0)
+    let after: SharingSettings = crate::access::scope::owned_rows::<sharing_settings::Entity>(own)
         .one(&txn)
         .await?
         .map(SharingSettings::from)
