@@ -85,17 +85,15 @@ fn like_pattern(text: &str) -> String {
     out
 }
 
-/// Joins, as `alias`, the latest entry of the history `table` on or before the day, for
-/// action `a`. A join rather than a subquery per column: the entry is found once (one probe
-/// of the history's index) however many times its columns are read.
-fn join_latest(sql: &mut Sql, table: &str, alias: &str, day: NaiveDate) {
-    sql.push(" LEFT JOIN ")
-        .push(table)
-        .push(" ")
-        .push(alias)
-        .push(" ON ")
-        .push(alias)
-        .push(".id = (SELECT h.id FROM ")
+/// The value of `column` in the latest entry of the history `table` on or before the day, for
+/// action `a`: a scalar subquery, one probe of the history's index (action, date). Not a join
+/// on the latest entry's id: under Postgres row-level security the joined history is a
+/// security barrier, which a join condition holding a subquery cannot be pushed into, and the
+/// join then read every visible entry once per action.
+fn latest(sql: &mut Sql, table: &str, column: &str, day: NaiveDate) {
+    sql.push("(SELECT h.")
+        .push(column)
+        .push(" FROM ")
         .push(table)
         .push(" h WHERE h.action_id = a.id AND h.effective_on <= ")
         .bind(day)
@@ -136,12 +134,12 @@ pub fn projection_from(source: Source, scope: &OrgSet, filter: &Filter, day: Nai
     inner.push(COLUMNS).push(", ");
     match source {
         Source::History => {
-            inner.push(
-                "s.status AS at_status, s.effective_on AS at_since, \
-                 COALESCE(d.new_due_on, a.original_due_on) AS at_due_on FROM actions a",
-            );
-            join_latest(&mut inner, "action_status_changes", "s", day);
-            join_latest(&mut inner, "due_date_changes", "d", day);
+            latest(&mut inner, "action_status_changes", "status", day);
+            inner.push(" AS at_status, ");
+            latest(&mut inner, "action_status_changes", "effective_on", day);
+            inner.push(" AS at_since, COALESCE(");
+            latest(&mut inner, "due_date_changes", "new_due_on", day);
+            inner.push(", a.original_due_on) AS at_due_on FROM actions a");
         }
         Source::Current => {
             // `at_since` is read only for a completed action: its completion date.
