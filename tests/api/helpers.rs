@@ -222,6 +222,11 @@ impl TestApp {
 
     /// The first column of every row of `sql`, UUIDs.
     pub async fn uuids(&self, sql: &str) -> Vec<uuid::Uuid> {
+        self.first_column(sql).await
+    }
+
+    /// The first column of every row of `sql`, as `T`.
+    async fn first_column<T: sea_orm::TryGetable>(&self, sql: &str) -> Vec<T> {
         let conn = self.owner_db.conn();
         conn.query_all_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
@@ -230,7 +235,10 @@ impl TestApp {
         .await
         .expect("the query runs")
         .iter()
-        .map(|row| row.try_get_by_index::<uuid::Uuid>(0).expect("a UUID"))
+        .map(|row| {
+            row.try_get_by_index::<T>(0)
+                .expect("a value of the column's type")
+        })
         .collect()
     }
 
@@ -396,16 +404,7 @@ impl TestApp {
     }
 
     async fn strings(&self, sql: &str) -> Vec<String> {
-        let conn = self.owner_db.conn();
-        conn.query_all_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            sql,
-        ))
-        .await
-        .expect("the query runs")
-        .iter()
-        .map(|row| row.try_get_by_index::<String>(0).expect("a string"))
-        .collect()
+        self.first_column(sql).await
     }
 
     /// The rows of `table` that meet `condition`: their number and every value, as one string.
