@@ -9,9 +9,8 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::auth::KeyStore;
-use crate::config::{AppEnv, Config};
+use crate::config::Config;
 use crate::db::{Database, PoolSettings};
-use crate::demo;
 use crate::graphql::build_schema;
 use crate::http::{self, AppState};
 
@@ -21,12 +20,11 @@ pub struct Application {
     router: axum::Router,
     db: Database,
     keys: Arc<KeyStore>,
-    seeded_demo: bool,
 }
 
 impl Application {
-    /// Connects, migrates, loads demo data on the first start of the embedded default, and
-    /// binds the listening socket.
+    /// Connects, migrates (as the owner, granting the service role its privileges, when an
+    /// owner URL is given), and binds the listening socket.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let keys = Arc::new(KeyStore::from_config(&config.keys).context("loading signing keys")?);
         if config.uses_dev_key() {
@@ -52,12 +50,6 @@ impl Application {
                  table, with DATABASE_OWNER_URL for the owner"
             );
         }
-        let seeded_demo = if config.database_url.is_none() && config.app_env == AppEnv::Development
-        {
-            demo::seed_if_empty(&db).await?
-        } else {
-            false
-        };
         let schema = build_schema(&config.limits, config.introspection);
         let state = AppState {
             schema,
@@ -83,7 +75,6 @@ impl Application {
             router,
             db,
             keys,
-            seeded_demo,
         })
     }
 
@@ -102,11 +93,6 @@ impl Application {
     /// The signing keys.
     pub fn keys(&self) -> &KeyStore {
         &self.keys
-    }
-
-    /// Whether this start loaded the demo data.
-    pub fn seeded_demo(&self) -> bool {
-        self.seeded_demo
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.

@@ -151,9 +151,9 @@ impl From<sea_orm::DbErr> for AppError {
     /// A database that failed is a fault, a statement past the request's budget is the
     /// request's, anything else (a statement the database refused) is a bug.
     fn from(err: sea_orm::DbErr) -> Self {
-        if crate::db::is_over_budget(&err) {
+        if crate::faults::is_over_budget(&err) {
             AppError::OverBudget
-        } else if crate::db::is_unavailable(&err) {
+        } else if crate::faults::is_unavailable(&err) {
             AppError::Unavailable(anyhow::Error::new(err).context("database"))
         } else {
             AppError::Internal(anyhow::Error::new(err).context("database"))

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::Access;
-use crate::config::Limits;
 use crate::error::{AppError, AppResult};
+use crate::limits::Limits;
 use crate::validate;
 
 /// The page size when `first` is not given. Also used by complexity estimates.

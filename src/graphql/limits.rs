@@ -19,8 +19,8 @@ use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ErrorExtensionValues, ServerError, ServerResult, ValidationResult, Variables};
 
 use super::measure::{DocumentShape, Unmeasurable, measure};
-use crate::config::Limits;
 use crate::error::ErrorCode;
+use crate::limits::Limits;
 
 /// The depth allowed under `__schema` and `__type`: that of the standard introspection query
 /// of graphql-js and graphql-core (`__schema { types { fields { args { type { ofType × 9 }`),

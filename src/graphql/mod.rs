@@ -17,13 +17,13 @@ use crate::assessments::mutations::AssessmentMutation;
 use crate::assessments::{Assessment, Challenge, Moderation, Rating, RatingEvidence};
 use crate::audit::AuditEvent;
 use crate::audit::graphql::AuditQuery;
-use crate::config::Limits;
 use crate::error::{AppError, AppResult};
 use crate::ids::{
     ActionId, AnyId, AssessmentId, AuditEventId, ChallengeId, DueDateChangeId, EvidenceId,
     FrameworkId, IdKind, ModerationId, OrgId, ProgressUpdateId, RatingEvidenceId, RatingId,
     RatingLevelId, RecommendationId, ReviewId, StandardId, UserId,
 };
+use crate::limits::Limits;
 use crate::loaders::Loaders;
 use crate::organisations::Organisation;
 use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
@@ -81,7 +81,7 @@ pub fn build_schema(limits: &Limits, introspection: bool) -> AppSchema {
     })
     // The handler bounds nesting before parsing (see `http::nesting_depth`); this only keeps
     // async-graphql's own recursion check from firing first with an uncoded error.
-    .limit_recursive_depth(4 * crate::http::MAX_NESTING);
+    .limit_recursive_depth(4 * crate::limits::MAX_NESTING);
     let builder = if introspection {
         builder
     } else {

@@ -27,11 +27,11 @@ use super::response::{
 };
 use crate::access::{Access, ResolveError, resolve_actor};
 use crate::auth::{TokenError, VerifiedToken};
-use crate::config::Limits;
 use crate::db::RequestDb;
 use crate::error::{AppError, ErrorCode, INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE};
 use crate::graphql::limits::{admit, heavy};
 use crate::graphql::{coded_error, set_code};
+use crate::limits::Limits;
 use crate::loaders::Loaders;
 
 /// A request's bearer token, verified once, and whether its organisation's rate has been

@@ -3,14 +3,11 @@
 
 use std::collections::HashSet;
 
+pub use crate::limits::MAX_NESTING;
+
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
-
-/// The deepest bracket nesting (`{`, `(`, `[`) accepted before parsing. The parser recurses
-/// once per level, so an unbounded document could exhaust the stack; real queries stay far
-/// below this, and the configured depth limit (checked after parsing) is much stricter.
-pub const MAX_NESTING: usize = 64;
 
 /// The deepest bracket nesting of a GraphQL document, ignoring strings and comments.
 pub fn nesting_depth(source: &str) -> usize {

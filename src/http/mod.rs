@@ -22,10 +22,10 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Instrument;
 
 use crate::auth::KeyStore;
-use crate::config::Limits;
 use crate::db::Database;
 use crate::error::{ErrorCode, INTERNAL_MESSAGE};
 use crate::graphql::AppSchema;
+use crate::limits::Limits;
 use crate::telemetry;
 
 pub use inspect::MAX_NESTING;

@@ -3,7 +3,7 @@
 //! statements. A correctness smoke test, never a timing one.
 
 use resilience_hub::auth::Role;
-use resilience_hub::bench_data::{self, Scale, Targets};
+use resilience_hub_app::bench_data::{self, Scale, Targets};
 use serde_json::{Value, json};
 
 use crate::helpers::{Claims, TestApp, api_test, engines};

@@ -467,7 +467,7 @@ impl TestApp {
 
     /// Loads the demo organisations and plans, as `resilience-hub seed-demo` does.
     pub async fn seed_demo(&self) -> usize {
-        resilience_hub::demo::seed(&self.owner_db)
+        resilience_hub_app::demo::seed(&self.owner_db)
             .await
             .expect("demo data loads")
     }

@@ -35,10 +35,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::auth::{KeyStore, Role, TokenRequest};
-use crate::db::Database;
-use crate::entity::{organisation, panel_membership, sharing_settings};
-use crate::organisations::{NewOrganisation, OrgKind, PartnerSharing, service};
+use resilience_hub::auth::{KeyStore, Role, TokenRequest};
+use resilience_hub::db::Database;
+use resilience_hub::entity::{organisation, panel_membership, sharing_settings};
+use resilience_hub::organisations::{NewOrganisation, OrgKind, PartnerSharing, service};
 
 struct DemoOrg {
     slug: &'static str,
@@ -292,7 +292,7 @@ pub async fn seed(db: &Database) -> anyhow::Result<usize> {
     }
     // The platform operator persona acts for the LGA, so the LGA operates the demo platform.
     let operator = require(db, OPERATOR).await?;
-    service::set_operator_unattended(db.conn(), crate::ids::OrgId(operator), true).await?;
+    service::set_operator_unattended(db.conn(), resilience_hub::ids::OrgId(operator), true).await?;
     let lap = require(db, "london-lap").await?;
     let central = require(db, "london-central").await?;
     let mut memberships = Vec::new();
@@ -312,7 +312,7 @@ pub async fn seed(db: &Database) -> anyhow::Result<usize> {
     assurance::seed(db).await?;
     // Written without the API's audit trail, so the epoch is moved here: a service already
     // running on this database must not go on answering from what it counted before.
-    crate::epochs::advance_all(db.conn()).await?;
+    resilience_hub::epochs::advance_all(db.conn()).await?;
     Ok(created)
 }
 
@@ -359,7 +359,7 @@ pub async fn persona_tokens(
             continue;
         };
         let token = keys.mint(&TokenRequest {
-            org: crate::ids::OrgId(id).to_string(),
+            org: resilience_hub::ids::OrgId(id).to_string(),
             role: persona.role,
             sub: persona.sub.to_owned(),
             ttl,

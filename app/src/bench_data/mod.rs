@@ -27,9 +27,9 @@ use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::db::Database;
-use crate::ids::{ActionId, FrameworkId, OrgId, ReviewId};
-use crate::sql::Sql;
+use resilience_hub::db::Database;
+use resilience_hub::ids::{ActionId, FrameworkId, OrgId, ReviewId};
+use resilience_hub::sql::Sql;
 
 pub use world::{ANCHOR, CYCLES};
 
@@ -106,7 +106,7 @@ pub async fn load(db: &Database, scale: Scale, seed: u64) -> anyhow::Result<Load
     world::generate(&plan, seed, &mut sink).await?;
     let loaded = sink.commit().await?;
     // Written without the API's audit trail (see `demo::seed`).
-    crate::epochs::advance_all(db.conn()).await?;
+    resilience_hub::epochs::advance_all(db.conn()).await?;
     // Fresh statistics (and, on Postgres, a visibility map for index-only scans), as a
     // database that had grown to this size would have.
     let conn = db.conn();

@@ -23,13 +23,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::assessments::{AssessmentStatus, Outcome, Tier};
-use crate::db::Database;
-use crate::entity::{
+use resilience_hub::assessments::{AssessmentStatus, Outcome, Tier};
+use resilience_hub::db::Database;
+use resilience_hub::entity::{
     action, assessment, challenge, framework, moderation, rating, rating_action, rating_evidence,
     rating_level, recommendation, recommendation_standard, standard,
 };
-use crate::standards::FrameworkStatus;
+use resilience_hub::standards::FrameworkStatus;
 
 /// The code of the shared national framework.
 pub const NRS_CODE: &str = "NRS-LRF";

@@ -3,19 +3,21 @@
 
 use anyhow::{Context, bail};
 
-use crate::app::{Application, shutdown_signal};
-use crate::auth::Role;
-use crate::auth::identity::find_org_by_claim;
-use crate::auth::{KeyStore, TokenRequest};
-use crate::config::{Cli, Command, Config, CreateOrgArgs, OperatorArgs, SeedBenchArgs, TokenArgs};
-use crate::db::{Database, redact};
-use crate::ids::OrgId;
-use crate::organisations::{NewOrganisation, service};
-use crate::{bench_data, demo, graphql};
+use crate::args::{Cli, Command, CreateOrgArgs, OperatorArgs, SeedBenchArgs, TokenArgs};
+use crate::{bench_data, demo};
+use resilience_hub::app::{Application, shutdown_signal};
+use resilience_hub::auth::Role;
+use resilience_hub::auth::identity::find_org_by_claim;
+use resilience_hub::auth::{KeyStore, TokenRequest};
+use resilience_hub::config::{AppEnv, Config};
+use resilience_hub::db::{Database, redact};
+use resilience_hub::graphql;
+use resilience_hub::ids::OrgId;
+use resilience_hub::organisations::{NewOrganisation, service};
 
 /// Runs the command the command line names.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::from_cli(&cli.common, &cli.serve)?;
+    let config = crate::args::config(&cli.common, &cli.serve)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate => {
@@ -52,9 +54,11 @@ async fn open(config: &Config) -> anyhow::Result<Database> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let demo_tokens = config.prints_demo_tokens();
     let graphiql = config.graphiql;
+    // The embedded default loads the demo data on its first start.
+    let embedded_demo = config.database_url.is_none() && config.app_env == AppEnv::Development;
     let app = Application::build(config).await?;
     let addr = app.local_addr();
-    if app.seeded_demo() {
+    if embedded_demo && demo::seed_if_empty(app.database()).await? {
         tracing::info!("first start: demo data loaded");
     }
     println!();
@@ -69,7 +73,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             println!();
             println!(
                 "Demo tokens (valid {}, signed with the development key); send as `Authorization: Bearer <token>`:",
-                crate::auth::spell_duration(ttl)
+                resilience_hub::auth::spell_duration(ttl)
             );
             for (persona, token) in tokens {
                 println!();

@@ -9,8 +9,8 @@ use sea_orm::sqlx::{Postgres, Transaction};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, TransactionTrait, Value};
 use uuid::Uuid;
 
-use crate::db::Database;
-use crate::sql::Sql;
+use resilience_hub::db::Database;
+use resilience_hub::sql::Sql;
 
 /// One value of a row.
 #[derive(Clone, Debug)]

@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use resilience_hub::{cli, config::Cli, telemetry};
+use resilience_hub::telemetry;
+use resilience_hub_app::{args::Cli, cli};
 
 /// A response is a tree of many small values built and dropped per request; the system
 /// allocator spent about a fifth of the service's time on them under load, mimalloc far less.

@@ -26,13 +26,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::actions::ActionStatus;
-use crate::db::Database;
-use crate::entity::{
+use resilience_hub::actions::ActionStatus;
+use resilience_hub::db::Database;
+use resilience_hub::entity::{
     action, action_status_change, due_date_change, evidence, progress_update, recommendation,
     recommendation_status_change, review,
 };
-use crate::reviews::{RecommendationKind, RecommendationStatus, ReviewKind, ReviewStatus};
+use resilience_hub::reviews::{RecommendationKind, RecommendationStatus, ReviewKind, ReviewStatus};
 
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("demo dates are valid")

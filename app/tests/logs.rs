@@ -7,12 +7,11 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use resilience_hub::auth::Role;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::helpers::token;
-use crate::plan::CREATE_REVIEW;
+const CREATE_REVIEW: &str =
+    "mutation($input: CreateReviewInput!) { createReview(input: $input) { review { id } } }";
 
 const BIN: &str = env!("CARGO_BIN_EXE_resilience-hub");
 
@@ -48,6 +47,20 @@ async fn logs_of_a_failing_loader(format: &str) -> String {
         .next()
         .unwrap()
         .to_owned();
+
+    // Tokens as an operator mints them, with the binary's `token`.
+    let token = |role: &str| {
+        let out = hub()
+            .args(["token", "--org", &org, "--role", role, "--sub", "logs-test"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -86,7 +99,7 @@ async fn logs_of_a_failing_loader(format: &str) -> String {
             .send()
     };
     let review: serde_json::Value = gql(
-        token(&org, Role::Manager),
+        token("manager"),
         CREATE_REVIEW,
         json!({ "input": { "kind": "PEER_REVIEW", "title": "Peer review", "reviewer": "Herts",
             "judgements": [{ "area": "Protection", "grade": "GOOD" }] } }),
@@ -108,7 +121,7 @@ async fn logs_of_a_failing_loader(format: &str) -> String {
         .await
         .unwrap();
     let body: serde_json::Value = gql(
-        token(&org, Role::Viewer),
+        token("viewer"),
         "query($id: ID!) { node(id: $id) { ... on Review { title judgements { area } } } }",
         json!({ "id": id }),
     )
