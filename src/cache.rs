@@ -2,35 +2,41 @@
 //! one empties and refills (a few recomputations cost less than an eviction policy to keep
 //! right).
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-use chrono::NaiveDate;
-use uuid::Uuid;
-
-use crate::actions::summary::ActionCounts;
-use crate::assessments::views::{Tallies, TalliesOf};
-
-/// The aggregates the service remembers for one database, each with the epoch it was computed
-/// at (see [`crate::epochs`]): dashboards of many users ask the same questions again and
-/// again, and the answers change only when the records behind them do.
-pub struct Remembered {
-    /// Progress against standards, by question (framework, cycles, who is counted and named).
-    pub tallies: Bounded<TalliesOf, (i64, Arc<Tallies>)>,
-    /// Each organisation's actions by RAG at the end of a day.
-    pub action_counts: Bounded<(Uuid, NaiveDate), (i64, ActionCounts)>,
+/// An aggregate a domain remembers between requests: the question that keys it, the answer
+/// (with the epoch it was computed at, see [`crate::epochs`]), and how many answers to hold.
+/// Dashboards of many users ask the same questions again and again, and the answers change
+/// only when the records behind them do.
+pub trait Memo: 'static {
+    /// The question.
+    type Key: Hash + Eq + Send + 'static;
+    /// The answer.
+    type Value: Clone + Send + 'static;
+    /// The most answers held at once.
+    const CAPACITY: usize;
 }
 
-impl Default for Remembered {
-    fn default() -> Self {
-        Remembered {
-            // A few questions per partner body and panel, for the frameworks they follow; an
-            // answer with names runs to a few hundred kilobytes at national scale.
-            tallies: Bounded::new(256),
-            // Every organisation on a handful of days each.
-            action_counts: Bounded::new(100_000),
-        }
+/// The aggregates the service remembers for one database, one [`Bounded`] map per [`Memo`],
+/// made on first use. The domains name what they remember; this layer only holds it.
+#[derive(Default)]
+pub struct Remembered {
+    maps: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl Remembered {
+    /// The map of what `M` remembers.
+    pub fn of<M: Memo>(&self) -> Arc<Bounded<M::Key, M::Value>> {
+        let mut maps = self.maps.lock().unwrap_or_else(|e| e.into_inner());
+        let map = maps
+            .entry(TypeId::of::<M>())
+            .or_insert_with(|| Arc::new(Bounded::<M::Key, M::Value>::new(M::CAPACITY)))
+            .clone();
+        map.downcast()
+            .unwrap_or_else(|_| unreachable!("each memo's map is made with its own types"))
     }
 }
 

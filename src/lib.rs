@@ -46,6 +46,7 @@ pub(crate) mod loaders;
 pub mod organisations;
 pub mod pagination;
 pub mod progress;
+pub mod reports;
 pub mod reviews;
 pub mod sql;
 pub mod standards;

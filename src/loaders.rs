@@ -207,7 +207,7 @@ impl Loaders {
                 standards::service::levels_of(&a, ids).await
             }),
             recommendation_standards: cached(access, |a, ids| async move {
-                standards::links::of_recommendations(&a, ids).await
+                crate::reviews::standards::of_recommendations(&a, ids).await
             }),
             assessments: cached(access, |a, ids| async move {
                 assessments::service::by_ids(&a, ids).await

@@ -11,11 +11,9 @@ use async_graphql::{Object, OutputType};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::BoxFuture;
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Select};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::access::Access;
 use crate::error::{AppError, AppResult};
 use crate::limits::Limits;
 use crate::validate;
@@ -109,37 +107,11 @@ type CountFn = dyn Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync;
 pub struct TotalCount(Arc<CountFn>);
 
 impl TotalCount {
-    /// Counts the rows of `query` (the list's filters, without its cursor and limit).
-    pub fn of<E>(access: &Access, query: Select<E>) -> Self
-    where
-        E: EntityTrait,
-        E::Model: Sync,
-    {
-        let access = access.clone();
-        TotalCount(Arc::new(move || {
-            let access = access.clone();
-            let query = query.clone();
-            Box::pin(async move { Ok(query.count(access.db()).await?) })
-        }))
-    }
-
-    /// Counts the rows of a hand-written query.
-    pub fn of_sql(access: &Access, query: crate::sql::Sql) -> Self {
-        let access = access.clone();
-        TotalCount(Arc::new(move || {
-            let access = access.clone();
-            let mut count = crate::sql::Sql::new("SELECT COUNT(*) AS n FROM (");
-            count.append(&query).push(") counted");
-            Box::pin(async move {
-                let db = access.db();
-                let row = db
-                    .query_one_raw(count.statement(db.get_database_backend()))
-                    .await?
-                    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("COUNT returned no row")))?;
-                let n: i64 = row.try_get("", "n")?;
-                Ok(n.max(0) as u64)
-            })
-        }))
+    /// A count made only if a client asks for it, by `count` (see `access::scope::total_of`).
+    pub fn deferred(
+        count: impl Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync + 'static,
+    ) -> Self {
+        TotalCount(Arc::new(count))
     }
 
     /// A total already known.

@@ -2,6 +2,14 @@
 
 use crate::error::AppError;
 
+/// The longest title (of a review, an action, a piece of evidence).
+pub const MAX_TITLE: usize = 300;
+/// The longest prose: a summary, recommendation text, action detail, progress narrative or
+/// a rating's commentary.
+pub const MAX_PROSE: usize = 10_000;
+/// The longest link.
+pub const MAX_URL: usize = 2048;
+
 /// Checks a required free-text value: trimmed, not empty, at most `max` characters, no control
 /// characters (`allow_newlines` lets multi-line text through). Returns the trimmed text.
 pub fn required_text(field: &str, raw: &str, max: usize) -> Result<String, AppError> {

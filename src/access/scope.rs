@@ -5,8 +5,8 @@
 //! simply absent, which the services report as `NOT_FOUND`.
 
 use sea_orm::{
-    ColumnTrait, DeleteMany, EntityTrait, PrimaryKeyTrait, QueryFilter, QuerySelect, QueryTrait,
-    Select, UpdateMany,
+    ColumnTrait, ConnectionTrait, DeleteMany, EntityTrait, PaginatorTrait, PrimaryKeyTrait,
+    QueryFilter, QuerySelect, QueryTrait, Select, UpdateMany,
 };
 
 use super::{Access, Purpose};
@@ -19,6 +19,8 @@ use crate::entity::{
 };
 use crate::error::{AppError, AppResult};
 use crate::ids::OrgId;
+use crate::pagination::TotalCount;
+use crate::sql::Sql;
 
 /// A filter no row passes, spelled out rather than left to how an empty condition renders.
 fn nothing() -> sea_orm::Condition {
@@ -237,6 +239,41 @@ where
         .one(access.db())
         .await?
         .ok_or(AppError::NotFound(what))
+}
+
+/// The `totalCount` of a list: the rows of `query` (already scoped, with the list's filters but
+/// without its cursor and limit), counted in SQL only if a client asks for it.
+pub fn total_of<E>(access: &Access, query: Select<E>) -> TotalCount
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let access = access.clone();
+    TotalCount::deferred(move || {
+        let access = access.clone();
+        let query = query.clone();
+        Box::pin(async move { Ok(query.count(access.db()).await?) })
+    })
+}
+
+/// The `totalCount` of a list read by hand-written SQL, whose tenant condition `query` carries
+/// (built by `OrgSet::push_condition`).
+pub fn total_of_sql(access: &Access, query: Sql) -> TotalCount {
+    let access = access.clone();
+    TotalCount::deferred(move || {
+        let access = access.clone();
+        let mut count = Sql::new("SELECT COUNT(*) AS n FROM (");
+        count.append(&query).push(") counted");
+        Box::pin(async move {
+            let db = access.db();
+            let row = db
+                .query_one_raw(count.statement(db.get_database_backend()))
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("COUNT returned no row")))?;
+            let n: i64 = row.try_get("", "n")?;
+            Ok(n.max(0) as u64)
+        })
+    })
 }
 
 macro_rules! owned {

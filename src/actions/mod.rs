@@ -24,7 +24,6 @@ pub mod asof;
 pub mod due_dates;
 pub mod graphql;
 pub mod mutations;
-pub mod reports;
 pub mod service;
 pub mod summary;
 

@@ -30,10 +30,11 @@ use crate::dates::london_today;
 use crate::entity::{action, action_status_change};
 use crate::error::{AppError, AppResult};
 use crate::ids::{ActionId, OrgId, ProgressUpdateId, RecommendationId, ReviewId, UserId};
-use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
-use crate::reviews::{MAX_PROSE, MAX_TITLE, recommendations, service as reviews};
+use crate::pagination::{Cursor, PageArgs, Paged};
+use crate::reviews::{recommendations, service as reviews};
 use crate::sql::Sql;
 use crate::validate;
+use crate::validate::{MAX_PROSE, MAX_TITLE};
 
 /// Actions in `scope` with these ids, as they stand today.
 async fn fetch_ids(access: &Access, scope: &OrgSet, ids: Vec<Uuid>) -> AppResult<Vec<Action>> {
@@ -149,7 +150,7 @@ pub async fn list(
     page: PageArgs,
 ) -> AppResult<Paged<Action>> {
     let base = asof::projection(&access.orgs(Purpose::Detail), &filter, day);
-    let total = TotalCount::of_sql(access, base.clone());
+    let total = crate::access::scope::total_of_sql(access, base.clone());
     let mut sql = base;
     let (column, dir, cmp) = match order {
         Order::DueOn => ("p.at_due_on", "ASC", ">"),

@@ -22,7 +22,6 @@ use crate::entity::due_date_change;
 use crate::epochs::{self, Family};
 use crate::error::AppResult;
 use crate::ids::{OrgId, ReviewId};
-use crate::progress::ProgressUpdate;
 use crate::reviews::RecommendationStatus;
 use crate::sql::Sql;
 
@@ -191,6 +190,16 @@ struct GroupedRecommendations {
     n: i64,
 }
 
+/// Each organisation's actions by RAG at the end of a day, with the actions' epoch they were
+/// counted at: every organisation on a handful of days each.
+struct RememberedCounts;
+
+impl crate::cache::Memo for RememberedCounts {
+    type Key = (Uuid, NaiveDate);
+    type Value = (i64, ActionCounts);
+    const CAPACITY: usize = 100_000;
+}
+
 /// The actions of each of `keys` (reviews or organisations, per `grouping`) counted by RAG
 /// at the end of `day`. Keys outside the caller's scope get none; keys in scope without
 /// actions get zeros.
@@ -220,7 +229,7 @@ pub async fn action_counts(
     }
     // The epochs are read first: what is counted after them is at least as new.
     let epochs = epochs::current(access.db(), Family::Actions, &orgs).await?;
-    let remembered = &access.remembered().action_counts;
+    let remembered = access.remembered().of::<RememberedCounts>();
     let mut out = HashMap::with_capacity(orgs.len());
     let mut stale = Vec::new();
     for org in orgs {
@@ -522,21 +531,4 @@ pub async fn due_date_changes(
             .map(DueDateChange::from)
             .collect(),
     )
-}
-
-/// The progress updates of a window, in date order.
-pub async fn updates(access: &Access, query: Sql, limit: u64) -> AppResult<Vec<ProgressUpdate>> {
-    let mut sql = Sql::new("SELECT w.* FROM (");
-    sql.append(&query)
-        .push(") w ORDER BY w.as_at, w.id LIMIT ")
-        .bind(limit as i64);
-    let db = access.db();
-    Ok(crate::entity::progress_update::Model::find_by_statement(
-        sql.statement(db.get_database_backend()),
-    )
-    .all(db)
-    .await?
-    .into_iter()
-    .map(ProgressUpdate::from)
-    .collect())
 }

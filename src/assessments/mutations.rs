@@ -11,8 +11,8 @@ use crate::dates::{Date, london_today};
 use crate::graphql::ContextExt;
 use crate::ids::{ActionId, AssessmentId, ChallengeId, FrameworkId, StandardId};
 use crate::progress::service::NewEvidence;
-use crate::reviews::MAX_PROSE;
 use crate::validate;
+use crate::validate::MAX_PROSE;
 
 /// A new assessment of the caller's own organisation.
 #[derive(InputObject)]

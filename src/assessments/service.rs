@@ -30,7 +30,7 @@ use crate::dates::london_today;
 use crate::entity::{assessment, rating, rating_action, rating_evidence, rating_level, standard};
 use crate::error::{AppError, AppResult};
 use crate::ids::{ActionId, AssessmentId, FrameworkId, OrgId, StandardId};
-use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
+use crate::pagination::{Cursor, PageArgs, Paged};
 use crate::standards::{FrameworkStatus, service as frameworks};
 use crate::validate;
 
@@ -108,7 +108,7 @@ pub async fn list(
         .apply_if(filter.cycle, |q, c| q.filter(Column::Cycle.eq(c)))
         .apply_if(filter.tier, |q, t| q.filter(Column::Tier.eq(t)))
         .apply_if(filter.status, |q, s| q.filter(Column::Status.eq(s)));
-    let total = TotalCount::of(access, query.clone());
+    let total = crate::access::scope::total_of(access, query.clone());
     let rows = query
         .apply_if(page.after.as_ref(), |q, after| {
             q.filter(Column::Id.lt(after.id))

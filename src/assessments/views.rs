@@ -419,12 +419,24 @@ async fn count_tallies(
     })
 }
 
+/// Progress against standards, by question (framework, cycles, who is counted and named),
+/// with the assurance epoch it was counted at: a few questions per partner body and panel,
+/// for the frameworks they follow; an answer with names runs to a few hundred kilobytes at
+/// national scale.
+struct RememberedTallies;
+
+impl crate::cache::Memo for RememberedTallies {
+    type Key = TalliesOf;
+    type Value = (i64, Arc<Tallies>);
+    const CAPACITY: usize = 256;
+}
+
 /// The tallies for the question, as remembered when they were counted at the current
 /// assurance epoch: one statement then, four at most otherwise.
 async fn tallies(access: &Access, of: TalliesOf) -> AppResult<Arc<Tallies>> {
     // The epoch is read first: what is counted after it is at least as new (see `epochs`).
     let epoch = epochs::current_one(access.db(), epochs::Epoch::ASSURANCE).await?;
-    let remembered = &access.remembered().tallies;
+    let remembered = access.remembered().of::<RememberedTallies>();
     if let Some((at, tallies)) = remembered.get(&of)
         && at == epoch
     {
@@ -621,7 +633,7 @@ pub async fn standard_in(
         None => (None, None),
     };
     let linked =
-        crate::standards::links::recommendations_of_standard(access, org, standard.id).await?;
+        crate::reviews::standards::recommendations_of_standard(access, org, standard.id).await?;
     let open: Vec<_> = linked
         .into_iter()
         .filter(|r| r.status.is_outstanding())

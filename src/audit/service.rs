@@ -11,7 +11,7 @@ use crate::auth::Role;
 use crate::entity::audit_event;
 use crate::error::{AppError, AppResult};
 use crate::ids::AuditEventId;
-use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
+use crate::pagination::{Cursor, PageArgs, Paged};
 
 fn may_read_trail(access: &Access) -> AppResult<()> {
     access.require_role(
@@ -36,7 +36,7 @@ pub async fn list(
     if let Some(entity) = entity_id {
         query = query.filter(audit_event::Column::EntityId.eq(entity));
     }
-    let total = TotalCount::of(access, query.clone());
+    let total = crate::access::scope::total_of(access, query.clone());
     if let Some(after) = &page.after {
         query = query.filter(audit_event::Column::Id.lt(after.id));
     }

@@ -103,8 +103,8 @@ impl Organisation {
         &self,
         #[graphql(desc = "The earlier date (the last committee).")] from: crate::dates::Date,
         #[graphql(desc = "The later date (this committee).")] to: crate::dates::Date,
-    ) -> Result<crate::actions::reports::Changes> {
-        Ok(crate::actions::reports::Changes::new(
+    ) -> Result<crate::reports::graphql::Changes> {
+        Ok(crate::reports::graphql::Changes::new(
             crate::actions::summary::Grouping::Organisation,
             self.id.0,
             from,

@@ -29,7 +29,7 @@ use crate::concurrency::{self, Versioned};
 use crate::entity::{organisation, panel_membership, sharing_settings};
 use crate::error::{AppError, AppResult};
 use crate::ids::OrgId;
-use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
+use crate::pagination::{Cursor, PageArgs, Paged};
 use crate::validate;
 
 /// One organisation, if the caller may see it.
@@ -93,7 +93,7 @@ async fn page_by_name(
     query: sea_orm::Select<organisation::Entity>,
     page: PageArgs,
 ) -> AppResult<Paged<Organisation>> {
-    let total = TotalCount::of(access, query.clone());
+    let total = crate::access::scope::total_of(access, query.clone());
     let mut query = query;
     if let Some(after) = &page.after {
         let name = after.key("after")?.to_owned();

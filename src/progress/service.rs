@@ -11,7 +11,10 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -26,9 +29,10 @@ use crate::dates::london_today;
 use crate::entity::{action, evidence, progress_update};
 use crate::error::{AppError, AppResult};
 use crate::ids::{ActionId, EvidenceId, OrgId, ProgressUpdateId};
-use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
-use crate::reviews::{MAX_PROSE, MAX_TITLE, MAX_URL};
+use crate::pagination::{Cursor, PageArgs, Paged};
+use crate::sql::Sql;
 use crate::validate;
+use crate::validate::{MAX_PROSE, MAX_TITLE, MAX_URL};
 
 /// A new progress update, checked.
 #[derive(Clone, Debug)]
@@ -174,7 +178,7 @@ pub async fn updates(
 ) -> AppResult<Paged<ProgressUpdate>> {
     let query = progress_update::Entity::readable(access)
         .filter(progress_update::Column::ActionId.eq(action_id.0));
-    let total = TotalCount::of(access, query.clone());
+    let total = crate::access::scope::total_of(access, query.clone());
     let mut query = query;
     if let Some(after) = &page.after {
         let day = crate::dates::Date::parse(after.key("after")?)
@@ -214,7 +218,7 @@ pub async fn latest(
     // probe of the index on `(action_id, as_at, id)`. The scope applies to the updates, so
     // the actions are found by their ids alone: a plan that starts from the organisation
     // would read every action of a large one.
-    let mut sql = crate::sql::Sql::new(
+    let mut sql = Sql::new(
         "SELECT u.* FROM actions a JOIN progress_updates u ON u.id = (SELECT l.id \
          FROM progress_updates l WHERE l.action_id = a.id ORDER BY l.as_at DESC, l.id DESC \
          LIMIT 1) WHERE ",
@@ -317,4 +321,22 @@ pub async fn evidence_of(
         |r| r.action_id,
         Evidence::from,
     ))
+}
+
+/// The progress updates of a window of the actions' summaries (a query over `progress_updates`
+/// built by `actions::summary::Window`), in date order.
+pub async fn in_window(access: &Access, query: Sql, limit: u64) -> AppResult<Vec<ProgressUpdate>> {
+    let mut sql = Sql::new("SELECT w.* FROM (");
+    sql.append(&query)
+        .push(") w ORDER BY w.as_at, w.id LIMIT ")
+        .bind(limit as i64);
+    let db = access.db();
+    Ok(
+        progress_update::Model::find_by_statement(sql.statement(db.get_database_backend()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(ProgressUpdate::from)
+            .collect(),
+    )
 }

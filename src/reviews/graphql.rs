@@ -11,7 +11,6 @@ use super::{
 };
 use crate::actions::asof::Filter;
 use crate::actions::graphql::{ActionFilterInput, prime_actions};
-use crate::actions::reports::Changes;
 use crate::actions::service::Order;
 use crate::actions::summary::{Grouping, ProgressSummary};
 use crate::actions::{Action, graphql as action_api};
@@ -22,6 +21,7 @@ use crate::ids::{OrgId, RecommendationId, ReviewId};
 use crate::loaders::{items, prime};
 use crate::organisations::Organisation;
 use crate::pagination::{CountedConnection, PageArgs, connection_complexity};
+use crate::reports::graphql::Changes;
 use crate::users::User;
 
 /// A review an organisation went through, owned by that organisation whoever conducted it.

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod mutations;
 pub mod recommendations;
 pub mod service;
+pub mod standards;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -129,17 +130,13 @@ impl From<recommendation::Model> for Recommendation {
     }
 }
 
-/// The longest title of a review or action.
-pub const MAX_TITLE: usize = 300;
+pub use crate::validate::{MAX_PROSE, MAX_TITLE, MAX_URL};
+
 /// The longest reviewer name.
 pub const MAX_REVIEWER: usize = 300;
-/// The longest summary, recommendation text, action detail or progress narrative.
-pub const MAX_PROSE: usize = 10_000;
 /// The longest recommendation reference ("R3", "AFI 2.1").
 pub const MAX_REFERENCE: usize = 32;
 /// The longest judgement area.
 pub const MAX_AREA: usize = 200;
 /// The most judgements one review may carry.
 pub const MAX_JUDGEMENTS: usize = 50;
-/// The longest link.
-pub const MAX_URL: usize = 2048;

@@ -31,7 +31,7 @@ use crate::concurrency::{self, Versioned};
 use crate::entity::{review, review_judgement};
 use crate::error::{AppError, AppResult};
 use crate::ids::{OrgId, ReviewId};
-use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
+use crate::pagination::{Cursor, PageArgs, Paged};
 use crate::validate;
 
 /// One review the caller may read.
@@ -87,7 +87,7 @@ pub async fn list(
         .apply_if(filter.status, |q, status| {
             q.filter(review::Column::Status.eq(status))
         });
-    let total = TotalCount::of(access, query.clone());
+    let total = crate::access::scope::total_of(access, query.clone());
     let rows = query
         .apply_if(page.after.as_ref(), |q, after| {
             q.filter(review::Column::Id.lt(after.id))

@@ -6,13 +6,12 @@
 //! framework linked to its predecessor, so assessments made against a version keep their
 //! meaning. Recommendations link to the standards they bear on.
 //!
-//! [`service`] reads and changes frameworks, [`links`] ties recommendations to standards,
+//! [`service`] reads and changes frameworks (`reviews::standards` ties recommendations to them),
 //! [`graphql`] and [`mutations`] are the API.
 
 pub use crate::codes::FrameworkStatus;
 
 pub mod graphql;
-pub mod links;
 pub mod mutations;
 pub mod service;
 

@@ -2,12 +2,13 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
+use super::Framework;
 use super::service::{self, DraftChanges, RawContent};
-use super::{Framework, links};
 use crate::error::AppResult;
 use crate::graphql::ContextExt;
 use crate::ids::{FrameworkId, RecommendationId, StandardId};
 use crate::reviews::Recommendation;
+use crate::reviews::standards as links;
 
 /// A standard to write into a draft framework.
 #[derive(InputObject)]

@@ -32,9 +32,9 @@ use crate::entity::{framework, rating_level, standard};
 use crate::error::{AppError, AppResult};
 use crate::ids::{FrameworkId, OrgId, RatingLevelId, StandardId};
 use crate::organisations::OrgKind;
-use crate::pagination::{Cursor, PageArgs, Paged, TotalCount};
-use crate::reviews::MAX_PROSE;
+use crate::pagination::{Cursor, PageArgs, Paged};
 use crate::validate;
+use crate::validate::MAX_PROSE;
 
 /// The frameworks the caller may read: the scoped entry point to `frameworks`. Published
 /// shared ones, its panels' published ones, those it has assessed itself against, and the
@@ -98,7 +98,7 @@ pub async fn list(
 ) -> AppResult<Paged<Framework>> {
     let query =
         readable(access).apply_if(code, |q, code| q.filter(framework::Column::Code.eq(code)));
-    let total = TotalCount::of(access, query.clone());
+    let total = crate::access::scope::total_of(access, query.clone());
     let rows = query
         .apply_if(page.after.as_ref(), |q, after| {
             q.filter(framework::Column::Id.lt(after.id))

@@ -3,8 +3,8 @@
 
 use async_graphql::{Context, Object, Result, SimpleObject};
 
-use super::summary::{self, Grouping, ProgressSummary, RecommendationCounts, Window};
-use super::{Action, DueDateChange};
+use crate::actions::summary::{self, Grouping, ProgressSummary, RecommendationCounts, Window};
+use crate::actions::{Action, DueDateChange};
 use crate::dates::Date;
 use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt;
@@ -204,6 +204,6 @@ impl Changes {
     async fn updates(&self, ctx: &Context<'_>) -> Result<Vec<ProgressUpdate>> {
         let access = ctx.access()?;
         let query = self.window.updates(access);
-        Ok(summary::updates(access, query, CHANGES_LIMIT).await?)
+        Ok(crate::progress::service::in_window(access, query, CHANGES_LIMIT).await?)
     }
 }

@@ -11,15 +11,15 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use tracing::instrument;
 use uuid::Uuid;
 
-use super::Standard;
-use super::service::{get_standard, standards_by_ids};
+use super::{Recommendation, recommendations};
 use crate::access::{Access, Purpose};
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
 use crate::entity::recommendation_standard;
 use crate::error::{AppError, AppResult};
 use crate::ids::{RecommendationId, StandardId};
-use crate::reviews::{Recommendation, recommendations};
+use crate::standards::Standard;
+use crate::standards::service::{get_standard, standards_by_ids};
 
 /// The standards each of `recommendation_ids` bears on, by code; empty for one without, or one
 /// the caller may not read.
