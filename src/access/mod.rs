@@ -11,6 +11,7 @@
 // The access layer holds the entry points: it alone reads and writes tables directly.
 #![allow(clippy::disallowed_methods)]
 
+pub mod provisioning;
 pub mod scope;
 
 use std::collections::BTreeSet;

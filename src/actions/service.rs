@@ -5,17 +5,11 @@
 //! status, managers do the rest. A change of delivery date needs a reason and joins the
 //! action's history, so the original date stays visible and extensions are never silent.
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -242,7 +236,7 @@ pub fn check_detail(field: &str, raw: Option<&str>) -> AppResult<Option<String>>
 /// Checks that a named owner has acted for the caller's organisation.
 async fn check_owner_user(access: &Access, user: Option<UserId>) -> AppResult<()> {
     if let Some(user) = user
-        && !crate::users::service::acts_for(access.db(), access.org_id(), user).await?
+        && !crate::users::service::acts_for_own(access, user).await?
     {
         return Err(AppError::bad_input(
             "input.ownerUserId",
@@ -285,25 +279,28 @@ pub async fn create(access: &Access, new: NewAction) -> AppResult<Action> {
     let id = ActionId::new();
     let now = Utc::now();
     let txn = access.begin_write().await?;
-    action::Entity::insert(action::ActiveModel {
-        id: Set(id.0),
-        org_id: Set(own.0),
-        review_id: Set(review.map(|r| r.0)),
-        recommendation_id: Set(new.recommendation.map(|r| r.0)),
-        title: Set(new.title),
-        detail: Set(new.detail),
-        owner: Set(new.owner),
-        owner_user_id: Set(new.owner_user.map(|u| u.0)),
-        opened_on: Set(opened_on),
-        original_due_on: Set(new.due_on),
-        due_on: Set(new.due_on),
-        status: Set(new.status),
-        completed_on: Set(None),
-        percent_complete: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
+    scope::insert_owned(
+        own,
+        action::ActiveModel {
+            id: Set(id.0),
+            org_id: Set(own.0),
+            review_id: Set(review.map(|r| r.0)),
+            recommendation_id: Set(new.recommendation.map(|r| r.0)),
+            title: Set(new.title),
+            detail: Set(new.detail),
+            owner: Set(new.owner),
+            owner_user_id: Set(new.owner_user.map(|u| u.0)),
+            opened_on: Set(opened_on),
+            original_due_on: Set(new.due_on),
+            due_on: Set(new.due_on),
+            status: Set(new.status),
+            completed_on: Set(None),
+            percent_complete: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        },
+    )
     .exec_without_returning(&txn)
     .await?;
     let by = Some(access.actor().user_id);
@@ -348,19 +345,22 @@ pub(crate) async fn record_status(
     progress_update: Option<ProgressUpdateId>,
     by: Option<UserId>,
 ) -> AppResult<()> {
-    action_status_change::Entity::insert(action_status_change::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(org.0),
-        action_id: Set(id.0),
-        status: Set(status),
-        effective_on: Set(effective_on),
-        progress_update_id: Set(progress_update.map(|u| u.0)),
-        changed_by: Set(by.map(|u| u.0)),
-        changed_at: Set(Utc::now()),
-    })
+    scope::insert_owned(
+        org,
+        action_status_change::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(org.0),
+            action_id: Set(id.0),
+            status: Set(status),
+            effective_on: Set(effective_on),
+            progress_update_id: Set(progress_update.map(|u| u.0)),
+            changed_by: Set(by.map(|u| u.0)),
+            changed_at: Set(Utc::now()),
+        },
+    )
     .exec_without_returning(txn)
     .await?;
-    let latest = action_status_change::Entity::find()
+    let latest = scope::owned_rows::<action_status_change::Entity>(org)
         .filter(action_status_change::Column::ActionId.eq(id.0))
         .order_by_desc(action_status_change::Column::EffectiveOn)
         .order_by_desc(action_status_change::Column::Id)

@@ -5,10 +5,6 @@
 //! an organisation is a summary (its panels read it, and partner bodies where it shares by
 //! name).
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -17,6 +13,7 @@ use uuid::Uuid;
 
 use super::asof::{self, Filter, Source};
 use super::{Action, ActionStatus, DueDateChange, Rag};
+use crate::access::scope;
 use crate::access::{Access, OrgSet, Purpose};
 use crate::entity::due_date_change;
 use crate::epochs::{self, Family};
@@ -261,12 +258,10 @@ async fn grouped_rows<T: FromQueryResult>(
     grouping: Grouping,
     sql: &Sql,
 ) -> AppResult<Vec<T>> {
-    let db = access.db();
-    let stmt = sql.statement(db.get_database_backend());
-    Ok(match grouping {
-        Grouping::Organisation => T::find_by_statement(stmt).all(&db.for_summary()).await?,
-        Grouping::Review => T::find_by_statement(stmt).all(db).await?,
-    })
+    match grouping {
+        Grouping::Organisation => scope::summary_rows(access, sql).await,
+        Grouping::Review => scope::rows(access, sql).await,
+    }
 }
 
 /// Counts the actions of each of `keys` by RAG at the end of `day`: one statement, whatever
@@ -387,12 +382,8 @@ pub async fn counts(access: &Access, filter: &Filter, day: NaiveDate) -> AppResu
         day,
     ))
     .push(") p GROUP BY p.at_status, p.at_rag");
-    let db = access.db();
     let mut counts = ActionCounts::default();
-    for tally in Tally::find_by_statement(sql.statement(db.get_database_backend()))
-        .all(db)
-        .await?
-    {
+    for tally in scope::rows::<Tally>(access, &sql).await? {
         counts.add(&tally);
     }
     Ok(counts)
@@ -522,13 +513,9 @@ pub async fn due_date_changes(
     sql.append(&query)
         .push(") w ORDER BY w.effective_on, w.id LIMIT ")
         .bind(limit as i64);
-    let db = access.db();
-    Ok(
-        due_date_change::Model::find_by_statement(sql.statement(db.get_database_backend()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(DueDateChange::from)
-            .collect(),
-    )
+    Ok(scope::rows::<due_date_change::Model>(access, &sql)
+        .await?
+        .into_iter()
+        .map(DueDateChange::from)
+        .collect())
 }

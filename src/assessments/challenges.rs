@@ -5,51 +5,36 @@
 //! organisation challenged: both read them, nobody else. Only the panel's managers write them,
 //! and only for members' assessments that are submitted.
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder, Select};
 use tracing::instrument;
 use uuid::Uuid;
 
 use super::service::{self as assessments, mark_moderated};
 use super::{Assessment, AssessmentStatus, Challenge, Moderation, Outcome, Tier};
+use crate::access::scope::{self, Scoped};
 use crate::access::{Access, Purpose};
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
 use crate::dates::london_today;
 use crate::entity::{challenge, moderation, rating, standard};
 use crate::error::{AppError, AppResult};
-use crate::ids::{AssessmentId, ChallengeId, ModerationId, StandardId};
+use crate::ids::{AssessmentId, ChallengeId, ModerationId, OrgId, StandardId};
 use crate::organisations::OrgKind;
 use crate::validate;
 
-/// Who reads a panel's record about a member: the panel that made it, and the member it
-/// concerns.
-fn panel_or_member<C: ColumnTrait>(access: &Access, panel: C, member: C) -> Condition {
-    Condition::any()
-        .add(panel.eq(access.org_id().0))
-        .add(access.orgs(Purpose::Own).condition(member))
-}
-
-/// Challenges the caller may read: those its panel held, and those of its own assessments.
+/// Challenges the caller may read: those its panel held, and those of its own assessments
+/// (the rule is `access::scope`'s).
 pub fn readable(access: &Access) -> Select<challenge::Entity> {
-    use challenge::Column;
-    challenge::Entity::find().filter(panel_or_member(access, Column::PanelId, Column::OrgId))
+    challenge::Entity::scoped(access)
 }
 
 /// Moderations the caller may read, by the same rule as challenges.
 pub fn readable_moderations(access: &Access) -> Select<moderation::Entity> {
-    use moderation::Column;
-    moderation::Entity::find().filter(panel_or_member(access, Column::PanelId, Column::OrgId))
+    moderation::Entity::scoped(access)
 }
 
 /// One challenge the caller may read.
@@ -178,7 +163,7 @@ pub async fn record(
         created_at: Utc::now(),
     };
     let txn = access.begin_write().await?;
-    challenge::Entity::insert(challenge::ActiveModel::from(row.clone()))
+    scope::insert_owned(access.org_id(), challenge::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await?;
     let created = Challenge::from(row);
@@ -222,8 +207,9 @@ pub async fn moderate(
     comment: Option<String>,
 ) -> AppResult<Moderation> {
     let (c, a) = open_challenge(access, challenge_id).await?;
-    let standard = standard::Entity::find_by_id(standard_id.0)
-        .filter(standard::Column::FrameworkId.eq(a.framework_id.0))
+    // The framework is reached through the assessment the panel challenges.
+    let standard = scope::parts_of::<standard::Entity>(a.framework_id.0)
+        .filter(standard::Column::Id.eq(standard_id.0))
         .one(access.db())
         .await?
         .ok_or_else(|| {
@@ -234,7 +220,7 @@ pub async fn moderate(
         })?;
     let level =
         crate::standards::service::level_of_scale(access.db(), a.framework_id, level).await?;
-    let own_level = rating::Entity::find()
+    let own_level = rating::Entity::scoped(access)
         .filter(rating::Column::AssessmentId.eq(a.id.0))
         .filter(rating::Column::StandardId.eq(standard.id))
         .one(access.db())
@@ -257,14 +243,15 @@ pub async fn moderate(
         _ => {}
     }
     let txn = access.begin_write().await?;
-    let earlier = moderation::Entity::find()
+    let earlier = scope::owned_rows::<moderation::Entity>(c.panel_id)
         .filter(moderation::Column::ChallengeId.eq(c.id.0))
         .filter(moderation::Column::StandardId.eq(standard.id))
         .one(&txn)
         .await?
         .map(Moderation::from);
     if let Some(earlier) = &earlier {
-        moderation::Entity::delete_by_id(earlier.id.0)
+        scope::delete_owned::<moderation::Entity>(c.panel_id)
+            .filter(moderation::Column::Id.eq(earlier.id.0))
             .exec(&txn)
             .await?;
     }
@@ -281,7 +268,7 @@ pub async fn moderate(
         created_by: Some(access.actor().user_id.0),
         created_at: Utc::now(),
     };
-    moderation::Entity::insert(moderation::ActiveModel::from(row.clone()))
+    scope::insert_owned(c.panel_id, moderation::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await?;
     let created = Moderation::from(row);
@@ -307,11 +294,10 @@ pub async fn complete(access: &Access, challenge_id: ChallengeId) -> AppResult<C
     let (c, a) = open_challenge(access, challenge_id).await?;
     // Counted directly: the assessment is the panel's to read, and with it the shape of its
     // framework, even when the framework belongs to another panel.
-    let standards = standard::Entity::find()
-        .filter(standard::Column::FrameworkId.eq(a.framework_id.0))
+    let standards = scope::parts_of::<standard::Entity>(a.framework_id.0)
         .count(access.db())
         .await?;
-    let moderated = moderation::Entity::find()
+    let moderated = scope::owned_rows::<moderation::Entity>(c.panel_id)
         .filter(moderation::Column::ChallengeId.eq(c.id.0))
         .count(access.db())
         .await?;
@@ -323,13 +309,13 @@ pub async fn complete(access: &Access, challenge_id: ChallengeId) -> AppResult<C
         ));
     }
     let txn = access.begin_write().await?;
-    challenge::Entity::update_many()
+    scope::update_owned::<challenge::Entity>(c.panel_id)
         .col_expr(challenge::Column::Completed, Expr::value(true))
         .filter(challenge::Column::Id.eq(c.id.0))
         .exec(&txn)
         .await?;
-    mark_moderated(&txn, a.id).await?;
-    let after = reload(&txn, c.id).await?;
+    mark_moderated(&txn, a.org_id, a.id).await?;
+    let after = reload(&txn, c.panel_id, c.id).await?;
     let change =
         Change::updated(c.panel_id, EntityType::Challenge, c.id.0, &c, &after).concerning(c.org_id);
     audit::record(&txn, Author::from(access), change).await?;
@@ -337,8 +323,9 @@ pub async fn complete(access: &Access, challenge_id: ChallengeId) -> AppResult<C
     Ok(after)
 }
 
-async fn reload(txn: &impl ConnectionTrait, id: ChallengeId) -> AppResult<Challenge> {
-    challenge::Entity::find_by_id(id.0)
+async fn reload(txn: &impl ConnectionTrait, panel: OrgId, id: ChallengeId) -> AppResult<Challenge> {
+    scope::owned_rows::<challenge::Entity>(panel)
+        .filter(challenge::Column::Id.eq(id.0))
         .one(txn)
         .await?
         .map(Challenge::from)

@@ -4,23 +4,19 @@
 //! submitted (never drafts). Only the organisation's managers create, submit, reopen and
 //! publish; managers and contributors rate while the assessment is a draft.
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, SqlErr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, SqlErr,
 };
 use tracing::instrument;
 use uuid::Uuid;
 
 use super::{Assessment, AssessmentStatus, Rating, RatingEvidence, Tier};
-use crate::access::scope::Scoped;
+use crate::access::scope::{self, Scoped};
 use crate::access::{Access, Purpose};
 use crate::actions::Action;
 use crate::audit::{self, Author, Change, EntityType};
@@ -257,8 +253,7 @@ pub async fn create(
         ));
     }
     let own = access.org_id();
-    let exists = assessment::Entity::find()
-        .filter(assessment::Column::OrgId.eq(own.0))
+    let exists = scope::owned_rows::<assessment::Entity>(own)
         .filter(assessment::Column::FrameworkId.eq(framework.0))
         .filter(assessment::Column::Cycle.eq(&cycle))
         .filter(assessment::Column::Tier.eq(tier))
@@ -274,36 +269,42 @@ pub async fn create(
     let id = AssessmentId::new();
     let now = Utc::now();
     let txn = access.begin_write().await?;
-    assessment::Entity::insert(assessment::ActiveModel {
-        id: Set(id.0),
-        org_id: Set(own.0),
-        framework_id: Set(framework.0),
-        cycle: Set(cycle),
-        tier: Set(tier),
-        status: Set(AssessmentStatus::Draft),
-        submitted_on: Set(None),
-        submitted_by: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
+    scope::insert_owned(
+        own,
+        assessment::ActiveModel {
+            id: Set(id.0),
+            org_id: Set(own.0),
+            framework_id: Set(framework.0),
+            cycle: Set(cycle),
+            tier: Set(tier),
+            status: Set(AssessmentStatus::Draft),
+            submitted_on: Set(None),
+            submitted_by: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        },
+    )
     .exec_without_returning(&txn)
     .await
     .map_err(duplicate_or)?;
-    rating::Entity::insert_many(standards.iter().map(|s| rating::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(own.0),
-        assessment_id: Set(id.0),
-        standard_id: Set(s.id.0),
-        level_id: Set(None),
-        position_statement: Set(None),
-        version: Set(1),
-        updated_by: Set(None),
-        updated_at: Set(now),
-    }))
+    scope::insert_many_owned(
+        own,
+        standards.iter().map(|s| rating::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(own.0),
+            assessment_id: Set(id.0),
+            standard_id: Set(s.id.0),
+            level_id: Set(None),
+            position_statement: Set(None),
+            version: Set(1),
+            updated_by: Set(None),
+            updated_at: Set(now),
+        }),
+    )
     .exec_without_returning(&txn)
     .await?;
-    let created = reload(&txn, id).await?;
+    let created = reload(&txn, own, id).await?;
     audit::record(
         &txn,
         Author::from(access),
@@ -314,8 +315,14 @@ pub async fn create(
     Ok(created)
 }
 
-pub(crate) async fn reload(txn: &impl ConnectionTrait, id: AssessmentId) -> AppResult<Assessment> {
-    assessment::Entity::find_by_id(id.0)
+/// An assessment of `org`'s, read again within the write that changed it.
+pub(crate) async fn reload(
+    txn: &impl ConnectionTrait,
+    org: OrgId,
+    id: AssessmentId,
+) -> AppResult<Assessment> {
+    scope::owned_rows::<assessment::Entity>(org)
+        .filter(assessment::Column::Id.eq(id.0))
         .one(txn)
         .await?
         .map(Assessment::from)
@@ -345,7 +352,7 @@ async fn editable_rating(
     let a = get_own(access, id).await?;
     access.require_role(&[Role::Manager, Role::Contributor], what)?;
     editable(&a)?;
-    let rating = rating::Entity::find()
+    let rating = scope::owned_rows::<rating::Entity>(a.org_id)
         .filter(rating::Column::AssessmentId.eq(id.0))
         .filter(rating::Column::StandardId.eq(standard.0))
         .one(access.db())
@@ -372,26 +379,30 @@ struct RatingImage {
 
 async fn rating_image(
     txn: &impl ConnectionTrait,
+    framework: FrameworkId,
     rating: &rating::Model,
 ) -> AppResult<RatingImage> {
-    let standard = standard::Entity::find_by_id(rating.standard_id)
+    // The rating's framework is reached through its assessment.
+    let standard = scope::parts_of::<standard::Entity>(framework.0)
+        .filter(standard::Column::Id.eq(rating.standard_id))
         .one(txn)
         .await?;
     let level = match rating.level_id {
-        Some(level) => rating_level::Entity::find_by_id(level)
+        Some(level) => scope::parts_of::<rating_level::Entity>(framework.0)
+            .filter(rating_level::Column::Id.eq(level))
             .one(txn)
             .await?
             .map(|l| l.code),
         None => None,
     };
-    let evidence = rating_evidence::Entity::find()
+    let evidence = scope::owned_rows::<rating_evidence::Entity>(OrgId(rating.org_id))
         .filter(rating_evidence::Column::RatingId.eq(rating.id))
         .all(txn)
         .await?
         .into_iter()
         .map(|e| e.title)
         .collect();
-    let actions = rating_action::Entity::find()
+    let actions = scope::owned_rows::<rating_action::Entity>(OrgId(rating.org_id))
         .filter(rating_action::Column::RatingId.eq(rating.id))
         .all(txn)
         .await?
@@ -414,12 +425,13 @@ async fn audit_rating(
     a: &Assessment,
     before: &rating::Model,
 ) -> AppResult<Rating> {
-    let b = rating_image(txn, before).await?;
-    let after = rating::Entity::find_by_id(before.id)
+    let b = rating_image(txn, a.framework_id, before).await?;
+    let after = scope::owned_rows::<rating::Entity>(a.org_id)
+        .filter(rating::Column::Id.eq(before.id))
         .one(txn)
         .await?
         .ok_or(AppError::NotFound("rating"))?;
-    let img = rating_image(txn, &after).await?;
+    let img = rating_image(txn, a.framework_id, &after).await?;
     audit::record(
         txn,
         Author::from(access),
@@ -487,7 +499,7 @@ pub async fn attach_evidence(
         added_at: Utc::now(),
     };
     let txn = access.begin_write().await?;
-    rating_evidence::Entity::insert(rating_evidence::ActiveModel::from(row.clone()))
+    scope::insert_owned(a.org_id, rating_evidence::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await?;
     audit_rating(&txn, access, &a, &before).await?;
@@ -514,7 +526,9 @@ pub async fn link_action(
                 "no action of your organisation has this id",
             )
         })?;
-    let present = rating_action::Entity::find_by_id((before.id, action.0))
+    let present = scope::owned_rows::<rating_action::Entity>(a.org_id)
+        .filter(rating_action::Column::RatingId.eq(before.id))
+        .filter(rating_action::Column::ActionId.eq(action.0))
         .one(access.db())
         .await?
         .is_some();
@@ -523,15 +537,20 @@ pub async fn link_action(
     }
     let txn = access.begin_write().await?;
     if linked {
-        rating_action::Entity::insert(rating_action::ActiveModel {
-            rating_id: Set(before.id),
-            action_id: Set(action.0),
-            org_id: Set(a.org_id.0),
-        })
+        scope::insert_owned(
+            a.org_id,
+            rating_action::ActiveModel {
+                rating_id: Set(before.id),
+                action_id: Set(action.0),
+                org_id: Set(a.org_id.0),
+            },
+        )
         .exec_without_returning(&txn)
         .await?;
     } else {
-        rating_action::Entity::delete_by_id((before.id, action.0))
+        scope::delete_owned::<rating_action::Entity>(a.org_id)
+            .filter(rating_action::Column::RatingId.eq(before.id))
+            .filter(rating_action::Column::ActionId.eq(action.0))
             .exec(&txn)
             .await?;
     }
@@ -564,7 +583,7 @@ async fn transition(
         return Err(AppError::stale_version("assessment"));
     }
     if to == AssessmentStatus::Submitted {
-        let unrated = rating::Entity::find()
+        let unrated = scope::owned_rows::<rating::Entity>(before.org_id)
             .filter(rating::Column::AssessmentId.eq(id.0))
             .filter(rating::Column::LevelId.is_null())
             .count(access.db())
@@ -598,7 +617,7 @@ async fn transition(
             );
     }
     concurrency::apply(update, &txn, "assessment", AppError::from).await?;
-    let after = reload(&txn, id).await?;
+    let after = reload(&txn, before.org_id, id).await?;
     #[derive(serde::Serialize)]
     struct Image<'a> {
         #[serde(flatten)]
@@ -673,10 +692,14 @@ pub async fn publish(access: &Access, id: AssessmentId, version: i32) -> AppResu
     .await
 }
 
-/// Marks an assessment moderated (a panel completed its moderation); called inside the
-/// panel's own savepoint.
-pub(crate) async fn mark_moderated(txn: &impl ConnectionTrait, id: AssessmentId) -> AppResult<()> {
-    assessment::Entity::update_many()
+/// Marks `member`'s assessment moderated (its panel completed its moderation); called inside
+/// the panel's own savepoint, the member named in the statement.
+pub(crate) async fn mark_moderated(
+    txn: &impl ConnectionTrait,
+    member: OrgId,
+    id: AssessmentId,
+) -> AppResult<()> {
+    scope::update_owned::<assessment::Entity>(member)
         .col_expr(
             assessment::Column::Status,
             Expr::value(AssessmentStatus::Moderated),

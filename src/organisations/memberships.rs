@@ -3,19 +3,15 @@
 //! its change takes effect at once and is recorded in the panel's trail (and shown in the
 //! member's).
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, SqlErr};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, SqlErr};
 use tracing::instrument;
 
 use super::service::get;
 use super::{OrgKind, Organisation};
 use crate::access::Access;
+use crate::access::provisioning::Provisioner;
 use crate::audit::{self, Author, Change, EntityType, Operation};
-use crate::auth::Role;
 use crate::entity::panel_membership;
 use crate::error::{AppError, AppResult};
 use crate::ids::OrgId;
@@ -34,8 +30,8 @@ async fn membership_parties(
     access: &Access,
     panel_id: OrgId,
     member_id: OrgId,
-) -> AppResult<(Organisation, Organisation)> {
-    access.require_role(&[Role::PlatformAdmin], "change panel memberships")?;
+) -> AppResult<(Provisioner, Organisation, Organisation)> {
+    let provisioner = Provisioner::of(access, "change panel memberships")?;
     let panel = get(access, panel_id).await?;
     if panel.kind != OrgKind::RegionalPanel {
         return Err(AppError::bad_input(
@@ -44,7 +40,7 @@ async fn membership_parties(
         ));
     }
     let member = get(access, member_id).await?;
-    Ok((panel, member))
+    Ok((provisioner, panel, member))
 }
 
 /// Adds an organisation to a regional panel: from now on the panel reads what the member
@@ -55,7 +51,7 @@ pub async fn add(
     panel_id: OrgId,
     member_id: OrgId,
 ) -> AppResult<(Organisation, Organisation)> {
-    let (panel, member) = membership_parties(access, panel_id, member_id).await?;
+    let (provisioner, panel, member) = membership_parties(access, panel_id, member_id).await?;
     if !member.kind.can_join_panels() {
         return Err(AppError::bad_input(
             "input.memberId",
@@ -63,7 +59,8 @@ pub async fn add(
         ));
     }
     let txn = access.begin_write().await?;
-    let existing = panel_membership::Entity::find_by_id((panel_id.0, member_id.0))
+    let existing = provisioner
+        .membership(panel_id, member_id)
         .one(&txn)
         .await?;
     let already = || {
@@ -75,18 +72,19 @@ pub async fn add(
     if existing.is_some() {
         return Err(already());
     }
-    panel_membership::Entity::insert(panel_membership::ActiveModel {
-        panel_id: Set(panel_id.0),
-        member_id: Set(member_id.0),
-        created_at: Set(Utc::now()),
-    })
-    .exec_without_returning(&txn)
-    .await
-    // Another request added it in between: the primary key is the only unique key.
-    .map_err(|e| match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => already(),
-        _ => e.into(),
-    })?;
+    provisioner
+        .insert_membership(panel_membership::ActiveModel {
+            panel_id: Set(panel_id.0),
+            member_id: Set(member_id.0),
+            created_at: Set(Utc::now()),
+        })
+        .exec_without_returning(&txn)
+        .await
+        // Another request added it in between: the primary key is the only unique key.
+        .map_err(|e| match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => already(),
+            _ => e.into(),
+        })?;
     record_membership(&txn, access, panel_id, member_id, Operation::Create).await?;
     txn.commit().await?;
     Ok((panel, member))
@@ -99,9 +97,10 @@ pub async fn remove(
     panel_id: OrgId,
     member_id: OrgId,
 ) -> AppResult<(Organisation, Organisation)> {
-    let (panel, member) = membership_parties(access, panel_id, member_id).await?;
+    let (provisioner, panel, member) = membership_parties(access, panel_id, member_id).await?;
     let txn = access.begin_write().await?;
-    let deleted = panel_membership::Entity::delete_by_id((panel_id.0, member_id.0))
+    let deleted = provisioner
+        .delete_membership(panel_id, member_id)
         .exec(&txn)
         .await?;
     if deleted.rows_affected == 0 {

@@ -5,26 +5,22 @@
 //! administrators; sharing settings to each organisation's managers. Every change writes its
 //! audit event in the same savepoint.
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, SqlErr,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, SqlErr,
 };
 use tracing::instrument;
 use uuid::Uuid;
 
 use super::{NewOrganisation, OrgKind, Organisation, PartnerSharing, Slug};
 use crate::access::Access;
+use crate::access::provisioning::Provisioner;
 use crate::access::scope::Scoped;
 use crate::audit::{self, Author, Change, EntityType};
-use crate::auth::Role;
 use crate::concurrency::{self, Versioned};
 use crate::entity::{organisation, panel_membership, sharing_settings};
 use crate::error::{AppError, AppResult};
@@ -153,9 +149,9 @@ pub async fn panels_of(
 /// see nothing).
 #[instrument(skip_all, fields(org = %access.org_id()))]
 pub async fn create(access: &Access, new: NewOrganisation) -> AppResult<Organisation> {
-    access.require_role(&[Role::PlatformAdmin], "create organisations")?;
+    let provisioner = Provisioner::of(access, "create organisations")?;
     let txn = access.begin_write().await?;
-    let org = insert(&txn, Author::from(access), new, "input.slug").await?;
+    let org = insert(&txn, &provisioner, Author::from(access), new, "input.slug").await?;
     txn.commit().await?;
     Ok(org)
 }
@@ -166,7 +162,14 @@ pub async fn create_unattended(
     new: NewOrganisation,
 ) -> AppResult<Organisation> {
     let txn = db.begin().await?;
-    let org = insert(&txn, Author::CommandLine, new, "slug").await?;
+    let org = insert(
+        &txn,
+        &Provisioner::unattended(),
+        Author::CommandLine,
+        new,
+        "slug",
+    )
+    .await?;
     sea_orm::TransactionSession::commit(txn).await?;
     Ok(org)
 }
@@ -186,9 +189,9 @@ pub async fn set_operator_unattended(
 ) -> AppResult<()> {
     let txn = db.begin().await?;
     let before = crate::auth::identity::is_operator(&txn, org).await?;
-    organisation::Entity::update_many()
+    Provisioner::unattended()
+        .update_organisation(org)
         .col_expr(organisation::Column::Operator, Expr::value(operator))
-        .filter(organisation::Column::Id.eq(org.0))
         .exec(&txn)
         .await?;
     if before != operator {
@@ -202,11 +205,12 @@ pub async fn set_operator_unattended(
 
 async fn insert(
     txn: &impl ConnectionTrait,
+    provisioner: &Provisioner,
     author: Author,
     new: NewOrganisation,
     slug_field: &str,
 ) -> AppResult<Organisation> {
-    ensure_slug_free(txn, &new.slug, slug_field).await?;
+    ensure_slug_free(txn, provisioner, &new.slug, slug_field).await?;
     let now = Utc::now();
     let id = OrgId::new();
     let row = organisation::ActiveModel {
@@ -220,22 +224,25 @@ async fn insert(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    organisation::Entity::insert(row)
+    provisioner
+        .insert_organisation(row)
         .exec_without_returning(txn)
         .await
         // The pre-check above makes this rare: another request took the slug in between. The
         // slug is the table's only unique key besides the (fresh, random) id.
         .map_err(|e| slug_taken_or(e, slug_field))?;
-    sharing_settings::Entity::insert(sharing_settings::ActiveModel {
-        org_id: Set(id.0),
-        panel_detail: Set(false),
-        partners: Set(PartnerSharing::None),
-        version: Set(1),
-        updated_at: Set(now),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    let org: Organisation = organisation::Entity::find_by_id(id.0)
+    provisioner
+        .insert_sharing_settings(sharing_settings::ActiveModel {
+            org_id: Set(id.0),
+            panel_detail: Set(false),
+            partners: Set(PartnerSharing::None),
+            version: Set(1),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(txn)
+        .await?;
+    let org: Organisation = provisioner
+        .organisation(id)
         .one(txn)
         .await?
         .map(Organisation::from)
@@ -245,8 +252,14 @@ async fn insert(
     Ok(org)
 }
 
-async fn ensure_slug_free(txn: &impl ConnectionTrait, slug: &Slug, field: &str) -> AppResult<()> {
-    let taken = organisation::Entity::find()
+async fn ensure_slug_free(
+    txn: &impl ConnectionTrait,
+    provisioner: &Provisioner,
+    slug: &Slug,
+    field: &str,
+) -> AppResult<()> {
+    let taken = provisioner
+        .organisations()
         .filter(organisation::Column::Slug.eq(slug.as_str()))
         .one(txn)
         .await?;
@@ -285,7 +298,7 @@ pub async fn update(
     version: i32,
     changes: OrganisationChanges,
 ) -> AppResult<Organisation> {
-    access.require_role(&[Role::PlatformAdmin], "change organisations")?;
+    let provisioner = Provisioner::of(access, "change organisations")?;
     if changes.name.is_none() && changes.region.is_none() {
         return Err(AppError::bad_input(
             "input",
@@ -306,7 +319,8 @@ pub async fn update(
         update = update.col_expr(organisation::Column::Region, Expr::value(region.clone()));
     }
     concurrency::apply(update, &txn, "organisation", AppError::from).await?;
-    let after: Organisation = organisation::Entity::find_by_id(id.0)
+    let after: Organisation = provisioner
+        .organisation(id)
         .one(&txn)
         .await?
         .map(Organisation::from)

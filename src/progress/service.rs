@@ -3,18 +3,11 @@
 //! Contributors and managers of the owning organisation report progress; there is no way to
 //! edit or delete an update (a correction is a new update). Reads are detail.
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -90,7 +83,7 @@ pub async fn add_update(
         author_id: Some(author.0),
         recorded_at: Utc::now(),
     };
-    progress_update::Entity::insert(progress_update::ActiveModel::from(row.clone()))
+    scope::insert_owned(org, progress_update::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await?;
     if let Some(status) = new.new_status {
@@ -135,7 +128,7 @@ async fn refresh_percent(
     org: OrgId,
     action_id: ActionId,
 ) -> AppResult<()> {
-    let latest: Option<Option<i32>> = progress_update::Entity::find()
+    let latest: Option<Option<i32>> = scope::owned_rows::<progress_update::Entity>(org)
         .select_only()
         .column(progress_update::Column::PercentComplete)
         .filter(progress_update::Column::ActionId.eq(action_id.0))
@@ -228,10 +221,7 @@ pub async fn latest(
     access
         .orgs(crate::access::Purpose::Detail)
         .push_condition(&mut sql, "u.org_id");
-    let db = access.db();
-    let rows =
-        sea_orm::FromQueryResult::find_by_statement(sql.statement(db.get_database_backend()));
-    let rows: Vec<progress_update::Model> = rows.all(db).await?;
+    let rows: Vec<progress_update::Model> = scope::rows(access, &sql).await?;
     let mut out: HashMap<Uuid, Option<ProgressUpdate>> =
         action_ids.into_iter().map(|id| (id, None)).collect();
     for row in rows {
@@ -291,7 +281,7 @@ pub async fn attach_evidence(
         added_at: Utc::now(),
     };
     let txn = access.begin_write().await?;
-    evidence::Entity::insert(evidence::ActiveModel::from(row.clone()))
+    scope::insert_owned(action.org_id, evidence::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await?;
     let evidence = Evidence::from(row);
@@ -330,13 +320,9 @@ pub async fn in_window(access: &Access, query: Sql, limit: u64) -> AppResult<Vec
     sql.append(&query)
         .push(") w ORDER BY w.as_at, w.id LIMIT ")
         .bind(limit as i64);
-    let db = access.db();
-    Ok(
-        progress_update::Model::find_by_statement(sql.statement(db.get_database_backend()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(ProgressUpdate::from)
-            .collect(),
-    )
+    Ok(scope::rows::<progress_update::Model>(access, &sql)
+        .await?
+        .into_iter()
+        .map(ProgressUpdate::from)
+        .collect())
 }

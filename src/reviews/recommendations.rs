@@ -4,17 +4,13 @@
 //! past day ("15 made, 12 discharged, 3 outstanding") can be rebuilt. The day a recommendation
 //! was made is the day of its first status.
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QueryOrder, QuerySelect,
+    SqlErr,
 };
 use tracing::instrument;
 use uuid::Uuid;
@@ -32,7 +28,7 @@ use crate::concurrency::{self, Versioned};
 use crate::dates::london_today;
 use crate::entity::{recommendation, recommendation_status_change};
 use crate::error::{AppError, AppResult};
-use crate::ids::{RecommendationId, ReviewId, UserId};
+use crate::ids::{OrgId, RecommendationId, ReviewId, UserId};
 use crate::validate;
 
 /// One recommendation the caller may read.
@@ -118,32 +114,35 @@ pub async fn add(
     validate::not_after("input.madeOn", made_on, today)?;
     let txn = access.begin_write().await?;
     ensure_reference_free(&txn, &review, &new.reference, None).await?;
-    let position = next_position(&txn, review_id).await?;
+    let position = next_position(&txn, &review).await?;
     let now = Utc::now();
     let id = RecommendationId::new();
     let user = access.actor().user_id;
     let discharged = new.status == RecommendationStatus::Discharged;
-    recommendation::Entity::insert(recommendation::ActiveModel {
-        id: Set(id.0),
-        org_id: Set(review.org_id.0),
-        review_id: Set(review_id.0),
-        position: Set(position),
-        reference: Set(new.reference),
-        kind: Set(new.kind),
-        text: Set(new.text),
-        status: Set(new.status),
-        target_date: Set(new.target_date),
-        discharged_on: Set(discharged.then_some(made_on)),
-        discharged_by: Set(discharged.then_some(user.0)),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
+    scope::insert_owned(
+        review.org_id,
+        recommendation::ActiveModel {
+            id: Set(id.0),
+            org_id: Set(review.org_id.0),
+            review_id: Set(review_id.0),
+            position: Set(position),
+            reference: Set(new.reference),
+            kind: Set(new.kind),
+            text: Set(new.text),
+            status: Set(new.status),
+            target_date: Set(new.target_date),
+            discharged_on: Set(discharged.then_some(made_on)),
+            discharged_by: Set(discharged.then_some(user.0)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        },
+    )
     .exec_without_returning(&txn)
     .await
     .map_err(reference_taken_or)?;
     record_status(&txn, &review, id, new.status, made_on, Some(user)).await?;
-    let rec = reload(&txn, id).await?;
+    let rec = reload(&txn, review.org_id, id).await?;
     audit::record(
         &txn,
         Author::from(access),
@@ -154,11 +153,11 @@ pub async fn add(
     Ok(rec)
 }
 
-async fn next_position(txn: &impl ConnectionTrait, review: ReviewId) -> AppResult<i32> {
-    let max: Option<Option<i32>> = recommendation::Entity::find()
+async fn next_position(txn: &impl ConnectionTrait, review: &Review) -> AppResult<i32> {
+    let max: Option<Option<i32>> = scope::owned_rows::<recommendation::Entity>(review.org_id)
         .select_only()
         .expr(Func::max(Expr::col(recommendation::Column::Position)))
-        .filter(recommendation::Column::ReviewId.eq(review.0))
+        .filter(recommendation::Column::ReviewId.eq(review.id.0))
         .into_tuple()
         .one(txn)
         .await?;
@@ -186,7 +185,7 @@ async fn ensure_reference_free(
     reference: &str,
     except: Option<RecommendationId>,
 ) -> AppResult<()> {
-    let mut query = recommendation::Entity::find()
+    let mut query = scope::owned_rows::<recommendation::Entity>(review.org_id)
         .filter(recommendation::Column::ReviewId.eq(review.id.0))
         .filter(recommendation::Column::Reference.eq(reference));
     if let Some(id) = except {
@@ -206,22 +205,30 @@ async fn record_status(
     effective_on: NaiveDate,
     by: Option<UserId>,
 ) -> AppResult<()> {
-    recommendation_status_change::Entity::insert(recommendation_status_change::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(review.org_id.0),
-        recommendation_id: Set(id.0),
-        status: Set(status),
-        effective_on: Set(effective_on),
-        changed_by: Set(by.map(|u| u.0)),
-        changed_at: Set(Utc::now()),
-    })
+    scope::insert_owned(
+        review.org_id,
+        recommendation_status_change::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(review.org_id.0),
+            recommendation_id: Set(id.0),
+            status: Set(status),
+            effective_on: Set(effective_on),
+            changed_by: Set(by.map(|u| u.0)),
+            changed_at: Set(Utc::now()),
+        },
+    )
     .exec_without_returning(txn)
     .await?;
     Ok(())
 }
 
-async fn reload(txn: &impl ConnectionTrait, id: RecommendationId) -> AppResult<Recommendation> {
-    recommendation::Entity::find_by_id(id.0)
+async fn reload(
+    txn: &impl ConnectionTrait,
+    org: OrgId,
+    id: RecommendationId,
+) -> AppResult<Recommendation> {
+    scope::owned_rows::<recommendation::Entity>(org)
+        .filter(recommendation::Column::Id.eq(id.0))
         .one(txn)
         .await?
         .map(Recommendation::from)
@@ -231,10 +238,11 @@ async fn reload(txn: &impl ConnectionTrait, id: RecommendationId) -> AppResult<R
 /// The first and the latest day of a recommendation's status history.
 async fn history_bounds(
     txn: &impl ConnectionTrait,
+    org: OrgId,
     id: RecommendationId,
 ) -> AppResult<(NaiveDate, NaiveDate)> {
     let bounds: Option<(Option<NaiveDate>, Option<NaiveDate>)> =
-        recommendation_status_change::Entity::find()
+        scope::owned_rows::<recommendation_status_change::Entity>(org)
             .select_only()
             .expr(Func::min(Expr::col(
                 recommendation_status_change::Column::EffectiveOn,
@@ -327,7 +335,7 @@ pub async fn update(
         let today = london_today();
         let on = changes.status_on.unwrap_or(today);
         validate::not_after("input.statusOn", on, today)?;
-        let (made_on, latest) = history_bounds(&txn, id).await?;
+        let (made_on, latest) = history_bounds(&txn, review.org_id, id).await?;
         validate::not_before("input.statusOn", on, made_on, "the day it was made")?;
         // The history is read in the order it happened: a change may not be slipped in before
         // one already recorded.
@@ -347,7 +355,7 @@ pub async fn update(
         record_status(&txn, &review, id, status, on, Some(user)).await?;
     }
     concurrency::apply(update, &txn, "recommendation", reference_taken_or).await?;
-    let after = reload(&txn, id).await?;
+    let after = reload(&txn, review.org_id, id).await?;
     audit::record(
         &txn,
         Author::from(access),

@@ -3,17 +3,13 @@
 //! Reviews are detail: the caller's own organisation's, and those of panel members that share
 //! detail with the caller's panel. Only the owning organisation's managers change them.
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 use tracing::instrument;
 use uuid::Uuid;
@@ -252,26 +248,29 @@ pub async fn create(access: &Access, new: NewReview) -> AppResult<Review> {
     let now = Utc::now();
     let id = ReviewId::new();
     let txn = access.begin_write().await?;
-    review::Entity::insert(review::ActiveModel {
-        id: Set(id.0),
-        org_id: Set(own.0),
-        kind: Set(new.kind),
-        title: Set(new.title),
-        reviewer: Set(new.reviewer),
-        reviewer_org_id: Set(new.reviewer_org.map(|o| o.0)),
-        commissioned_on: Set(new.commissioned_on),
-        reported_on: Set(new.reported_on),
-        status: Set(new.status),
-        summary: Set(new.summary),
-        source_url: Set(new.source_url),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
+    scope::insert_owned(
+        own,
+        review::ActiveModel {
+            id: Set(id.0),
+            org_id: Set(own.0),
+            kind: Set(new.kind),
+            title: Set(new.title),
+            reviewer: Set(new.reviewer),
+            reviewer_org_id: Set(new.reviewer_org.map(|o| o.0)),
+            commissioned_on: Set(new.commissioned_on),
+            reported_on: Set(new.reported_on),
+            status: Set(new.status),
+            summary: Set(new.summary),
+            source_url: Set(new.source_url),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        },
+    )
     .exec_without_returning(&txn)
     .await?;
     write_judgements(&txn, own, id, &new.judgements).await?;
-    let review = reload(&txn, id).await?;
+    let review = reload(&txn, own, id).await?;
     let image = ReviewImage {
         review: &review,
         judgements: &new.judgements,
@@ -307,23 +306,28 @@ async fn write_judgements(
     if judgements.is_empty() {
         return Ok(());
     }
-    review_judgement::Entity::insert_many(judgements.iter().enumerate().map(|(i, j)| {
-        review_judgement::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            org_id: Set(org.0),
-            review_id: Set(review.0),
-            position: Set(i as i32),
-            area: Set(j.area.clone()),
-            grade: Set(j.grade),
-        }
-    }))
+    scope::insert_many_owned(
+        org,
+        judgements
+            .iter()
+            .enumerate()
+            .map(|(i, j)| review_judgement::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                org_id: Set(org.0),
+                review_id: Set(review.0),
+                position: Set(i as i32),
+                area: Set(j.area.clone()),
+                grade: Set(j.grade),
+            }),
+    )
     .exec_without_returning(txn)
     .await?;
     Ok(())
 }
 
-async fn reload(txn: &impl ConnectionTrait, id: ReviewId) -> AppResult<Review> {
-    review::Entity::find_by_id(id.0)
+async fn reload(txn: &impl ConnectionTrait, org: OrgId, id: ReviewId) -> AppResult<Review> {
+    scope::owned_rows::<review::Entity>(org)
+        .filter(review::Column::Id.eq(id.0))
         .one(txn)
         .await?
         .map(Review::from)
@@ -426,7 +430,7 @@ pub async fn update(
         }
         None => before_judgements.clone(),
     };
-    let after = reload(&txn, id).await?;
+    let after = reload(&txn, before.org_id, id).await?;
     let (b, a) = (
         ReviewImage {
             review: &before,

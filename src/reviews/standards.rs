@@ -1,18 +1,15 @@
 //! Links from recommendations to the standards they bear on, where the action tracker and the
 //! assessments meet.
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use std::collections::HashMap;
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter};
 use tracing::instrument;
 use uuid::Uuid;
 
 use super::{Recommendation, recommendations};
-use crate::access::{Access, Purpose};
+use crate::access::Access;
+use crate::access::scope::{self, TenantOwned};
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
 use crate::entity::recommendation_standard;
@@ -27,12 +24,7 @@ pub async fn of_recommendations(
     access: &Access,
     recommendation_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, Vec<Standard>>> {
-    let links = recommendation_standard::Entity::find()
-        .filter(
-            access
-                .orgs(Purpose::Detail)
-                .condition(recommendation_standard::Column::OrgId),
-        )
+    let links = recommendation_standard::Entity::readable(access)
         .filter(
             recommendation_standard::Column::RecommendationId
                 .is_in(recommendation_ids.iter().copied()),
@@ -63,12 +55,7 @@ pub async fn recommendations_of_standard(
     org: crate::ids::OrgId,
     standard: StandardId,
 ) -> AppResult<Vec<Recommendation>> {
-    let ids: Vec<Uuid> = recommendation_standard::Entity::find()
-        .filter(
-            access
-                .orgs(Purpose::Detail)
-                .condition(recommendation_standard::Column::OrgId),
-        )
+    let ids: Vec<Uuid> = recommendation_standard::Entity::readable(access)
         .filter(recommendation_standard::Column::OrgId.eq(org.0))
         .filter(recommendation_standard::Column::StandardId.eq(standard.0))
         .all(access.db())
@@ -155,15 +142,20 @@ async fn write(
     linked: bool,
 ) -> AppResult<()> {
     if linked {
-        recommendation_standard::Entity::insert(recommendation_standard::ActiveModel {
-            recommendation_id: Set(rec.id.0),
-            standard_id: Set(standard.0),
-            org_id: Set(rec.org_id.0),
-        })
+        scope::insert_owned(
+            rec.org_id,
+            recommendation_standard::ActiveModel {
+                recommendation_id: Set(rec.id.0),
+                standard_id: Set(standard.0),
+                org_id: Set(rec.org_id.0),
+            },
+        )
         .exec_without_returning(txn)
         .await?;
     } else {
-        recommendation_standard::Entity::delete_by_id((rec.id.0, standard.0))
+        scope::delete_owned::<recommendation_standard::Entity>(rec.org_id)
+            .filter(recommendation_standard::Column::RecommendationId.eq(rec.id.0))
+            .filter(recommendation_standard::Column::StandardId.eq(standard.0))
             .exec(txn)
             .await?;
     }

@@ -5,17 +5,13 @@
 //! them (platform administrators for shared ones, the panel for its own). Who changes one:
 //! platform administrators change shared frameworks; a panel's managers change its own.
 
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
-
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
 use tracing::instrument;
 use uuid::Uuid;
@@ -25,6 +21,7 @@ use super::{
     MAX_STANDARD_TITLE, MAX_STANDARDS, Standard,
 };
 use crate::access::Access;
+use crate::access::scope::{self, Scoped};
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
 use crate::concurrency::{self, Versioned};
@@ -36,41 +33,9 @@ use crate::pagination::{Cursor, PageArgs, Paged};
 use crate::validate;
 use crate::validate::MAX_PROSE;
 
-/// The frameworks the caller may read: the scoped entry point to `frameworks`. Published
-/// shared ones, its panels' published ones, those it has assessed itself against, and the
-/// drafts it may edit.
-pub fn readable(access: &Access) -> Select<framework::Entity> {
-    use framework::Column;
-    if access.actor().role == Role::PlatformAdmin {
-        // Shared frameworks, drafts included, are provisioning; an organisation's are content.
-        return framework::Entity::find().filter(Column::OwnerOrgId.is_null());
-    }
-    let published = Condition::all()
-        .add(Column::Status.eq(FrameworkStatus::Published))
-        .add(
-            Condition::any()
-                .add(Column::OwnerOrgId.is_null())
-                .add(Column::OwnerOrgId.is_in(access.framework_owners())),
-        );
-    // An organisation keeps reading the frameworks it has assessed itself against, even a
-    // panel's after it leaves the panel: its own assessments must keep their meaning.
-    let assessed = sea_orm::sea_query::Query::select()
-        .column(crate::entity::assessment::Column::FrameworkId)
-        .from(crate::entity::assessment::Entity)
-        .and_where(crate::entity::assessment::Column::OrgId.eq(access.org_id().0))
-        .to_owned();
-    let mut visible = Condition::any()
-        .add(published)
-        .add(Column::Id.in_subquery(assessed));
-    if access.actor().org_kind == OrgKind::RegionalPanel {
-        visible = visible.add(Column::OwnerOrgId.eq(access.org_id().0));
-    }
-    framework::Entity::find().filter(visible)
-}
-
 /// One framework the caller may read.
 pub async fn get(access: &Access, id: FrameworkId) -> AppResult<Framework> {
-    readable(access)
+    framework::Entity::scoped(access)
         .filter(framework::Column::Id.eq(id.0))
         .one(access.db())
         .await?
@@ -80,7 +45,7 @@ pub async fn get(access: &Access, id: FrameworkId) -> AppResult<Framework> {
 
 /// Readable frameworks among `ids`.
 pub async fn by_ids(access: &Access, ids: Vec<Uuid>) -> AppResult<HashMap<Uuid, Framework>> {
-    Ok(readable(access)
+    Ok(framework::Entity::scoped(access)
         .filter(framework::Column::Id.is_in(ids))
         .all(access.db())
         .await?
@@ -96,8 +61,8 @@ pub async fn list(
     code: Option<String>,
     page: PageArgs,
 ) -> AppResult<Paged<Framework>> {
-    let query =
-        readable(access).apply_if(code, |q, code| q.filter(framework::Column::Code.eq(code)));
+    let query = framework::Entity::scoped(access)
+        .apply_if(code, |q, code| q.filter(framework::Column::Code.eq(code)));
     let total = crate::access::scope::total_of(access, query.clone());
     let rows = query
         .apply_if(page.after.as_ref(), |q, after| {
@@ -116,23 +81,14 @@ pub async fn list(
     ))
 }
 
-/// The ids of the readable frameworks among `ids`: a filter for the tables below them.
-fn readable_ids(access: &Access) -> sea_orm::sea_query::SelectStatement {
-    readable(access)
-        .select_only()
-        .column(framework::Column::Id)
-        .into_query()
-}
-
 /// The standards of each of `framework_ids`, in order; empty for a framework the caller may
 /// not read.
 pub async fn standards_of(
     access: &Access,
     framework_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, Vec<Standard>>> {
-    let rows = standard::Entity::find()
+    let rows = standard::Entity::scoped(access)
         .filter(standard::Column::FrameworkId.is_in(framework_ids.iter().copied()))
-        .filter(standard::Column::FrameworkId.in_subquery(readable_ids(access)))
         .order_by_asc(standard::Column::Position)
         .all(access.db())
         .await?;
@@ -149,9 +105,8 @@ pub async fn levels_of(
     access: &Access,
     framework_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, Vec<Level>>> {
-    let rows = rating_level::Entity::find()
+    let rows = rating_level::Entity::scoped(access)
         .filter(rating_level::Column::FrameworkId.is_in(framework_ids.iter().copied()))
-        .filter(rating_level::Column::FrameworkId.in_subquery(readable_ids(access)))
         .order_by_asc(rating_level::Column::Rank)
         .all(access.db())
         .await?;
@@ -184,9 +139,8 @@ pub async fn standards_by_ids(
     access: &Access,
     ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, Standard>> {
-    Ok(standard::Entity::find()
+    Ok(standard::Entity::scoped(access)
         .filter(standard::Column::Id.is_in(ids))
-        .filter(standard::Column::FrameworkId.in_subquery(readable_ids(access)))
         .all(access.db())
         .await?
         .into_iter()
@@ -196,9 +150,8 @@ pub async fn standards_by_ids(
 
 /// Readable levels among `ids`.
 pub async fn levels_by_ids(access: &Access, ids: Vec<Uuid>) -> AppResult<HashMap<Uuid, Level>> {
-    Ok(rating_level::Entity::find()
+    Ok(rating_level::Entity::scoped(access)
         .filter(rating_level::Column::Id.is_in(ids))
-        .filter(rating_level::Column::FrameworkId.in_subquery(readable_ids(access)))
         .all(access.db())
         .await?
         .into_iter()
@@ -223,15 +176,14 @@ pub async fn get_level(access: &Access, id: RatingLevelId) -> AppResult<Level> {
 }
 
 /// The level of `framework`'s scale whose code is `code` (an input's `level`, hence the
-/// field named in the error). Unscoped: the caller has already reached an assessment against
-/// the framework.
+/// field named in the error). The caller has already reached an assessment against the
+/// framework (see `scope::parts_of`).
 pub async fn level_of_scale(
     db: &impl ConnectionTrait,
     framework: FrameworkId,
     code: &str,
 ) -> AppResult<Level> {
-    rating_level::Entity::find()
-        .filter(rating_level::Column::FrameworkId.eq(framework.0))
+    scope::parts_of::<rating_level::Entity>(framework.0)
         .filter(rating_level::Column::Code.eq(code))
         .one(db)
         .await?
@@ -353,14 +305,7 @@ pub fn check_content(raw: RawContent<'_>) -> AppResult<(Vec<StandardDraft>, Vec<
 /// Every framework of `owner` (`None`: the shared ones), drafts included: the namespace of
 /// its codes. Only the owner's own writes look here.
 fn of_owner(owner: Option<OrgId>) -> Select<framework::Entity> {
-    framework::Entity::find().filter(owner_is(owner))
-}
-
-fn owner_is(owner: Option<OrgId>) -> Condition {
-    match owner {
-        Some(org) => Condition::all().add(framework::Column::OwnerOrgId.eq(org.0)),
-        None => Condition::all().add(framework::Column::OwnerOrgId.is_null()),
-    }
+    scope::framework_rows(owner)
 }
 
 fn new_owner(access: &Access) -> AppResult<Option<OrgId>> {
@@ -406,7 +351,7 @@ pub async fn create(
     // A code names one line of versions within its owner; it may not repeat one the caller
     // already reads either, so that `frameworks(code:)` stays unambiguous. Codes of frameworks
     // the caller cannot read (another panel's drafts) are not its business.
-    let taken = readable(access)
+    let taken = framework::Entity::scoped(access)
         .filter(framework::Column::Code.eq(&code))
         .one(access.db())
         .await?
@@ -465,47 +410,41 @@ async fn insert(
 ) -> AppResult<Framework> {
     let id = FrameworkId::new();
     let now = Utc::now();
-    framework::Entity::insert(framework::ActiveModel {
-        id: Set(id.0),
-        owner_org_id: Set(owner.map(|o| o.0)),
-        code: Set(code),
-        name: Set(name),
-        description: Set(description),
-        version: Set(version),
-        status: Set(FrameworkStatus::Draft),
-        predecessor_id: Set(predecessor.map(|p| p.0)),
-        revision: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        published_at: Set(None),
-    })
+    scope::insert_framework(
+        owner,
+        framework::ActiveModel {
+            id: Set(id.0),
+            owner_org_id: Set(owner.map(|o| o.0)),
+            code: Set(code),
+            name: Set(name),
+            description: Set(description),
+            version: Set(version),
+            status: Set(FrameworkStatus::Draft),
+            predecessor_id: Set(predecessor.map(|p| p.0)),
+            revision: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            published_at: Set(None),
+        },
+    )
     .exec_without_returning(txn)
     .await?;
-    write_content(txn, id, standards, levels).await?;
-    framework::Entity::find_by_id(id.0)
-        .one(txn)
-        .await?
-        .map(Framework::from)
-        .ok_or(AppError::NotFound("framework"))
+    write_content(txn, owner, id, standards, levels).await?;
+    reload(txn, owner, id).await
 }
 
 /// Replaces a draft's standards and scale.
 async fn write_content(
     txn: &impl ConnectionTrait,
+    owner: Option<OrgId>,
     id: FrameworkId,
     standards: &[StandardDraft],
     levels: &[LevelDraft],
 ) -> AppResult<()> {
-    standard::Entity::delete_many()
-        .filter(standard::Column::FrameworkId.eq(id.0))
-        .exec(txn)
-        .await?;
-    rating_level::Entity::delete_many()
-        .filter(rating_level::Column::FrameworkId.eq(id.0))
-        .exec(txn)
-        .await?;
-    standard::Entity::insert_many(standards.iter().enumerate().map(|(i, s)| {
-        standard::ActiveModel {
+    let standards = standards
+        .iter()
+        .enumerate()
+        .map(|(i, s)| standard::ActiveModel {
             id: Set(StandardId::new().0),
             framework_id: Set(id.0),
             code: Set(s.code.clone()),
@@ -513,20 +452,19 @@ async fn write_content(
             description: Set(s.description.clone()),
             desired_outcome: Set(s.desired_outcome.clone()),
             position: Set(i as i32),
-        }
-    }))
-    .exec_without_returning(txn)
-    .await?;
-    rating_level::Entity::insert_many(levels.iter().map(|l| rating_level::ActiveModel {
-        id: Set(RatingLevelId::new().0),
-        framework_id: Set(id.0),
-        code: Set(l.code.clone()),
-        label: Set(l.label.clone()),
-        rank: Set(l.rank),
-    }))
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
+        })
+        .collect();
+    let levels = levels
+        .iter()
+        .map(|l| rating_level::ActiveModel {
+            id: Set(RatingLevelId::new().0),
+            framework_id: Set(id.0),
+            code: Set(l.code.clone()),
+            label: Set(l.label.clone()),
+            rank: Set(l.rank),
+        })
+        .collect();
+    scope::replace_framework_parts(txn, owner, id.0, standards, levels).await
 }
 
 /// A framework's standards and scale as drafts (to copy them, or to record them).
@@ -534,8 +472,7 @@ async fn content_of(
     txn: &impl ConnectionTrait,
     id: FrameworkId,
 ) -> AppResult<(Vec<StandardDraft>, Vec<LevelDraft>)> {
-    let standards = standard::Entity::find()
-        .filter(standard::Column::FrameworkId.eq(id.0))
+    let standards = scope::parts_of::<standard::Entity>(id.0)
         .order_by_asc(standard::Column::Position)
         .all(txn)
         .await?
@@ -547,8 +484,7 @@ async fn content_of(
             desired_outcome: s.desired_outcome,
         })
         .collect();
-    let levels = rating_level::Entity::find()
-        .filter(rating_level::Column::FrameworkId.eq(id.0))
+    let levels = scope::parts_of::<rating_level::Entity>(id.0)
         .order_by_asc(rating_level::Column::Rank)
         .all(txn)
         .await?
@@ -573,11 +509,10 @@ pub async fn new_version(access: &Access, predecessor: FrameworkId) -> AppResult
             "only a published framework can have a new version; change the draft instead",
         ));
     }
-    let latest: Option<Option<i32>> = framework::Entity::find()
+    let latest: Option<Option<i32>> = scope::framework_rows(before.owner)
         .select_only()
         .expr(Func::max(Expr::col(framework::Column::Version)))
         .filter(framework::Column::Code.eq(&before.code))
-        .filter(owner_is(before.owner))
         .into_tuple()
         .one(access.db())
         .await?;
@@ -659,7 +594,8 @@ pub async fn update(
     }
     let txn = access.begin_write().await?;
     let (before_standards, before_levels) = content_of(&txn, id).await?;
-    let mut update = framework::Entity::update_at_version(framework::Column::Id.eq(id.0), revision);
+    let mut update =
+        framework::Entity::update_at_version(scope::framework_row(before.owner, id.0), revision);
     if let Some(name) = &changes.name {
         update = update.col_expr(framework::Column::Name, Expr::value(name.clone()));
     }
@@ -671,9 +607,9 @@ pub async fn update(
     }
     concurrency::apply(update, &txn, "framework", AppError::from).await?;
     if let Some((standards, levels)) = &changes.content {
-        write_content(&txn, id, standards, levels).await?;
+        write_content(&txn, before.owner, id, standards, levels).await?;
     }
-    let after = reload(&txn, id).await?;
+    let after = reload(&txn, before.owner, id).await?;
     let (after_standards, after_levels) = content_of(&txn, id).await?;
     let b = Image {
         framework: &before,
@@ -696,8 +632,13 @@ pub async fn update(
     Ok(after)
 }
 
-async fn reload(txn: &impl ConnectionTrait, id: FrameworkId) -> AppResult<Framework> {
-    framework::Entity::find_by_id(id.0)
+async fn reload(
+    txn: &impl ConnectionTrait,
+    owner: Option<OrgId>,
+    id: FrameworkId,
+) -> AppResult<Framework> {
+    scope::framework_rows(owner)
+        .filter(framework::Column::Id.eq(id.0))
         .one(txn)
         .await?
         .map(Framework::from)
@@ -716,17 +657,18 @@ pub async fn publish(access: &Access, id: FrameworkId, revision: i32) -> AppResu
         return Err(AppError::stale_version("framework"));
     }
     let txn = access.begin_write().await?;
-    let update = framework::Entity::update_at_version(framework::Column::Id.eq(id.0), revision)
-        .col_expr(
-            framework::Column::Status,
-            Expr::value(FrameworkStatus::Published),
-        )
-        .col_expr(
-            framework::Column::PublishedAt,
-            Expr::value(Some(Utc::now())),
-        );
+    let update =
+        framework::Entity::update_at_version(scope::framework_row(before.owner, id.0), revision)
+            .col_expr(
+                framework::Column::Status,
+                Expr::value(FrameworkStatus::Published),
+            )
+            .col_expr(
+                framework::Column::PublishedAt,
+                Expr::value(Some(Utc::now())),
+            );
     concurrency::apply(update, &txn, "framework", AppError::from).await?;
-    let after = reload(&txn, id).await?;
+    let after = reload(&txn, before.owner, id).await?;
     let org = before.owner.unwrap_or(access.org_id());
     audit::record(
         &txn,

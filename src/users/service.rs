@@ -1,19 +1,17 @@
-//! Reading and recording users.
-
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
+//! Reading users: who the caller may see, and how much of each (recording them on first
+//! sight is `auth::identity`'s).
 
 use std::collections::HashSet;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
 
 use super::User;
-use crate::access::{Access, OrgSet, Purpose};
+use crate::access::Access;
+use crate::access::scope::Scoped;
 pub use crate::auth::identity::Callers;
 use crate::entity::{org_user, user};
 use crate::error::{AppError, AppResult};
-use crate::ids::{OrgId, UserId};
+use crate::ids::UserId;
 
 /// The caller's own user.
 pub async fn me(access: &Access) -> AppResult<User> {
@@ -33,7 +31,7 @@ pub async fn colleagues(access: &Access) -> AppResult<Vec<User>> {
     if access.actor().role == crate::auth::Role::PlatformAdmin {
         return Ok(Vec::new());
     }
-    let ids: Vec<uuid::Uuid> = org_user::Entity::find()
+    let ids: Vec<uuid::Uuid> = org_user::Entity::scoped(access)
         .select_only()
         .column(org_user::Column::UserId)
         .filter(org_user::Column::OrgId.eq(access.org_id().0))
@@ -59,17 +57,11 @@ pub async fn people(access: &Access, ids: &[uuid::Uuid]) -> AppResult<Vec<User>>
     }
     let me = access.actor().user_id.0;
     let own = access.org_id().0;
-    let seen = if access.actor().role == crate::auth::Role::PlatformAdmin {
-        OrgSet::Only([own].into())
-    } else {
-        access.orgs(Purpose::Detail)
-    };
-    let acting: Vec<(uuid::Uuid, uuid::Uuid)> = org_user::Entity::find()
+    let acting: Vec<(uuid::Uuid, uuid::Uuid)> = org_user::Entity::scoped(access)
         .select_only()
         .column(org_user::Column::UserId)
         .column(org_user::Column::OrgId)
         .filter(org_user::Column::UserId.is_in(ids.iter().copied()))
-        .filter(seen.condition(org_user::Column::OrgId))
         .into_tuple()
         .all(access.db())
         .await?;
@@ -81,7 +73,7 @@ pub async fn people(access: &Access, ids: &[uuid::Uuid]) -> AppResult<Vec<User>>
         .collect();
     let named: HashSet<uuid::Uuid> = acting.iter().map(|(user, _)| *user).collect();
     let visible: Vec<uuid::Uuid> = whole.union(&named).copied().collect();
-    Ok(user::Entity::find()
+    Ok(user::Entity::scoped(access)
         .filter(user::Column::Id.is_in(visible))
         .all(access.db())
         .await?
@@ -97,10 +89,12 @@ pub async fn people(access: &Access, ids: &[uuid::Uuid]) -> AppResult<Vec<User>>
         .collect())
 }
 
-/// Whether `user` has acted for `org`.
-pub async fn acts_for(db: &impl ConnectionTrait, org: OrgId, user: UserId) -> AppResult<bool> {
-    Ok(org_user::Entity::find_by_id((org.0, user.0))
-        .one(db)
+/// Whether `user` has acted for the caller's own organisation.
+pub async fn acts_for_own(access: &Access, user: UserId) -> AppResult<bool> {
+    Ok(org_user::Entity::scoped(access)
+        .filter(org_user::Column::OrgId.eq(access.org_id().0))
+        .filter(org_user::Column::UserId.eq(user.0))
+        .one(access.db())
         .await?
         .is_some())
 }

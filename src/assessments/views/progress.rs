@@ -1,211 +1,24 @@
-//! The cross-tenant views: a panel's heat map of its members against a framework, and the
-//! progress against a framework's standards across the organisations that share it.
-//!
-//! Both read a bounded number of statements whatever the number of organisations, and count in
-//! SQL. Every figure respects sharing: drafts are never counted; a panel sees its current
-//! members (one that leaves disappears at once); a partner body counts the organisations that
-//! share with partners, names only those that share by name, and never shows a group of fewer
-//! than [`MIN_GROUP`].
-
-// Not yet on the entry points of `access::scope`: its reads build on `find` and add the
-// caller's scope themselves (see the README's known gaps). Row-level security binds them.
-#![allow(clippy::disallowed_methods)]
+//! Progress against a framework's standards across the organisations that share it: per
+//! standard and cycle, how many organisations stand at each level, their own and as moderated,
+//! counted in SQL and remembered under the assurance epoch.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-};
+use sea_orm::FromQueryResult;
 use uuid::Uuid;
 
+use crate::access::scope::{self};
 use crate::access::{Access, OrgSet, Purpose};
-use crate::actions::summary::{self, ActionCounts, Grouping};
 use crate::epochs;
 use crate::error::{AppError, AppResult};
-use crate::ids::{FrameworkId, OrgId, RatingLevelId, StandardId};
-use crate::organisations::{OrgKind, Organisation};
+use crate::ids::{FrameworkId, OrgId};
+use crate::organisations::OrgKind;
 use crate::sql::Sql;
 use crate::standards::{Framework, Level, Standard, service as frameworks};
 
 /// The smallest group a partner body is shown the size of.
 pub const MIN_GROUP: i64 = 3;
-
-/// One cell of the heat map: a member's levels for one standard. The standard and levels are
-/// shared with every other cell of the map (hundreds of cells name the same fifteen standards
-/// and four levels), so a cell answers them without a lookup or a copy.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cell {
-    pub standard: Arc<Standard>,
-    pub self_level: Option<Arc<Level>>,
-    pub moderated_level: Option<Arc<Level>>,
-    pub outcome: Option<super::Outcome>,
-    pub challenged: bool,
-}
-
-/// One member of the heat map.
-#[derive(Clone, Debug)]
-pub struct Row {
-    pub organisation: Organisation,
-    pub assessment: Option<super::Assessment>,
-    pub cells: Vec<Cell>,
-    pub actions: ActionCounts,
-    pub last_challenged_on: Option<NaiveDate>,
-}
-
-/// A panel's comparison of its members against one framework, for one cycle.
-#[derive(Clone, Debug)]
-pub struct PanelComparison {
-    pub panel: OrgId,
-    pub framework: Framework,
-    pub cycle: String,
-    pub as_of: NaiveDate,
-    pub standards: Vec<Standard>,
-    pub levels: Vec<Level>,
-    pub rows: Vec<Row>,
-}
-
-#[derive(FromQueryResult)]
-struct LevelRow {
-    assessment_id: Uuid,
-    standard_id: Uuid,
-    level_id: Option<Uuid>,
-}
-
-#[derive(FromQueryResult)]
-struct ChallengeRow {
-    assessment_id: Uuid,
-    held_on: Option<NaiveDate>,
-}
-
-/// The heat map of the caller's panel: rows are its members, columns the framework's
-/// standards, cells the member's submitted self-assessment level and the panel's moderated
-/// level; per member, its actions by RAG at the end of `as_of` and the date it was last
-/// challenged. Another panel, or an organisation that is not a panel, is not found.
-pub async fn panel_comparison(
-    access: &Access,
-    panel: OrgId,
-    framework: FrameworkId,
-    cycle: String,
-    as_of: NaiveDate,
-) -> AppResult<PanelComparison> {
-    if panel != access.org_id() || access.actor().org_kind != OrgKind::RegionalPanel {
-        return Err(AppError::NotFound("panel"));
-    }
-    let (fw, standards, levels) = frameworks::with_content(access, framework).await?;
-    let members: Vec<Uuid> = match access.orgs(Purpose::PanelMembers) {
-        OrgSet::Only(ids) => ids.into_iter().collect(),
-        OrgSet::All => Vec::new(),
-    };
-    let mut orgs = crate::organisations::service::by_ids(access, &members).await?;
-    orgs.sort_by(|a, b| a.name.cmp(&b.name));
-
-    // The members' submitted self-assessments of the cycle (never drafts).
-    let assessments: Vec<super::Assessment> = super::service::readable(access)
-        .filter(crate::entity::assessment::Column::OrgId.is_in(members.iter().copied()))
-        .filter(crate::entity::assessment::Column::FrameworkId.eq(framework.0))
-        .filter(crate::entity::assessment::Column::Cycle.eq(&cycle))
-        .filter(crate::entity::assessment::Column::Tier.eq(super::Tier::SelfAssessment))
-        .filter(crate::entity::assessment::Column::Status.ne(super::AssessmentStatus::Draft))
-        .all(access.db())
-        .await?
-        .into_iter()
-        .map(super::Assessment::from)
-        .collect();
-    let ids: Vec<Uuid> = assessments.iter().map(|a| a.id.0).collect();
-    let db = access.db();
-    let backend = db.get_database_backend();
-
-    let mut sql =
-        Sql::new("SELECT r.assessment_id, r.standard_id, r.level_id FROM ratings r WHERE ");
-    sql.push_in("r.assessment_id", ids.iter().copied());
-    let own_levels = LevelRow::find_by_statement(sql.statement(backend))
-        .all(db)
-        .await?;
-
-    // This panel's moderations, the latest of each standard in force.
-    let mut sql = Sql::new("SELECT m.* FROM moderations m WHERE m.panel_id = ");
-    sql.bind(panel.0)
-        .push(" AND ")
-        .push_in("m.assessment_id", ids.iter().copied());
-    sql.push(" ORDER BY m.created_at, m.id");
-    let moderations = crate::entity::moderation::Model::find_by_statement(sql.statement(backend))
-        .all(db)
-        .await?;
-
-    let mut sql = Sql::new(
-        "SELECT c.assessment_id, MAX(c.held_on) AS held_on FROM challenges c WHERE c.panel_id = ",
-    );
-    sql.bind(panel.0)
-        .push(" AND ")
-        .push_in("c.assessment_id", ids.iter().copied());
-    sql.push(" GROUP BY c.assessment_id");
-    let challenged: HashMap<Uuid, Option<NaiveDate>> =
-        ChallengeRow::find_by_statement(sql.statement(backend))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|c| (c.assessment_id, c.held_on))
-            .collect();
-
-    let actions = summary::action_counts(access, Grouping::Organisation, &members, as_of).await?;
-
-    let mut self_levels: HashMap<(Uuid, Uuid), Option<Uuid>> = HashMap::new();
-    for row in own_levels {
-        self_levels.insert((row.assessment_id, row.standard_id), row.level_id);
-    }
-    let mut moderated: HashMap<(Uuid, Uuid), (Uuid, super::Outcome)> = HashMap::new();
-    for m in moderations {
-        moderated.insert((m.assessment_id, m.standard_id), (m.level_id, m.outcome));
-    }
-    let by_org: HashMap<Uuid, super::Assessment> =
-        assessments.into_iter().map(|a| (a.org_id.0, a)).collect();
-    let shared_standards: Vec<Arc<Standard>> = standards.iter().cloned().map(Arc::new).collect();
-    let shared_levels: HashMap<Uuid, Arc<Level>> = levels
-        .iter()
-        .map(|l| (l.id.0, Arc::new(l.clone())))
-        .collect();
-    let level = |id: Option<Uuid>| id.and_then(|id| shared_levels.get(&id).cloned());
-    let rows = orgs
-        .into_iter()
-        .map(|org| {
-            let assessment = by_org.get(&org.id.0).cloned();
-            let cells = shared_standards
-                .iter()
-                .map(|s| {
-                    let key = assessment.as_ref().map(|a| (a.id.0, s.id.0));
-                    let m = key.and_then(|k| moderated.get(&k));
-                    Cell {
-                        standard: s.clone(),
-                        self_level: level(key.and_then(|k| self_levels.get(&k).copied().flatten())),
-                        moderated_level: level(m.map(|(l, _)| *l)),
-                        outcome: m.map(|(_, o)| *o),
-                        challenged: m.is_some(),
-                    }
-                })
-                .collect();
-            Row {
-                actions: actions.get(&org.id.0).cloned().unwrap_or_default(),
-                last_challenged_on: assessment
-                    .as_ref()
-                    .and_then(|a| challenged.get(&a.id.0).copied().flatten()),
-                organisation: org,
-                assessment,
-                cells,
-            }
-        })
-        .collect();
-    Ok(PanelComparison {
-        panel,
-        framework: fw,
-        cycle,
-        as_of,
-        standards,
-        levels,
-        rows,
-    })
-}
 
 /// A count that may be withheld: groups of fewer than [`MIN_GROUP`] are not shown to partner
 /// bodies.
@@ -347,9 +160,6 @@ async fn count_tallies(
     moderator: Option<Uuid>,
 ) -> AppResult<Tallies> {
     // Counted as a summary: a partner counts sharers' ratings it may not read one by one.
-    let summary = access.db().for_summary();
-    let db = &summary;
-    let backend = db.get_database_backend();
 
     let mut sql = Sql::new(
         "SELECT a.cycle, r.standard_id, r.level_id, COUNT(*) AS n FROM ratings r \
@@ -357,9 +167,7 @@ async fn count_tallies(
     );
     assessed(&mut sql, counted, framework, cycles);
     sql.push(" GROUP BY a.cycle, r.standard_id, r.level_id");
-    let own = CountRow::find_by_statement(sql.statement(backend))
-        .all(db)
-        .await?;
+    let own: Vec<CountRow> = scope::summary_rows(access, &sql).await?;
 
     // The moderation in force for each (assessment, standard): the latest, by the moderator
     // when there is one (a panel reads its own judgements, never another panel's), else by
@@ -379,9 +187,7 @@ async fn count_tallies(
     }
     assessed(&mut sql, counted, framework, cycles);
     sql.push(" GROUP BY a.cycle, m.standard_id, m.level_id");
-    let moderated = CountRow::find_by_statement(sql.statement(backend))
-        .all(db)
-        .await?;
+    let moderated: Vec<CountRow> = scope::summary_rows(access, &sql).await?;
 
     let named = match named {
         Some(nameable) => {
@@ -390,9 +196,7 @@ async fn count_tallies(
                  JOIN assessments a ON a.id = r.assessment_id WHERE r.level_id IS NOT NULL AND ",
             );
             assessed(&mut sql, nameable, framework, cycles);
-            NamedRow::find_by_statement(sql.statement(backend))
-                .all(db)
-                .await?
+            scope::summary_rows::<NamedRow>(access, &sql).await?
         }
         None => Vec::new(),
     };
@@ -574,85 +378,6 @@ fn suppress(raw: &[i64]) -> Vec<Count> {
         }
     }
     out
-}
-
-/// How a standard stands in one organisation: its latest levels, its open recommendations, and
-/// the RAG of the actions that answer them.
-#[derive(Clone, Debug)]
-pub struct StandardInOrganisation {
-    pub organisation: OrgId,
-    pub standard: Standard,
-    pub as_of: NaiveDate,
-    pub assessment: Option<super::Assessment>,
-    pub self_level: Option<RatingLevelId>,
-    pub moderated_level: Option<RatingLevelId>,
-    pub open_recommendations: Vec<crate::reviews::Recommendation>,
-    pub actions: ActionCounts,
-}
-
-/// One standard as it stands in `org`, for a caller who reads `org` in detail (its own, or a
-/// panel member that shares detail); `None` for anyone else.
-pub async fn standard_in(
-    access: &Access,
-    org: OrgId,
-    standard: StandardId,
-    as_of: NaiveDate,
-) -> AppResult<Option<StandardInOrganisation>> {
-    if !access.orgs(Purpose::Detail).contains(org.0) {
-        return Ok(None);
-    }
-    let standard = frameworks::get_standard(access, standard).await?;
-    // The latest assessment of its framework that the caller may read, by cycle.
-    let latest = super::service::readable(access)
-        .filter(crate::entity::assessment::Column::OrgId.eq(org.0))
-        .filter(crate::entity::assessment::Column::FrameworkId.eq(standard.framework_id.0))
-        .filter(crate::entity::assessment::Column::Tier.eq(super::Tier::SelfAssessment))
-        .filter(crate::entity::assessment::Column::Status.ne(super::AssessmentStatus::Draft))
-        .order_by_desc(crate::entity::assessment::Column::Cycle)
-        .one(access.db())
-        .await?
-        .map(super::Assessment::from);
-    let (self_level, moderated_level) = match &latest {
-        Some(a) => {
-            let rating = crate::entity::rating::Entity::find()
-                .filter(crate::entity::rating::Column::AssessmentId.eq(a.id.0))
-                .filter(crate::entity::rating::Column::StandardId.eq(standard.id.0))
-                .one(access.db())
-                .await?;
-            let moderation = super::challenges::moderations_of(access, vec![a.id.0])
-                .await?
-                .remove(&a.id.0)
-                .unwrap_or_default()
-                .into_iter()
-                .rfind(|m| m.standard_id == standard.id);
-            (
-                rating.and_then(|r| r.level_id).map(RatingLevelId),
-                moderation.map(|m| m.level_id),
-            )
-        }
-        None => (None, None),
-    };
-    let linked =
-        crate::reviews::standards::recommendations_of_standard(access, org, standard.id).await?;
-    let open: Vec<_> = linked
-        .into_iter()
-        .filter(|r| r.status.is_outstanding())
-        .collect();
-    let filter = crate::actions::asof::Filter {
-        recommendations: Some(open.iter().map(|r| r.id).collect()),
-        ..Default::default()
-    };
-    let actions = summary::counts(access, &filter, as_of).await?;
-    Ok(Some(StandardInOrganisation {
-        organisation: org,
-        standard,
-        as_of,
-        assessment: latest,
-        self_level,
-        moderated_level,
-        open_recommendations: open,
-        actions,
-    }))
 }
 
 #[cfg(test)]
