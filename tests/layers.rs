@@ -4,7 +4,8 @@
 //!
 //! Layers, lowest first: kernel, store, auth, access, audit, the domains in dependency order
 //! (organisations and users, standards, reviews, actions, progress, assessments, reports), api, http,
-//! app. A domain's (or the audit trail's) `graphql.rs` and `mutations.rs` are the api layer's.
+//! app. A domain's (or the audit trail's) `graphql.rs`, `mutations.rs` and `graphql/` are the api
+//! layer's.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,9 +45,12 @@ fn layer_of_file(rel: &Path) -> (u32, &'static str) {
         .iter()
         .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
         .collect();
-    let file = parts.last().map(String::as_str).unwrap_or("");
     let in_domain = layer_of_module(&parts[0]).is_some_and(|(rank, _)| has_api(rank));
-    if parts.len() > 1 && in_domain && matches!(file, "graphql" | "mutations") {
+    // `graphql.rs`, `mutations.rs`, or a file under a domain's `graphql/`.
+    let api = parts[1..]
+        .iter()
+        .any(|p| matches!(p.as_str(), "graphql" | "mutations"));
+    if in_domain && api {
         return (20, "api");
     }
     layer_of_module(&parts[0]).unwrap_or_else(|| panic!("no layer for src/{}", rel.display()))
@@ -146,4 +150,12 @@ fn the_check_sees_groups_and_paths() {
     );
     assert_eq!(layer_of_path("loaders::group").unwrap().1, "api");
     assert_eq!(layer_of_file(Path::new("reviews/graphql.rs")).1, "api");
+    assert_eq!(
+        layer_of_file(Path::new("assessments/graphql/figures.rs")).1,
+        "api"
+    );
+    assert_eq!(
+        layer_of_file(Path::new("assessments/views/progress.rs")).1,
+        "domain assessments"
+    );
 }

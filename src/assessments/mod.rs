@@ -15,14 +15,15 @@
 //! summary) and, where it shares detail, position statements, evidence and linked actions.
 //! Partner bodies read only the aggregates of [`views`], and names only where it shares by name.
 //!
-//! [`service`] writes and reads assessments and ratings, [`challenges`] the panels' side,
-//! [`views`] the comparisons; [`graphql`] and [`mutations`] are the API.
+//! [`service`] writes and reads assessments, [`ratings`] rates their standards, [`challenges`]
+//! is the panels' side, [`views`] the comparisons; [`graphql`] and [`mutations`] are the API.
 
 pub use crate::codes::{AssessmentStatus, Outcome, Tier};
 
 pub mod challenges;
 pub mod graphql;
 pub mod mutations;
+pub mod ratings;
 pub mod service;
 pub mod views;
 

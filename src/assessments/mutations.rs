@@ -4,6 +4,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
 use super::graphql::AssessmentPayload;
+use super::ratings;
 use super::{
     Challenge, Moderation, Outcome, Rating, RatingEvidence, Tier, challenges, check_cycle, service,
 };
@@ -182,7 +183,7 @@ impl AssessmentMutation {
             input.position_statement.as_deref(),
             MAX_PROSE,
         )?;
-        let rating = service::rate(
+        let rating = ratings::rate(
             ctx.access()?,
             assessment,
             standard,
@@ -207,7 +208,7 @@ impl AssessmentMutation {
             input.reference.as_deref(),
         )?;
         Ok(RatingEvidencePayload {
-            evidence: service::attach_evidence(ctx.access()?, assessment, standard, new).await?,
+            evidence: ratings::attach_evidence(ctx.access()?, assessment, standard, new).await?,
         })
     }
 
@@ -326,6 +327,6 @@ async fn link(ctx: &Context<'_>, input: RatingActionInput, linked: bool) -> Resu
     let (assessment, standard) = ids(&input.assessment_id, &input.standard_id)?;
     let action = ActionId::parse("input.actionId", &input.action_id)?;
     Ok(RatingPayload {
-        rating: service::link_action(ctx.access()?, assessment, standard, action, linked).await?,
+        rating: ratings::link_action(ctx.access()?, assessment, standard, action, linked).await?,
     })
 }

@@ -6,11 +6,13 @@
 //! framework linked to its predecessor, so assessments made against a version keep their
 //! meaning. Recommendations link to the standards they bear on.
 //!
-//! [`service`] reads and changes frameworks (`reviews::standards` ties recommendations to them),
+//! [`service`] reads frameworks and [`drafts`] writes them (`reviews::standards` ties
+//! recommendations to them),
 //! [`graphql`] and [`mutations`] are the API.
 
 pub use crate::codes::FrameworkStatus;
 
+pub mod drafts;
 pub mod graphql;
 pub mod mutations;
 pub mod service;

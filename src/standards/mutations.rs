@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
 use super::Framework;
-use super::service::{self, DraftChanges, RawContent};
+use super::drafts::{self as service, DraftChanges, RawContent};
 use crate::error::AppResult;
 use crate::graphql::ContextExt;
 use crate::ids::{FrameworkId, RecommendationId, StandardId};
