@@ -1,25 +1,29 @@
 //! resilience-hub: a multi-tenant GraphQL API for resilience assurance across UK local
-//! organisations.
+//! organisations. This is the service library; the binary, its command line and the demo and
+//! benchmark data generators are the `resilience-hub-app` crate of the workspace, which
+//! depends on it.
 //!
 //! Map of the crate, by layer, lowest first; each imports only those below it (checked by
 //! `tests/layers.rs`):
 //!
-//! - kernel: [`error`], [`ids`], [`dates`], [`validate`], [`sql`], [`codes`] (every closed set
-//!   of codes), [`batch`], [`pagination`], [`concurrency`], [`telemetry`].
-//! - store: `entity` (sea-orm entities), [`db`] (connections, migrations, the request-scoped
+//! - kernel: [`error`], [`faults`] (how a database failure is named), [`ids`], [`dates`],
+//!   [`validate`], [`limits`], [`sql`], [`codes`] (every closed set of codes), [`batch`],
+//!   [`pagination`], [`concurrency`], [`telemetry`].
+//! - store: [`entity`] (sea-orm entities), [`db`] (connections, migrations, the request-scoped
 //!   handle and the row-level security settings it sets), [`epochs`], [`cache`].
 //! - [`auth`]: keys, token claims, and identity bootstrap (users on first sight).
-//! - [`access`]: the caller, what it may read for each purpose, and in `access::scope` the
-//!   entry points every tenant read and write goes through.
+//! - [`access`]: the caller, what it may read for each purpose, and the entry points every
+//!   tenant read and write goes through (`access::scope`; `access::provisioning` for the
+//!   directory).
 //! - [`audit`]: the append-only trail, written with each change.
 //! - Domains, in dependency order, each with its rules (`mod.rs`) and data access
-//!   (`service.rs`): [`organisations`] and [`users`], [`standards`], [`reviews`], [`actions`],
-//!   [`progress`], [`assessments`].
+//!   (`service.rs` and its siblings): [`organisations`] and [`users`], [`standards`],
+//!   [`reviews`], [`actions`], [`progress`], [`assessments`], [`reports`].
 //! - api: [`graphql`] (the schema, the `Node` interface, the limits every document is
-//!   measured against before it is validated), `loaders`, and each domain's `graphql.rs` and
-//!   `mutations.rs`.
+//!   measured against before it is validated), `loaders`, and each domain's `graphql.rs`,
+//!   `graphql/` and `mutations.rs`.
 //! - [`http`]: the GraphQL-over-HTTP handler, health checks, middleware, fair shares.
-//! - app: [`app`], [`cli`], [`config`]; [`demo`] and [`bench_data`], the data generators.
+//! - app: [`app`] (building the service) and [`config`] (its checked configuration).
 pub mod access;
 pub mod actions;
 pub mod app;
