@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use resilience_hub::auth::{KeyStore, Role, TokenRequest};
-use resilience_hub::bench_data::Targets;
+use resilience_hub_app::bench_data::Targets;
 use serde_json::{Value, json};
 
 use crate::stats::Latencies;

@@ -26,8 +26,8 @@ use goose::config::GooseConfiguration;
 use goose::prelude::*;
 use resilience_hub::auth::KeyStore;
 use resilience_hub::auth::keys::KeyConfig;
-use resilience_hub::bench_data::Targets;
 use resilience_hub::db::{Database, PoolSettings};
+use resilience_hub_app::bench_data::Targets;
 use sea_orm::ConnectionTrait;
 
 use report::{Row, WriteCheck};

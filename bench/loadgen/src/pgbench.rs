@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use resilience_hub::bench_data::Targets;
+use resilience_hub_app::bench_data::Targets;
 use tokio::process::Command;
 
 use crate::scenarios::Scenario;

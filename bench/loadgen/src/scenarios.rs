@@ -12,7 +12,7 @@ use goose::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use resilience_hub::auth::{KeyStore, Role, TokenRequest};
-use resilience_hub::bench_data::Targets;
+use resilience_hub_app::bench_data::Targets;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
