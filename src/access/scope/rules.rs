@@ -1,15 +1,10 @@
-//! The scoped entry points: the only way the services read tenant-owned tables.
-//!
-//! Each returns a sea-orm `Select` already filtered to what the caller may see, so a service
-//! adds its own filters on top and cannot forget the tenant's. Another organisation's row is
-//! simply absent, which the services report as `NOT_FOUND`.
+//! One rule per table: which rows the caller may read (`Scoped`), which organisation owns a
+//! row (`Owned`), and which tables follow the detail rule (`TenantOwned`).
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DeleteMany, EntityTrait, PaginatorTrait, PrimaryKeyTrait,
-    QueryFilter, QuerySelect, QueryTrait, Select, UpdateMany,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 
-use super::{Access, Purpose};
+use super::{Owned, Scoped, TenantOwned};
+use crate::access::{Access, Purpose};
 use crate::auth::Role;
 use crate::codes::AssessmentStatus;
 use crate::entity::{
@@ -18,21 +13,11 @@ use crate::entity::{
     rating_action, rating_evidence, rating_level, recommendation, recommendation_standard,
     recommendation_status_change, review, review_judgement, sharing_settings, standard, user,
 };
-use crate::error::{AppError, AppResult};
-use crate::ids::OrgId;
-use crate::pagination::TotalCount;
-use crate::sql::Sql;
 
 /// A filter no row passes, spelled out rather than left to how an empty condition renders.
 fn nothing() -> sea_orm::Condition {
     use sea_orm::sea_query::{Expr, ExprTrait};
     sea_orm::Condition::all().add(Expr::val(1).eq(0))
-}
-
-/// An entity whose rows are read only through the caller's scope.
-pub trait Scoped: EntityTrait {
-    /// Every row of this table the caller may read.
-    fn scoped(access: &Access) -> Select<Self>;
 }
 
 impl Scoped for organisation::Entity {
@@ -242,143 +227,12 @@ impl Scoped for rating_level::Entity {
     }
 }
 
-/// The frameworks `owner` may change (`None`: the shared ones, a platform administrator's),
-/// for a write to read what it changes: the owner in the statement.
-pub fn framework_rows(owner: Option<OrgId>) -> Select<framework::Entity> {
-    framework::Entity::find().filter(match owner {
-        Some(org) => framework::Column::OwnerOrgId.eq(org.0),
-        None => framework::Column::OwnerOrgId.is_null(),
-    })
-}
-
-/// Inserts a framework owned by `owner` (`None`: shared), whichever owner the model named.
-pub fn insert_framework(
-    owner: Option<OrgId>,
-    mut model: framework::ActiveModel,
-) -> sea_orm::Insert<framework::ActiveModel> {
-    model.owner_org_id = sea_orm::ActiveValue::Set(owner.map(|o| o.0));
-    framework::Entity::insert(model)
-}
-
-/// The framework `id` as a condition that also names its owner: for versioned updates, whose
-/// statement then changes only a framework `owner` may change.
-pub fn framework_row(owner: Option<OrgId>, id: uuid::Uuid) -> sea_orm::Condition {
-    sea_orm::Condition::all()
-        .add(framework::Column::Id.eq(id))
-        .add(match owner {
-            Some(org) => framework::Column::OwnerOrgId.eq(org.0),
-            None => framework::Column::OwnerOrgId.is_null(),
-        })
-}
-
-/// A part of a framework (a standard, a level of its scale), reached through its framework.
-pub trait FrameworkPart: EntityTrait {
-    /// The `framework_id` column.
-    fn framework_column() -> Self::Column;
-}
-
-impl FrameworkPart for standard::Entity {
-    fn framework_column() -> standard::Column {
-        standard::Column::FrameworkId
-    }
-}
-
-impl FrameworkPart for rating_level::Entity {
-    fn framework_column() -> rating_level::Column {
-        rating_level::Column::FrameworkId
-    }
-}
-
-/// The parts of `framework`, a framework the caller has already reached: through an
-/// assessment or rating it may read (whose framework it may not otherwise list), or as the
-/// owner of a draft it is changing.
-pub fn parts_of<E: FrameworkPart>(framework: uuid::Uuid) -> Select<E> {
-    E::find().filter(E::framework_column().eq(framework))
-}
-
-/// Replaces the standards and rating scale of `framework` with `standards` and `levels`, if
-/// `owner` may change it; otherwise changes nothing and answers `NOT_FOUND`.
-pub async fn replace_framework_parts(
-    txn: &impl sea_orm::ConnectionTrait,
-    owner: Option<OrgId>,
-    framework: uuid::Uuid,
-    standards: Vec<standard::ActiveModel>,
-    levels: Vec<rating_level::ActiveModel>,
-) -> AppResult<()> {
-    let owned = framework_rows(owner)
-        .filter(framework::Column::Id.eq(framework))
-        .count(txn)
-        .await?;
-    if owned == 0 {
-        return Err(AppError::NotFound("framework"));
-    }
-    standard::Entity::delete_many()
-        .filter(standard::Column::FrameworkId.eq(framework))
-        .exec(txn)
-        .await?;
-    rating_level::Entity::delete_many()
-        .filter(rating_level::Column::FrameworkId.eq(framework))
-        .exec(txn)
-        .await?;
-    // Each part belongs to `framework`, whichever the models named.
-    let standards = standards.into_iter().map(|mut m| {
-        m.framework_id = sea_orm::ActiveValue::Set(framework);
-        m
-    });
-    let levels = levels.into_iter().map(|mut m| {
-        m.framework_id = sea_orm::ActiveValue::Set(framework);
-        m
-    });
-    standard::Entity::insert_many(standards)
-        .exec_without_returning(txn)
-        .await?;
-    rating_level::Entity::insert_many(levels)
-        .exec_without_returning(txn)
-        .await?;
-    Ok(())
-}
-
-/// Every row of hand-written SQL through the request handle. The statement carries its own
-/// tenant condition (built by `OrgSet::push_condition` or a `Scoped` rule's subquery), and
-/// row-level security binds it on Postgres.
-pub async fn rows<M: sea_orm::FromQueryResult>(access: &Access, sql: &Sql) -> AppResult<Vec<M>> {
-    rows_in(access.db(), sql).await
-}
-
-/// Every row of hand-written SQL on `db`: a write's transaction reading what it changed (its
-/// statement names the writer's organisation), or the request handle (see [`rows`]).
-pub async fn rows_in<M: sea_orm::FromQueryResult>(
-    db: &impl sea_orm::ConnectionTrait,
-    sql: &Sql,
-) -> AppResult<Vec<M>> {
-    Ok(
-        M::find_by_statement(sql.statement(db.get_database_backend()))
-            .all(db)
-            .await?,
-    )
-}
-
-/// Every row of hand-written summary SQL, run under the summary purpose: counts over
-/// organisations whose rows the caller may not read one by one (see
-/// `RequestDb::for_summary`). The statement says which organisations it counts.
-pub async fn summary_rows<M: sea_orm::FromQueryResult>(
-    access: &Access,
-    sql: &Sql,
-) -> AppResult<Vec<M>> {
-    let db = access.db();
-    Ok(
-        M::find_by_statement(sql.statement(db.get_database_backend()))
-            .all(&db.for_summary())
-            .await?,
-    )
-}
-
 /// The organisations whose people the caller may see: those whose detail it reads (where
 /// their updates and changes are); a platform administrator only its own (people are tenant
 /// content).
-fn people_orgs(access: &Access) -> super::OrgSet {
+fn people_orgs(access: &Access) -> crate::access::OrgSet {
     if access.actor().role == Role::PlatformAdmin {
-        super::OrgSet::Only([access.org_id().0].into())
+        crate::access::OrgSet::Only([access.org_id().0].into())
     } else {
         access.orgs(Purpose::Detail)
     }
@@ -405,136 +259,6 @@ impl Scoped for user::Entity {
                 .add(user::Column::Id.in_subquery(acting)),
         )
     }
-}
-
-/// A table whose every row carries the `org_id` of the organisation that owns it: the only
-/// one that may change it.
-pub trait Owned: EntityTrait {
-    /// The `org_id` column.
-    fn org_column() -> Self::Column;
-}
-
-/// An `UPDATE` of `org`'s own rows of `E` (the caller's organisation, as a write entry knows
-/// it): the owner is in the statement itself, whatever the service filters on top, so a row
-/// of another organisation is never changed, whichever check ran before.
-pub fn update_owned<E: Owned>(org: OrgId) -> UpdateMany<E> {
-    E::update_many().filter(E::org_column().eq(org.0))
-}
-
-/// `org`'s own rows of `E`, for a write to read what it changes (within its savepoint): the
-/// owner in the statement.
-pub fn owned_rows<E: Owned>(org: OrgId) -> Select<E> {
-    E::find().filter(E::org_column().eq(org.0))
-}
-
-/// Inserts `model` as a row of `org`'s own, whichever organisation the model named.
-pub fn insert_owned<E, A>(org: OrgId, mut model: A) -> sea_orm::Insert<A>
-where
-    E: Owned,
-    A: sea_orm::ActiveModelTrait<Entity = E>,
-{
-    model.set(E::org_column(), org.0.into());
-    E::insert(model)
-}
-
-/// Inserts `models` as rows of `org`'s own, whichever organisation each named.
-pub fn insert_many_owned<E, A>(
-    org: OrgId,
-    models: impl IntoIterator<Item = A>,
-) -> sea_orm::InsertMany<A>
-where
-    E: Owned,
-    A: sea_orm::ActiveModelTrait<Entity = E>,
-{
-    E::insert_many(models.into_iter().map(move |mut model| {
-        model.set(E::org_column(), org.0.into());
-        model
-    }))
-}
-
-/// The row `row` of `E` as a condition that also names its owner, `org`: for versioned
-/// updates, whose statement then changes only the owner's row.
-pub fn own_row<E: Owned>(
-    org: OrgId,
-    row: impl sea_orm::sea_query::IntoCondition,
-) -> sea_orm::Condition {
-    sea_orm::Condition::all()
-        .add(row.into_condition())
-        .add(E::org_column().eq(org.0))
-}
-
-/// A `DELETE` of `org`'s own rows of `E`, the owner in the statement (see [`update_owned`]).
-pub fn delete_owned<E: Owned>(org: OrgId) -> DeleteMany<E> {
-    E::delete_many().filter(E::org_column().eq(org.0))
-}
-
-/// A table of tenant content read by the detail rule: own, and the panel members' that share
-/// detail with the caller's panel.
-pub trait TenantOwned: Owned {
-    /// The rows the caller may read in detail: its own organisation's, and those of panel
-    /// members that share detail with the caller's panel.
-    fn readable(access: &Access) -> Select<Self> {
-        Self::find().filter(access.orgs(Purpose::Detail).condition(Self::org_column()))
-    }
-
-    /// The rows the caller's own organisation owns: the only ones it may change.
-    fn owned(access: &Access) -> Select<Self> {
-        Self::find().filter(access.orgs(Purpose::Own).condition(Self::org_column()))
-    }
-}
-
-/// One row by id, as far as `purpose` lets the caller reach it; `NOT_FOUND` naming `what`
-/// otherwise (absent and another organisation's are not told apart).
-pub async fn one<E>(
-    access: &Access,
-    purpose: Purpose,
-    id: uuid::Uuid,
-    what: &'static str,
-) -> AppResult<E::Model>
-where
-    E: TenantOwned,
-    E::PrimaryKey: PrimaryKeyTrait<ValueType = uuid::Uuid>,
-{
-    E::find_by_id(id)
-        .filter(access.orgs(purpose).condition(E::org_column()))
-        .one(access.db())
-        .await?
-        .ok_or(AppError::NotFound(what))
-}
-
-/// The `totalCount` of a list: the rows of `query` (already scoped, with the list's filters but
-/// without its cursor and limit), counted in SQL only if a client asks for it.
-pub fn total_of<E>(access: &Access, query: Select<E>) -> TotalCount
-where
-    E: EntityTrait,
-    E::Model: Sync,
-{
-    let access = access.clone();
-    TotalCount::deferred(move || {
-        let access = access.clone();
-        let query = query.clone();
-        Box::pin(async move { Ok(query.count(access.db()).await?) })
-    })
-}
-
-/// The `totalCount` of a list read by hand-written SQL, whose tenant condition `query` carries
-/// (built by `OrgSet::push_condition`).
-pub fn total_of_sql(access: &Access, query: Sql) -> TotalCount {
-    let access = access.clone();
-    TotalCount::deferred(move || {
-        let access = access.clone();
-        let mut count = Sql::new("SELECT COUNT(*) AS n FROM (");
-        count.append(&query).push(") counted");
-        Box::pin(async move {
-            let db = access.db();
-            let row = db
-                .query_one_raw(count.statement(db.get_database_backend()))
-                .await?
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("COUNT returned no row")))?;
-            let n: i64 = row.try_get("", "n")?;
-            Ok(n.max(0) as u64)
-        })
-    })
 }
 
 macro_rules! owned {
