@@ -97,11 +97,16 @@ impl Config {
         self.keys.secret.as_deref() == Some(DEV_JWT_SECRET)
     }
 
-    /// Whether `serve` may print ready-made demo tokens: only in development, signed with the
-    /// built-in key (worthless elsewhere), over the embedded database it loads the demo data
-    /// into itself. Never with a configured key or database, where a printed token would be a
-    /// real credential.
+    /// Whether `serve` loads the demo data on its first start: in development, over the
+    /// embedded database.
+    pub fn loads_demo_data(&self) -> bool {
+        self.app_env == AppEnv::Development && self.database_url.is_none()
+    }
+
+    /// Whether `serve` may print ready-made demo tokens: only where it loads the demo data
+    /// itself, signed with the built-in key (worthless elsewhere). Never with a configured key
+    /// or database, where a printed token would be a real credential.
     pub fn prints_demo_tokens(&self) -> bool {
-        self.app_env == AppEnv::Development && self.uses_dev_key() && self.database_url.is_none()
+        self.loads_demo_data() && self.uses_dev_key()
     }
 }

@@ -9,7 +9,7 @@ use resilience_hub::app::{Application, shutdown_signal};
 use resilience_hub::auth::Role;
 use resilience_hub::auth::identity::find_org_by_claim;
 use resilience_hub::auth::{KeyStore, TokenRequest};
-use resilience_hub::config::{AppEnv, Config};
+use resilience_hub::config::Config;
 use resilience_hub::db::{Database, redact};
 use resilience_hub::graphql;
 use resilience_hub::ids::OrgId;
@@ -54,8 +54,7 @@ async fn open(config: &Config) -> anyhow::Result<Database> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let demo_tokens = config.prints_demo_tokens();
     let graphiql = config.graphiql;
-    // The embedded default loads the demo data on its first start.
-    let embedded_demo = config.database_url.is_none() && config.app_env == AppEnv::Development;
+    let embedded_demo = config.loads_demo_data();
     let app = Application::build(config).await?;
     let addr = app.local_addr();
     if embedded_demo && demo::seed_if_empty(app.database()).await? {

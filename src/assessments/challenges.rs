@@ -324,8 +324,7 @@ pub async fn complete(access: &Access, challenge_id: ChallengeId) -> AppResult<C
 }
 
 async fn reload(txn: &impl ConnectionTrait, panel: OrgId, id: ChallengeId) -> AppResult<Challenge> {
-    scope::owned_rows::<challenge::Entity>(panel)
-        .filter(challenge::Column::Id.eq(id.0))
+    scope::owned_row::<challenge::Entity>(panel, id.0)
         .one(txn)
         .await?
         .map(Challenge::from)

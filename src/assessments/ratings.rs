@@ -118,8 +118,7 @@ async fn audit_rating(
     before: &rating::Model,
 ) -> AppResult<Rating> {
     let b = rating_image(txn, a.framework_id, before).await?;
-    let after = scope::owned_rows::<rating::Entity>(a.org_id)
-        .filter(rating::Column::Id.eq(before.id))
+    let after = scope::owned_row::<rating::Entity>(a.org_id, before.id)
         .one(txn)
         .await?
         .ok_or(AppError::NotFound("rating"))?;

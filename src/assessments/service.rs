@@ -321,8 +321,7 @@ pub(crate) async fn reload(
     org: OrgId,
     id: AssessmentId,
 ) -> AppResult<Assessment> {
-    scope::owned_rows::<assessment::Entity>(org)
-        .filter(assessment::Column::Id.eq(id.0))
+    scope::owned_row::<assessment::Entity>(org, id.0)
         .one(txn)
         .await?
         .map(Assessment::from)

@@ -227,8 +227,7 @@ async fn reload(
     org: OrgId,
     id: RecommendationId,
 ) -> AppResult<Recommendation> {
-    scope::owned_rows::<recommendation::Entity>(org)
-        .filter(recommendation::Column::Id.eq(id.0))
+    scope::owned_row::<recommendation::Entity>(org, id.0)
         .one(txn)
         .await?
         .map(Recommendation::from)

@@ -326,8 +326,7 @@ async fn write_judgements(
 }
 
 async fn reload(txn: &impl ConnectionTrait, org: OrgId, id: ReviewId) -> AppResult<Review> {
-    scope::owned_rows::<review::Entity>(org)
-        .filter(review::Column::Id.eq(id.0))
+    scope::owned_row::<review::Entity>(org, id.0)
         .one(txn)
         .await?
         .map(Review::from)

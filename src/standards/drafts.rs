@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use tracing::instrument;
 
@@ -140,12 +140,6 @@ pub fn check_content(raw: RawContent<'_>) -> AppResult<(Vec<StandardDraft>, Vec<
     Ok((standards, levels))
 }
 
-/// Every framework of `owner` (`None`: the shared ones), drafts included: the namespace of
-/// its codes. Only the owner's own writes look here.
-fn of_owner(owner: Option<OrgId>) -> Select<framework::Entity> {
-    scope::framework_rows(owner)
-}
-
 /// Who would own a framework the caller creates: the platform (a platform administrator) or
 /// the caller's panel (its managers). Anyone else may not create one.
 fn new_owner(access: &Access) -> AppResult<Option<OrgId>> {
@@ -190,13 +184,14 @@ pub async fn create(
     let owner = new_owner(access)?;
     // A code names one line of versions within its owner; it may not repeat one the caller
     // already reads either, so that `frameworks(code:)` stays unambiguous. Codes of frameworks
-    // the caller cannot read (another panel's drafts) are not its business.
+    // the caller cannot read (another panel's drafts) are not its business; the owner's own,
+    // drafts included, are its namespace.
     let taken = framework::Entity::scoped(access)
         .filter(framework::Column::Code.eq(&code))
         .one(access.db())
         .await?
         .is_some()
-        || of_owner(owner)
+        || scope::framework_rows(owner)
             .filter(framework::Column::Code.eq(&code))
             .one(access.db())
             .await?

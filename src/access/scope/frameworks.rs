@@ -7,13 +7,18 @@ use crate::entity::{framework, rating_level, standard};
 use crate::error::{AppError, AppResult};
 use crate::ids::OrgId;
 
+/// Owned by `owner` (`None`: shared).
+fn owned_by(owner: Option<OrgId>) -> sea_orm::sea_query::SimpleExpr {
+    match owner {
+        Some(org) => framework::Column::OwnerOrgId.eq(org.0),
+        None => framework::Column::OwnerOrgId.is_null(),
+    }
+}
+
 /// The frameworks `owner` may change (`None`: the shared ones, a platform administrator's),
 /// for a write to read what it changes: the owner in the statement.
 pub fn framework_rows(owner: Option<OrgId>) -> Select<framework::Entity> {
-    framework::Entity::find().filter(match owner {
-        Some(org) => framework::Column::OwnerOrgId.eq(org.0),
-        None => framework::Column::OwnerOrgId.is_null(),
-    })
+    framework::Entity::find().filter(owned_by(owner))
 }
 
 /// Inserts a framework owned by `owner` (`None`: shared), whichever owner the model named.
@@ -30,10 +35,7 @@ pub fn insert_framework(
 pub fn framework_row(owner: Option<OrgId>, id: uuid::Uuid) -> sea_orm::Condition {
     sea_orm::Condition::all()
         .add(framework::Column::Id.eq(id))
-        .add(match owner {
-            Some(org) => framework::Column::OwnerOrgId.eq(org.0),
-            None => framework::Column::OwnerOrgId.is_null(),
-        })
+        .add(owned_by(owner))
 }
 
 /// A part of a framework (a standard, a level of its scale), reached through its framework.

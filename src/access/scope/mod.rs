@@ -18,7 +18,7 @@ pub use frameworks::{
     replace_framework_parts,
 };
 pub use writes::{
-    delete_owned, insert_many_owned, insert_owned, own_row, owned_rows, update_owned,
+    delete_owned, insert_many_owned, insert_owned, own_row, owned_row, owned_rows, update_owned,
 };
 
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, PrimaryKeyTrait, QueryFilter, Select};

@@ -19,6 +19,16 @@ pub fn owned_rows<E: Owned>(org: OrgId) -> Select<E> {
     E::find().filter(E::org_column().eq(org.0))
 }
 
+/// `org`'s own row `id` of `E`, for a write to read again what it changed: the owner in the
+/// statement.
+pub fn owned_row<E>(org: OrgId, id: uuid::Uuid) -> Select<E>
+where
+    E: Owned,
+    E::PrimaryKey: sea_orm::PrimaryKeyTrait<ValueType = uuid::Uuid>,
+{
+    E::find_by_id(id).filter(E::org_column().eq(org.0))
+}
+
 /// Inserts `model` as a row of `org`'s own, whichever organisation the model named.
 pub fn insert_owned<E, A>(org: OrgId, mut model: A) -> sea_orm::Insert<A>
 where
