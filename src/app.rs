@@ -5,14 +5,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use tokio::net::TcpListener;
 
 use crate::auth::KeyStore;
 use crate::config::Config;
 use crate::db::{Database, PoolSettings};
 use crate::graphql::build_schema;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, Graphiql, Metrics, Persisted};
 
 /// A service ready to serve: database migrated, keys parsed, schema built, port bound.
 pub struct Application {
@@ -28,8 +28,25 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let keys = Arc::new(KeyStore::from_config(&config.keys).context("loading signing keys")?);
         if config.uses_dev_key() {
+            // Anyone who reads the source can sign a platform administrator's token with it:
+            // it may serve this machine alone.
+            if !config.bind_addr.ip().is_loopback() {
+                bail!(
+                    "refusing to listen on {}, an address other machines can reach, while tokens are signed with the built-in development key, which anyone can read in the source: set JWT_SECRET (or JWT_PUBLIC_KEYS), or listen on a loopback address such as 127.0.0.1",
+                    config.bind_addr
+                );
+            }
             tracing::warn!(
                 "signing tokens with the built-in development key: never use it for real data"
+            );
+        }
+        let persisted =
+            Arc::new(Persisted::new(&config.persisted).context("loading trusted documents")?);
+        if persisted.trusted_count() > 0 {
+            tracing::info!(
+                documents = persisted.trusted_count(),
+                mode = ?config.persisted.mode,
+                "trusted documents loaded"
             );
         }
         let db = Database::connect(config.database_url(), &config.pool).await?;
@@ -51,19 +68,38 @@ impl Application {
             );
         }
         let schema = build_schema(&config.limits, config.introspection);
+        let metrics = Arc::new(Metrics::new());
+        // Histograms keep their recent samples until folded into buckets: fold them every few
+        // seconds, whether or not anything reads `/metrics`. The task ends with the service.
+        let upkeep = Arc::downgrade(&metrics);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                every.tick().await;
+                match upkeep.upgrade() {
+                    Some(metrics) => metrics.upkeep(),
+                    None => break,
+                }
+            }
+        });
         let state = AppState {
             schema,
             db: db.clone(),
             keys: keys.clone(),
             limits: config.limits.clone(),
-            graphiql: config.graphiql,
+            graphiql: config.graphiql.then(|| {
+                Arc::new(Graphiql {
+                    personas: config.demo_personas.clone(),
+                })
+            }),
             introspection: config.introspection,
             callers: Default::default(),
             remembered: Default::default(),
             request_timeout: config.request_timeout,
-            metrics: Default::default(),
+            metrics: metrics.clone(),
             serve_metrics: config.metrics,
             fair: Arc::new(crate::http::fair::FairShare::new(config.fair_share.clone())),
+            persisted,
         };
         let router = http::router(state, &config.cors_origins);
         let listener = TcpListener::bind(config.bind_addr)

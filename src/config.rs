@@ -10,6 +10,7 @@ use clap::ValueEnum;
 use crate::auth::keys::KeyConfig;
 use crate::db::PoolSettings;
 use crate::http::fair::FairShareSettings;
+use crate::http::{DemoPersona, PersistedSettings};
 use crate::limits::Limits;
 
 /// The database used when `DATABASE_URL` is not set: a SQLite file in the working directory.
@@ -40,6 +41,9 @@ pub struct Config {
     pub keys: KeyConfig,
     pub bind_addr: SocketAddr,
     pub graphiql: bool,
+    /// The demo personas GraphiQL offers (`?persona=lead`): only in development over the demo
+    /// data, signed with the development key.
+    pub demo_personas: Vec<DemoPersona>,
     pub introspection: bool,
     pub limits: Limits,
     pub request_timeout: Duration,
@@ -49,6 +53,8 @@ pub struct Config {
     pub metrics: bool,
     /// Each organisation's share of the service.
     pub fair_share: FairShareSettings,
+    /// Documents sent by id: automatic persisted queries, or only trusted documents.
+    pub persisted: PersistedSettings,
 }
 
 impl Config {
@@ -69,12 +75,14 @@ impl Config {
             },
             bind_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             graphiql: true,
+            demo_personas: Vec::new(),
             introspection: true,
             limits: Limits::default(),
             request_timeout: Duration::from_secs(30),
             cors_origins: vec!["*".to_owned()],
             metrics: true,
             fair_share: FairShareSettings::default(),
+            persisted: PersistedSettings::default(),
         }
     }
 

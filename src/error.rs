@@ -56,11 +56,14 @@ pub enum ErrorCode {
     RateLimited,
     ServiceUnavailable,
     InternalServerError,
+    PersistedQueryNotFound,
+    PersistedQueryNotSupported,
+    PersistedQueryNotInList,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the enum.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
@@ -73,6 +76,9 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::ServiceUnavailable,
         ErrorCode::InternalServerError,
+        ErrorCode::PersistedQueryNotFound,
+        ErrorCode::PersistedQueryNotSupported,
+        ErrorCode::PersistedQueryNotInList,
     ];
 
     /// The code a response spells `code` as.
@@ -95,6 +101,9 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
+            ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            ErrorCode::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
+            ErrorCode::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
         }
     }
 }

@@ -1,12 +1,21 @@
-//! Logs and request ids.
+//! Logs, traces and request ids.
 //!
 //! Every request gets an id (the caller's `x-request-id` if it sent a sane one, otherwise a new
 //! UUID). It is in every log line of the request, in the `x-request-id` response header, in
 //! `INTERNAL_SERVER_ERROR` responses, and in the audit events the request writes.
+//!
+//! Logs go to standard error, as text (coloured only at a terminal) or JSON. When
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, the same
+//! spans are also exported as OpenTelemetry traces over OTLP/HTTP, configured by the standard
+//! `OTEL_*` variables (protocol, headers, service name, batching).
 
 use std::future::Future;
 
-use tracing_subscriber::EnvFilter;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 /// Log line format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -19,20 +28,99 @@ tokio::task_local! {
     static REQUEST_ID: String;
 }
 
-/// Sets up logging once; levels come from `RUST_LOG` (default `info`).
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// What keeps the exporter of traces running; [`Telemetry::shutdown`] sends what it holds.
+#[must_use = "traces are sent until this is shut down"]
+pub struct Telemetry {
+    traces: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Whether traces are exported.
+    pub fn exports_traces(&self) -> bool {
+        self.traces.is_some()
+    }
+
+    /// Sends the spans not yet exported and stops the exporter. Blocks: call it outside the
+    /// async runtime, or from a blocking task.
+    pub fn shutdown(self) {
+        if let Some(provider) = self.traces
+            && let Err(err) = provider.shutdown()
+        {
+            eprintln!("warning: the last traces could not be exported: {err}");
+        }
+    }
+}
+
+/// Whether the environment asks for OTLP traces (an endpoint for them is set).
+pub fn otlp_configured() -> bool {
+    [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()))
+}
+
+/// Sets up logging (levels from `RUST_LOG`, default `info`) and, when configured, the export
+/// of traces. Once per process: a second call (tests start many services) changes nothing.
+pub fn init(format: LogFormat) -> anyhow::Result<Telemetry> {
     use std::io::IsTerminal;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // Colours for a person at a terminal; plain text for whatever collects the logs.
-        .with_ansi(std::io::stderr().is_terminal());
-    // A second initialisation (tests start many apps) is harmless, so its error is ignored.
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours for a person at a terminal; plain text for whatever collects the logs.
+    let ansi = std::io::stderr().is_terminal();
+    let logs = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(ansi)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .boxed(),
+    }
+    .with_filter(filter);
+    let (traces, provider) = if otlp_configured() {
+        let provider = tracer_provider()?;
+        let layer = tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("resilience-hub"))
+            // The service's own spans, whatever `RUST_LOG` lets through to the logs; never the
+            // HTTP client's that exports them (a loop).
+            .with_filter(EnvFilter::new(
+                "info,h2=off,hyper=off,hyper_util=off,reqwest=off,opentelemetry=off,opentelemetry_sdk=off,opentelemetry_otlp=off",
+            ));
+        (Some(layer), Some(provider))
+    } else {
+        (None, None)
     };
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+    );
+    // A second initialisation (tests start many apps) is harmless, so its error is ignored.
+    let _ = tracing_subscriber::registry()
+        .with(logs)
+        .with(traces)
+        .try_init();
+    Ok(Telemetry { traces: provider })
+}
+
+/// The exporter of traces, configured by the `OTEL_*` variables.
+fn tracer_provider() -> anyhow::Result<SdkTracerProvider> {
+    // The exporter reads the endpoint (the signal's own URL, or a base it adds `/v1/traces`
+    // to), protocol, headers and timeout from the standard variables itself.
+    let builder = opentelemetry_otlp::SpanExporter::builder().with_http();
+    let exporter = builder
+        .build()
+        .map_err(|e| anyhow::anyhow!("setting up the OTLP exporter of traces: {e}"))?;
+    let mut resource = opentelemetry_sdk::Resource::builder();
+    if std::env::var("OTEL_SERVICE_NAME").is_err() {
+        resource = resource.with_service_name("resilience-hub");
+    }
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource.build())
+        .build())
 }
 
 /// Runs `fut` with `id` as the current request id.

@@ -16,6 +16,7 @@ use resilience_hub::config::{
 };
 use resilience_hub::db::PoolSettings;
 use resilience_hub::http::fair::FairShareSettings;
+use resilience_hub::http::{PersistedMode, PersistedSettings};
 use resilience_hub::limits::Limits;
 use resilience_hub::organisations::OrgKind;
 use resilience_hub::telemetry::LogFormat;
@@ -175,6 +176,19 @@ pub struct ServeArgs {
     /// Requests of one organisation that may wait for a place; past it, `429 RATE_LIMITED`.
     #[arg(long, env = "ORG_MAX_QUEUED", default_value_t = FairShareSettings::default().queued, global = true)]
     pub org_max_queued: u32,
+    /// Documents sent by id: `apq` (automatic persisted queries; any document may still be
+    /// sent whole), `allowlist` (only the trusted documents of PERSISTED_QUERIES_MANIFEST, by
+    /// id or whole), or `off`.
+    #[arg(long, env = "PERSISTED_QUERIES", value_enum, default_value_t = PersistedMode::Apq, global = true)]
+    pub persisted_queries: PersistedMode,
+    /// A manifest of trusted documents: Apollo's persisted query manifest, or GraphQL Code
+    /// Generator's `persisted-documents.json` (id to document). Required by `allowlist`.
+    #[arg(long, env = "PERSISTED_QUERIES_MANIFEST", global = true)]
+    pub persisted_queries_manifest: Option<PathBuf>,
+    /// The most bytes of documents kept for automatic persisted queries, all organisations
+    /// together; the least recently used go first.
+    #[arg(long, env = "PERSISTED_QUERIES_CACHE_BYTES", default_value_t = PersistedSettings::default().cache_bytes, global = true)]
+    pub persisted_queries_cache_bytes: usize,
 }
 
 /// Options of `token`.
@@ -266,6 +280,29 @@ impl From<OrgKindArg> for OrgKind {
     }
 }
 
+/// Removes every variable an option is read from that is set but empty: container tooling
+/// passes variables it was given no value for as empty strings, and an empty value means "not
+/// set" (clap would otherwise refuse it, or read it as a value).
+///
+/// # Safety
+///
+/// Changes the process's environment: call it before any other thread starts (first thing in
+/// `main`, before the async runtime).
+pub unsafe fn unset_empty_variables() {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let names: Vec<std::ffi::OsString> = command
+        .get_arguments()
+        .filter_map(|arg| arg.get_env().map(ToOwned::to_owned))
+        .collect();
+    for name in names {
+        if std::env::var_os(&name).is_some_and(|v| v.to_string_lossy().trim().is_empty()) {
+            // SAFETY: the caller guarantees no other thread reads the environment meanwhile.
+            unsafe { std::env::remove_var(&name) };
+        }
+    }
+}
+
 /// The checked configuration of the command line and environment.
 pub fn config(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Config> {
     // An empty variable (as container tooling often passes) means "not set".
@@ -294,6 +331,13 @@ pub fn config(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Config> 
     }
     if common.jwt_secret.as_deref() == Some(DEV_JWT_SECRET) && !dev {
         bail!("the development signing key cannot be used in production");
+    }
+    if serve.persisted_queries == PersistedMode::Allowlist
+        && serve.persisted_queries_manifest.is_none()
+    {
+        bail!(
+            "PERSISTED_QUERIES=allowlist needs PERSISTED_QUERIES_MANIFEST: the file of trusted documents your front ends were built with"
+        );
     }
     if serve.max_page_size == 0 || serve.max_page_size > 100 {
         bail!("MAX_PAGE_SIZE must be between 1 and 100");
@@ -351,6 +395,15 @@ pub fn config(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Config> 
                 .org_max_concurrent
                 .unwrap_or((common.db_pool_size / 2).max(1)),
             queued: serve.org_max_queued,
+        },
+        demo_personas: Vec::new(),
+        persisted: PersistedSettings {
+            mode: serve.persisted_queries,
+            manifest: serve
+                .persisted_queries_manifest
+                .clone()
+                .filter(|p| !p.as_os_str().is_empty()),
+            cache_bytes: serve.persisted_queries_cache_bytes,
         },
         cors_origins: serve.cors_allowed_origins.clone().unwrap_or_else(|| {
             if dev {

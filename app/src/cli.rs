@@ -51,10 +51,16 @@ async fn open(config: &Config) -> anyhow::Result<Database> {
     Ok(db)
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// How long a token GraphiQL puts in its header editor lives.
+const GRAPHIQL_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(8 * 3600);
+
+async fn serve(mut config: Config) -> anyhow::Result<()> {
     let demo_tokens = config.prints_demo_tokens();
     let graphiql = config.graphiql;
     let embedded_demo = config.loads_demo_data();
+    if demo_tokens && graphiql {
+        config.demo_personas = demo::graphiql_personas(GRAPHIQL_TOKEN_TTL.min(config.keys.max_ttl));
+    }
     let app = Application::build(config).await?;
     let addr = app.local_addr();
     if embedded_demo && demo::seed_if_empty(app.database()).await? {
@@ -64,6 +70,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("resilience-hub is listening on http://{addr}");
     if graphiql {
         println!("GraphiQL:  http://{addr}/graphql  (open it in a browser)");
+        if demo_tokens {
+            println!(
+                "           http://{addr}/graphql?persona=lead  (as a demo persona: manager, contributor, lead, borough, partner, operator)"
+            );
+        }
     }
     if demo_tokens {
         let ttl = app.keys().max_ttl();
@@ -71,14 +82,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         if !tokens.is_empty() {
             println!();
             println!(
-                "Demo tokens (valid {}, signed with the development key); send as `Authorization: Bearer <token>`:",
+                "Demo tokens, valid {}, signed with the development key. Paste these lines into a shell:",
                 resilience_hub::auth::spell_duration(ttl)
             );
+            println!();
             for (persona, token) in tokens {
-                println!();
-                println!("  {}", persona.title);
-                println!("  Bearer {token}");
+                println!("# {}", persona.title);
+                println!("export {}={token}", persona.variable());
             }
+            println!();
+            println!("Then, for example:");
+            println!(
+                "  curl -s http://{addr}/graphql -H \"Authorization: Bearer $LEAD_TOKEN\" -H 'Content-Type: application/json' -d '{{\"query\":\"{{ me {{ organisation {{ name }} }} }}\"}}'"
+            );
         }
     }
     println!();

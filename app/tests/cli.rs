@@ -219,15 +219,33 @@ async fn serve_prints_demo_tokens_only_with_the_development_key_over_its_own_dem
     cmd.env_remove("DATABASE_URL");
     let out = banner(cmd).await;
     assert!(
-        out.contains("Demo tokens (valid 24 h, signed with the development key)"),
+        out.contains("Demo tokens, valid 24 h, signed with the development key"),
         "{out}"
     );
-    let tokens: Vec<&str> = out
+    // Lines to paste into a shell: `export LEAD_TOKEN=…`, one per persona.
+    let exports: Vec<(&str, &str)> = out
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("Bearer "))
+        .filter_map(|l| l.trim().strip_prefix("export "))
+        .map(|l| l.split_once('=').expect("NAME=value"))
         .collect();
-    assert_eq!(tokens.len(), 5, "{out}");
-    for jwt in tokens {
+    let names: Vec<&str> = exports.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        names,
+        [
+            "MANAGER_TOKEN",
+            "CONTRIBUTOR_TOKEN",
+            "LEAD_TOKEN",
+            "BOROUGH_TOKEN",
+            "PARTNER_TOKEN",
+            "OPERATOR_TOKEN"
+        ],
+        "{out}"
+    );
+    assert!(
+        out.contains("/graphql?persona=lead"),
+        "GraphiQL as a persona: {out}"
+    );
+    for (_, jwt) in exports {
         let claims = payload(jwt);
         let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
         assert!(lifetime <= 24 * 3600, "{claims}");
@@ -245,11 +263,40 @@ async fn serve_prints_demo_tokens_only_with_the_development_key_over_its_own_dem
     .env("JWT_AUDIENCE", "resilience-hub");
     let out = banner(cmd).await;
     assert!(out.contains("listening"), "{out}");
-    assert!(!out.contains("Bearer") && !out.contains("eyJ"), "{out}");
+    assert!(!out.contains("export ") && !out.contains("eyJ"), "{out}");
 
     // The development key over a database it was pointed at: no tokens either.
     let dir = tempfile::tempdir().unwrap();
     let out = banner(hub(dir.path())).await;
     assert!(out.contains("listening"), "{out}");
-    assert!(!out.contains("Bearer") && !out.contains("eyJ"), "{out}");
+    assert!(!out.contains("export ") && !out.contains("eyJ"), "{out}");
+}
+
+#[test]
+fn empty_variables_count_as_unset_for_every_option() {
+    // Container tooling passes variables it was not given a value for as empty strings.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(hub(dir.path())
+        .env("APP_ENV", "")
+        .env("DB_POOL_SIZE", "")
+        .env("LOG_FORMAT", "")
+        .env("JWT_LEEWAY", "")
+        .env("GRAPHIQL", "")
+        .env("METRICS", "")
+        .env("PERSISTED_QUERIES", "")
+        .arg("schema"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("type Query"));
+}
+
+#[test]
+fn serve_refuses_a_public_address_while_signing_with_the_development_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for addr in ["0.0.0.0:0", "[::]:0"] {
+        let out = run(hub(dir.path()).env("BIND_ADDR", addr).arg("serve"));
+        assert!(!out.status.success(), "{addr}: serve started");
+        let err = stderr(&out);
+        assert!(err.contains("development key"), "{addr}: {err}");
+        assert!(err.contains("JWT_SECRET"), "{addr}: {err}");
+    }
 }

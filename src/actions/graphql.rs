@@ -13,7 +13,7 @@ use crate::graphql::ContextExt;
 use crate::ids::{ActionId, OrgId, RecommendationId, ReviewId};
 use crate::loaders::{days_asked, items, prime};
 use crate::organisations::Organisation;
-use crate::pagination::{CountedConnection, PageArgs, Paged, connection_complexity};
+use crate::pagination::{CountedConnection, PageArgs, Paged, Window, connection_complexity};
 use crate::progress::{Evidence, ProgressUpdate};
 use crate::reviews::{Recommendation, Review};
 use crate::users::User;
@@ -176,14 +176,20 @@ impl Action {
     }
 
     /// Its progress updates, latest as-at date first.
-    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    #[graphql(complexity = "connection_complexity(first, last, child_complexity)")]
     async fn updates(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size: 1 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last update of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size when paging backwards: the last 1 to 100 before `before` (or of the list)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first update of the next page: the page ends before it.")]
+        before: Option<String>,
     ) -> Result<CountedConnection<ProgressUpdate>> {
-        let page = PageArgs::new(ctx.limits(), first, after)?;
+        let page = PageArgs::new(ctx.limits(), "updates", first, after, last, before)?;
         Ok(
             crate::progress::service::updates(ctx.access()?, self.id, page)
                 .await?
@@ -324,14 +330,15 @@ pub(crate) async fn list(
     filter: Filter,
     as_of: Option<Date>,
     order_by: Option<Order>,
-    first: Option<i32>,
-    after: Option<String>,
+    window: Window,
 ) -> Result<CountedConnection<Action>> {
     let access = ctx.access()?;
-    let page = PageArgs::new(ctx.limits(), first, after)?;
+    let order = order_by.unwrap_or(Order::DueOn);
+    // A cursor holds the sort key: it is good only for the order that gave it out.
+    let list = format!("actions/{}", order.name());
+    let page = window.page(ctx.limits(), list)?;
     let day = as_of.map_or_else(london_today, |d| d.0);
-    let actions: Paged<Action> =
-        service::list(access, filter, day, order_by.unwrap_or(Order::DueOn), page).await?;
+    let actions: Paged<Action> = service::list(access, filter, day, order, page).await?;
     let refs: Vec<&Action> = actions.items.iter().map(|(_, a)| a).collect();
     prime_actions(ctx, &items(&ctx.look_ahead()), &refs).await?;
     Ok(actions.into())
@@ -440,7 +447,7 @@ impl ActionQuery {
     /// The actions the caller may read (its own organisation's, and those of panel members
     /// that share detail), as they stood at the end of `asOf`. For example the 20 most
     /// overdue: `actions(filter: { overdue: true }, orderBy: DUE_ON, first: 20)`.
-    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    #[graphql(complexity = "connection_complexity(first, last, child_complexity)")]
     async fn actions(
         &self,
         ctx: &Context<'_>,
@@ -453,9 +460,27 @@ impl ActionQuery {
         >,
         #[graphql(desc = "Page size: 1 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last action of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size when paging backwards: the last 1 to 100 before `before` (or of the list)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first action of the next page: the page ends before it.")]
+        before: Option<String>,
     ) -> Result<CountedConnection<Action>> {
         let filter = filter.unwrap_or_default().into_filter()?;
-        list(ctx, filter, as_of, order_by, first, after).await
+        list(
+            ctx,
+            filter,
+            as_of,
+            order_by,
+            Window {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
     }
 
     /// One action, if the caller may read it; `NOT_FOUND` otherwise.

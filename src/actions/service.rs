@@ -24,7 +24,7 @@ use crate::dates::london_today;
 use crate::entity::{action, action_status_change};
 use crate::error::{AppError, AppResult};
 use crate::ids::{ActionId, OrgId, ProgressUpdateId, RecommendationId, ReviewId, UserId};
-use crate::pagination::{Cursor, PageArgs, Paged};
+use crate::pagination::{Cursor, PageArgs, Paged, Sort, not_ours};
 use crate::reviews::{recommendations, service as reviews};
 use crate::sql::Sql;
 use crate::validate;
@@ -134,6 +134,17 @@ pub enum Order {
     Title,
 }
 
+impl Order {
+    /// Its name in the schema, which its cursors carry.
+    pub fn name(self) -> &'static str {
+        match self {
+            Order::DueOn => "DUE_ON",
+            Order::DueOnDesc => "DUE_ON_DESC",
+            Order::Title => "TITLE",
+        }
+    }
+}
+
 /// The actions the caller may read that match `filter`, as they stood at the end of `day`.
 #[instrument(skip_all, fields(org = %access.org_id()))]
 pub async fn list(
@@ -146,35 +157,14 @@ pub async fn list(
     let base = asof::projection(&access.orgs(Purpose::Detail), &filter, day);
     let total = crate::access::scope::total_of_sql(access, base.clone());
     let mut sql = base;
-    let (column, dir, cmp) = match order {
-        Order::DueOn => ("p.at_due_on", "ASC", ">"),
-        Order::DueOnDesc => ("p.at_due_on", "DESC", "<"),
-        Order::Title => ("p.title", "ASC", ">"),
+    let (column, sort) = match order {
+        Order::DueOn => ("p.at_due_on", Sort::Ascending),
+        Order::DueOnDesc => ("p.at_due_on", Sort::Descending),
+        Order::Title => ("p.title", Sort::Ascending),
     };
-    if let Some(after) = &page.after {
-        let key = after.key("after")?;
-        sql.push(" AND (")
-            .push(column)
-            .push(" ")
-            .push(cmp)
-            .push(" ");
-        bind_key(&mut sql, order, key)?;
-        sql.push(" OR (").push(column).push(" = ");
-        bind_key(&mut sql, order, key)?;
-        sql.push(" AND p.id ")
-            .push(cmp)
-            .push(" ")
-            .bind(after.id)
-            .push("))");
-    }
-    sql.push(" ORDER BY ")
-        .push(column)
-        .push(" ")
-        .push(dir)
-        .push(", p.id ")
-        .push(dir)
-        .push(" LIMIT ")
-        .bind(page.fetch() as i64);
+    page.keyset_sql(&mut sql, column, "p.id", sort, |sql, key, field| {
+        bind_key(sql, order, key, field)
+    })?;
     let actions = asof::fetch(access.db(), &sql, day).await?;
     Ok(Paged::from_rows(
         &page,
@@ -189,14 +179,13 @@ pub async fn list(
 }
 
 /// Binds a cursor's sort key with the type its column has.
-fn bind_key(sql: &mut Sql, order: Order, key: &str) -> AppResult<()> {
+fn bind_key(sql: &mut Sql, order: Order, key: &str, field: &str) -> AppResult<()> {
     match order {
         Order::Title => {
             sql.bind(key.to_owned());
         }
         Order::DueOn | Order::DueOnDesc => {
-            let day = crate::dates::Date::parse(key)
-                .ok_or_else(|| AppError::bad_input("after", "not a cursor this list gave out"))?;
+            let day = crate::dates::Date::parse(key).ok_or_else(|| not_ours(field))?;
             sql.bind(day.0);
         }
     }

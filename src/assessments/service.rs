@@ -10,7 +10,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select, SqlErr,
+    QueryTrait, Select, SqlErr,
 };
 use tracing::instrument;
 use uuid::Uuid;
@@ -26,7 +26,7 @@ use crate::dates::london_today;
 use crate::entity::{assessment, rating, rating_action, rating_evidence, standard};
 use crate::error::{AppError, AppResult};
 use crate::ids::{AssessmentId, FrameworkId, OrgId};
-use crate::pagination::{Cursor, PageArgs, Paged};
+use crate::pagination::{Cursor, PageArgs, Paged, Sort, no_key};
 use crate::standards::{FrameworkStatus, service as frameworks};
 use crate::validate;
 
@@ -105,12 +105,8 @@ pub async fn list(
         .apply_if(filter.tier, |q, t| q.filter(Column::Tier.eq(t)))
         .apply_if(filter.status, |q, s| q.filter(Column::Status.eq(s)));
     let total = crate::access::scope::total_of(access, query.clone());
-    let rows = query
-        .apply_if(page.after.as_ref(), |q, after| {
-            q.filter(Column::Id.lt(after.id))
-        })
-        .order_by_desc(Column::Id)
-        .limit(page.fetch())
+    let rows = page
+        .keyset(query, None, Column::Id, Sort::Descending, no_key)?
         .all(access.db())
         .await?;
     Ok(Paged::from_rows(

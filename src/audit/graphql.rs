@@ -86,16 +86,22 @@ pub struct AuditQuery;
 impl AuditQuery {
     /// The audit trail, newest first. A manager reads their own organisation's trail; a
     /// platform administrator reads the provisioning trail (organisations and memberships).
-    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    #[graphql(complexity = "connection_complexity(first, last, child_complexity)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size: 1 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last event of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size when paging backwards: the last 1 to 100 before `before` (or of the list)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first event of the next page: the page ends before it.")]
+        before: Option<String>,
         #[graphql(desc = "Only events about the object with this id.")] entity_id: Option<ID>,
     ) -> Result<CountedConnection<AuditEvent>> {
         let access = ctx.access()?;
-        let page = PageArgs::new(ctx.limits(), first, after)?;
+        let page = PageArgs::new(ctx.limits(), "auditEvents", first, after, last, before)?;
         let entity = entity_id
             .map(|id| AnyId::parse("entityId", &id).map(|id| id.uuid))
             .transpose()?;

@@ -1,6 +1,6 @@
 //! Reading the audit trail.
 
-use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, QueryFilter};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -11,7 +11,7 @@ use crate::auth::Role;
 use crate::entity::audit_event;
 use crate::error::{AppError, AppResult};
 use crate::ids::AuditEventId;
-use crate::pagination::{Cursor, PageArgs, Paged};
+use crate::pagination::{Cursor, PageArgs, Paged, Sort, no_key};
 
 fn may_read_trail(access: &Access) -> AppResult<()> {
     access.require_role(
@@ -37,13 +37,15 @@ pub async fn list(
         query = query.filter(audit_event::Column::EntityId.eq(entity));
     }
     let total = crate::access::scope::total_of(access, query.clone());
-    if let Some(after) = &page.after {
-        query = query.filter(audit_event::Column::Id.lt(after.id));
-    }
     // Ids are UUIDv7: ordering by id is ordering by time of writing.
-    let rows = query
-        .order_by_desc(audit_event::Column::Id)
-        .limit(page.fetch())
+    let rows = page
+        .keyset(
+            query,
+            None,
+            audit_event::Column::Id,
+            Sort::Descending,
+            no_key,
+        )?
         .all(access.db())
         .await?;
     let page = Paged::from_rows(&page, rows, total, |m| Cursor::by_id(m.id), |m| m);

@@ -80,8 +80,12 @@ pub struct VerifiedToken {
 /// Why a token was refused. The message is safe to show to the caller.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
-    #[error("the Authorization header must be `Bearer <token>`")]
+    #[error("the Authorization header must read `Authorization: Bearer <token>`")]
     MalformedHeader,
+    #[error(
+        "the Authorization header says `Bearer` twice: send `Authorization: Bearer <token>`, with one `Bearer` before the token"
+    )]
+    DoubledBearer,
     #[error("the token is not a well-formed JWT")]
     Malformed,
     #[error("the token's algorithm is not accepted")]

@@ -86,16 +86,54 @@ pub fn set_code(err: &mut ServerError, code: ErrorCode) {
     }
 }
 
-/// The argument path of a validation error about a value (a wrong type, an unknown enum
-/// value, a malformed date, an unknown input field): those are the caller's input, so they are
-/// `BAD_USER_INPUT` naming the field, as front-end clients expect. async-graphql reports them
-/// only as text, `Invalid value for argument "input.dueOn", …`, so the path is read from it; if
-/// a later version words it differently, the error keeps `GRAPHQL_VALIDATION_FAILED` (and the
-/// tests that expect `BAD_USER_INPUT` say so).
-fn bad_argument_path(message: &str) -> Option<&str> {
+/// A validation error about a value the caller passed (a wrong type, an unknown enum value, a
+/// malformed date, an unknown input field): `BAD_USER_INPUT`, naming the field down to the
+/// input field (`input.stauts`), with a hint where the type has a written form to follow.
+///
+/// async-graphql reports these only as text, `Invalid value for argument "input.dueOn",
+/// expected type "Date"` or `Invalid value for argument "input", unknown field "stauts" of
+/// type "UpdateActionInput"`, so the path is read from it; if a later version words it
+/// differently, the error keeps `GRAPHQL_VALIDATION_FAILED` (and the tests that expect
+/// `BAD_USER_INPUT` say so).
+struct BadArgument {
+    /// The dotted path of the field at fault.
+    field: String,
+    /// What to add to the message.
+    hint: Option<&'static str>,
+}
+
+fn bad_argument(message: &str) -> Option<BadArgument> {
     let rest = message.strip_prefix("Invalid value for argument \"")?;
-    let (path, _) = rest.split_once('"')?;
-    (!path.is_empty()).then_some(path)
+    let (path, reason) = rest.split_once('"')?;
+    if path.is_empty() {
+        return None;
+    }
+    // `, unknown field "stauts" of type …` and `, field "title" of type "String!" is required
+    // but not provided` name a field inside the argument.
+    let inner = reason
+        .strip_prefix(", unknown field \"")
+        .or_else(|| reason.strip_prefix(", field \""))
+        .and_then(|rest| rest.split_once('"'))
+        .map(|(name, _)| name);
+    let field = match inner {
+        Some(name) => format!("{path}.{name}"),
+        None => path.to_owned(),
+    };
+    let hint = if reason.contains("expected type \"Date\"") {
+        Some("a date is written YYYY-MM-DD, for example 2021-11-30")
+    } else if reason.contains("expected type \"DateTime\"") {
+        Some("a moment is written as RFC 3339, for example 2021-11-30T09:30:00Z")
+    } else {
+        None
+    };
+    Some(BadArgument { field, hint })
+}
+
+/// Whether an error repeats, in the words of async-graphql's input parsing, a value error
+/// already reported for an argument. The cost estimate parses the arguments it counts with
+/// (`first`) a second time, and says so again: one mistake, one error.
+fn repeats_a_value_error(message: &str) -> bool {
+    message.starts_with("Expected input type \"") || message.starts_with("Failed to parse \"")
 }
 
 /// The first limit `shape` breaks, as the error the caller gets.
@@ -134,17 +172,22 @@ fn node_limit(limits: &Limits) -> u64 {
 }
 
 /// Codes the errors of async-graphql's validation: values the caller passed are
-/// `BAD_USER_INPUT` naming the argument, the rest `GRAPHQL_VALIDATION_FAILED`.
+/// `BAD_USER_INPUT` naming the field, the rest `GRAPHQL_VALIDATION_FAILED`; an error that only
+/// repeats a value error is dropped.
 fn code_validation_errors(errors: Vec<ServerError>) -> Vec<ServerError> {
+    let any_bad_value = errors.iter().any(|e| bad_argument(&e.message).is_some());
     errors
         .into_iter()
+        .filter(|err| !(any_bad_value && repeats_a_value_error(&err.message)))
         .map(|mut err| {
-            match bad_argument_path(&err.message) {
-                Some(field) => {
-                    let field = field.to_owned();
+            match bad_argument(&err.message) {
+                Some(bad) => {
+                    if let Some(hint) = bad.hint {
+                        err.message = format!("{} ({hint})", err.message);
+                    }
                     set_code(&mut err, ErrorCode::BadUserInput);
                     if let Some(ext) = err.extensions.as_mut() {
-                        ext.set("field", field);
+                        ext.set("field", bad.field);
                     }
                 }
                 None => set_code(&mut err, ErrorCode::GraphqlValidationFailed),
@@ -233,14 +276,41 @@ mod tests {
 
     #[test]
     fn the_path_of_a_bad_argument_is_read_from_the_message() {
+        let field = |m: &str| bad_argument(m).map(|b| b.field);
         assert_eq!(
-            bad_argument_path(r#"Invalid value for argument "input.dueOn", expected type "Date""#),
-            Some("input.dueOn")
+            field(r#"Invalid value for argument "input.dueOn", expected type "Date""#),
+            Some("input.dueOn".to_owned())
         );
         assert_eq!(
-            bad_argument_path(r#"Unknown field "shoeSize" on type "Me"."#),
-            None
+            field(
+                r#"Invalid value for argument "input", unknown field "stauts" of type "UpdateActionInput""#
+            ),
+            Some("input.stauts".to_owned())
         );
+        assert_eq!(
+            field(
+                r#"Invalid value for argument "input.standards.0", field "title" of type "String!" is required but not provided"#
+            ),
+            Some("input.standards.0.title".to_owned())
+        );
+        assert_eq!(field(r#"Unknown field "shoeSize" on type "Me"."#), None);
+        assert!(
+            bad_argument(r#"Invalid value for argument "asOf", expected type "Date""#)
+                .and_then(|b| b.hint)
+                .is_some_and(|h| h.contains("YYYY-MM-DD"))
+        );
+    }
+
+    #[test]
+    fn a_repeated_value_error_is_dropped_only_beside_the_first() {
+        let coded = |m: &str| ServerError::new(m, None);
+        let both = code_validation_errors(vec![
+            coded(r#"Invalid value for argument "first", expected type "Int""#),
+            coded(r#"Expected input type "Int", found "x"."#),
+        ]);
+        assert_eq!(both.len(), 1);
+        let alone = code_validation_errors(vec![coded(r#"Expected input type "Int", found "x"."#)]);
+        assert_eq!(alone.len(), 1, "never lose the only error");
     }
 
     #[test]

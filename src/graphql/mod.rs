@@ -1,8 +1,10 @@
-//! The GraphQL schema: its roots, the `Node` interface, and the limits every document is held
-//! to ([`limits`], measured by [`measure`] before validation).
+//! The GraphQL schema: its roots, the `Node` interface, the limits every document is held
+//! to ([`limits`], measured by [`measure`] before validation), and readable syntax errors
+//! ([`syntax`]).
 
 pub mod limits;
 pub mod measure;
+pub mod syntax;
 
 use async_graphql::{Context, EmptySubscription, ID, Interface, MergedObject, Object, Schema};
 

@@ -8,19 +8,21 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, Request, Response, ServerError, Variables};
+use async_graphql::{Request, Response, ServerError};
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use futures_util::FutureExt;
-use serde::Deserialize;
 
 use super::AppState;
 use super::fair::Refusal;
-use super::inspect::{MAX_NESTING, OperationInfo, nesting_depth, operation_info};
+use super::inspect::{MAX_NESTING, OperationInfo, nesting_depth, operation_info, operation_name};
+use super::observe::Observed;
+use super::request::WireRequest;
 use super::response::{
     JSON, Media, PANICKED, Reply, failure, rate_limited, unauthenticated, unavailable,
     write_responses,
@@ -30,7 +32,7 @@ use crate::auth::{TokenError, VerifiedToken};
 use crate::db::RequestDb;
 use crate::error::{AppError, ErrorCode, INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE};
 use crate::graphql::limits::{admit, heavy};
-use crate::graphql::{coded_error, set_code};
+use crate::graphql::{coded_error, syntax};
 use crate::limits::Limits;
 use crate::loaders::Loaders;
 
@@ -69,12 +71,13 @@ pub(super) async fn graphql_post(
     headers: HeaderMap,
     body: Body,
 ) -> impl IntoResponse {
+    let started = Instant::now();
     let media = Media::negotiate(&headers);
     let reply = match Bearer::read(&state, &headers).await {
         Ok(bearer) => post(&state, &headers, bearer, body).await,
         Err(refusal) => rate_limited(media, refusal),
     };
-    state.metrics.record(&reply);
+    state.metrics.record(&reply, started.elapsed());
     reply
 }
 
@@ -105,31 +108,18 @@ async fn post(state: &AppState, headers: &HeaderMap, bearer: Bearer, body: Body)
             );
         }
     };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
-        Ok(batch) => batch,
-        Err(_) => {
+    let (requests, batched) = match super::request::from_body(&bytes) {
+        Ok(read) => read,
+        Err(problem) => {
             return failure(
                 StatusCode::BAD_REQUEST,
                 media,
                 ErrorCode::BadRequest,
-                "the body is not a GraphQL request: expected a JSON object with `query` (and optionally `operationName`, `variables`), or a list of them",
+                problem,
             );
         }
     };
-    let (requests, batched) = match batch {
-        BatchRequest::Single(request) => (vec![request], false),
-        BatchRequest::Batch(requests) => (requests, true),
-    };
     execute(state, bearer, Method::POST, media, requests, batched).await
-}
-
-/// The query-string form of a GET request.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GetParams {
-    query: Option<String>,
-    operation_name: Option<String>,
-    variables: Option<String>,
 }
 
 /// `GET /graphql`: GraphiQL for browsers, queries (never mutations) for everyone else.
@@ -138,69 +128,49 @@ pub(super) async fn graphql_get(
     headers: HeaderMap,
     uri: Uri,
 ) -> impl IntoResponse {
+    let started = Instant::now();
     match get(&state, &headers, &uri).await {
         Ok(reply) => {
-            state.metrics.record(&reply);
+            state.metrics.record(&reply, started.elapsed());
             reply.into_response()
         }
-        Err(graphiql) => graphiql.into_response(),
+        Err(graphiql) => graphiql,
     }
 }
 
 /// The answer to a GET: a GraphQL reply, or GraphiQL's page for a browser that asked for it.
-async fn get(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<Reply, Html<String>> {
+async fn get(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<Reply, axum::response::Response> {
     let media = Media::negotiate(headers);
-    let params = match Query::<GetParams>::try_from_uri(uri) {
-        Ok(Query(params)) => params,
-        Err(_) => {
+    let request = match super::request::from_query_string(uri.query()) {
+        Ok(Some(request)) => request,
+        Ok(None) => {
+            let wants_html = headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"));
+            if state.graphiql.is_some() && wants_html {
+                return Err(super::graphiql::page(state, uri));
+            }
             return Ok(failure(
                 StatusCode::BAD_REQUEST,
                 media,
                 ErrorCode::BadRequest,
-                "the query string is not a GraphQL request",
+                "missing the `query` parameter",
             ));
         }
-    };
-    let Some(query) = params.query else {
-        let wants_html = headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"));
-        if state.graphiql && wants_html {
-            return Err(Html(
-                async_graphql::http::GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .title("resilience-hub")
-                    .finish(),
-            ));
-        }
-        return Ok(failure(
-            StatusCode::BAD_REQUEST,
-            media,
-            ErrorCode::BadRequest,
-            "missing the `query` parameter",
-        ));
-    };
-    let variables = match params
-        .variables
-        .as_deref()
-        .map(serde_json::from_str::<Variables>)
-    {
-        None => Variables::default(),
-        Some(Ok(variables)) => variables,
-        Some(Err(_)) => {
+        Err(problem) => {
             return Ok(failure(
                 StatusCode::BAD_REQUEST,
                 media,
                 ErrorCode::BadRequest,
-                "the `variables` parameter is not a JSON object",
+                problem,
             ));
         }
     };
-    let mut request = Request::new(query).variables(variables);
-    if let Some(name) = params.operation_name {
-        request = request.operation_name(name);
-    }
     let bearer = match Bearer::read(state, headers).await {
         Ok(bearer) => bearer,
         Err(refusal) => return Ok(rate_limited(media, refusal)),
@@ -211,9 +181,30 @@ async fn get(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<Reply, 
 /// One request of a batch, after inspection.
 enum Prepared {
     /// Ready to execute.
-    Run(Box<Request>, Option<OperationInfo>),
+    Run {
+        request: Box<Request>,
+        info: Option<OperationInfo>,
+        /// The name of the operation it runs, if it has one.
+        name: Option<String>,
+    },
     /// Refused before execution, with this error.
-    Refused(ServerError),
+    Refused {
+        error: ServerError,
+        /// The operation the request named, if it named one.
+        name: Option<String>,
+    },
+}
+
+impl Prepared {
+    fn refused(error: ServerError, name: Option<String>) -> Self {
+        Prepared::Refused { error, name }
+    }
+
+    fn name(&self) -> Option<String> {
+        match self {
+            Prepared::Run { name, .. } | Prepared::Refused { name, .. } => name.clone(),
+        }
+    }
 }
 
 /// Documents longer than this (all of a batch together) are parsed and measured off the async
@@ -224,27 +215,58 @@ const LARGE_DOCUMENT_BYTES: usize = 16 * 1024;
 /// Parses a request's document and admits it (see [`admit`]): a document over the limits is
 /// refused here, before async-graphql's own checks, which expand every fragment spread.
 fn prepare(mut request: Request, limits: &Limits) -> Prepared {
+    let named = request.operation_name.clone();
     if request.query.trim().is_empty() {
-        return Prepared::Refused(coded_error(ErrorCode::BadRequest, "missing the `query`"));
+        return Prepared::refused(
+            coded_error(ErrorCode::BadRequest, "missing the `query`"),
+            named,
+        );
     }
     if nesting_depth(&request.query) > MAX_NESTING {
-        return Prepared::Refused(coded_error(
-            ErrorCode::QueryTooComplex,
-            format!("the document nests brackets more than {MAX_NESTING} deep"),
-        ));
+        return Prepared::refused(
+            coded_error(
+                ErrorCode::QueryTooComplex,
+                format!("the document nests brackets more than {MAX_NESTING} deep"),
+            ),
+            named,
+        );
     }
-    let operation_name = request.operation_name.clone();
-    let (info, shape) = match request.parsed_query() {
-        Ok(doc) => match admit(doc, limits) {
-            Ok(shape) => (operation_info(doc, operation_name.as_deref()), shape),
-            Err(err) => return Prepared::Refused(err),
-        },
-        Err(mut err) => {
-            set_code(&mut err, ErrorCode::GraphqlParseFailed);
-            return Prepared::Refused(err);
-        }
+    let doc = match syntax::parse(&request.query) {
+        Ok(doc) => doc,
+        Err(err) => return Prepared::refused(err, named),
     };
-    Prepared::Run(Box::new(request.data(shape)), info)
+    let name = operation_name(&doc, named.as_deref());
+    let shape = match admit(&doc, limits) {
+        Ok(shape) => shape,
+        Err(err) => return Prepared::refused(err, name),
+    };
+    let info = operation_info(&doc, request.operation_name.as_deref());
+    request.set_parsed_query(doc);
+    Prepared::Run {
+        request: Box::new(request.data(shape)),
+        info,
+        name,
+    }
+}
+
+/// The document each request runs (sent whole, or named by a persisted query's id), as a
+/// request ready to prepare; or why it cannot run.
+fn documents(
+    state: &AppState,
+    namespace: &str,
+    requests: Vec<WireRequest>,
+) -> Vec<Result<Request, ServerError>> {
+    requests
+        .into_iter()
+        .map(|wire| {
+            let document = state.persisted.document(namespace, &wire)?;
+            let mut request = Request::new(&*document).variables(wire.variables);
+            if let Some(name) = wire.operation_name {
+                request = request.operation_name(name);
+            }
+            Ok(request)
+        })
+        .collect()
 }
 
 /// The caller named by the `Authorization` header, if any.
@@ -260,16 +282,50 @@ fn bearer_token(
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(TokenError::MalformedHeader);
     }
-    state.keys.verify(token.trim()).map(Some)
+    let token = token.trim();
+    // A client that stores "Bearer …" as the token and prefixes it again.
+    if token
+        .get(..7)
+        .is_some_and(|start| start.eq_ignore_ascii_case("bearer "))
+    {
+        return Err(TokenError::DoubledBearer);
+    }
+    state.keys.verify(token).map(Some)
 }
 
+/// Runs the requests of one HTTP request and answers them, saying in the reply what ran and
+/// for whom (for the log line and the metrics).
 async fn execute(
     state: &AppState,
     bearer: Bearer,
     method: Method,
     media: Media,
-    requests: Vec<Request>,
+    requests: Vec<WireRequest>,
     batched: bool,
+) -> Reply {
+    let mut observed = Observed::default();
+    let mut reply = answer(
+        state,
+        bearer,
+        method,
+        media,
+        requests,
+        batched,
+        &mut observed,
+    )
+    .await;
+    reply.observed = observed;
+    reply
+}
+
+async fn answer(
+    state: &AppState,
+    bearer: Bearer,
+    method: Method,
+    media: Media,
+    requests: Vec<WireRequest>,
+    batched: bool,
+    observed: &mut Observed,
 ) -> Reply {
     if requests.is_empty() {
         return failure(
@@ -290,11 +346,26 @@ async fn execute(
             ),
         );
     }
-    let large = requests.iter().map(|r| r.query.len()).sum::<usize>() > LARGE_DOCUMENT_BYTES;
+    // Documents registered by one organisation are found only by requests of the same one.
+    let namespace = match &bearer.token {
+        Ok(Some(token)) => token.org.as_str(),
+        _ => "",
+    };
+    let names: Vec<Option<String>> = requests.iter().map(|r| r.operation_name.clone()).collect();
+    let requests = documents(state, namespace, requests);
+    let large = requests
+        .iter()
+        .map(|r| r.as_ref().map_or(0, |r| r.query.len()))
+        .sum::<usize>()
+        > LARGE_DOCUMENT_BYTES;
     let prepare_all = || {
         requests
             .into_iter()
-            .map(|r| prepare(r, &state.limits))
+            .zip(names)
+            .map(|(r, name)| match r {
+                Ok(request) => prepare(request, &state.limits),
+                Err(refused) => Prepared::refused(refused, name),
+            })
             .collect::<Vec<_>>()
     };
     let prepared = if large {
@@ -302,10 +373,11 @@ async fn execute(
     } else {
         prepare_all()
     };
+    observed.operations = prepared.iter().map(Prepared::name).collect();
     let infos = || {
         prepared.iter().filter_map(|p| match p {
-            Prepared::Run(_, info) => *info,
-            Prepared::Refused(_) => None,
+            Prepared::Run { info, .. } => *info,
+            Prepared::Refused { .. } => None,
         })
     };
     if method == Method::GET && infos().any(|i| i.kind != OperationType::Query) {
@@ -340,7 +412,7 @@ async fn execute(
         return unauthenticated(media, "this operation needs a bearer token", false);
     }
 
-    let work = run(state, token, bearer.charged, writes, prepared);
+    let work = run(state, token, bearer.charged, writes, prepared, observed);
     let outcome = match tokio::time::timeout(state.request_timeout, work).await {
         Ok(outcome) => outcome,
         Err(_) => {
@@ -426,6 +498,7 @@ async fn run(
     charged: bool,
     writes: bool,
     prepared: Vec<Prepared>,
+    observed: &mut Observed,
 ) -> Result<Vec<Response>, Failure> {
     let Some(token) = token else {
         // Only introspection is left: no caller, no database, one share for all such callers.
@@ -452,6 +525,8 @@ async fn run(
             ResolveError::Token(err) => Failure::Token(err),
             ResolveError::App(err) => Failure::of(err, "resolving the caller"),
         })?;
+    observed.org = Some(actor.org_id.to_string());
+    observed.role = Some(actor.role.claim());
     if !charged && let Err(refusal) = state.fair.charge(actor.org_id.0) {
         return Err(Failure::Refused(
             state.fair.slow_down(actor.org_id.0, refusal).await,
@@ -489,6 +564,7 @@ async fn run(
     // A statement that met a failing database leaves the transaction in doubt, whatever the
     // resolver made of the error: the whole request is a fault, not a partial answer.
     let tally = db.tally();
+    observed.statements = Some(tally.statements());
     let failed = if tally.unavailable() {
         tracing::warn!("the database failed during the request; rolling it back");
         Some(Failure::Unavailable)
@@ -521,8 +597,8 @@ async fn run(
 
 async fn execute_one(state: &AppState, prepared: Prepared, access: Option<&Access>) -> Response {
     let request = match prepared {
-        Prepared::Run(request, _) => *request,
-        Prepared::Refused(err) => return Response::from_errors(vec![err]),
+        Prepared::Run { request, .. } => *request,
+        Prepared::Refused { error, .. } => return Response::from_errors(vec![error]),
     };
     let request = match access {
         Some(access) => request.data(access.clone()).data(Loaders::new(access)),

@@ -88,6 +88,19 @@ pub fn operation_info(
     })
 }
 
+/// The name of the operation a request runs: the one it asked for, or the name of a
+/// document's only operation.
+pub fn operation_name(doc: &ExecutableDocument, operation_name: Option<&str>) -> Option<String> {
+    match (&doc.operations, operation_name) {
+        (_, Some(name)) => Some(name.to_owned()),
+        (DocumentOperations::Single(_), None) => None,
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.keys().next().map(|n| n.to_string())
+        }
+        _ => None,
+    }
+}
+
 /// The names of the fields an operation selects at its root, through fragments.
 fn root_fields<'a>(
     doc: &'a ExecutableDocument,

@@ -2,24 +2,27 @@
 //! request (request ids, logs, panics, CORS).
 
 pub mod fair;
+pub mod graphiql;
 mod graphql;
 pub mod inspect;
 mod metrics;
+mod observe;
+pub mod persisted;
+mod request;
 mod response;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tracing::Instrument;
 
 use crate::auth::KeyStore;
 use crate::db::Database;
@@ -28,8 +31,10 @@ use crate::graphql::AppSchema;
 use crate::limits::Limits;
 use crate::telemetry;
 
+pub use graphiql::{DemoPersona, Graphiql};
 pub use inspect::MAX_NESTING;
 pub use metrics::Metrics;
+pub use persisted::{Persisted, PersistedMode, PersistedSettings};
 
 /// What every handler shares. Built once at start-up: the schema, parsed keys and pool are
 /// never rebuilt per request.
@@ -39,22 +44,23 @@ pub struct AppState {
     pub db: Database,
     pub keys: Arc<KeyStore>,
     pub limits: Limits,
-    pub graphiql: bool,
+    /// GraphiQL's settings, when it is served.
+    pub graphiql: Option<Arc<Graphiql>>,
     pub introspection: bool,
     pub request_timeout: Duration,
     /// The callers this process has seen (organisations, users, who acts for whom).
     pub callers: Arc<crate::users::service::Callers>,
     /// The aggregates this process remembers between requests.
     pub remembered: Arc<crate::cache::Remembered>,
-    /// The counters served at `/metrics`.
+    /// The metrics served at `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Whether `/metrics` is served.
     pub serve_metrics: bool,
     /// Each organisation's share of the service.
     pub fair: Arc<fair::FairShare>,
+    /// Documents known by id: trusted ones, and those clients registered.
+    pub persisted: Arc<Persisted>,
 }
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The service's routes and middleware.
 pub fn router(state: AppState, cors_origins: &[String]) -> Router {
@@ -68,12 +74,15 @@ pub fn router(state: AppState, cors_origins: &[String]) -> Router {
     if state.serve_metrics {
         router = router.route("/metrics", get(metrics));
     }
+    if state.graphiql.is_some() {
+        router = router.merge(graphiql::routes());
+    }
     router
         .with_state(state)
         .layer(cors(cors_origins))
         // Inside the request-id middleware, so a panic's response still carries the id.
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn(request_context))
+        .layer(middleware::from_fn(observe::request_context))
 }
 
 /// `GET /healthz`: the process is up.
@@ -99,11 +108,11 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// `GET /metrics`: the service's counters, in the Prometheus text format.
+/// `GET /metrics`: the service's metrics, in the Prometheus text format.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(&state.db),
+        state.metrics.render(&state.db, &state.persisted),
     )
 }
 
@@ -114,9 +123,12 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::ACCEPT,
-            REQUEST_ID,
+            observe::REQUEST_ID,
+            // A browser's tracing (OpenTelemetry's fetch instrumentation) sends these.
+            observe::TRACEPARENT,
+            observe::TRACESTATE,
         ])
-        .expose_headers([REQUEST_ID])
+        .expose_headers([observe::REQUEST_ID, observe::TRACERESPONSE])
         .max_age(Duration::from_secs(600));
     if origins.iter().any(|o| o == "*") {
         // Tokens travel in a header, never in cookies, so any origin may call.
@@ -128,52 +140,6 @@ fn cors(origins: &[String]) -> CorsLayer {
             .collect();
         layer.allow_origin(AllowOrigin::list(list))
     }
-}
-
-/// A caller-supplied request id is kept only if it is short and plain, so that it cannot forge
-/// log lines.
-fn request_id(req: &Request) -> String {
-    req.headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        })
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
-}
-
-/// Gives the request an id, a log span and a closing log line.
-///
-/// The span is at the error level so that it is enabled whenever any of the request's lines
-/// is: at `RUST_LOG=warn` an info span would be filtered out, and the warnings and errors
-/// logged inside it would lose the request id.
-async fn request_context(req: Request, next: Next) -> Response {
-    let id = request_id(&req);
-    let span = tracing::error_span!(
-        "request",
-        request_id = %id,
-        method = %req.method(),
-        path = %req.uri().path(),
-    );
-    let started = Instant::now();
-    let mut response = telemetry::with_request_id(id.clone(), next.run(req))
-        .instrument(span.clone())
-        .await;
-    span.in_scope(|| {
-        tracing::info!(
-            status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "served"
-        )
-    });
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    response
 }
 
 /// The message a panic was raised with, for the log.

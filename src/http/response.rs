@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 
+use super::observe::Observed;
 use crate::error::ErrorCode;
 use crate::graphql::set_code;
 use crate::telemetry;
@@ -60,6 +61,8 @@ pub(super) struct Reply {
     pub(super) headers: Vec<(header::HeaderName, HeaderValue)>,
     /// The codes of the errors in the body, for the service's metrics.
     pub(super) codes: Vec<ErrorCode>,
+    /// What the request ran and for whom, for its log line and its metrics.
+    pub(super) observed: Observed,
 }
 
 impl IntoResponse for Reply {
@@ -73,6 +76,10 @@ impl IntoResponse for Reply {
         for (name, value) in self.headers {
             headers.insert(name, value);
         }
+        response.extensions_mut().insert(Observed {
+            codes: self.codes,
+            ..self.observed
+        });
         response
     }
 }
@@ -93,6 +100,7 @@ pub(super) fn failure(
         body: error_body(code, &message.into(), request_id).into(),
         headers: Vec::new(),
         codes: vec![code],
+        observed: Observed::default(),
     }
 }
 
@@ -264,7 +272,7 @@ pub(super) fn write_responses(media: Media, mut responses: Vec<Response>, batche
     } else {
         StatusCode::OK
     };
-    let codes = responses
+    let codes: Vec<ErrorCode> = responses
         .iter()
         .flat_map(|r| &r.errors)
         .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
@@ -285,12 +293,22 @@ pub(super) fn write_responses(media: Media, mut responses: Vec<Response>, batche
             None => Ok(b"null".to_vec()),
         }
     };
+    let mut headers = Vec::new();
+    if codes.contains(&ErrorCode::PersistedQueryNotFound) {
+        // A GET naming a document by hash must not be answered "not found" from a cache once
+        // the document is registered.
+        headers.push((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache, must-revalidate"),
+        ));
+    }
     Reply {
         status,
         media,
         body: body.unwrap_or_default(),
-        headers: Vec::new(),
+        headers,
         codes,
+        observed: Observed::default(),
     }
 }
 

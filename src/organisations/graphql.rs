@@ -64,15 +64,21 @@ impl Organisation {
 
     /// For a regional panel, its members as far as the caller may see them, by name; null
     /// for any other kind of organisation.
-    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    #[graphql(complexity = "connection_complexity(first, last, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size: 1 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last member of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size when paging backwards: the last 1 to 100 before `before` (or of the list)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first member of the next page: the page ends before it.")]
+        before: Option<String>,
     ) -> Result<Option<CountedConnection<Organisation>>> {
         let access = ctx.access()?;
-        let page = PageArgs::new(ctx.limits(), first, after)?;
+        let page = PageArgs::new(ctx.limits(), "members", first, after, last, before)?;
         let Some(members) = service::members(access, self, page).await? else {
             return Ok(None);
         };
@@ -187,7 +193,7 @@ impl OrganisationQuery {
     }
 
     /// The organisations the caller may see, by name.
-    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    #[graphql(complexity = "connection_complexity(first, last, child_complexity)")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -196,9 +202,17 @@ impl OrganisationQuery {
         #[graphql(desc = "Cursor of the last organisation of the previous page.")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size when paging backwards: the last 1 to 100 before `before` (or of the list)."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the first organisation of the next page: the page ends before it."
+        )]
+        before: Option<String>,
     ) -> Result<CountedConnection<Organisation>> {
         let access = ctx.access()?;
-        let page = PageArgs::new(ctx.limits(), first, after)?;
+        let page = PageArgs::new(ctx.limits(), "organisations", first, after, last, before)?;
         let organisations = service::list(access, kind, page).await?;
         prime_organisations(ctx, &organisations).await?;
         Ok(organisations.into())

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, SqlErr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QuerySelect, QueryTrait,
+    SqlErr,
 };
 use tracing::instrument;
 use uuid::Uuid;
@@ -25,7 +25,7 @@ use crate::concurrency::{self, Versioned};
 use crate::entity::{organisation, panel_membership, sharing_settings};
 use crate::error::{AppError, AppResult};
 use crate::ids::OrgId;
-use crate::pagination::{Cursor, PageArgs, Paged};
+use crate::pagination::{Cursor, PageArgs, Paged, Sort};
 use crate::validate;
 
 /// One organisation, if the caller may see it.
@@ -90,23 +90,14 @@ async fn page_by_name(
     page: PageArgs,
 ) -> AppResult<Paged<Organisation>> {
     let total = crate::access::scope::total_of(access, query.clone());
-    let mut query = query;
-    if let Some(after) = &page.after {
-        let name = after.key("after")?.to_owned();
-        query = query.filter(
-            Condition::any()
-                .add(organisation::Column::Name.gt(name.clone()))
-                .add(
-                    Condition::all()
-                        .add(organisation::Column::Name.eq(name))
-                        .add(organisation::Column::Id.gt(after.id)),
-                ),
-        );
-    }
-    let rows = query
-        .order_by_asc(organisation::Column::Name)
-        .order_by_asc(organisation::Column::Id)
-        .limit(page.fetch())
+    let rows = page
+        .keyset(
+            query,
+            Some(organisation::Column::Name),
+            organisation::Column::Id,
+            Sort::Ascending,
+            |key, _| Ok(key.to_owned().into()),
+        )?
         .all(access.db())
         .await?;
     Ok(Paged::from_rows(

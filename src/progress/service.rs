@@ -22,7 +22,7 @@ use crate::dates::london_today;
 use crate::entity::{action, evidence, progress_update};
 use crate::error::{AppError, AppResult};
 use crate::ids::{ActionId, EvidenceId, OrgId, ProgressUpdateId};
-use crate::pagination::{Cursor, PageArgs, Paged};
+use crate::pagination::{Cursor, PageArgs, Paged, Sort, not_ours};
 use crate::sql::Sql;
 use crate::validate;
 use crate::validate::{MAX_PROSE, MAX_TITLE, MAX_URL};
@@ -172,25 +172,18 @@ pub async fn updates(
     let query = progress_update::Entity::readable(access)
         .filter(progress_update::Column::ActionId.eq(action_id.0));
     let total = crate::access::scope::total_of(access, query.clone());
-    let mut query = query;
-    if let Some(after) = &page.after {
-        let day = crate::dates::Date::parse(after.key("after")?)
-            .ok_or_else(|| AppError::bad_input("after", "not a cursor this list gave out"))?
-            .0;
-        query = query.filter(
-            sea_orm::Condition::any()
-                .add(progress_update::Column::AsAt.lt(day))
-                .add(
-                    sea_orm::Condition::all()
-                        .add(progress_update::Column::AsAt.eq(day))
-                        .add(progress_update::Column::Id.lt(after.id)),
-                ),
-        );
-    }
-    let rows = query
-        .order_by_desc(progress_update::Column::AsAt)
-        .order_by_desc(progress_update::Column::Id)
-        .limit(page.fetch())
+    let rows = page
+        .keyset(
+            query,
+            Some(progress_update::Column::AsAt),
+            progress_update::Column::Id,
+            Sort::Descending,
+            |key, field| {
+                crate::dates::Date::parse(key)
+                    .map(|d| d.0.into())
+                    .ok_or_else(|| not_ours(field))
+            },
+        )?
         .all(access.db())
         .await?;
     Ok(Paged::from_rows(

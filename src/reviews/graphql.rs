@@ -20,7 +20,7 @@ use crate::graphql::ContextExt;
 use crate::ids::{OrgId, RecommendationId, ReviewId};
 use crate::loaders::{items, prime};
 use crate::organisations::Organisation;
-use crate::pagination::{CountedConnection, PageArgs, connection_complexity};
+use crate::pagination::{CountedConnection, PageArgs, Window, connection_complexity};
 use crate::reports::graphql::Changes;
 use crate::users::User;
 
@@ -97,7 +97,7 @@ impl Review {
     }
 
     /// Its action plan: the actions of this review, as they stood at the end of `asOf`.
-    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    #[graphql(complexity = "connection_complexity(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn actions(
         &self,
@@ -113,10 +113,28 @@ impl Review {
         >,
         #[graphql(desc = "Page size: 1 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last action of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size when paging backwards: the last 1 to 100 before `before` (or of the list)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first action of the next page: the page ends before it.")]
+        before: Option<String>,
     ) -> Result<CountedConnection<Action>> {
         let mut filter: Filter = filter.unwrap_or_default().into_filter()?;
         filter.reviews = Some(vec![self.id]);
-        action_api::list(ctx, filter, as_of, order_by, first, after).await
+        action_api::list(
+            ctx,
+            filter,
+            as_of,
+            order_by,
+            Window {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
     }
 
     /// Where it stood at the end of `asOf`: recommendations by status, actions by RAG.
@@ -356,16 +374,22 @@ pub struct ReviewQuery;
 impl ReviewQuery {
     /// The reviews the caller may read (its own organisation's, and those of panel members
     /// that share detail with the caller's panel), most recently recorded first.
-    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    #[graphql(complexity = "connection_complexity(first, last, child_complexity)")]
     async fn reviews(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Narrows the list.")] filter: Option<ReviewFilterInput>,
         #[graphql(desc = "Page size: 1 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last review of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size when paging backwards: the last 1 to 100 before `before` (or of the list)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor of the first review of the next page: the page ends before it.")]
+        before: Option<String>,
     ) -> Result<CountedConnection<Review>> {
         let access = ctx.access()?;
-        let page = PageArgs::new(ctx.limits(), first, after)?;
+        let page = PageArgs::new(ctx.limits(), "reviews", first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let filter = ReviewFilter {
             organisation: filter

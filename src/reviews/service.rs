@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QueryTrait,
 };
 use tracing::instrument;
 use uuid::Uuid;
@@ -27,7 +26,7 @@ use crate::concurrency::{self, Versioned};
 use crate::entity::{review, review_judgement};
 use crate::error::{AppError, AppResult};
 use crate::ids::{OrgId, ReviewId};
-use crate::pagination::{Cursor, PageArgs, Paged};
+use crate::pagination::{Cursor, PageArgs, Paged, Sort, no_key};
 use crate::validate;
 
 /// One review the caller may read.
@@ -84,12 +83,8 @@ pub async fn list(
             q.filter(review::Column::Status.eq(status))
         });
     let total = crate::access::scope::total_of(access, query.clone());
-    let rows = query
-        .apply_if(page.after.as_ref(), |q, after| {
-            q.filter(review::Column::Id.lt(after.id))
-        })
-        .order_by_desc(review::Column::Id)
-        .limit(page.fetch())
+    let rows = page
+        .keyset(query, None, review::Column::Id, Sort::Descending, no_key)?
         .all(access.db())
         .await?;
     Ok(Paged::from_rows(

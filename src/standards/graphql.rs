@@ -163,7 +163,7 @@ pub struct StandardsQuery;
 #[Object]
 impl StandardsQuery {
     /// The frameworks the caller may read (shared ones, and its panels' own), newest first.
-    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    #[graphql(complexity = "connection_complexity(first, last, child_complexity)")]
     async fn frameworks(
         &self,
         ctx: &Context<'_>,
@@ -172,8 +172,16 @@ impl StandardsQuery {
         #[graphql(desc = "Cursor of the last framework of the previous page.")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size when paging backwards: the last 1 to 100 before `before` (or of the list)."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the first framework of the next page: the page ends before it."
+        )]
+        before: Option<String>,
     ) -> Result<CountedConnection<Framework>> {
-        let page = PageArgs::new(ctx.limits(), first, after)?;
+        let page = PageArgs::new(ctx.limits(), "frameworks", first, after, last, before)?;
         Ok(service::list(ctx.access()?, code, page).await?.into())
     }
 

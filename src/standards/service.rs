@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QueryTrait};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -17,7 +17,7 @@ use crate::access::scope::{self, Scoped};
 use crate::entity::{framework, rating_level, standard};
 use crate::error::{AppError, AppResult};
 use crate::ids::{FrameworkId, RatingLevelId, StandardId};
-use crate::pagination::{Cursor, PageArgs, Paged};
+use crate::pagination::{Cursor, PageArgs, Paged, Sort, no_key};
 
 /// One framework the caller may read.
 pub async fn get(access: &Access, id: FrameworkId) -> AppResult<Framework> {
@@ -50,12 +50,8 @@ pub async fn list(
     let query = framework::Entity::scoped(access)
         .apply_if(code, |q, code| q.filter(framework::Column::Code.eq(code)));
     let total = crate::access::scope::total_of(access, query.clone());
-    let rows = query
-        .apply_if(page.after.as_ref(), |q, after| {
-            q.filter(framework::Column::Id.lt(after.id))
-        })
-        .order_by_desc(framework::Column::Id)
-        .limit(page.fetch())
+    let rows = page
+        .keyset(query, None, framework::Column::Id, Sort::Descending, no_key)?
         .all(access.db())
         .await?;
     Ok(Paged::from_rows(

@@ -211,7 +211,10 @@ api_test!(
             )
             .await;
         // A slug is permanent: the input has no such field.
-        assert_eq!(resp.error("BAD_USER_INPUT")["extensions"]["field"], "input");
+        assert_eq!(
+            resp.error("BAD_USER_INPUT")["extensions"]["field"],
+            "input.slug"
+        );
         let resp = app
             .gql(
                 Some(&w.admin),

@@ -45,7 +45,10 @@ api_test!(
                 json!({ "input": { "version": 2, "partners": "NONE", "orgId": w.council_a } }),
             )
             .await;
-        assert_eq!(resp.error("BAD_USER_INPUT")["extensions"]["field"], "input");
+        assert_eq!(
+            resp.error("BAD_USER_INPUT")["extensions"]["field"],
+            "input.orgId"
+        );
     }
 );
 

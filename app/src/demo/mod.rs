@@ -207,6 +207,8 @@ const LONDON_ONLY: &[&str] = &["croydon", "newham"];
 
 /// A demo user and the token `cargo run` prints for them.
 pub struct Persona {
+    /// How GraphiQL (`?persona=lead`) and the shell variable (`LEAD_TOKEN`) name them.
+    pub key: &'static str,
     /// Who they are, for the start-up banner.
     pub title: &'static str,
     pub org: &'static str,
@@ -221,6 +223,7 @@ const OPERATOR: &str = "lga";
 /// The personas of the start-up banner.
 pub const PERSONAS: &[Persona] = &[
     Persona {
+        key: "manager",
         title: "council manager (Rotherham)",
         org: "rotherham",
         role: Role::Manager,
@@ -228,6 +231,7 @@ pub const PERSONAS: &[Persona] = &[
         name: "Rotherham emergency planning manager",
     },
     Persona {
+        key: "contributor",
         title: "fire service contributor (Essex)",
         org: "essex-fire",
         role: Role::Contributor,
@@ -235,6 +239,7 @@ pub const PERSONAS: &[Persona] = &[
         name: "Essex protection officer",
     },
     Persona {
+        key: "lead",
         title: "sub-regional lead (Central London)",
         org: "london-central",
         role: Role::Manager,
@@ -242,6 +247,15 @@ pub const PERSONAS: &[Persona] = &[
         name: "Central London sub-regional lead",
     },
     Persona {
+        key: "borough",
+        title: "borough manager (Camden, a member of Central London)",
+        org: "camden",
+        role: Role::Manager,
+        sub: "demo-camden-manager",
+        name: "Camden resilience manager",
+    },
+    Persona {
+        key: "partner",
         title: "partner analyst (LGA)",
         org: "lga",
         role: Role::Viewer,
@@ -249,13 +263,47 @@ pub const PERSONAS: &[Persona] = &[
         name: "LGA resilience analyst",
     },
     Persona {
-        title: "platform operator",
+        key: "operator",
+        title: "platform operator (LGA)",
         org: "lga",
         role: Role::PlatformAdmin,
         sub: "demo-platform-operator",
         name: "Platform operator",
     },
 ];
+
+impl Persona {
+    /// The shell variable `cargo run` exports their token in (`LEAD_TOKEN`).
+    pub fn variable(&self) -> String {
+        format!("{}_TOKEN", self.key.to_ascii_uppercase())
+    }
+
+    /// What a token for them asks for, valid `ttl`. The organisation is named by its slug,
+    /// which a token may do, so that this needs no database.
+    pub fn token_request(&self, ttl: Duration) -> TokenRequest {
+        TokenRequest {
+            org: self.org.to_owned(),
+            role: self.role,
+            sub: self.sub.to_owned(),
+            ttl,
+            name: Some(self.name.to_owned()),
+            email: None,
+        }
+    }
+}
+
+/// The personas GraphiQL offers (`/graphql?persona=lead`), each with a token minted at every
+/// page load, valid `ttl`.
+pub fn graphiql_personas(ttl: Duration) -> Vec<resilience_hub::http::DemoPersona> {
+    PERSONAS
+        .iter()
+        .map(|p| resilience_hub::http::DemoPersona {
+            key: p.key.to_owned(),
+            title: p.title.to_owned(),
+            token: p.token_request(ttl),
+        })
+        .collect()
+}
 
 /// Loads the demo data when the database holds no organisation at all. Returns whether it did.
 pub async fn seed_if_empty(db: &Database) -> anyhow::Result<bool> {
@@ -359,12 +407,9 @@ pub async fn persona_tokens(
             continue;
         };
         let token = keys.mint(&TokenRequest {
+            // The id, which never changes, as `resilience-hub token` writes it.
             org: resilience_hub::ids::OrgId(id).to_string(),
-            role: persona.role,
-            sub: persona.sub.to_owned(),
-            ttl,
-            name: Some(persona.name.to_owned()),
-            email: None,
+            ..persona.token_request(ttl)
         })?;
         tokens.push((persona, token));
     }

@@ -298,7 +298,7 @@ pub struct AssessmentQuery;
 impl AssessmentQuery {
     /// The assessments the caller may read (its own organisation's, and its panel members'
     /// once submitted), most recently started first.
-    #[graphql(complexity = "connection_complexity(first, child_complexity)")]
+    #[graphql(complexity = "connection_complexity(first, last, child_complexity)")]
     async fn assessments(
         &self,
         ctx: &Context<'_>,
@@ -307,8 +307,16 @@ impl AssessmentQuery {
         #[graphql(desc = "Cursor of the last assessment of the previous page.")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size when paging backwards: the last 1 to 100 before `before` (or of the list)."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of the first assessment of the next page: the page ends before it."
+        )]
+        before: Option<String>,
     ) -> Result<CountedConnection<Assessment>> {
-        let page = PageArgs::new(ctx.limits(), first, after)?;
+        let page = PageArgs::new(ctx.limits(), "assessments", first, after, last, before)?;
         let f = filter.unwrap_or_default();
         let filter = AssessmentFilter {
             organisation: f
