@@ -54,6 +54,9 @@ pub enum Command {
     /// Load generated benchmark data (deterministic for a seed) into an empty database, and
     /// write the benchmark's targets.
     SeedBench(SeedBenchArgs),
+    /// Ask a running service whether it is ready (`GET /readyz`): exits 0 if it is. For a
+    /// container's HEALTHCHECK, which has no HTTP client of its own.
+    Health(HealthArgs),
 }
 
 /// Where the service runs and how it is secured.
@@ -244,6 +247,18 @@ pub struct OperatorArgs {
     /// Withdraw the mark instead: its `platform_admin` tokens stop working at once.
     #[arg(long)]
     pub revoke: bool,
+}
+
+/// Options of `health`.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// The service's address (default: `BIND_ADDR`, on this machine's loopback when it listens
+    /// on every address).
+    #[arg(long)]
+    pub addr: Option<SocketAddr>,
+    /// How long to wait for the answer.
+    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
 }
 
 /// Options of `seed-bench`.

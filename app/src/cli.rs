@@ -1,9 +1,11 @@
 //! The subcommands: `serve` (the default), `migrate`, `seed-demo`, `schema`, `token`,
-//! `create-org` and `seed-bench`.
+//! `create-org`, `operator`, `seed-bench` and `health`.
 
 use anyhow::{Context, bail};
 
-use crate::args::{Cli, Command, CreateOrgArgs, OperatorArgs, SeedBenchArgs, TokenArgs};
+use crate::args::{
+    Cli, Command, CreateOrgArgs, HealthArgs, OperatorArgs, SeedBenchArgs, TokenArgs,
+};
 use crate::{bench_data, demo};
 use resilience_hub::app::{Application, shutdown_signal};
 use resilience_hub::auth::Role;
@@ -40,6 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CreateOrg(args) => create_org(&config, args).await,
         Command::Operator(args) => operator(&config, args).await,
         Command::SeedBench(args) => seed_bench(&config, args).await,
+        Command::Health(args) => health(&config, args).await,
     }
 }
 
@@ -175,4 +178,42 @@ async fn seed_bench(config: &Config, args: SeedBenchArgs) -> anyhow::Result<()> 
         println!("targets written to {}", path.display());
     }
     Ok(())
+}
+
+/// `GET /readyz` of the service at `args.addr` (or the configured address), over a plain TCP
+/// connection: a container image has no HTTP client to spare.
+async fn health(config: &Config, args: HealthArgs) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut addr = args.addr.unwrap_or(config.bind_addr);
+    if addr.ip().is_unspecified() {
+        // Listening on every address: ask it on this machine's own.
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream
+            .write_all(
+                format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await?;
+        let mut answer = Vec::new();
+        stream.take(4096).read_to_end(&mut answer).await?;
+        anyhow::Ok(answer)
+    };
+    let answer = tokio::time::timeout(args.timeout, ask)
+        .await
+        .with_context(|| format!("no answer from {addr} within {:?}", args.timeout))?
+        .with_context(|| format!("asking {addr} whether it is ready"))?;
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.lines().next().unwrap_or_default();
+    if status.split_whitespace().nth(1) == Some("200") {
+        println!("ready: {addr}");
+        Ok(())
+    } else {
+        bail!("{addr} is not ready: {status}")
+    }
 }

@@ -300,3 +300,40 @@ fn serve_refuses_a_public_address_while_signing_with_the_development_key() {
         assert!(err.contains("JWT_SECRET"), "{addr}: {err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_says_whether_a_running_service_is_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = hub(dir.path())
+        .env("BIND_ADDR", format!("0.0.0.0:{port}"))
+        .env(
+            "JWT_SECRET",
+            "a-configured-secret-that-is-long-enough-for-hs256",
+        )
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    // As a HEALTHCHECK runs it: the same environment, no arguments.
+    let health = || {
+        run(hub(dir.path())
+            .env("BIND_ADDR", format!("0.0.0.0:{port}"))
+            .env(
+                "JWT_SECRET",
+                "a-configured-secret-that-is-long-enough-for-hs256",
+            )
+            .arg("health"))
+    };
+    while !health().status.success() {
+        assert!(started.elapsed() < Duration::from_secs(60), "never healthy");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.kill().ok();
+    server.wait().ok();
+    let out = health();
+    assert!(!out.status.success(), "healthy with nothing listening");
+    assert!(stderr(&out).contains("127.0.0.1"), "{}", stderr(&out));
+}

@@ -448,6 +448,9 @@ impl ActionQuery {
     /// that share detail), as they stood at the end of `asOf`. For example the 20 most
     /// overdue: `actions(filter: { overdue: true }, orderBy: DUE_ON, first: 20)`.
     #[graphql(complexity = "connection_complexity(first, last, child_complexity)")]
+    // Each argument is one of the field's GraphQL arguments: a filter, a day, an order and
+    // the four of a connection's page.
+    #[allow(clippy::too_many_arguments)]
     async fn actions(
         &self,
         ctx: &Context<'_>,

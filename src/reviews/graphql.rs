@@ -99,6 +99,9 @@ impl Review {
     /// Its action plan: the actions of this review, as they stood at the end of `asOf`.
     #[graphql(complexity = "connection_complexity(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
+    // Each argument is one of the field's GraphQL arguments: a filter, a day, an order and
+    // the four of a connection's page.
+    #[allow(clippy::too_many_arguments)]
     async fn actions(
         &self,
         ctx: &Context<'_>,

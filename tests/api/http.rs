@@ -434,3 +434,114 @@ async fn metrics_can_be_turned_off() {
     let app = TestApp::spawn_with(Engine::Sqlite, |c| c.metrics = false).await;
     assert_eq!(app.raw(app.get("/metrics")).await.status, 404);
 }
+
+api_test!(
+    metrics_hold_latency_histograms_by_operation_and_error_code,
+    |app| {
+        let w = World::build(&app).await;
+        let tok = token(&w.council_a, Role::Viewer);
+        app.gql(Some(&tok), "query Me { me { role } }", json!({}))
+            .await
+            .data();
+        let missing = app
+            .gql(
+                Some(&tok),
+                "query Neighbour($id: ID!) { organisation(id: $id) { name } }",
+                json!({ "id": w.council_b }),
+            )
+            .await;
+        assert_eq!(missing.codes(), vec!["NOT_FOUND"]);
+        let body = app.raw(app.get("/metrics")).await.text;
+        let histogram = "resilience_hub_graphql_request_duration_seconds";
+        assert!(
+            body.contains(&format!("# TYPE {histogram} histogram")),
+            "{body}"
+        );
+        assert_eq!(
+            sample(
+                &body,
+                &format!(r#"{histogram}_count{{operation="Me",code="OK"}}"#)
+            ),
+            1.0
+        );
+        assert_eq!(
+            sample(
+                &body,
+                &format!(r#"{histogram}_count{{operation="Neighbour",code="NOT_FOUND"}}"#)
+            ),
+            1.0
+        );
+        // Every request falls in the last bucket; the buckets are cumulative.
+        assert_eq!(
+            sample(
+                &body,
+                &format!(r#"{histogram}_bucket{{operation="Me",code="OK",le="+Inf"}}"#)
+            ),
+            1.0
+        );
+        assert!(
+            sample(
+                &body,
+                &format!(r#"{histogram}_sum{{operation="Me",code="OK"}}"#)
+            ) > 0.0
+        );
+        // And the statements each request ran.
+        assert_eq!(
+            sample(
+                &body,
+                r#"resilience_hub_graphql_request_statements_count{operation="Me"}"#
+            ),
+            1.0
+        );
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_development_key_never_listens_on_a_public_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bind.db").display());
+    for addr in ["0.0.0.0:0", "[::]:0", "192.0.2.1:0"] {
+        let mut config = crate::helpers::test_config(url.clone());
+        config.bind_addr = addr.parse().unwrap();
+        let err = resilience_hub::app::Application::build(config)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{addr}: the service started"));
+        let message = format!("{err:#}");
+        assert!(message.contains("development key"), "{addr}: {message}");
+    }
+    // With a key of its own, the address is the deployer's choice.
+    let mut config = crate::helpers::test_config(url);
+    config.bind_addr = "0.0.0.0:0".parse().unwrap();
+    config.keys.secret = Some("a-configured-secret-that-is-long-enough-for-hs256".to_owned());
+    assert!(
+        resilience_hub::app::Application::build(config)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsers_may_send_trace_context_from_another_origin() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let resp = app
+        .raw(
+            app.client
+                .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.base))
+                .header("origin", "https://tracker.example.gov.uk")
+                .header("access-control-request-method", "POST")
+                .header(
+                    "access-control-request-headers",
+                    "authorization,content-type,traceparent,tracestate",
+                ),
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{:?}", resp.headers);
+    let allowed = resp
+        .header("access-control-allow-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for header in ["traceparent", "tracestate", "authorization"] {
+        assert!(allowed.contains(header), "{header}: {allowed}");
+    }
+}
