@@ -1,26 +1,19 @@
 //! The command line, run as the built binary: `token` mints within bounds and only operators'
 //! `platform_admin`; `serve` prints demo tokens only when they are worthless elsewhere.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 
-const BIN: &str = env!("CARGO_BIN_EXE_resilience-hub");
+mod common;
+
+use common::free_port;
 
 /// The binary with a clean environment, in `dir`, over a SQLite file there.
 fn hub(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .current_dir(dir)
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("cli.db").display()),
-        )
-        .env("RUST_LOG", "warn");
-    cmd
+    common::hub(dir, "cli.db", "warn")
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -43,16 +36,7 @@ fn payload(jwt: &str) -> serde_json::Value {
 #[test]
 fn the_token_command_refuses_lifetimes_of_zero_or_past_the_maximum() {
     let dir = tempfile::tempdir().unwrap();
-    let created = run(hub(dir.path()).args([
-        "create-org",
-        "--slug",
-        "rotherham",
-        "--name",
-        "Rotherham Metropolitan Borough Council",
-        "--kind",
-        "council",
-    ]));
-    assert!(created.status.success(), "{}", stderr(&created));
+    common::create_rotherham(hub(dir.path()));
 
     for (ttl, words) in [
         ("0s", "at least a second"),
@@ -165,47 +149,10 @@ fn platform_admin_tokens_are_minted_only_for_operator_organisations() {
     assert!(!admin_token("lga").status.success());
 }
 
-/// A free loopback port (free a moment ago).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts `serve`, waits until it answers `/readyz` (it has printed its banner by then: the
 /// banner comes before it serves), stops it, and returns what it printed.
-async fn banner(mut cmd: Command) -> String {
-    let port = free_port();
-    let mut child = cmd
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve starts");
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    loop {
-        let ready = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
-        if ready {
-            break;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            let out = child.wait_with_output().unwrap();
-            panic!("serve exited with {status}: {}", stderr(&out));
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "serve never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn banner(cmd: Command) -> String {
+    let (mut child, _) = common::serve(cmd, Stdio::piped(), Stdio::piped()).await;
     child.kill().ok();
     let out = child.wait_with_output().unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()

@@ -4,8 +4,7 @@
 //! The service runs as the built binary, logging as it would in production, and the test
 //! reads what it wrote to standard error.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
 use sea_orm::ConnectionTrait;
 use serde_json::json;
@@ -13,7 +12,7 @@ use serde_json::json;
 const CREATE_REVIEW: &str =
     "mutation($input: CreateReviewInput!) { createReview(input: $input) { review { id } } }";
 
-const BIN: &str = env!("CARGO_BIN_EXE_resilience-hub");
+mod common;
 
 /// What `serve` logs, at `RUST_LOG=warn` in `format`, while a DataLoader's batch fails under
 /// a request with the id `trace-me-42`.
@@ -21,32 +20,11 @@ async fn logs_of_a_failing_loader(format: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("logs.db").display());
     let hub = || {
-        let mut cmd = Command::new(BIN);
-        cmd.env_clear()
-            .current_dir(dir.path())
-            .env("DATABASE_URL", &url)
-            .env("RUST_LOG", "warn")
-            .env("LOG_FORMAT", format);
+        let mut cmd = common::hub(dir.path(), "logs.db", "warn");
+        cmd.env("LOG_FORMAT", format);
         cmd
     };
-    let created = hub()
-        .args([
-            "create-org",
-            "--slug",
-            "rotherham",
-            "--name",
-            "Rotherham",
-            "--kind",
-            "council",
-        ])
-        .output()
-        .unwrap();
-    assert!(created.status.success());
-    let org = String::from_utf8_lossy(&created.stdout)
-        .split('\t')
-        .next()
-        .unwrap()
-        .to_owned();
+    let org = common::create_rotherham(hub());
 
     // Tokens as an operator mints them, with the binary's `token`.
     let token = |role: &str| {
@@ -62,33 +40,8 @@ async fn logs_of_a_failing_loader(format: &str) -> String {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     };
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = hub()
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut server, base) = common::serve(hub(), Stdio::null(), Stdio::piped()).await;
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    while !client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "serve never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     let gql = |tok: String, query: &'static str, variables: serde_json::Value| {
         client

@@ -7,40 +7,19 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_resilience-hub");
+mod common;
 
-/// The binary with a clean environment over a SQLite file in `dir`, with one organisation.
+/// The binary over a SQLite file in `dir`, logging at `info`.
 fn hub(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .current_dir(dir)
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("telemetry.db").display()),
-        )
-        .env("RUST_LOG", "info");
-    cmd
+    common::hub(dir, "telemetry.db", "info")
 }
 
 /// Creates the organisation `rotherham` and returns a token of its `role`.
 fn organisation_and_token(dir: &Path, role: &str) -> String {
-    let created = hub(dir)
-        .args([
-            "create-org",
-            "--slug",
-            "rotherham",
-            "--name",
-            "Rotherham Metropolitan Borough Council",
-            "--kind",
-            "council",
-        ])
-        .output()
-        .unwrap();
-    assert!(created.status.success());
+    common::create_rotherham(hub(dir));
     let out = hub(dir)
         .args(["token", "--org", "rotherham", "--role", role, "--sub", "t"])
         .output()
@@ -49,33 +28,9 @@ fn organisation_and_token(dir: &Path, role: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-/// Starts `serve` on a free port and waits until it is ready.
-async fn serve(mut cmd: Command) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = cmd
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while !reqwest::get(format!("{base}/readyz"))
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("serve exited with {status}");
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "never ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    (child, base)
+/// Starts `serve`, its log on a pipe, and waits until it is ready.
+async fn serve(cmd: Command) -> (Child, String) {
+    common::serve(cmd, Stdio::null(), Stdio::piped()).await
 }
 
 /// Stops the service as an orchestrator does (SIGTERM) and returns what it logged.
