@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql`, `/healthz`, `/readyz`, `/metrics`, and what wraps every
 //! request (request ids, logs, panics, CORS).
 
+mod bearer;
 pub mod fair;
 pub mod graphiql;
 mod graphql;
