@@ -35,11 +35,6 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// Whether traces are exported.
-    pub fn exports_traces(&self) -> bool {
-        self.traces.is_some()
-    }
-
     /// Sends the spans not yet exported and stops the exporter. Blocks: call it outside the
     /// async runtime, or from a blocking task.
     pub fn shutdown(self) {
@@ -52,7 +47,7 @@ impl Telemetry {
 }
 
 /// Whether the environment asks for OTLP traces (an endpoint for them is set).
-pub fn otlp_configured() -> bool {
+fn otlp_configured() -> bool {
     [
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
@@ -94,9 +89,6 @@ pub fn init(format: LogFormat) -> anyhow::Result<Telemetry> {
     } else {
         (None, None)
     };
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
     // A second initialisation (tests start many apps) is harmless, so its error is ignored.
     let _ = tracing_subscriber::registry()
         .with(logs)

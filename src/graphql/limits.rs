@@ -175,12 +175,18 @@ fn node_limit(limits: &Limits) -> u64 {
 /// `BAD_USER_INPUT` naming the field, the rest `GRAPHQL_VALIDATION_FAILED`; an error that only
 /// repeats a value error is dropped.
 fn code_validation_errors(errors: Vec<ServerError>) -> Vec<ServerError> {
-    let any_bad_value = errors.iter().any(|e| bad_argument(&e.message).is_some());
-    errors
+    let read: Vec<(ServerError, Option<BadArgument>)> = errors
         .into_iter()
-        .filter(|err| !(any_bad_value && repeats_a_value_error(&err.message)))
-        .map(|mut err| {
-            match bad_argument(&err.message) {
+        .map(|err| {
+            let bad = bad_argument(&err.message);
+            (err, bad)
+        })
+        .collect();
+    let any_bad_value = read.iter().any(|(_, bad)| bad.is_some());
+    read.into_iter()
+        .filter(|(err, _)| !(any_bad_value && repeats_a_value_error(&err.message)))
+        .map(|(mut err, bad)| {
+            match bad {
                 Some(bad) => {
                     if let Some(hint) = bad.hint {
                         err.message = format!("{} ({hint})", err.message);

@@ -222,16 +222,19 @@ fn prepare(mut request: Request, limits: &Limits) -> Prepared {
 }
 
 /// The document each request runs (sent whole, or named by a persisted query's id), as a
-/// request ready to prepare; or why it cannot run.
+/// request ready to prepare; or its refusal.
 fn documents(
     state: &AppState,
     namespace: &str,
     requests: Vec<WireRequest>,
-) -> Vec<Result<Request, ServerError>> {
+) -> Vec<Result<Request, Box<Prepared>>> {
     requests
         .into_iter()
         .map(|wire| {
-            let document = state.persisted.document(namespace, &wire)?;
+            let document = state
+                .persisted
+                .document(namespace, &wire)
+                .map_err(|err| Box::new(Prepared::refused(err, wire.operation_name.clone())))?;
             let mut request = Request::new(&*document).variables(wire.variables);
             if let Some(name) = wire.operation_name {
                 request = request.operation_name(name);
@@ -299,7 +302,6 @@ async fn answer(
         Ok(Some(token)) => token.org.as_str(),
         _ => "",
     };
-    let names: Vec<Option<String>> = requests.iter().map(|r| r.operation_name.clone()).collect();
     let requests = documents(state, namespace, requests);
     let large = requests
         .iter()
@@ -309,10 +311,9 @@ async fn answer(
     let prepare_all = || {
         requests
             .into_iter()
-            .zip(names)
-            .map(|(r, name)| match r {
+            .map(|r| match r {
                 Ok(request) => prepare(request, &state.limits),
-                Err(refused) => Prepared::refused(refused, name),
+                Err(refused) => *refused,
             })
             .collect::<Vec<_>>()
     };

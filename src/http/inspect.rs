@@ -6,8 +6,10 @@ use std::collections::HashSet;
 pub use crate::limits::MAX_NESTING;
 
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+    SelectionSet,
 };
+use async_graphql::{Name, Positioned};
 
 /// The deepest bracket nesting of a GraphQL document, ignoring strings and comments.
 pub fn nesting_depth(source: &str) -> usize {
@@ -68,12 +70,7 @@ pub fn operation_info(
     doc: &ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Option<OperationInfo> {
-    let op = match (&doc.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => op,
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
-        _ => return None,
-    };
+    let (_, op) = selected(doc, operation_name)?;
     let mut fields = Vec::new();
     root_fields(
         doc,
@@ -91,14 +88,25 @@ pub fn operation_info(
 /// The name of the operation a request runs: the one it asked for, or the name of a
 /// document's only operation.
 pub fn operation_name(doc: &ExecutableDocument, operation_name: Option<&str>) -> Option<String> {
-    match (&doc.operations, operation_name) {
-        (_, Some(name)) => Some(name.to_owned()),
-        (DocumentOperations::Single(_), None) => None,
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.keys().next().map(|n| n.to_string())
-        }
-        _ => None,
+    match operation_name {
+        Some(name) => Some(name.to_owned()),
+        None => selected(doc, None)?.0.map(|n| n.to_string()),
     }
+}
+
+/// The operation `operation_name` selects, with its name (`None` for an anonymous one), if
+/// the document has exactly one that fits.
+fn selected<'a>(
+    doc: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<(Option<&'a Name>, &'a Positioned<OperationDefinition>)> {
+    let (name, op) = match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => return Some((None, op)),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get_key_value(name)?,
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.iter().next()?,
+        _ => return None,
+    };
+    Some((Some(name), op))
 }
 
 /// The names of the fields an operation selects at its root, through fragments.

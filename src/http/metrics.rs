@@ -10,7 +10,9 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge};
+use metrics::{
+    Counter, Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge,
+};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
@@ -47,6 +49,12 @@ const MAX_OPERATION_LABELS: usize = 200;
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
+    /// The counters every request moves, registered once: a request touches only their
+    /// handles, not the recorder's registry.
+    requests: Counter,
+    failed: Counter,
+    /// By [`ErrorCode`], in the order of [`ErrorCode::ALL`].
+    errors: [Counter; ErrorCode::ALL.len()],
     operations: Mutex<HashSet<String>>,
 }
 
@@ -95,15 +103,23 @@ impl Metrics {
                 Unit::Bytes,
                 "Bytes of documents held for automatic persisted queries."
             );
-            counter!(REQUESTS).absolute(0);
-            counter!(FAILED).absolute(0);
-            for code in ErrorCode::ALL {
-                counter!(ERRORS, "code" => code.as_str()).absolute(0);
-            }
         });
+        let (requests, failed, errors) = metrics::with_local_recorder(&recorder, || {
+            (
+                counter!(REQUESTS),
+                counter!(FAILED),
+                ErrorCode::ALL.map(|code| counter!(ERRORS, "code" => code.as_str())),
+            )
+        });
+        for counter in errors.iter().chain([&requests, &failed]) {
+            counter.absolute(0);
+        }
         Metrics {
             recorder,
             handle,
+            requests,
+            failed,
+            errors,
             operations: Mutex::new(HashSet::new()),
         }
     }
@@ -112,14 +128,14 @@ impl Metrics {
     pub(super) fn record(&self, reply: &Reply, elapsed: Duration) {
         let operation = self.operation_label(&reply.observed.operations);
         let first_code = reply.codes.first().map_or("OK", |c| c.as_str());
+        self.requests.increment(1);
+        if !reply.codes.is_empty() {
+            self.failed.increment(1);
+        }
+        for code in &reply.codes {
+            self.errors[*code as usize].increment(1);
+        }
         metrics::with_local_recorder(&self.recorder, || {
-            counter!(REQUESTS).increment(1);
-            if !reply.codes.is_empty() {
-                counter!(FAILED).increment(1);
-            }
-            for code in &reply.codes {
-                counter!(ERRORS, "code" => code.as_str()).increment(1);
-            }
             metrics::histogram!(DURATION, "operation" => operation.clone(), "code" => first_code)
                 .record(elapsed.as_secs_f64());
             if let Some(statements) = reply.observed.statements {

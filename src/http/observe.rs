@@ -5,11 +5,13 @@
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use opentelemetry::propagation::Extractor;
+use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry_http::HeaderExtractor;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
@@ -76,17 +78,10 @@ fn request_id(req: &Request) -> String {
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
 }
 
-/// Reads the trace context headers for the propagator.
-struct Headers<'a>(&'a axum::http::HeaderMap);
-
-impl Extractor for Headers<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.to_str().ok())
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(HeaderName::as_str).collect()
-    }
+/// The caller's trace, from its W3C `traceparent` (and `tracestate`): a context whose span is
+/// invalid when it sent none, or one the propagator cannot read.
+fn caller_trace(headers: &HeaderMap) -> opentelemetry::Context {
+    TraceContextPropagator::new().extract(&HeaderExtractor(headers))
 }
 
 /// The trace id of a well-formed `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), for the logs
@@ -122,14 +117,15 @@ pub(super) async fn request_context(req: Request, next: Next) -> Response {
         path = %req.uri().path(),
         trace_id = tracing::field::Empty,
     );
-    let parent =
-        opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(req.headers())));
+    let parent = caller_trace(req.headers());
     if parent.span().span_context().is_valid() {
         // Without an exporter of traces there is no OpenTelemetry span to join; the trace id
         // still goes into the logs.
         let _ = span.set_parent(parent);
     }
     let exported = span.context().span().span_context().clone();
+    // The propagator reads a malformed trace id leniently (a short one is padded); the logs
+    // name the caller's trace only when its `traceparent` is well formed.
     let trace_id = if exported.is_valid() {
         Some(exported.trace_id().to_string())
     } else {
@@ -144,9 +140,10 @@ pub(super) async fn request_context(req: Request, next: Next) -> Response {
         .await;
     let observed = response.extensions_mut().remove::<Observed>();
     let observed = observed.as_ref();
+    let operation = observed.and_then(Observed::operation);
     // Attributes of the exported span only (the log line below says the same in its fields).
-    if let Some(operation) = observed.and_then(Observed::operation) {
-        span.set_attribute("graphql.operation.name", operation);
+    if let Some(operation) = &operation {
+        span.set_attribute("graphql.operation.name", operation.clone());
     }
     span.set_attribute(
         "http.response.status_code",
@@ -156,7 +153,7 @@ pub(super) async fn request_context(req: Request, next: Next) -> Response {
         tracing::info!(
             status = response.status().as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64,
-            operation = observed.and_then(Observed::operation),
+            operation,
             org = observed.and_then(|o| o.org.clone()),
             role = observed.and_then(|o| o.role),
             codes = observed.and_then(Observed::codes),
