@@ -82,8 +82,10 @@ impl Application {
                 }
             }
         });
+        let shapes = Arc::new(crate::graphql::order::Shapes::from_sdl(&schema.sdl()));
         let state = AppState {
             schema,
+            shapes,
             db: db.clone(),
             keys: keys.clone(),
             limits: config.limits.clone(),

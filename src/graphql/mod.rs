@@ -4,6 +4,7 @@
 
 pub mod limits;
 pub mod measure;
+pub mod order;
 pub mod syntax;
 
 use async_graphql::{Context, EmptySubscription, ID, Interface, MergedObject, Object, Schema};

@@ -10,7 +10,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Request, Response, ServerError};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -33,6 +33,7 @@ use crate::auth::{TokenError, VerifiedToken};
 use crate::db::RequestDb;
 use crate::error::{AppError, ErrorCode, INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE};
 use crate::graphql::limits::{admit, heavy};
+use crate::graphql::order::{self, Shapes};
 use crate::graphql::{coded_error, syntax};
 use crate::limits::Limits;
 use crate::loaders::Loaders;
@@ -155,6 +156,8 @@ enum Prepared {
     /// Ready to execute.
     Run {
         request: Box<Request>,
+        /// The document it runs, to put the answer in the order asked.
+        document: Arc<ExecutableDocument>,
         info: Option<OperationInfo>,
         /// The name of the operation it runs, if it has one.
         name: Option<String>,
@@ -186,7 +189,7 @@ const LARGE_DOCUMENT_BYTES: usize = 16 * 1024;
 
 /// Parses a request's document and admits it (see [`admit`]): a document over the limits is
 /// refused here, before async-graphql's own checks, which expand every fragment spread.
-fn prepare(mut request: Request, limits: &Limits) -> Prepared {
+fn prepare(mut request: Request, limits: &Limits, shapes: &Shapes) -> Prepared {
     let named = request.operation_name.clone();
     if request.query.trim().is_empty() {
         return Prepared::refused(
@@ -213,9 +216,14 @@ fn prepare(mut request: Request, limits: &Limits) -> Prepared {
         Err(err) => return Prepared::refused(err, name),
     };
     let info = operation_info(&doc, request.operation_name.as_deref());
+    let mut doc = doc;
+    order::mark_abstract(&mut doc, shapes);
+    order::fill_defaults(&doc, request.operation_name.as_deref(), &mut request.variables);
+    let document = Arc::new(doc.clone());
     request.set_parsed_query(doc);
     Prepared::Run {
         request: Box::new(request.data(shape)),
+        document,
         info,
         name,
     }
@@ -312,7 +320,7 @@ async fn answer(
         requests
             .into_iter()
             .map(|r| match r {
-                Ok(request) => prepare(request, &state.limits),
+                Ok(request) => prepare(request, &state.limits, &state.shapes),
                 Err(refused) => *refused,
             })
             .collect::<Vec<_>>()
@@ -545,15 +553,27 @@ async fn run(
 }
 
 async fn execute_one(state: &AppState, prepared: Prepared, access: Option<&Access>) -> Response {
-    let request = match prepared {
-        Prepared::Run { request, .. } => *request,
+    let (request, document) = match prepared {
+        Prepared::Run {
+            request, document, ..
+        } => (*request, document),
         Prepared::Refused { error, .. } => return Response::from_errors(vec![error]),
     };
     let request = match access {
         Some(access) => request.data(access.clone()).data(Loaders::new(access)),
         None => request,
     };
-    guard(state.schema.execute(request)).await
+    let operation = request.operation_name.clone();
+    let variables = request.variables.clone();
+    let mut response = guard(state.schema.execute(request)).await;
+    order::reorder(
+        &mut response,
+        &document,
+        operation.as_deref(),
+        &variables,
+        &state.shapes,
+    );
+    response
 }
 
 /// Runs an execution, turning a panic into an `INTERNAL_SERVER_ERROR` response (marked, so that

@@ -42,6 +42,8 @@ pub use persisted::{Persisted, PersistedMode, PersistedSettings};
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
+    /// What the schema's fields return, to put answers in the order asked.
+    pub shapes: Arc<crate::graphql::order::Shapes>,
     pub db: Database,
     pub keys: Arc<KeyStore>,
     pub limits: Limits,

@@ -28,6 +28,7 @@ mod matrix;
 mod me;
 mod organisations;
 mod paging;
+mod ordering;
 mod persisted;
 mod provisioning;
 mod readme;

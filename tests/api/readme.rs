@@ -1,7 +1,7 @@
 //! The README's examples run as written: every ```` ```graphql ```` block, in order, against
 //! the demo data, each operation as the persona its block names, and the `curl` example with
 //! the token `cargo run` exports. Any error fails the test, so the README cannot drift from
-//! the service.
+//! the service. Each query is asked fifty times and must answer the same bytes every time.
 //!
 //! How a block says what it needs:
 //!
@@ -15,13 +15,16 @@
 
 use std::collections::HashMap;
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use resilience_hub_app::demo::PERSONAS;
 use serde_json::{Value, json};
 
 use crate::helpers::{Claims, TestApp, api_test};
 
 const README: &str = include_str!("../../README.md");
+
+/// How many times each of the README's queries is asked, to show it answers the same bytes.
+const REPEATS: usize = 50;
 
 /// One operation of the README, with what it needs to run.
 #[derive(Debug)]
@@ -113,6 +116,17 @@ fn persona_token(key: &str) -> String {
 
 /// Runs `query` as `tok`, failing on any error.
 async fn run(app: &TestApp, tok: &str, query: &str, name: Option<&str>, variables: Value) -> Value {
+    run_raw(app, tok, query, name, variables).await.0
+}
+
+/// [`run`], with the body as it came.
+async fn run_raw(
+    app: &TestApp,
+    tok: &str,
+    query: &str,
+    name: Option<&str>,
+    variables: Value,
+) -> (Value, String) {
     let mut body = json!({ "query": query, "variables": variables });
     if let Some(name) = name {
         body["operationName"] = json!(name);
@@ -132,7 +146,14 @@ async fn run(app: &TestApp, tok: &str, query: &str, name: Option<&str>, variable
         name.unwrap_or("the query"),
         resp.status
     );
-    value["data"].clone()
+    (value["data"].clone(), resp.text)
+}
+
+/// Whether the operation `name` of `doc` is a query.
+fn is_query(doc: &ExecutableDocument, name: &str) -> bool {
+    doc.operations
+        .iter()
+        .any(|(n, op)| n.is_some_and(|n| n == name) && op.node.ty == OperationType::Query)
 }
 
 /// The value of a required variable, by its name, as `persona` sees the demo data.
@@ -265,6 +286,7 @@ api_test!(every_graphql_example_of_the_readme_runs_as_written, |app| {
     let examples = examples();
     assert!(examples.len() > 30, "found {} examples", examples.len());
     let mut ids: HashMap<String, String> = HashMap::new();
+    let mut queries = 0;
     for example in &examples {
         let document = fill(&example.document, &ids, example.line);
         let parsed = async_graphql::parser::parse_query(&document).unwrap_or_else(|e| {
@@ -277,16 +299,31 @@ api_test!(every_graphql_example_of_the_readme_runs_as_written, |app| {
         for name in required_variables(&parsed, &example.name) {
             variables[&name] = variable(&app, &example.persona, &name).await;
         }
-        let data = run(
+        let tok = persona_token(&example.persona);
+        let (data, body) = run_raw(
             &app,
-            &persona_token(&example.persona),
+            &tok,
             &document,
             Some(&example.name),
-            variables,
+            variables.clone(),
         )
         .await;
+        // A query asked again, with nothing changed between, answers the same bytes.
+        if is_query(&parsed, &example.name) {
+            for _ in 1..REPEATS {
+                let (_, again) =
+                    run_raw(&app, &tok, &document, Some(&example.name), variables.clone()).await;
+                assert_eq!(
+                    again, body,
+                    "README line {}: {} answered differently when asked again",
+                    example.line, example.name
+                );
+            }
+            queries += 1;
+        }
         remember(&mut ids, &data);
     }
+    assert!(queries >= 10, "asked {queries} queries again");
 });
 
 api_test!(
