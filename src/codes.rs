@@ -253,6 +253,8 @@ closed_set! {
         Challenge => "CHALLENGE",
         /// A panel's moderation of a rating.
         Moderation => "MODERATION",
+        /// A committee meeting an organisation reports to.
+        Committee => "COMMITTEE",
     }
 }
 
@@ -282,6 +284,7 @@ impl EntityType {
             EntityType::Rating => IdKind::Rating,
             EntityType::Challenge => IdKind::Challenge,
             EntityType::Moderation => IdKind::Moderation,
+            EntityType::Committee => IdKind::Committee,
         }
     }
 

@@ -97,6 +97,23 @@ pub fn london_date(at: DateTime<Utc>) -> NaiveDate {
     (at + offset).date_naive()
 }
 
+/// The last instant of `day` in the United Kingdom: what a committee meeting that day could
+/// know, whatever was recorded before midnight.
+pub fn end_of_london_day(day: NaiveDate) -> DateTime<Utc> {
+    let next = (day + Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc();
+    // Midnight in London is 23:00 UTC the day before in summer time.
+    let summer = next - Duration::hours(1);
+    let midnight = if london_date(summer) == day + Duration::days(1) {
+        summer
+    } else {
+        next
+    };
+    midnight - Duration::microseconds(1)
+}
+
 /// Today in the United Kingdom: the default of every `asOf`.
 pub fn london_today() -> NaiveDate {
     london_date(Utc::now())
@@ -109,6 +126,28 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_london_day_ends_at_its_own_midnight_in_summer_and_winter() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            end_of_london_day(day("2021-11-30")),
+            at("2021-11-30T23:59:59.999999Z")
+        );
+        assert_eq!(
+            end_of_london_day(day("2021-07-01")),
+            at("2021-07-01T22:59:59.999999Z")
+        );
+        // The night the clocks go back ends at midnight GMT.
+        assert_eq!(
+            end_of_london_day(day("2021-10-30")),
+            at("2021-10-30T22:59:59.999999Z")
+        );
+        assert_eq!(
+            end_of_london_day(day("2021-10-31")),
+            at("2021-10-31T23:59:59.999999Z")
+        );
     }
 
     #[test]

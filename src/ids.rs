@@ -32,10 +32,11 @@ pub enum IdKind {
     RatingEvidence,
     Challenge,
     Moderation,
+    Committee,
 }
 
 impl IdKind {
-    const ALL: [IdKind; 17] = [
+    const ALL: [IdKind; 18] = [
         IdKind::Organisation,
         IdKind::User,
         IdKind::AuditEvent,
@@ -53,6 +54,7 @@ impl IdKind {
         IdKind::RatingEvidence,
         IdKind::Challenge,
         IdKind::Moderation,
+        IdKind::Committee,
     ];
 
     fn prefix(self) -> &'static str {
@@ -74,6 +76,7 @@ impl IdKind {
             IdKind::RatingEvidence => "rve",
             IdKind::Challenge => "chl",
             IdKind::Moderation => "mdr",
+            IdKind::Committee => "cmt",
         }
     }
 
@@ -97,6 +100,7 @@ impl IdKind {
             IdKind::RatingEvidence => "RatingEvidence",
             IdKind::Challenge => "Challenge",
             IdKind::Moderation => "Moderation",
+            IdKind::Committee => "Committee",
         }
     }
 }
@@ -293,6 +297,11 @@ typed_id!(
     /// The id of a moderated rating.
     ModerationId,
     IdKind::Moderation
+);
+typed_id!(
+    /// The id of a committee meeting.
+    CommitteeId,
+    IdKind::Committee
 );
 
 #[cfg(test)]

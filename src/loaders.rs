@@ -12,11 +12,11 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 
+use crate::history::AsAt;
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{Lookahead, SelectionField};
-use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::access::Access;
@@ -74,8 +74,9 @@ where
     )
 }
 
-/// A (thing, day) key, for values that depend on the day they are asked about.
-pub type OnDay = (Uuid, NaiveDate);
+/// A (thing, view) key, for values that depend on the day they are asked about and the moment
+/// they are as known at.
+pub type OnDay = (Uuid, AsAt);
 
 /// The DataLoaders of one request.
 pub struct Loaders {
@@ -99,6 +100,17 @@ pub struct Loaders {
     pub actions_of_recommendation: Cached<Uuid, Vec<Action>>,
     /// How an action stood on a day.
     pub standings: Cached<OnDay, Standing>,
+    /// The committee meetings of each organisation.
+    pub committees_of: Cached<Uuid, Vec<crate::committees::Committee>>,
+    /// The status history of each action.
+    pub status_history: Cached<Uuid, Vec<crate::actions::StatusChange>>,
+    /// The percentage complete of an action on a day.
+    pub percents: Cached<OnDay, Option<i32>>,
+    /// How a recommendation stood on a day.
+    pub recommendation_standings: Cached<OnDay, crate::reviews::standing::RecommendationStanding>,
+    /// The status history of each recommendation.
+    pub recommendation_history:
+        Cached<Uuid, Vec<crate::reviews::standing::RecommendationStatusChange>>,
     /// The latest progress update of each action.
     pub latest_update: Cached<Uuid, Option<ProgressUpdate>>,
     /// The evidence of each action.
@@ -177,6 +189,21 @@ impl Loaders {
             }),
             standings: cached(access, |a, keys| async move {
                 actions::service::standings(&a, keys).await
+            }),
+            committees_of: cached(access, |a, ids| async move {
+                crate::committees::service::of_organisations(&a, ids).await
+            }),
+            status_history: cached(access, |a, ids| async move {
+                actions::service::status_histories(&a, ids).await
+            }),
+            percents: cached(access, |a, keys| async move {
+                progress::service::percents(&a, keys).await
+            }),
+            recommendation_standings: cached(access, |a, keys| async move {
+                crate::reviews::standing::standings(&a, keys).await
+            }),
+            recommendation_history: cached(access, |a, ids| async move {
+                crate::reviews::standing::histories(&a, ids).await
             }),
             latest_update: cached(access, |a, ids| async move {
                 progress::service::latest(&a, ids).await
@@ -259,15 +286,15 @@ fn recommendation_counts(
     })
 }
 
-/// Answers (key, day) pairs with one call of `per_day` per distinct day.
+/// Answers (key, view) pairs with one call of `per_day` per distinct view.
 async fn on_days<V, Fut>(
     keys: Vec<OnDay>,
-    per_day: impl Fn(Vec<Uuid>, NaiveDate) -> Fut,
+    per_day: impl Fn(Vec<Uuid>, AsAt) -> Fut,
 ) -> AppResult<HashMap<OnDay, V>>
 where
     Fut: Future<Output = AppResult<HashMap<Uuid, V>>>,
 {
-    let mut by_day: HashMap<NaiveDate, Vec<Uuid>> = HashMap::new();
+    let mut by_day: HashMap<AsAt, Vec<Uuid>> = HashMap::new();
     for (id, day) in keys {
         by_day.entry(day).or_default().push(id);
     }
@@ -303,7 +330,7 @@ pub async fn prime_progress(
     ]
     .iter()
     .any(|field| progress.field(field).exists());
-    for day in days_asked(progress, crate::dates::london_today()) {
+    for day in days_asked(progress, AsAt::today()) {
         let found = crate::actions::summary::progress(access, grouping, keys, day).await?;
         prime(
             summaries,
@@ -356,26 +383,33 @@ pub fn items_select(ctx: &Context<'_>, field: &str) -> bool {
     items(&ctx.look_ahead()).field(field).exists()
 }
 
-/// The days a selected field is asked about, through its `asOf` argument (today when absent).
-pub fn days_asked(field: &Lookahead<'_>, default: NaiveDate) -> Vec<NaiveDate> {
-    let mut days: Vec<NaiveDate> = field
+/// The views a selected field is asked about, through its `asOf` and `knownAt` arguments
+/// (`default`'s when absent).
+pub fn days_asked(field: &Lookahead<'_>, default: AsAt) -> Vec<AsAt> {
+    let mut days: Vec<AsAt> = field
         .selection_fields()
         .iter()
         .map(|f| {
-            f.arguments()
-                .ok()
-                .and_then(|args| {
-                    args.into_iter()
-                        .find(|(name, _)| name.as_str() == "asOf")
-                        .and_then(|(_, v)| match v {
-                            async_graphql::Value::String(s) => crate::dates::Date::parse(&s),
-                            _ => None,
-                        })
-                })
-                .map_or(default, |d| d.0)
+            let args = f.arguments().unwrap_or_default();
+            let arg = |name: &str| {
+                args.iter()
+                    .find(|(n, _)| n.as_str() == name)
+                    .and_then(|(_, v)| match v {
+                        async_graphql::Value::String(s) => Some(s.clone()),
+                        _ => None,
+                    })
+            };
+            let day = arg("asOf")
+                .and_then(|s| crate::dates::Date::parse(&s))
+                .map_or(default.day, |d| d.0);
+            let known = arg("knownAt")
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+                .map(|k| k.with_timezone(&chrono::Utc))
+                .or(default.known);
+            AsAt::new(Some(day), known)
         })
         .collect();
-    days.sort();
+    days.sort_by_key(|a| (a.day, a.known));
     days.dedup();
     days
 }

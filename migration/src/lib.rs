@@ -23,6 +23,7 @@ mod m20261122_000011_rating_levels_path;
 mod m20261122_000012_change_epochs;
 mod m20261201_000013_operators;
 mod m20261201_000014_row_level_security;
+mod m20261203_000015_corrections_and_committees;
 
 /// The ordered list of migrations that `resilience-hub migrate` applies.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000012_change_epochs::Migration),
             Box::new(m20261201_000013_operators::Migration),
             Box::new(m20261201_000014_row_level_security::Migration),
+            Box::new(m20261203_000015_corrections_and_committees::Migration),
         ]
     }
 }

@@ -13,11 +13,18 @@
 //! 2. the RAG of each;
 //! 3. the caller's filters on any of those.
 //!
+//! Every view is also as known at a moment ([`AsAt::known`]): entries recorded later, and
+//! actions recorded later, are left out, so that what the service said at that moment can be
+//! said again, byte for byte, however the past was corrected since (see [`crate::history`]).
+//!
 //! No history entry is ever dated after the day it is recorded (the mutations refuse it), and
 //! an action's own columns always hold its latest status, completion and delivery date. So
-//! for today, or any later day, level 1 reads those columns instead of the histories
-//! ([`Source::Current`]): the same answer, without three lookups per action. Dashboards ask
-//! about today, and this is what keeps them cheap.
+//! for today, or any later day, as known now, level 1 reads those columns instead of the
+//! histories ([`Source::Current`]): the same answer, without three lookups per action.
+//! Dashboards ask about today, and this is what keeps them cheap.
+//!
+//! An action's completion date is the first day of its current run of completeness: saying
+//! COMPLETE again does not move it.
 
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, FromQueryResult};
@@ -27,6 +34,7 @@ use super::{Action, ActionStatus, Rag, Standing};
 use crate::access::OrgSet;
 use crate::dates::london_today;
 use crate::error::AppResult;
+use crate::history::AsAt;
 use crate::ids::{ActionId, OrgId, RecommendationId, ReviewId, UserId};
 use crate::sql::Sql;
 
@@ -81,19 +89,42 @@ fn like_pattern(text: &str) -> String {
     out
 }
 
-/// The value of `column` in the latest entry of the history `table` on or before the day, for
-/// action `a`: a scalar subquery, one probe of the history's index (action, date). Not a join
-/// on the latest entry's id: under Postgres row-level security the joined history is a
-/// security barrier, which a join condition holding a subquery cannot be pushed into, and the
-/// join then read every visible entry once per action.
-fn latest(sql: &mut Sql, table: &str, column: &str, day: NaiveDate) {
+/// The value of `column` in the latest entry of the history `table` on or before the day, as
+/// known at the moment, for action `a`: a scalar subquery, one probe of the history's index
+/// (action, date). Not a join on the latest entry's id: under Postgres row-level security the
+/// joined history is a security barrier, which a join condition holding a subquery cannot be
+/// pushed into, and the join then read every visible entry once per action.
+fn latest(sql: &mut Sql, table: &str, column: &str, at: AsAt) {
     sql.push("(SELECT h.")
         .push(column)
         .push(" FROM ")
         .push(table)
         .push(" h WHERE h.action_id = a.id AND h.effective_on <= ")
-        .bind(day)
-        .push(" ORDER BY h.effective_on DESC, h.id DESC LIMIT 1)");
+        .bind(at.day);
+    known(sql, "h.changed_at", at);
+    sql.push(" ORDER BY h.effective_on DESC, h.id DESC LIMIT 1)");
+}
+
+pub use crate::history::push_known as known;
+
+/// The first day of the current run of completeness of action `t` on the day, as known at
+/// the moment: the earliest COMPLETE entry with no other status after it.
+fn run_start(sql: &mut Sql, at: AsAt) {
+    sql.push(
+        "(SELECT MIN(h.effective_on) FROM action_status_changes h WHERE h.action_id = t.id \
+         AND h.status = 'COMPLETE' AND h.effective_on <= ",
+    )
+    .bind(at.day);
+    known(sql, "h.changed_at", at);
+    sql.push(
+        " AND NOT EXISTS (SELECT 1 FROM action_status_changes g WHERE g.action_id = t.id \
+         AND g.status <> 'COMPLETE' AND g.effective_on <= ",
+    )
+    .bind(at.day);
+    known(sql, "g.changed_at", at);
+    sql.push(
+        " AND (g.effective_on > h.effective_on OR (g.effective_on = h.effective_on AND g.id > h.id))))",
+    );
 }
 
 /// Where level 1 of the projection reads an action's status and delivery date from.
@@ -106,9 +137,9 @@ pub enum Source {
 }
 
 impl Source {
-    /// The cheapest source that is exact for `day`.
-    pub fn for_day(day: NaiveDate) -> Self {
-        if day >= london_today() {
+    /// The cheapest source that is exact for `at`.
+    pub fn for_view(at: AsAt) -> Self {
+        if at.is_now() && at.day >= london_today() {
             Source::Current
         } else {
             Source::History
@@ -116,25 +147,25 @@ impl Source {
     }
 }
 
-/// The actions in `scope` matching `filter`, as they stood at the end of `day`: a subquery
-/// whose rows have the columns of `actions` plus `at_status`, `at_since`, `at_due_on` and
-/// `at_rag`. Actions agreed after `day` are not in it.
-pub fn projection(scope: &OrgSet, filter: &Filter, day: NaiveDate) -> Sql {
-    projection_from(Source::for_day(day), scope, filter, day)
+/// The actions in `scope` matching `filter`, as they stood at the end of `at`'s day as known
+/// at its moment: a subquery whose rows have the columns of `actions` plus `at_status`,
+/// `at_since`, `at_due_on` and `at_rag`. Actions agreed after the day, or recorded after the
+/// moment, are not in it.
+pub fn projection(scope: &OrgSet, filter: &Filter, at: AsAt) -> Sql {
+    projection_from(Source::for_view(at), scope, filter, at)
 }
 
 /// [`projection`], reading level 1 from `source` (tests compare the two).
-pub fn projection_from(source: Source, scope: &OrgSet, filter: &Filter, day: NaiveDate) -> Sql {
+pub fn projection_from(source: Source, scope: &OrgSet, filter: &Filter, at: AsAt) -> Sql {
+    let day = at.day;
     // Level 1: the actions that existed, with their status and delivery date on the day.
     let mut inner = Sql::new("SELECT ");
     inner.push(COLUMNS).push(", ");
     match source {
         Source::History => {
-            latest(&mut inner, "action_status_changes", "status", day);
-            inner.push(" AS at_status, ");
-            latest(&mut inner, "action_status_changes", "effective_on", day);
-            inner.push(" AS at_since, COALESCE(");
-            latest(&mut inner, "due_date_changes", "new_due_on", day);
+            latest(&mut inner, "action_status_changes", "status", at);
+            inner.push(" AS at_status, COALESCE(");
+            latest(&mut inner, "due_date_changes", "new_due_on", at);
             inner.push(", a.original_due_on) AS at_due_on FROM actions a");
         }
         Source::Current => {
@@ -156,6 +187,7 @@ pub fn projection_from(source: Source, scope: &OrgSet, filter: &Filter, day: Nai
         .narrowed(asked.as_deref())
         .push_condition(&mut inner, "a.org_id");
     inner.push(" AND a.opened_on <= ").bind(day);
+    known(&mut inner, "a.created_at", at);
     if let Some(reviews) = &filter.reviews {
         inner
             .push(" AND ")
@@ -179,10 +211,17 @@ pub fn projection_from(source: Source, scope: &OrgSet, filter: &Filter, day: Nai
         push_current_filters(&mut inner, filter, day);
     }
 
-    // Level 2: the RAG of each.
+    // Level 2: the RAG of each, and from the histories the completion date of those complete
+    // (only theirs: it is two more probes).
     let mut rated = Sql::new("SELECT t.*, ");
     push_rag(&mut rated, day);
-    rated.push(" AS at_rag FROM (").append(&inner).push(") t");
+    rated.push(" AS at_rag");
+    if source == Source::History {
+        rated.push(", CASE WHEN t.at_status = 'COMPLETE' THEN ");
+        run_start(&mut rated, at);
+        rated.push(" END AS at_since");
+    }
+    rated.push(" FROM (").append(&inner).push(") t");
 
     // Level 3: the caller's filters on the day's values.
     let mut outer = Sql::new("SELECT p.* FROM (");
@@ -268,8 +307,8 @@ pub struct Row {
 }
 
 impl Row {
-    /// The action, with how it stood on `day`.
-    pub fn into_action(self, day: NaiveDate) -> Action {
+    /// The action, with how it stood at `at`.
+    pub fn into_action(self, at: AsAt) -> Action {
         let completed_on = match self.at_status {
             Some(ActionStatus::Complete) => self.at_since,
             _ => None,
@@ -293,7 +332,9 @@ impl Row {
             created_at: self.created_at,
             updated_at: self.updated_at,
             standing: Standing {
-                as_of: day,
+                action: ActionId(self.id),
+                as_of: at.day,
+                known_at: at.known,
                 status: self.at_status,
                 due_on: self.at_due_on,
                 completed_on,
@@ -305,9 +346,9 @@ impl Row {
 
 /// Runs a query over the projection (or the projection itself) and returns its actions: the
 /// projection names the organisations it reads (see [`projection`]).
-pub async fn fetch(db: &impl ConnectionTrait, sql: &Sql, day: NaiveDate) -> AppResult<Vec<Action>> {
+pub async fn fetch(db: &impl ConnectionTrait, sql: &Sql, at: AsAt) -> AppResult<Vec<Action>> {
     let rows: Vec<Row> = crate::access::scope::rows_in(db, sql).await?;
-    Ok(rows.into_iter().map(|r| r.into_action(day)).collect())
+    Ok(rows.into_iter().map(|r| r.into_action(at)).collect())
 }
 
 #[cfg(test)]
@@ -328,7 +369,7 @@ mod tests {
             due_before: Some(day),
             ..Default::default()
         };
-        let sql = projection(&OrgSet::All, &filter, day);
+        let sql = projection(&OrgSet::All, &filter, AsAt::on(day));
         let stmt = sql.statement(sea_orm::DbBackend::Postgres);
         let placeholders = stmt.sql.matches('$').count();
         assert_eq!(placeholders, stmt.values.unwrap().0.len());

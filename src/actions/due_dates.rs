@@ -20,6 +20,7 @@ use crate::concurrency::{self, Versioned};
 use crate::dates::london_today;
 use crate::entity::{action, due_date_change};
 use crate::error::{AppError, AppResult};
+use crate::history;
 use crate::ids::{ActionId, DueDateChangeId};
 use crate::validate;
 
@@ -30,6 +31,8 @@ pub struct DueDateMove {
     pub reason: String,
     /// The day the new date takes effect; defaults to today.
     pub effective_on: Option<NaiveDate>,
+    /// Why, when it is dated before the latest change (a correction).
+    pub correction_reason: Option<String>,
 }
 
 /// Checks the reason for a change of delivery date.
@@ -48,12 +51,6 @@ pub async fn change(
 ) -> AppResult<(Action, DueDateChange)> {
     let before = get_own(access, id).await?;
     access.require_role(&[Role::Manager], "change delivery dates")?;
-    if change.new_due_on == before.due_on {
-        return Err(AppError::bad_input(
-            "input.newDueOn",
-            "is already the action's delivery date",
-        ));
-    }
     let today = london_today();
     let effective_on = change.effective_on.unwrap_or(today);
     validate::not_after("input.effectiveOn", effective_on, today)?;
@@ -69,15 +66,33 @@ pub async fn change(
         before.opened_on,
         "the day it was agreed",
     )?;
-    if let Some(latest) = latest_due_change(access, id).await? {
-        // The history is read in the order it happened.
-        validate::not_before(
-            "input.effectiveOn",
-            effective_on,
-            latest.effective_on,
-            "its latest change of delivery date",
-        )?;
+    // The history is read in the order it happened: a change dated before the latest one is a
+    // correction.
+    let history = due_history(access, id).await?;
+    let correction = history::admit(
+        access,
+        "input.effectiveOn",
+        effective_on,
+        history.last().map(|c| c.effective_on),
+        "its latest change of delivery date",
+        "input.correctionReason",
+        change.correction_reason.as_deref(),
+    )?;
+    let upto = history.partition_point(|c| c.effective_on <= effective_on);
+    let in_force = upto
+        .checked_sub(1)
+        .map_or(before.original_due_on, |i| history[i].new_due_on);
+    if change.new_due_on == in_force {
+        return Err(AppError::bad_input(
+            "input.newDueOn",
+            "is already the action's delivery date",
+        ));
     }
+    // The action's own date stays the latest change's: a correction rewrites only the past.
+    let due_now = match history.last() {
+        Some(latest) if correction.is_some() => latest.new_due_on,
+        _ => change.new_due_on,
+    };
     if before.version != version {
         return Err(AppError::stale_version("action"));
     }
@@ -89,18 +104,19 @@ pub async fn change(
         ),
         version,
     )
-    .col_expr(action::Column::DueOn, Expr::value(change.new_due_on));
+    .col_expr(action::Column::DueOn, Expr::value(due_now));
     concurrency::apply(update, &txn, "action", AppError::from).await?;
     let row = due_date_change::Model {
         id: DueDateChangeId::new().0,
         org_id: before.org_id.0,
         action_id: id.0,
-        previous_due_on: before.due_on,
+        previous_due_on: in_force,
         new_due_on: change.new_due_on,
         reason: change.reason,
         effective_on,
         changed_by: Some(access.actor().user_id.0),
         changed_at: Utc::now(),
+        correction_reason: correction,
     };
     scope::insert_owned(
         before.org_id,
@@ -119,16 +135,14 @@ pub async fn change(
     Ok((after, DueDateChange::from(row)))
 }
 
-async fn latest_due_change(
-    access: &Access,
-    id: ActionId,
-) -> AppResult<Option<due_date_change::Model>> {
+/// An action's changes of delivery date as known now, in the order they took effect.
+async fn due_history(access: &Access, id: ActionId) -> AppResult<Vec<due_date_change::Model>> {
     Ok(
         scope::owned_rows::<due_date_change::Entity>(access.org_id())
             .filter(due_date_change::Column::ActionId.eq(id.0))
-            .order_by_desc(due_date_change::Column::EffectiveOn)
-            .order_by_desc(due_date_change::Column::Id)
-            .one(access.db())
+            .order_by_asc(due_date_change::Column::EffectiveOn)
+            .order_by_asc(due_date_change::Column::Id)
+            .all(access.db())
             .await?,
     )
 }

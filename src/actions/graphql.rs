@@ -6,10 +6,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::asof::Filter;
 use super::service::{self, Order};
-use super::{Action, ActionStatus, DueDateChange, Rag, Standing};
-use crate::dates::{Date, london_today};
+use super::{Action, ActionStatus, DueDateChange, Rag, Standing, StatusChange};
+use crate::dates::Date;
 use crate::error::AppResult;
 use crate::graphql::ContextExt;
+use crate::history::AsAt;
 use crate::ids::{ActionId, OrgId, RecommendationId, ReviewId};
 use crate::loaders::{days_asked, items, prime};
 use crate::organisations::Organisation;
@@ -45,19 +46,49 @@ impl Standing {
     async fn rag(&self) -> Option<Rag> {
         self.rag
     }
+
+    /// The moment it is as known at: everything recorded later is left out. Null: as known
+    /// when asked.
+    async fn known_at(&self) -> Option<DateTime<Utc>> {
+        self.known_at
+    }
+
+    /// The percentage complete last reported on or before the day (as known at the moment).
+    async fn percent_complete(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
+        let at = AsAt {
+            day: self.as_of,
+            known: self.known_at,
+        };
+        Ok(ctx
+            .loaders()?
+            .percents
+            .load_one((self.action.0, at))
+            .await?
+            .flatten())
+    }
 }
 
-/// How `action` stood at the end of `day` (`None`: the day it was read for).
+/// The view of the list that read `action`, moved to `day` and `known` where given.
+fn view_of(action: &Action, day: Option<NaiveDate>, known: Option<DateTime<Utc>>) -> AsAt {
+    let read = AsAt {
+        day: action.standing.as_of,
+        known: action.standing.known_at,
+    };
+    AsAt::new(Some(day.unwrap_or(read.day)), known.or(read.known))
+}
+
+/// How `action` stood at `day` as known at `known` (absent: those it was read for).
 async fn standing_on(
     ctx: &Context<'_>,
     action: &Action,
     day: Option<NaiveDate>,
+    known: Option<DateTime<Utc>>,
 ) -> Result<Option<Standing>> {
-    match day {
-        None => Ok(Some(action.standing)),
-        Some(day) if day == action.standing.as_of => Ok(Some(action.standing)),
-        Some(day) => ctx.loaders()?.standings.load_one((action.id.0, day)).await,
+    let at = view_of(action, day, known);
+    if at.day == action.standing.as_of && at.known == action.standing.known_at {
+        return Ok(Some(action.standing));
     }
+    ctx.loaders()?.standings.load_one((action.id.0, at)).await
 }
 
 /// An action: what the organisation does to answer a recommendation, or on its own account.
@@ -149,8 +180,12 @@ impl Action {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The day; the list's `asOf`, or today, when absent.")] as_of: Option<Date>,
+        #[graphql(
+            desc = "The moment it is as known at; the list's `knownAt`, or now, when absent."
+        )]
+        known_at: Option<DateTime<Utc>>,
     ) -> Result<Option<Rag>> {
-        Ok(standing_on(ctx, self, as_of.map(|d| d.0))
+        Ok(standing_on(ctx, self, as_of.map(|d| d.0), known_at)
             .await?
             .and_then(|s| s.rag))
     }
@@ -161,8 +196,17 @@ impl Action {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The day; the list's `asOf`, or today, when absent.")] as_of: Option<Date>,
+        #[graphql(
+            desc = "The moment it is as known at; the list's `knownAt`, or now, when absent."
+        )]
+        known_at: Option<DateTime<Utc>>,
     ) -> Result<Option<Standing>> {
-        standing_on(ctx, self, as_of.map(|d| d.0)).await
+        standing_on(ctx, self, as_of.map(|d| d.0), known_at).await
+    }
+
+    /// Its status history, in the order it took effect: corrections included, and marked.
+    async fn status_history(&self, ctx: &Context<'_>) -> Result<Vec<StatusChange>> {
+        crate::loaders::list(&ctx.loaders()?.status_history, self.id.0).await
     }
 
     /// Its latest progress update (by as-at date).
@@ -231,6 +275,16 @@ impl DueDateChange {
         self.id.to_gql()
     }
 
+    /// Whether it was entered as a correction: dated before the latest entry of its history.
+    async fn is_correction(&self) -> bool {
+        self.correction_reason.is_some()
+    }
+
+    /// Why, when it is a correction.
+    async fn correction_reason(&self) -> Option<&str> {
+        self.correction_reason.as_deref()
+    }
+
     /// The action.
     async fn action(&self, ctx: &Context<'_>) -> Result<Option<Action>> {
         ctx.loaders()?.actions.load_one(self.action_id.0).await
@@ -267,6 +321,45 @@ impl DueDateChange {
     /// When the change was recorded.
     async fn changed_at(&self) -> DateTime<Utc> {
         self.changed_at
+    }
+}
+
+/// An entry of an action's status history.
+#[Object]
+impl StatusChange {
+    /// The status.
+    async fn status(&self) -> ActionStatus {
+        self.status
+    }
+
+    /// The day it took effect.
+    async fn effective_on(&self) -> Date {
+        Date(self.effective_on)
+    }
+
+    /// The moment it was recorded: answers as known at an earlier moment leave it out.
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.recorded_at
+    }
+
+    /// The progress update that carried it, if one did.
+    async fn progress_update(&self, ctx: &Context<'_>) -> Result<Option<ProgressUpdate>> {
+        match self.progress_update_id {
+            Some(id) => Ok(Some(
+                crate::progress::service::get_update(ctx.access()?, id).await?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether it was entered as a correction: dated before the latest entry of its history.
+    async fn is_correction(&self) -> bool {
+        self.correction_reason.is_some()
+    }
+
+    /// Why, when it is a correction.
+    async fn correction_reason(&self) -> Option<&str> {
+        self.correction_reason.as_deref()
     }
 }
 
@@ -324,11 +417,13 @@ impl ActionFilterInput {
     }
 }
 
-/// A page of actions, as they stood at `as_of`, with what the query asks of them loaded at once.
+/// A page of actions, as they stood at `as_of` as known at `known_at`, with what the query
+/// asks of them loaded at once.
 pub(crate) async fn list(
     ctx: &Context<'_>,
     filter: Filter,
     as_of: Option<Date>,
+    known_at: Option<DateTime<Utc>>,
     order_by: Option<Order>,
     window: Window,
 ) -> Result<CountedConnection<Action>> {
@@ -337,7 +432,7 @@ pub(crate) async fn list(
     // A cursor holds the sort key: it is good only for the order that gave it out.
     let list = format!("actions/{}", order.name());
     let page = window.page(ctx.limits(), list)?;
-    let day = as_of.map_or_else(london_today, |d| d.0);
+    let day = AsAt::new(as_of.map(|d| d.0), known_at);
     let actions: Paged<Action> = service::list(access, filter, day, order, page).await?;
     let refs: Vec<&Action> = actions.items.iter().map(|(_, a)| a).collect();
     prime_actions(ctx, &items(&ctx.look_ahead()), &refs).await?;
@@ -413,7 +508,7 @@ pub(crate) async fn prime_actions(
         prime_users(ctx, &owners).await?;
     }
     // Standings asked for another day than the one the actions were read for.
-    let read_for = actions[0].standing.as_of;
+    let read_for = view_of(actions[0], None, None);
     for field in ["rag", "standing"] {
         for day in days_asked(&la.field(field), read_for) {
             if day != read_for {
@@ -458,6 +553,10 @@ impl ActionQuery {
         #[graphql(desc = "The day to report as at; today in the UK when absent.")] as_of: Option<
             Date,
         >,
+        #[graphql(
+            desc = "The moment to report as known at: what the service said then, ignoring everything recorded later. Now when absent."
+        )]
+        known_at: Option<DateTime<Utc>>,
         #[graphql(desc = "The order; earliest delivery date first when absent.")] order_by: Option<
             Order,
         >,
@@ -475,6 +574,7 @@ impl ActionQuery {
             ctx,
             filter,
             as_of,
+            known_at,
             order_by,
             Window {
                 first,

@@ -36,8 +36,12 @@ use crate::ids::{ActionId, DueDateChangeId, OrgId, RecommendationId, ReviewId, U
 /// How an action stood at the end of one day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Standing {
+    /// The action.
+    pub action: ActionId,
     /// The day.
     pub as_of: NaiveDate,
+    /// The moment it is as known at; `None`: as known when read.
+    pub known_at: Option<DateTime<Utc>>,
     /// Its status then; `None` when it had not yet been agreed.
     pub status: Option<ActionStatus>,
     /// The delivery date in force then.
@@ -46,6 +50,36 @@ pub struct Standing {
     pub completed_on: Option<NaiveDate>,
     /// Its RAG then.
     pub rag: Option<Rag>,
+}
+
+/// An entry of an action's status history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusChange {
+    pub action_id: ActionId,
+    pub status: ActionStatus,
+    /// The day it took effect.
+    pub effective_on: NaiveDate,
+    /// The moment it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// The progress update that carried it, if one did.
+    pub progress_update_id: Option<crate::ids::ProgressUpdateId>,
+    pub changed_by: Option<UserId>,
+    /// Why it was made, when it is a correction.
+    pub correction_reason: Option<String>,
+}
+
+impl From<crate::entity::action_status_change::Model> for StatusChange {
+    fn from(m: crate::entity::action_status_change::Model) -> Self {
+        StatusChange {
+            action_id: ActionId(m.action_id),
+            status: m.status,
+            effective_on: m.effective_on,
+            recorded_at: m.changed_at,
+            progress_update_id: m.progress_update_id.map(crate::ids::ProgressUpdateId),
+            changed_by: m.changed_by.map(UserId),
+            correction_reason: m.correction_reason,
+        }
+    }
 }
 
 /// An action, as the service holds it, with how it stood on the day it was read for.
@@ -89,6 +123,9 @@ pub struct DueDateChange {
     pub changed_by: Option<UserId>,
     #[serde(skip)]
     pub changed_at: DateTime<Utc>,
+    /// Why it was made, when it is a correction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correction_reason: Option<String>,
 }
 
 impl From<due_date_change::Model> for DueDateChange {
@@ -102,6 +139,7 @@ impl From<due_date_change::Model> for DueDateChange {
             effective_on: m.effective_on,
             changed_by: m.changed_by.map(UserId),
             changed_at: m.changed_at,
+            correction_reason: m.correction_reason,
         }
     }
 }

@@ -29,7 +29,9 @@ pub struct CreateActionInput {
     pub due_on: Date,
     /// Its status; `NOT_STARTED` when absent.
     pub status: Option<ActionStatus>,
-    /// The day it was agreed; today when absent. Not in the future.
+    /// The day it was agreed; when absent, its review's reported date (an action entered for
+    /// a review reported in 2021 was agreed then), or today for an action without one. Not in
+    /// the future.
     pub opened_on: Option<Date>,
 }
 
@@ -56,8 +58,15 @@ pub struct UpdateActionInput {
     pub owner: Option<String>,
     /// New owning person; null clears it.
     pub owner_user_id: MaybeUndefined<ID>,
-    /// New status, effective today. `WITHDRAWN` withdraws the action (nothing is deleted).
+    /// New status, effective on `statusOn`. `WITHDRAWN` withdraws the action (nothing is
+    /// deleted).
     pub status: Option<ActionStatus>,
+    /// The day the new status takes effect; today when absent. Not in the future, not before
+    /// the action was agreed; before its latest status, it is a correction.
+    pub status_on: Option<Date>,
+    /// Why, when this is a correction: an entry dated before the latest of its history.
+    /// Required then, and only managers may correct; up to 2,000 characters.
+    pub correction_reason: Option<String>,
 }
 
 /// A change of an action's delivery date.
@@ -71,9 +80,12 @@ pub struct ChangeActionDueDateInput {
     pub new_due_on: Date,
     /// Why it changes (required), up to 2,000 characters.
     pub reason: String,
-    /// The day the new date takes effect; today when absent. Not in the future, not before
-    /// the latest change.
+    /// The day the new date takes effect; today when absent. Not in the future; before the
+    /// latest change, it is a correction.
     pub effective_on: Option<Date>,
+    /// Why, when this is a correction: an entry dated before the latest of its history.
+    /// Required then, and only managers may correct; up to 2,000 characters.
+    pub correction_reason: Option<String>,
 }
 
 /// The action after a change of delivery date, and the change.
@@ -158,6 +170,8 @@ impl ActionMutation {
                 .transpose()?
                 .into(),
             status: input.status,
+            status_on: input.status_on.map(|d| d.0),
+            correction_reason: input.correction_reason,
         };
         Ok(ActionPayload {
             action: service::update(access, id, input.version, changes).await?,
@@ -177,6 +191,7 @@ impl ActionMutation {
             new_due_on: input.new_due_on.0,
             reason: crate::actions::due_dates::check_reason("input.reason", &input.reason)?,
             effective_on: input.effective_on.map(|d| d.0),
+            correction_reason: input.correction_reason,
         };
         let (action, due_date_change) =
             crate::actions::due_dates::change(access, id, input.version, change).await?;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::asof::{self, Filter};
 use super::{Action, ActionStatus, MAX_OWNER, Standing};
-use crate::access::scope;
+use crate::access::scope::{self, TenantOwned};
 use crate::access::{Access, OrgSet, Purpose};
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
@@ -23,6 +23,7 @@ use crate::concurrency::{self, Versioned};
 use crate::dates::london_today;
 use crate::entity::{action, action_status_change};
 use crate::error::{AppError, AppResult};
+use crate::history::{self, AsAt};
 use crate::ids::{ActionId, OrgId, ProgressUpdateId, RecommendationId, ReviewId, UserId};
 use crate::pagination::{Cursor, PageArgs, Paged, Sort, not_ours};
 use crate::reviews::{recommendations, service as reviews};
@@ -32,7 +33,7 @@ use crate::validate::{MAX_PROSE, MAX_TITLE};
 
 /// Actions in `scope` with these ids, as they stand today.
 async fn fetch_ids(access: &Access, scope: &OrgSet, ids: Vec<Uuid>) -> AppResult<Vec<Action>> {
-    let today = london_today();
+    let today = AsAt::today();
     let filter = Filter {
         ids: Some(ids.into_iter().map(ActionId).collect()),
         ..Default::default()
@@ -72,7 +73,7 @@ pub async fn of_recommendations(
     access: &Access,
     recommendation_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, Vec<Action>>> {
-    let today = london_today();
+    let today = AsAt::today();
     let filter = Filter {
         recommendations: Some(
             recommendation_ids
@@ -97,14 +98,14 @@ pub async fn of_recommendations(
     Ok(out)
 }
 
-/// How each (action, day) stood: one query per distinct day.
+/// How each (action, view) stood: one query per distinct view.
 pub async fn standings(
     access: &Access,
-    keys: Vec<(Uuid, NaiveDate)>,
-) -> AppResult<HashMap<(Uuid, NaiveDate), Standing>> {
-    let mut by_day: HashMap<NaiveDate, Vec<ActionId>> = HashMap::new();
-    for (id, day) in keys {
-        by_day.entry(day).or_default().push(ActionId(id));
+    keys: Vec<(Uuid, AsAt)>,
+) -> AppResult<HashMap<(Uuid, AsAt), Standing>> {
+    let mut by_day: HashMap<AsAt, Vec<ActionId>> = HashMap::new();
+    for (id, at) in keys {
+        by_day.entry(at).or_default().push(ActionId(id));
     }
     let scope = access.orgs(Purpose::Detail);
     let mut out = HashMap::new();
@@ -119,6 +120,26 @@ pub async fn standings(
         }
     }
     Ok(out)
+}
+
+/// The status history of each of `action_ids`, in the order it took effect, corrections
+/// included (and marked); an empty list for an action the caller may not read.
+pub async fn status_histories(
+    access: &Access,
+    action_ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Vec<super::StatusChange>>> {
+    let rows = action_status_change::Entity::readable(access)
+        .filter(action_status_change::Column::ActionId.is_in(action_ids.iter().copied()))
+        .order_by_asc(action_status_change::Column::EffectiveOn)
+        .order_by_asc(action_status_change::Column::Id)
+        .all(access.db())
+        .await?;
+    Ok(crate::batch::group(
+        action_ids,
+        rows,
+        |r| r.action_id,
+        super::StatusChange::from,
+    ))
 }
 
 /// The order of an action list.
@@ -145,12 +166,12 @@ impl Order {
     }
 }
 
-/// The actions the caller may read that match `filter`, as they stood at the end of `day`.
+/// The actions the caller may read that match `filter`, as they stood at `day`.
 #[instrument(skip_all, fields(org = %access.org_id()))]
 pub async fn list(
     access: &Access,
     filter: Filter,
-    day: NaiveDate,
+    day: AsAt,
     order: Order,
     page: PageArgs,
 ) -> AppResult<Paged<Action>> {
@@ -203,7 +224,7 @@ pub struct NewAction {
     pub owner_user: Option<UserId>,
     pub due_on: NaiveDate,
     pub status: ActionStatus,
-    /// The day it was agreed; defaults to today.
+    /// The day it was agreed; defaults to its review's reported date, or today.
     pub opened_on: Option<NaiveDate>,
 }
 
@@ -241,14 +262,6 @@ async fn check_owner_user(access: &Access, user: Option<UserId>) -> AppResult<()
 pub async fn create(access: &Access, new: NewAction) -> AppResult<Action> {
     access.require_role(&[Role::Manager], "record actions")?;
     let today = london_today();
-    let opened_on = new.opened_on.unwrap_or(today);
-    validate::not_after("input.openedOn", opened_on, today)?;
-    validate::not_before(
-        "input.dueOn",
-        new.due_on,
-        opened_on,
-        "the day it was agreed",
-    )?;
     let review = match (new.recommendation, new.review) {
         (Some(rec), review) => {
             let rec = recommendations::get_own(access, rec).await?;
@@ -258,11 +271,33 @@ pub async fn create(access: &Access, new: NewAction) -> AppResult<Action> {
                     "the recommendation belongs to another review",
                 ));
             }
-            Some(rec.review_id)
+            Some(reviews::get_own(access, rec.review_id).await?)
         }
-        (None, Some(review)) => Some(reviews::get_own(access, review).await?.id),
+        (None, Some(review)) => Some(reviews::get_own(access, review).await?),
         (None, None) => None,
     };
+    // An action entered for a review reported in the past was agreed then, not today.
+    let reported = review
+        .as_ref()
+        .and_then(|r| r.reported_on)
+        .filter(|d| *d <= today);
+    let opened_on = new.opened_on.or(reported).unwrap_or(today);
+    validate::not_after("input.openedOn", opened_on, today)?;
+    if new.due_on < opened_on {
+        let why = match (new.opened_on, reported) {
+            (Some(_), _) => "the day it was agreed (input.openedOn)".to_owned(),
+            (None, Some(_)) => {
+                "the day it was agreed (input.openedOn, which defaults to its review's reported date)"
+                    .to_owned()
+            }
+            (None, None) => {
+                "the day it was agreed (input.openedOn, which defaults to today: give it to enter a plan's past)"
+                    .to_owned()
+            }
+        };
+        validate::not_before("input.dueOn", new.due_on, opened_on, &why)?;
+    }
+    let review = review.map(|r| r.id);
     check_owner_user(access, new.owner_user).await?;
     let own = access.org_id();
     let id = ActionId::new();
@@ -292,8 +327,19 @@ pub async fn create(access: &Access, new: NewAction) -> AppResult<Action> {
     )
     .exec_without_returning(&txn)
     .await?;
-    let by = Some(access.actor().user_id);
-    record_status(&txn, own, id, new.status, opened_on, None, by).await?;
+    record_status(
+        &txn,
+        own,
+        id,
+        StatusEntry {
+            status: new.status,
+            effective_on: opened_on,
+            progress_update: None,
+            by: Some(access.actor().user_id),
+            correction: None,
+        },
+    )
+    .await?;
     let action = reload(&txn, own, id).await?;
     audit::record(
         &txn,
@@ -311,7 +357,7 @@ pub(crate) async fn reload(
     org: OrgId,
     id: ActionId,
 ) -> AppResult<Action> {
-    let today = london_today();
+    let today = AsAt::today();
     let filter = Filter {
         ids: Some(vec![id]),
         ..Default::default()
@@ -323,48 +369,108 @@ pub(crate) async fn reload(
         .ok_or(AppError::NotFound("action"))
 }
 
-/// Adds a status to an action's history, effective on `effective_on`, and brings the action's
-/// current status (and completion date) in line with the latest entry of the history.
+/// A status entering an action's history.
+pub(crate) struct StatusEntry {
+    pub status: ActionStatus,
+    /// The day it takes effect.
+    pub effective_on: NaiveDate,
+    /// The progress update that carried it.
+    pub progress_update: Option<ProgressUpdateId>,
+    pub by: Option<UserId>,
+    /// Its reason, when it is a correction (see [`crate::history`]).
+    pub correction: Option<String>,
+}
+
+/// An action's status history as known now, in the order it took effect.
+pub(crate) async fn status_history(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    id: ActionId,
+) -> AppResult<Vec<(ActionStatus, NaiveDate)>> {
+    Ok(scope::owned_rows::<action_status_change::Entity>(org)
+        .filter(action_status_change::Column::ActionId.eq(id.0))
+        .order_by_asc(action_status_change::Column::EffectiveOn)
+        .order_by_asc(action_status_change::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| (h.status, h.effective_on))
+        .collect())
+}
+
+/// The day of the latest entry of an action's status history.
+pub(crate) async fn latest_status_on(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    id: ActionId,
+) -> AppResult<Option<NaiveDate>> {
+    Ok(status_history(db, org, id).await?.last().map(|(_, on)| *on))
+}
+
+/// The status in force at the end of `day`, and the first day of its current run of
+/// completeness when it is COMPLETE, in a history ordered as [`status_history`]'s.
+fn standing_in(
+    history: &[(ActionStatus, NaiveDate)],
+    day: NaiveDate,
+) -> (Option<ActionStatus>, Option<NaiveDate>) {
+    let upto = history.partition_point(|(_, on)| *on <= day);
+    let status = upto.checked_sub(1).map(|i| history[i].0);
+    let completed = (status == Some(ActionStatus::Complete)).then(|| {
+        history[..upto]
+            .iter()
+            .rev()
+            .take_while(|(s, _)| *s == ActionStatus::Complete)
+            .last()
+            .map(|(_, on)| *on)
+    });
+    (status, completed.flatten())
+}
+
+/// Adds a status to an action's history and brings the action's current status (and
+/// completion date) in line with the history. A status the action already had on that day
+/// adds nothing: saying COMPLETE again neither moves the completion date nor counts as a
+/// completion. Returns whether the history changed.
 pub(crate) async fn record_status(
     txn: &impl ConnectionTrait,
     org: OrgId,
     id: ActionId,
-    status: ActionStatus,
-    effective_on: NaiveDate,
-    progress_update: Option<ProgressUpdateId>,
-    by: Option<UserId>,
-) -> AppResult<()> {
+    entry: StatusEntry,
+) -> AppResult<bool> {
+    let mut history = status_history(txn, org, id).await?;
+    if standing_in(&history, entry.effective_on).0 == Some(entry.status) {
+        return Ok(false);
+    }
     scope::insert_owned(
         org,
         action_status_change::ActiveModel {
             id: Set(Uuid::now_v7()),
             org_id: Set(org.0),
             action_id: Set(id.0),
-            status: Set(status),
-            effective_on: Set(effective_on),
-            progress_update_id: Set(progress_update.map(|u| u.0)),
-            changed_by: Set(by.map(|u| u.0)),
+            status: Set(entry.status),
+            effective_on: Set(entry.effective_on),
+            progress_update_id: Set(entry.progress_update.map(|u| u.0)),
+            changed_by: Set(entry.by.map(|u| u.0)),
             changed_at: Set(Utc::now()),
+            correction_reason: Set(entry.correction),
         },
     )
     .exec_without_returning(txn)
     .await?;
-    let latest = scope::owned_rows::<action_status_change::Entity>(org)
-        .filter(action_status_change::Column::ActionId.eq(id.0))
-        .order_by_desc(action_status_change::Column::EffectiveOn)
-        .order_by_desc(action_status_change::Column::Id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("action {id} lost its history")))?;
-    let completed = (latest.status == ActionStatus::Complete).then_some(latest.effective_on);
+    let at = history.partition_point(|(_, on)| *on <= entry.effective_on);
+    history.insert(at, (entry.status, entry.effective_on));
+    let last = history.last().map_or(entry.effective_on, |(_, on)| *on);
+    let (status, completed) = standing_in(&history, last);
     scope::update_owned::<action::Entity>(org)
-        .col_expr(action::Column::Status, Expr::value(latest.status))
+        .col_expr(
+            action::Column::Status,
+            Expr::value(status.unwrap_or(entry.status)),
+        )
         .col_expr(action::Column::CompletedOn, Expr::value(completed))
         .col_expr(action::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(action::Column::Id.eq(id.0))
         .exec(txn)
         .await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Changes to an action; `None` leaves a field as it is.
@@ -376,8 +482,11 @@ pub struct ActionChanges {
     pub owner: Option<String>,
     /// `Some(None)` clears it.
     pub owner_user: Option<Option<UserId>>,
-    /// Takes effect today.
     pub status: Option<ActionStatus>,
+    /// The day the status takes effect; today when absent.
+    pub status_on: Option<NaiveDate>,
+    /// Why, when the status is dated before the action's latest (a correction).
+    pub correction_reason: Option<String>,
 }
 
 impl ActionChanges {
@@ -416,6 +525,33 @@ pub async fn update(
         ));
     }
     check_owner_user(access, changes.owner_user.flatten()).await?;
+    let today = london_today();
+    let status_on = changes.status_on.unwrap_or(today);
+    let mut correction = None;
+    if changes.status.is_some() {
+        validate::not_after("input.statusOn", status_on, today)?;
+        validate::not_before(
+            "input.statusOn",
+            status_on,
+            before.opened_on,
+            "the day it was agreed",
+        )?;
+        let latest = latest_status_on(access.db(), before.org_id, id).await?;
+        correction = history::admit(
+            access,
+            "input.statusOn",
+            status_on,
+            latest,
+            "its latest status",
+            "input.correctionReason",
+            changes.correction_reason.as_deref(),
+        )?;
+    } else if changes.status_on.is_some() {
+        return Err(AppError::bad_input(
+            "input.statusOn",
+            "is the day a new status takes effect: give the status too",
+        ));
+    }
     if before.version != version {
         return Err(AppError::stale_version("action"));
     }
@@ -437,11 +573,15 @@ pub async fn update(
         update = update.col_expr(action::Column::OwnerUserId, Expr::value(user.map(|u| u.0)));
     }
     concurrency::apply(update, &txn, "action", AppError::from).await?;
-    if let Some(status) = changes.status
-        && status != before.status
-    {
-        let by = Some(access.actor().user_id);
-        record_status(&txn, before.org_id, id, status, london_today(), None, by).await?;
+    if let Some(status) = changes.status {
+        let entry = StatusEntry {
+            status,
+            effective_on: status_on,
+            progress_update: None,
+            by: Some(access.actor().user_id),
+            correction,
+        };
+        record_status(&txn, before.org_id, id, entry).await?;
     }
     let after = reload(&txn, before.org_id, id).await?;
     audit::record(

@@ -7,17 +7,18 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
-use super::asof::{self, Filter, Source};
+use super::asof::{self, Filter};
 use super::{Action, ActionStatus, DueDateChange, Rag};
 use crate::access::scope;
 use crate::access::{Access, OrgSet, Purpose};
 use crate::entity::due_date_change;
 use crate::epochs::{self, Family};
 use crate::error::AppResult;
+use crate::history::AsAt;
 use crate::ids::{OrgId, ReviewId};
 use crate::reviews::RecommendationStatus;
 use crate::sql::Sql;
@@ -119,17 +120,18 @@ pub struct ProgressSummary {
     pub grouping: Grouping,
     /// The review or organisation.
     pub key: Uuid,
-    pub as_of: NaiveDate,
+    /// The day it is as at, and the moment it is as known at.
+    pub at: AsAt,
     pub actions: ActionCounts,
 }
 
 impl ProgressSummary {
     /// A summary of nothing recorded.
-    pub fn empty(grouping: Grouping, key: Uuid, as_of: NaiveDate) -> Self {
+    pub fn empty(grouping: Grouping, key: Uuid, at: AsAt) -> Self {
         ProgressSummary {
             grouping,
             key,
-            as_of,
+            at,
             actions: ActionCounts::default(),
         }
     }
@@ -192,7 +194,9 @@ struct GroupedRecommendations {
 struct RememberedCounts;
 
 impl crate::cache::Memo for RememberedCounts {
-    type Key = (Uuid, NaiveDate);
+    // As known at a past moment, counts cannot change; as known now, the epoch says whether
+    // they still hold.
+    type Key = (Uuid, AsAt);
     type Value = (i64, ActionCounts);
     const CAPACITY: usize = 100_000;
 }
@@ -210,10 +214,10 @@ pub async fn action_counts(
     access: &Access,
     grouping: Grouping,
     keys: &[Uuid],
-    day: NaiveDate,
+    at: AsAt,
 ) -> AppResult<HashMap<Uuid, ActionCounts>> {
     if grouping == Grouping::Review {
-        return count_actions(access, grouping, keys, day).await;
+        return count_actions(access, grouping, keys, at).await;
     }
     let scope = grouping.scope(access);
     let orgs: Vec<Uuid> = keys
@@ -230,7 +234,7 @@ pub async fn action_counts(
     let mut out = HashMap::with_capacity(orgs.len());
     let mut stale = Vec::new();
     for org in orgs {
-        match remembered.get(&(org, day)) {
+        match remembered.get(&(org, at)) {
             Some((at, counts)) if Some(&at) == epochs.get(&org) => {
                 out.insert(org, counts);
             }
@@ -238,10 +242,10 @@ pub async fn action_counts(
         }
     }
     if !stale.is_empty() {
-        for (org, counts) in count_actions(access, grouping, &stale, day).await? {
+        for (org, counts) in count_actions(access, grouping, &stale, at).await? {
             let epoch = epochs.get(&org).copied().unwrap_or(0);
             // A slower reader of an older epoch must not replace a newer count.
-            remembered.insert_unless((org, day), (epoch, counts.clone()), |(held, _)| {
+            remembered.insert_unless((org, at), (epoch, counts.clone()), |(held, _)| {
                 *held > epoch
             });
             out.insert(org, counts);
@@ -271,7 +275,7 @@ async fn count_actions(
     access: &Access,
     grouping: Grouping,
     keys: &[Uuid],
-    day: NaiveDate,
+    at: AsAt,
 ) -> AppResult<HashMap<Uuid, ActionCounts>> {
     let scope = grouping.scope(access);
     let mut out: HashMap<Uuid, ActionCounts> = keys
@@ -289,7 +293,7 @@ async fn count_actions(
         .push(" AS grp, ")
         .push(TALLY)
         .push(" FROM (");
-    sql.append(&asof::projection(&scope, &grouping.filter(keys), day))
+    sql.append(&asof::projection(&scope, &grouping.filter(keys), at))
         .push(") p GROUP BY ")
         .push(&group)
         .push(", p.at_status, p.at_rag");
@@ -309,14 +313,14 @@ pub async fn progress(
     access: &Access,
     grouping: Grouping,
     keys: &[Uuid],
-    day: NaiveDate,
+    at: AsAt,
 ) -> AppResult<HashMap<Uuid, ProgressSummary>> {
     // Every key in scope gets a summary, zero where nothing is recorded.
-    Ok(action_counts(access, grouping, keys, day)
+    Ok(action_counts(access, grouping, keys, at)
         .await?
         .into_iter()
         .map(|(key, actions)| {
-            let mut summary = ProgressSummary::empty(grouping, key, day);
+            let mut summary = ProgressSummary::empty(grouping, key, at);
             summary.actions = actions;
             (key, summary)
         })
@@ -330,29 +334,16 @@ pub async fn recommendation_counts(
     access: &Access,
     grouping: Grouping,
     keys: &[Uuid],
-    day: NaiveDate,
+    at: AsAt,
 ) -> AppResult<HashMap<Uuid, RecommendationCounts>> {
     let scope = grouping.scope(access);
     let group = grouping.column("r");
     let mut sql = Sql::new("SELECT t.grp, t.at_status, COUNT(*) AS n FROM (SELECT ");
     sql.push(&group).push(" AS grp, ");
-    match Source::for_day(day) {
-        // A recommendation's own status is the latest of its history, and no change is dated
-        // in the future (see `asof`).
-        Source::Current => {
-            sql.push("r.status");
-        }
-        Source::History => {
-            sql.push(
-                "(SELECT h.status FROM recommendation_status_changes h \
-                 WHERE h.recommendation_id = r.id AND h.effective_on <= ",
-            );
-            sql.bind(day)
-                .push(" ORDER BY h.effective_on DESC, h.id DESC LIMIT 1)");
-        }
-    }
+    crate::reviews::standing::push_status(&mut sql, at);
     sql.push(" AS at_status FROM recommendations r WHERE ");
     scope.push_condition(&mut sql, "r.org_id");
+    asof::known(&mut sql, "r.created_at", at);
     sql.push(" AND ").push_in(&group, keys.iter().copied());
     sql.push(") t WHERE t.at_status IS NOT NULL GROUP BY t.grp, t.at_status");
     let rows: Vec<GroupedRecommendations> = grouped_rows(access, grouping, &sql).await?;
@@ -373,15 +364,11 @@ pub async fn recommendation_counts(
 
 /// The actions matching `filter` that the caller reads in detail, counted by RAG at the end of
 /// `day`: one statement.
-pub async fn counts(access: &Access, filter: &Filter, day: NaiveDate) -> AppResult<ActionCounts> {
+pub async fn counts(access: &Access, filter: &Filter, at: AsAt) -> AppResult<ActionCounts> {
     let mut sql = Sql::new("SELECT ");
     sql.push(TALLY).push(" FROM (");
-    sql.append(&asof::projection(
-        &access.orgs(Purpose::Detail),
-        filter,
-        day,
-    ))
-    .push(") p GROUP BY p.at_status, p.at_rag");
+    sql.append(&asof::projection(&access.orgs(Purpose::Detail), filter, at))
+        .push(") p GROUP BY p.at_status, p.at_rag");
     let mut counts = ActionCounts::default();
     for tally in scope::rows::<Tally>(access, &sql).await? {
         counts.add(&tally);
@@ -398,6 +385,8 @@ pub struct Window {
     pub from: NaiveDate,
     /// The later date (included).
     pub to: NaiveDate,
+    /// The moment both ends are as known at; `None` is now.
+    pub known: Option<DateTime<Utc>>,
 }
 
 /// What moved between two dates: changes are read in detail, so the caller must be able to
@@ -407,13 +396,29 @@ impl Window {
         self.grouping.filter(&[self.key])
     }
 
+    /// The window's start, as known at its moment.
+    pub fn start(&self) -> AsAt {
+        AsAt {
+            day: self.from,
+            known: self.known,
+        }
+    }
+
+    /// The window's end, as known at its moment.
+    pub fn end(&self) -> AsAt {
+        AsAt {
+            day: self.to,
+            known: self.known,
+        }
+    }
+
     /// The projection at `to` joined to the one at `from` (absent for actions agreed since).
     fn both_ends(&self, access: &Access) -> Sql {
         let scope = access.orgs(Purpose::Detail);
         let mut sql = Sql::new("SELECT now_.* FROM (");
-        sql.append(&asof::projection(&scope, &self.filter(), self.to))
+        sql.append(&asof::projection(&scope, &self.filter(), self.end()))
             .push(") now_ LEFT JOIN (")
-            .append(&asof::projection(&scope, &self.filter(), self.from))
+            .append(&asof::projection(&scope, &self.filter(), self.start()))
             .push(") then_ ON then_.id = now_.id WHERE ");
         sql
     }
@@ -452,6 +457,7 @@ impl Window {
             .bind(self.from)
             .push(" AND c.effective_on <= ")
             .bind(self.to);
+        asof::known(&mut sql, "c.changed_at", self.end());
         sql
     }
 
@@ -471,6 +477,7 @@ impl Window {
             .bind(self.from)
             .push(" AND u.as_at <= ")
             .bind(self.to);
+        asof::known(&mut sql, "u.recorded_at", self.end());
         sql
     }
 }
@@ -500,7 +507,7 @@ pub async fn actions(
     sql.append(&query)
         .push(") w ORDER BY w.at_due_on, w.id LIMIT ")
         .bind(limit as i64);
-    asof::fetch(access.db(), &sql, window.to).await
+    asof::fetch(access.db(), &sql, window.end()).await
 }
 
 /// The changes of delivery date of a window, in the order they took effect.

@@ -10,6 +10,7 @@ pub mod action_status_change;
 pub mod assessment;
 pub mod audit_event;
 pub mod challenge;
+pub mod committee;
 pub mod due_date_change;
 pub mod evidence;
 pub mod framework;

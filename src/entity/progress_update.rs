@@ -16,6 +16,8 @@ pub struct Model {
     pub percent_complete: Option<i32>,
     pub author_id: Option<Uuid>,
     pub recorded_at: DateTimeUtc,
+    /// Why an entry dated before the latest of its history was made; none for one in order.
+    pub correction_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

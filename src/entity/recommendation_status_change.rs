@@ -14,6 +14,8 @@ pub struct Model {
     pub effective_on: Date,
     pub changed_by: Option<Uuid>,
     pub changed_at: DateTimeUtc,
+    /// Why an entry dated before the latest of its history was made; none for one in order.
+    pub correction_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

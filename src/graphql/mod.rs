@@ -20,6 +20,8 @@ use crate::assessments::mutations::AssessmentMutation;
 use crate::assessments::{Assessment, Challenge, Moderation, Rating, RatingEvidence};
 use crate::audit::AuditEvent;
 use crate::audit::graphql::AuditQuery;
+use crate::committees::Committee;
+use crate::committees::graphql::{CommitteeMutation, CommitteeQuery};
 use crate::error::{AppError, AppResult};
 use crate::ids::{
     ActionId, AnyId, AssessmentId, AuditEventId, ChallengeId, DueDateChangeId, EvidenceId,
@@ -55,6 +57,7 @@ pub struct QueryRoot(
     StandardsQuery,
     AssessmentQuery,
     AuditQuery,
+    CommitteeQuery,
     NodeQuery,
 );
 
@@ -68,6 +71,7 @@ pub struct MutationRoot(
     ProgressMutation,
     StandardsMutation,
     AssessmentMutation,
+    CommitteeMutation,
 );
 
 /// Builds the schema. `limits` bound every request; `introspection` answers `__schema` and
@@ -153,6 +157,7 @@ pub enum Node {
     RatingEvidence(RatingEvidence),
     Challenge(Challenge),
     Moderation(Moderation),
+    Committee(Committee),
 }
 
 /// `node(id:)`.
@@ -222,6 +227,9 @@ impl NodeQuery {
             IdKind::Moderation => Node::Moderation(
                 crate::assessments::challenges::get_moderation(access, ModerationId(id.uuid))
                     .await?,
+            ),
+            IdKind::Committee => Node::Committee(
+                crate::committees::service::get(access, crate::ids::CommitteeId(id.uuid)).await?,
             ),
         }))
     }

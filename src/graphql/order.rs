@@ -18,13 +18,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{
-    BaseType, Directive, DocumentOperations, ExecutableDocument, Field, OperationDefinition, OperationType,
-    Selection, SelectionSet, TypeKind, TypeSystemDefinition,
+    BaseType, Directive, DocumentOperations, ExecutableDocument, Field, OperationDefinition,
+    OperationType, Selection, SelectionSet, TypeKind, TypeSystemDefinition,
 };
 use async_graphql::parser::{Positioned, parse_schema};
 use async_graphql::{Name, PathSegment, Response, ServerError, Value, Variables};
-use async_graphql::indexmap::IndexMap;
 
 /// The alias under which an object reached through an interface or union names its type.
 const TYPE_KEY: &str = "_resilienceHubTypename";
@@ -423,7 +423,9 @@ impl<'d> Walk<'d> {
 fn sort_errors(errors: &mut [ServerError]) {
     errors.sort_by(|a, b| {
         let at = |e: &ServerError| e.locations.first().map(|p| (p.line, p.column));
-        at(a).cmp(&at(b)).then_with(|| compare_paths(&a.path, &b.path))
+        at(a)
+            .cmp(&at(b))
+            .then_with(|| compare_paths(&a.path, &b.path))
     });
 }
 

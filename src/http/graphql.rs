@@ -218,7 +218,11 @@ fn prepare(mut request: Request, limits: &Limits, shapes: &Shapes) -> Prepared {
     let info = operation_info(&doc, request.operation_name.as_deref());
     let mut doc = doc;
     order::mark_abstract(&mut doc, shapes);
-    order::fill_defaults(&doc, request.operation_name.as_deref(), &mut request.variables);
+    order::fill_defaults(
+        &doc,
+        request.operation_name.as_deref(),
+        &mut request.variables,
+    );
     let document = Arc::new(doc.clone());
     request.set_parsed_query(doc);
     Prepared::Run {

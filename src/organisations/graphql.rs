@@ -86,36 +86,65 @@ impl Organisation {
         Ok(Some(members.into()))
     }
 
-    /// Where it stood at the end of `asOf`, across all its reviews: recommendations by status,
-    /// actions by RAG. Its own users, its panels, and partner bodies it shares with by name
-    /// read it; null for anyone else.
+    /// Where it stood at the end of `asOf` (as known at `knownAt`), across all its reviews:
+    /// recommendations by status, actions by RAG. Its own users, its panels, and partner
+    /// bodies it shares with by name read it; null for anyone else.
     async fn progress(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The day to report as at; today in the UK when absent.")] as_of: Option<
             crate::dates::Date,
         >,
+        #[graphql(
+            desc = "The moment to report as known at: what the service said then, ignoring everything recorded later. Now when absent."
+        )]
+        known_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Option<crate::actions::summary::ProgressSummary>> {
-        let day = as_of.map_or_else(crate::dates::london_today, |d| d.0);
+        let day = crate::history::AsAt::new(as_of.map(|d| d.0), known_at);
         ctx.loaders()?
             .organisation_progress
             .load_one((self.id.0, day))
             .await
     }
 
+    /// Its committee meetings the caller may read, earliest first: each one's `report` is what
+    /// the meeting was told.
+    async fn committees(&self, ctx: &Context<'_>) -> Result<Vec<crate::committees::Committee>> {
+        crate::loaders::list(&ctx.loaders()?.committees_of, self.id.0).await
+    }
+
     /// What moved between two committee dates across all its reviews: after `from`, up to and
-    /// including `to`. Lists actions, so it needs detail: empty for a reader without.
+    /// including `to` (or between its committees: `sinceCommittee`, `betweenCommittees`).
+    /// Lists actions, so it needs detail: empty for a reader without.
     async fn changes(
         &self,
-        #[graphql(desc = "The earlier date (the last committee).")] from: crate::dates::Date,
-        #[graphql(desc = "The later date (this committee).")] to: crate::dates::Date,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The earlier date (the last committee).")] from: Option<
+            crate::dates::Date,
+        >,
+        #[graphql(desc = "The later date (this committee).")] to: Option<crate::dates::Date>,
+        #[graphql(desc = "Both ends as known at this moment; now when absent.")] known_at: Option<
+            chrono::DateTime<chrono::Utc>,
+        >,
+        #[graphql(desc = "One of its committee meetings: the window starts at its date.")]
+        since_committee: Option<ID>,
+        #[graphql(desc = "Two of its committee meetings: the window between them.")]
+        between_committees: Option<Vec<ID>>,
     ) -> Result<crate::reports::graphql::Changes> {
-        Ok(crate::reports::graphql::Changes::new(
+        crate::committees::graphql::changes(
+            ctx,
             crate::actions::summary::Grouping::Organisation,
             self.id.0,
-            from,
-            to,
-        )?)
+            self.id,
+            crate::committees::graphql::WindowArgs {
+                from,
+                to,
+                known_at,
+                since_committee,
+                between_committees,
+            },
+        )
+        .await
     }
 
     /// How one standard stands in it: its latest submitted self and moderated levels, its
@@ -128,8 +157,12 @@ impl Organisation {
         #[graphql(desc = "The standard.")] id: ID,
         #[graphql(desc = "The day action RAG is counted at; today in the UK when absent.")]
         as_of: Option<crate::dates::Date>,
+        #[graphql(
+            desc = "The moment to report as known at: assessments submitted, moderations and histories recorded by then. Now when absent."
+        )]
+        known_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Option<crate::assessments::views::StandardInOrganisation>> {
-        crate::assessments::graphql::standard_in(ctx, self.id, &id, as_of).await
+        crate::assessments::graphql::standard_in(ctx, self.id, &id, as_of, known_at).await
     }
 
     /// The people who have acted for it, by name: its own users see them (to name an action's

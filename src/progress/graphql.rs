@@ -19,6 +19,16 @@ impl ProgressUpdate {
         self.id.to_gql()
     }
 
+    /// Whether it was entered as a correction: dated before the latest entry of its history.
+    async fn is_correction(&self) -> bool {
+        self.correction_reason.is_some()
+    }
+
+    /// Why, when it is a correction.
+    async fn correction_reason(&self) -> Option<&str> {
+        self.correction_reason.as_deref()
+    }
+
     /// The action it reports on.
     async fn action(&self, ctx: &Context<'_>) -> Result<Option<Action>> {
         ctx.loaders()?.actions.load_one(self.action_id.0).await
@@ -100,7 +110,8 @@ impl Evidence {
 pub struct AddProgressUpdateInput {
     /// The action.
     pub action_id: ID,
-    /// The day it speaks for: not in the future, not before the action was agreed.
+    /// The day it speaks for: not in the future, not before the action was agreed. Before the
+    /// action's latest update (or, with a new status, its latest status) it is a correction.
     pub as_at: Date,
     /// What happened, up to 10,000 characters.
     pub narrative: String,
@@ -108,6 +119,9 @@ pub struct AddProgressUpdateInput {
     pub new_status: Option<ActionStatus>,
     /// The percentage complete, 0 to 100.
     pub percent_complete: Option<i32>,
+    /// Why, when this is a correction: an entry dated before the latest of its history.
+    /// Required then, and only managers may correct; up to 2,000 characters.
+    pub correction_reason: Option<String>,
 }
 
 /// The update recorded and the action after it.
@@ -162,6 +176,7 @@ impl ProgressMutation {
                 "input.percentComplete",
                 input.percent_complete,
             )?,
+            correction_reason: input.correction_reason,
         };
         let (update, action) = service::add_update(access, action, new).await?;
         Ok(AddProgressUpdatePayload { update, action })

@@ -28,6 +28,9 @@ pub struct ProgressUpdate {
     pub author_id: Option<UserId>,
     #[serde(skip)]
     pub recorded_at: DateTime<Utc>,
+    /// Why it was made, when it is a correction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correction_reason: Option<String>,
 }
 
 impl From<progress_update::Model> for ProgressUpdate {
@@ -42,6 +45,7 @@ impl From<progress_update::Model> for ProgressUpdate {
             percent_complete: m.percent_complete,
             author_id: m.author_id.map(UserId),
             recorded_at: m.recorded_at,
+            correction_reason: m.correction_reason,
         }
     }
 }

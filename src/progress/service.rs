@@ -21,6 +21,7 @@ use crate::auth::Role;
 use crate::dates::london_today;
 use crate::entity::{action, evidence, progress_update};
 use crate::error::{AppError, AppResult};
+use crate::history::{self, AsAt};
 use crate::ids::{ActionId, EvidenceId, OrgId, ProgressUpdateId};
 use crate::pagination::{Cursor, PageArgs, Paged, Sort, not_ours};
 use crate::sql::Sql;
@@ -34,6 +35,8 @@ pub struct NewUpdate {
     pub narrative: String,
     pub new_status: Option<ActionStatus>,
     pub percent_complete: Option<i32>,
+    /// Why, when it is dated before the action's latest update (or status): a correction.
+    pub correction_reason: Option<String>,
 }
 
 /// Checks a narrative.
@@ -69,6 +72,27 @@ pub async fn add_update(
         "the day the action was agreed",
     )?;
     let org = action.org_id;
+    // Updates, and the statuses they carry, arrive in the order they happened: one dated before
+    // the latest is a correction.
+    let latest_update = latest_as_at(access, org, action_id).await?;
+    let latest_status = match new.new_status {
+        Some(_) => actions::latest_status_on(access.db(), org, action_id).await?,
+        None => None,
+    };
+    let (latest, what) = match (latest_update, latest_status) {
+        (Some(u), Some(s)) if s > u => (Some(s), "the action's latest status"),
+        (Some(u), _) => (Some(u), "the action's latest update"),
+        (None, s) => (s, "the action's latest status"),
+    };
+    let correction = history::admit(
+        access,
+        "input.asAt",
+        new.as_at,
+        latest,
+        what,
+        "input.correctionReason",
+        new.correction_reason.as_deref(),
+    )?;
     let author = access.actor().user_id;
     let id = ProgressUpdateId::new();
     let txn = access.begin_write().await?;
@@ -82,21 +106,20 @@ pub async fn add_update(
         percent_complete: new.percent_complete,
         author_id: Some(author.0),
         recorded_at: Utc::now(),
+        correction_reason: correction.clone(),
     };
     scope::insert_owned(org, progress_update::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await?;
     if let Some(status) = new.new_status {
-        actions::record_status(
-            &txn,
-            org,
-            action_id,
+        let entry = actions::StatusEntry {
             status,
-            new.as_at,
-            Some(id),
-            Some(author),
-        )
-        .await?;
+            effective_on: new.as_at,
+            progress_update: Some(id),
+            by: Some(author),
+            correction,
+        };
+        actions::record_status(&txn, org, action_id, entry).await?;
     }
     refresh_percent(&txn, org, action_id).await?;
     // The action's row changed (status, percentage): move its version on, so that an edit
@@ -120,6 +143,22 @@ pub async fn add_update(
     let action = actions::reload(&txn, org, action_id).await?;
     txn.commit().await?;
     Ok((update, action))
+}
+
+/// The as-at date of an action's latest progress update.
+async fn latest_as_at(
+    access: &Access,
+    org: OrgId,
+    action_id: ActionId,
+) -> AppResult<Option<NaiveDate>> {
+    Ok(scope::owned_rows::<progress_update::Entity>(org)
+        .select_only()
+        .column(progress_update::Column::AsAt)
+        .filter(progress_update::Column::ActionId.eq(action_id.0))
+        .order_by_desc(progress_update::Column::AsAt)
+        .into_tuple()
+        .one(access.db())
+        .await?)
 }
 
 /// Sets an action's percentage complete to that of its latest update that gave one.
@@ -219,6 +258,43 @@ pub async fn latest(
         action_ids.into_iter().map(|id| (id, None)).collect();
     for row in rows {
         out.insert(row.action_id, Some(ProgressUpdate::from(row)));
+    }
+    Ok(out)
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct Percent {
+    id: Uuid,
+    pct: Option<i32>,
+}
+
+/// The percentage complete of each (action, view): the latest update on or before the day (as
+/// known at the moment) that gave one. One statement per distinct view.
+pub async fn percents(
+    access: &Access,
+    keys: Vec<(Uuid, AsAt)>,
+) -> AppResult<HashMap<(Uuid, AsAt), Option<i32>>> {
+    let mut by_view: HashMap<AsAt, Vec<Uuid>> = HashMap::new();
+    for (id, at) in keys {
+        by_view.entry(at).or_default().push(id);
+    }
+    let mut out = HashMap::new();
+    for (at, ids) in by_view {
+        let mut sql = Sql::new(
+            "SELECT a.id, (SELECT u.percent_complete FROM progress_updates u \
+             WHERE u.action_id = a.id AND u.percent_complete IS NOT NULL AND u.as_at <= ",
+        );
+        sql.bind(at.day);
+        history::push_known(&mut sql, "u.recorded_at", at);
+        sql.push(" ORDER BY u.as_at DESC, u.id DESC LIMIT 1) AS pct FROM actions a WHERE ")
+            .push_in("a.id", ids.iter().copied())
+            .push(" AND ");
+        access
+            .orgs(Purpose::Detail)
+            .push_condition(&mut sql, "a.org_id");
+        for row in scope::rows::<Percent>(access, &sql).await? {
+            out.insert((row.id, at), row.pct);
+        }
     }
     Ok(out)
 }

@@ -2,12 +2,14 @@
 //! on a day ([`ProgressSummary`]) and what moved between two committee dates ([`Changes`]).
 
 use async_graphql::{Context, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
 
 use crate::actions::summary::{self, Grouping, ProgressSummary, RecommendationCounts, Window};
 use crate::actions::{Action, DueDateChange};
 use crate::dates::Date;
 use crate::error::{AppError, AppResult};
 use crate::graphql::ContextExt;
+use crate::history::AsAt;
 use crate::progress::ProgressUpdate;
 
 /// A count of recommendations with one status.
@@ -29,7 +31,7 @@ impl ProgressSummary {
             Grouping::Organisation => &loaders.organisation_recommendations,
         };
         Ok(loader
-            .load_one((self.key, self.as_of))
+            .load_one((self.key, self.at))
             .await?
             .unwrap_or_default())
     }
@@ -40,7 +42,13 @@ impl ProgressSummary {
 impl ProgressSummary {
     /// The day.
     async fn as_of(&self) -> Date {
-        Date(self.as_of)
+        Date(self.at.day)
+    }
+
+    /// The moment it is as known at: everything recorded later is left out. Null: as known
+    /// when asked.
+    async fn known_at(&self) -> Option<DateTime<Utc>> {
+        self.at.known
     }
 
     /// Recommendations made by the day.
@@ -125,8 +133,15 @@ pub struct Changes {
 }
 
 impl Changes {
-    /// The changes of one review or organisation between two dates.
-    pub fn new(grouping: Grouping, key: uuid::Uuid, from: Date, to: Date) -> AppResult<Self> {
+    /// The changes of one review or organisation between two dates, as known at `known`
+    /// (now when absent).
+    pub fn new(
+        grouping: Grouping,
+        key: uuid::Uuid,
+        from: Date,
+        to: Date,
+        known: Option<DateTime<Utc>>,
+    ) -> AppResult<Self> {
         if from >= to {
             return Err(AppError::bad_input("from", "must be before `to`"));
         }
@@ -136,6 +151,7 @@ impl Changes {
                 key,
                 from: from.0,
                 to: to.0,
+                known: AsAt::new(Some(to.0), known).known,
             },
         })
     }
@@ -153,6 +169,11 @@ impl Changes {
     /// The later date (included).
     async fn to(&self) -> Date {
         Date(self.window.to)
+    }
+
+    /// The moment both ends are as known at; null: as known when asked.
+    async fn known_at(&self) -> Option<DateTime<Utc>> {
+        self.window.known
     }
 
     /// How many actions were completed in between.

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::recommendations::{self};
 use super::service::{self, ReviewFilter};
+use super::standing::{RecommendationStanding, RecommendationStatusChange};
 use super::{
     Judgement, Recommendation, RecommendationKind, RecommendationStatus, Review, ReviewKind,
     ReviewStatus,
@@ -14,15 +15,81 @@ use crate::actions::graphql::{ActionFilterInput, prime_actions};
 use crate::actions::service::Order;
 use crate::actions::summary::{Grouping, ProgressSummary};
 use crate::actions::{Action, graphql as action_api};
-use crate::dates::{Date, london_today};
+use crate::committees::graphql::WindowArgs;
+use crate::dates::Date;
 use crate::error::AppResult;
 use crate::graphql::ContextExt;
+use crate::history::AsAt;
 use crate::ids::{OrgId, RecommendationId, ReviewId};
 use crate::loaders::{items, prime};
 use crate::organisations::Organisation;
 use crate::pagination::{CountedConnection, PageArgs, Window, connection_complexity};
 use crate::reports::graphql::Changes;
 use crate::users::User;
+
+/// How a recommendation stood at the end of one day, as known at a moment.
+#[Object]
+impl RecommendationStanding {
+    /// The day.
+    async fn as_of(&self) -> Date {
+        Date(self.as_of)
+    }
+
+    /// The moment it is as known at; null: as known when asked.
+    async fn known_at(&self) -> Option<DateTime<Utc>> {
+        self.known_at
+    }
+
+    /// Its status then.
+    async fn status(&self) -> Option<RecommendationStatus> {
+        self.status
+    }
+
+    /// Whether it still asked something of the organisation then (open, in progress or
+    /// ongoing).
+    async fn outstanding(&self) -> bool {
+        self.is_outstanding()
+    }
+
+    /// Its target date (the current one: target dates keep no history).
+    async fn target_date(&self) -> Option<Date> {
+        self.target_date.map(Date)
+    }
+
+    /// The day it was discharged, if it was discharged then.
+    async fn discharged_on(&self) -> Option<Date> {
+        self.discharged_on.map(Date)
+    }
+}
+
+/// An entry of a recommendation's status history.
+#[Object]
+impl RecommendationStatusChange {
+    /// The status.
+    async fn status(&self) -> RecommendationStatus {
+        self.status
+    }
+
+    /// The day it took effect.
+    async fn effective_on(&self) -> Date {
+        Date(self.effective_on)
+    }
+
+    /// The moment it was recorded: answers as known at an earlier moment leave it out.
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.recorded_at
+    }
+
+    /// Whether it was entered as a correction: dated before the latest entry of its history.
+    async fn is_correction(&self) -> bool {
+        self.correction_reason.is_some()
+    }
+
+    /// Why, when it is a correction.
+    async fn correction_reason(&self) -> Option<&str> {
+        self.correction_reason.as_deref()
+    }
+}
 
 /// A review an organisation went through, owned by that organisation whoever conducted it.
 #[Object]
@@ -91,9 +158,44 @@ impl Review {
         crate::loaders::list(&ctx.loaders()?.judgements, self.id.0).await
     }
 
-    /// Its recommendations (and other findings), in the order they were recorded.
-    async fn recommendations(&self, ctx: &Context<'_>) -> Result<Vec<Recommendation>> {
-        crate::loaders::list(&ctx.loaders()?.recommendations_of_review, self.id.0).await
+    /// Its recommendations (and other findings), in the order they were recorded. With
+    /// `asOf` or `knownAt`, those made (and recorded) by then; with `status`, those that had it
+    /// then: `recommendations(asOf: "2020-12-08", status: OPEN)` names what was outstanding on
+    /// that day, whatever was discharged since. Each one's `standing` defaults to the same day.
+    async fn recommendations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day to read statuses as at; today in the UK when absent.")]
+        as_of: Option<Date>,
+        #[graphql(desc = "The moment to read them as known at; now when absent.")] known_at: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(desc = "Only those with this status on the day.")] status: Option<
+            RecommendationStatus,
+        >,
+    ) -> Result<Vec<Recommendation>> {
+        let loaders = ctx.loaders()?;
+        let all = crate::loaders::list(&loaders.recommendations_of_review, self.id.0).await?;
+        if as_of.is_none() && known_at.is_none() && status.is_none() {
+            return Ok(all);
+        }
+        let at = AsAt::new(as_of.map(|d| d.0), known_at);
+        let standings = loaders
+            .recommendation_standings
+            .load_many(all.iter().map(|r| (r.id.0, at)))
+            .await?;
+        Ok(all
+            .into_iter()
+            .filter(|r| {
+                standings.get(&(r.id.0, at)).is_some_and(|s| {
+                    s.status.is_some() && status.is_none_or(|wanted| s.status == Some(wanted))
+                })
+            })
+            .map(|mut r| {
+                r.read_at = Some(at);
+                r
+            })
+            .collect())
     }
 
     /// Its action plan: the actions of this review, as they stood at the end of `asOf`.
@@ -111,6 +213,10 @@ impl Review {
         #[graphql(desc = "The day to report as at; today in the UK when absent.")] as_of: Option<
             Date,
         >,
+        #[graphql(
+            desc = "The moment to report as known at: what the service said then, ignoring everything recorded later. Now when absent."
+        )]
+        known_at: Option<DateTime<Utc>>,
         #[graphql(desc = "The order; earliest delivery date first when absent.")] order_by: Option<
             Order,
         >,
@@ -129,6 +235,7 @@ impl Review {
             ctx,
             filter,
             as_of,
+            known_at,
             order_by,
             Window {
                 first,
@@ -140,15 +247,20 @@ impl Review {
         .await
     }
 
-    /// Where it stood at the end of `asOf`: recommendations by status, actions by RAG.
+    /// Where it stood at the end of `asOf`, as known at `knownAt`: recommendations by status,
+    /// actions by RAG.
     async fn progress(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The day to report as at; today in the UK when absent.")] as_of: Option<
             Date,
         >,
+        #[graphql(
+            desc = "The moment to report as known at: what the service said then, ignoring everything recorded later. Now when absent."
+        )]
+        known_at: Option<DateTime<Utc>>,
     ) -> Result<ProgressSummary> {
-        let day = as_of.map_or_else(london_today, |d| d.0);
+        let day = AsAt::new(as_of.map(|d| d.0), known_at);
         Ok(ctx
             .loaders()?
             .review_progress
@@ -157,13 +269,38 @@ impl Review {
             .unwrap_or_else(|| ProgressSummary::empty(Grouping::Review, self.id.0, day)))
     }
 
-    /// What moved between two committee dates: after `from`, up to and including `to`.
+    /// What moved between two committee dates: after `from`, up to and including `to`. The
+    /// dates can come from the organisation's committees instead: `sinceCommittee` (its date
+    /// to `to`, or today), or `betweenCommittees` (the two meetings' dates).
     async fn changes(
         &self,
-        #[graphql(desc = "The earlier date (the last committee).")] from: Date,
-        #[graphql(desc = "The later date (this committee).")] to: Date,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The earlier date (the last committee).")] from: Option<Date>,
+        #[graphql(desc = "The later date (this committee).")] to: Option<Date>,
+        #[graphql(desc = "Both ends as known at this moment; now when absent.")] known_at: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(
+            desc = "A committee meeting of the organisation: the window starts at its date."
+        )]
+        since_committee: Option<ID>,
+        #[graphql(desc = "Two committee meetings of the organisation: the window between them.")]
+        between_committees: Option<Vec<ID>>,
     ) -> Result<Changes> {
-        Ok(Changes::new(Grouping::Review, self.id.0, from, to)?)
+        crate::committees::graphql::changes(
+            ctx,
+            Grouping::Review,
+            self.id.0,
+            self.org_id,
+            WindowArgs {
+                from,
+                to,
+                known_at,
+                since_committee,
+                between_committees,
+            },
+        )
+        .await
     }
 
     /// Incremented by every change; pass it back to `updateReview`.
@@ -242,6 +379,33 @@ impl Recommendation {
     /// The actions that answer it, earliest delivery date first, as they stand today.
     async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
         crate::loaders::list(&ctx.loaders()?.actions_of_recommendation, self.id.0).await
+    }
+
+    /// How it stood at the end of `asOf`, as known at `knownAt`: its status, target date and
+    /// discharge then. Null when it had not yet been made (or recorded).
+    async fn standing(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day; the list's `asOf`, or today, when absent.")] as_of: Option<Date>,
+        #[graphql(desc = "The moment; the list's `knownAt`, or now, when absent.")]
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Option<RecommendationStanding>> {
+        let read = self.read_at.unwrap_or_else(AsAt::today);
+        let at = AsAt::new(
+            Some(as_of.map_or(read.day, |d| d.0)),
+            known_at.or(read.known),
+        );
+        Ok(ctx
+            .loaders()?
+            .recommendation_standings
+            .load_one((self.id.0, at))
+            .await?
+            .filter(|s| s.status.is_some()))
+    }
+
+    /// Its status history, in the order it took effect: corrections included, and marked.
+    async fn status_history(&self, ctx: &Context<'_>) -> Result<Vec<RecommendationStatusChange>> {
+        crate::loaders::list(&ctx.loaders()?.recommendation_history, self.id.0).await
     }
 
     /// Incremented by every change; pass it back to `updateRecommendation`.

@@ -15,6 +15,7 @@ pub mod mutations;
 pub mod recommendations;
 pub mod service;
 pub mod standards;
+pub mod standing;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -107,6 +108,10 @@ pub struct Recommendation {
     pub created_at: DateTime<Utc>,
     #[serde(skip)]
     pub updated_at: DateTime<Utc>,
+    /// The view of the list that returned it (its `asOf` and `knownAt`), if it was filtered
+    /// as at a day: the default of its `standing`.
+    #[serde(skip)]
+    pub read_at: Option<crate::history::AsAt>,
 }
 
 impl From<recommendation::Model> for Recommendation {
@@ -126,6 +131,7 @@ impl From<recommendation::Model> for Recommendation {
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            read_at: None,
         }
     }
 }

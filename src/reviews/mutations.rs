@@ -125,10 +125,13 @@ pub struct UpdateRecommendationInput {
     /// New status; `DISCHARGED` records who discharged it and when.
     pub status: Option<RecommendationStatus>,
     /// The day the new status took effect; today when absent. Not in the future, not before
-    /// its latest status change.
+    /// it was made; before its latest status change, it is a correction.
     pub status_on: Option<Date>,
     /// New target date; null clears it.
     pub target_date: MaybeUndefined<Date>,
+    /// Why, when this is a correction: an entry dated before the latest of its history.
+    /// Required then, and only managers may correct; up to 2,000 characters.
+    pub correction_reason: Option<String>,
 }
 
 fn judgement_inputs(list: &Option<Vec<JudgementInput>>) -> Option<Vec<(&str, Grade)>> {
@@ -257,6 +260,7 @@ impl ReviewMutation {
             status: input.status,
             status_on: input.status_on.map(|d| d.0),
             target_date: input.target_date.map_value(|d| d.0).into(),
+            correction_reason: input.correction_reason,
         };
         Ok(RecommendationPayload {
             recommendation: recommendations::update(access, id, input.version, changes).await?,

@@ -28,6 +28,7 @@ use crate::concurrency::{self, Versioned};
 use crate::dates::london_today;
 use crate::entity::{recommendation, recommendation_status_change};
 use crate::error::{AppError, AppResult};
+use crate::history;
 use crate::ids::{OrgId, RecommendationId, ReviewId, UserId};
 use crate::validate;
 
@@ -141,7 +142,7 @@ pub async fn add(
     .exec_without_returning(&txn)
     .await
     .map_err(reference_taken_or)?;
-    record_status(&txn, &review, id, new.status, made_on, Some(user)).await?;
+    record_status(&txn, &review, id, new.status, made_on, Some(user), None).await?;
     let rec = reload(&txn, review.org_id, id).await?;
     audit::record(
         &txn,
@@ -204,6 +205,7 @@ async fn record_status(
     status: RecommendationStatus,
     effective_on: NaiveDate,
     by: Option<UserId>,
+    correction: Option<String>,
 ) -> AppResult<()> {
     scope::insert_owned(
         review.org_id,
@@ -215,6 +217,7 @@ async fn record_status(
             effective_on: Set(effective_on),
             changed_by: Set(by.map(|u| u.0)),
             changed_at: Set(Utc::now()),
+            correction_reason: Set(correction),
         },
     )
     .exec_without_returning(txn)
@@ -234,31 +237,23 @@ async fn reload(
         .ok_or(AppError::NotFound("recommendation"))
 }
 
-/// The first and the latest day of a recommendation's status history.
-async fn history_bounds(
+/// A recommendation's status history as known now, in the order it took effect.
+async fn status_history(
     txn: &impl ConnectionTrait,
     org: OrgId,
     id: RecommendationId,
-) -> AppResult<(NaiveDate, NaiveDate)> {
-    let bounds: Option<(Option<NaiveDate>, Option<NaiveDate>)> =
+) -> AppResult<Vec<(RecommendationStatus, NaiveDate)>> {
+    Ok(
         scope::owned_rows::<recommendation_status_change::Entity>(org)
-            .select_only()
-            .expr(Func::min(Expr::col(
-                recommendation_status_change::Column::EffectiveOn,
-            )))
-            .expr(Func::max(Expr::col(
-                recommendation_status_change::Column::EffectiveOn,
-            )))
             .filter(recommendation_status_change::Column::RecommendationId.eq(id.0))
-            .into_tuple()
-            .one(txn)
-            .await?;
-    match bounds {
-        Some((Some(first), Some(last))) => Ok((first, last)),
-        _ => Err(AppError::Internal(anyhow::anyhow!(
-            "recommendation {id} has no status history"
-        ))),
-    }
+            .order_by_asc(recommendation_status_change::Column::EffectiveOn)
+            .order_by_asc(recommendation_status_change::Column::Id)
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|h| (h.status, h.effective_on))
+            .collect(),
+    )
 }
 
 /// Changes to a recommendation; `None` leaves a field as it is.
@@ -272,6 +267,8 @@ pub struct RecommendationChanges {
     pub status_on: Option<NaiveDate>,
     /// `Some(None)` clears it.
     pub target_date: Option<Option<NaiveDate>>,
+    /// Why, when the status is dated before its latest (a correction).
+    pub correction_reason: Option<String>,
 }
 
 /// Changes a recommendation of the caller's own organisation. Discharging it records who and
@@ -334,24 +331,49 @@ pub async fn update(
         let today = london_today();
         let on = changes.status_on.unwrap_or(today);
         validate::not_after("input.statusOn", on, today)?;
-        let (made_on, latest) = history_bounds(&txn, review.org_id, id).await?;
+        let mut history = status_history(&txn, review.org_id, id).await?;
+        let made_on = history.first().map_or(on, |(_, d)| *d);
         validate::not_before("input.statusOn", on, made_on, "the day it was made")?;
-        // The history is read in the order it happened: a change may not be slipped in before
-        // one already recorded.
-        validate::not_before("input.statusOn", on, latest, "its latest status change")?;
-        let discharged = status == RecommendationStatus::Discharged;
-        let user = access.actor().user_id;
+        // The history is read in the order it happened: a change slipped in before one already
+        // recorded is a correction.
+        let correction = history::admit(
+            access,
+            "input.statusOn",
+            on,
+            history.last().map(|(_, d)| *d),
+            "its latest status change",
+            "input.correctionReason",
+            changes.correction_reason.as_deref(),
+        )?;
+        let upto = history.partition_point(|(_, d)| *d <= on);
+        let in_force = upto.checked_sub(1).map(|i| history[i].0);
+        if in_force != Some(status) {
+            let user = Some(access.actor().user_id);
+            record_status(&txn, &review, id, status, on, user, correction).await?;
+            history.insert(upto, (status, on));
+        }
+        // The recommendation's own columns follow the latest entry of its history.
+        let (latest, _) = *history.last().expect("at least the new status");
+        let run = history
+            .iter()
+            .rev()
+            .take_while(|(s, _)| *s == RecommendationStatus::Discharged)
+            .last()
+            .map(|(_, d)| *d);
+        let discharged_by = match (latest, before.status) {
+            (RecommendationStatus::Discharged, RecommendationStatus::Discharged) => {
+                before.discharged_by.map(|u| u.0)
+            }
+            (RecommendationStatus::Discharged, _) => Some(access.actor().user_id.0),
+            _ => None,
+        };
         update = update
-            .col_expr(recommendation::Column::Status, Expr::value(status))
-            .col_expr(
-                recommendation::Column::DischargedOn,
-                Expr::value(discharged.then_some(on)),
-            )
+            .col_expr(recommendation::Column::Status, Expr::value(latest))
+            .col_expr(recommendation::Column::DischargedOn, Expr::value(run))
             .col_expr(
                 recommendation::Column::DischargedBy,
-                Expr::value(discharged.then_some(user.0)),
+                Expr::value(discharged_by),
             );
-        record_status(&txn, &review, id, status, on, Some(user)).await?;
     }
     concurrency::apply(update, &txn, "recommendation", reference_taken_or).await?;
     let after = reload(&txn, review.org_id, id).await?;

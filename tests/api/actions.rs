@@ -435,13 +435,26 @@ api_test!(
             first["action"]["version"], 2,
             "an update moves the action's version on"
         );
-        // A late-entered update about an earlier day does not override the later one today.
-        let second = update(
+        // A late-entered update about an earlier day is a correction: a manager's, with a
+        // reason, and it does not override the later one today.
+        let late = json!({ "input": { "actionId": a, "asAt": "2021-03-01", "narrative": "Late",
+            "newStatus": "NOT_STARTED" } });
+        let refused = app
+            .gql(
+                Some(&people.contributor),
+                crate::plan::ADD_UPDATE,
+                late.clone(),
+            )
+            .await;
+        assert_eq!(refused.codes(), ["FORBIDDEN"]);
+        let mut corrected = late;
+        corrected["input"]["correctionReason"] = json!("Entered late from the March minutes");
+        let second = ok(
             &app,
-            &people.contributor,
-            &a,
-            "2021-03-01",
-            Some("NOT_STARTED"),
+            &people.manager,
+            crate::plan::ADD_UPDATE,
+            corrected,
+            &["addProgressUpdate"],
         )
         .await;
         assert_eq!(second["action"]["status"], "IN_PROGRESS");

@@ -18,6 +18,8 @@ use crate::helpers::{Engine, TestApp, engines, token};
 use crate::plan::{self, People, ok};
 use crate::world::{World, share};
 
+const RECORD_COMMITTEE: &str = "mutation($input: RecordCommitteeInput!) { recordCommittee(input: $input) { committee { id } } }";
+
 const INTROSPECTION: &str = r#"
 query {
   __schema {
@@ -143,9 +145,9 @@ impl Schema {
 }
 
 /// The kinds of object an id can name, by the prefix of its API form.
-const KINDS: [&str; 17] = [
+const KINDS: [&str; 18] = [
     "org", "usr", "aud", "rev", "rec", "act", "upd", "evd", "ddc", "fwk", "std", "lvl", "asm",
-    "rtg", "rve", "chl", "mdr",
+    "rtg", "rve", "chl", "mdr", "cmt",
 ];
 
 /// The kinds an ID slot names: by its name, and for a bare `id` by the field or input type it
@@ -162,6 +164,7 @@ fn kinds_of(slot: &str, owner: &str) -> Option<Vec<&'static str>> {
         "assessmentId" => one("asm"),
         "challengeId" => one("chl"),
         "ownerUserId" => one("usr"),
+        "sinceCommittee" | "betweenCommittees" => one("cmt"),
         "entityId" => Some(KINDS.to_vec()),
         "id" => match owner {
             "node" => Some(KINDS.to_vec()),
@@ -172,6 +175,7 @@ fn kinds_of(slot: &str, owner: &str) -> Option<Vec<&'static str>> {
             "framework" | "publishFramework" | "UpdateFrameworkInput" => one("fwk"),
             "assessment" | "AssessmentStatusInput" | "ReopenAssessmentInput" => one("asm"),
             "Organisation.standard" => one("std"),
+            "committee" => one("cmt"),
             _ => None,
         },
         _ => None,
@@ -286,10 +290,15 @@ fn targets(schema: &Schema) -> Vec<Target> {
             }
             let field = f["name"].as_str().unwrap().to_owned();
             let label = format!("{name}.{field}");
-            assert_eq!(
-                name, "Organisation",
-                "{label} takes an id, and the isolation suite does not know how to reach it"
-            );
+            // Each through the caller's own objects of its type.
+            let wrap = match name.as_str() {
+                "Organisation" => ("me { organisation { ", " } }"),
+                "Review" => ("reviews(first: 1) { nodes { ", " } }"),
+                "Committee" => ("me { organisation { committees { ", " } } }"),
+                _ => panic!(
+                    "{label} takes an id, and the isolation suite does not know how to reach it"
+                ),
+            };
             out.push(Target {
                 slots: id_args
                     .iter()
@@ -302,7 +311,7 @@ fn targets(schema: &Schema) -> Vec<Target> {
                     .collect(),
                 label,
                 operation: "query",
-                wrap: ("me { organisation { ", " } }"),
+                wrap,
                 field,
                 args,
                 result: TypeRef::of(&f["type"]),
@@ -514,6 +523,14 @@ async fn victims(app: &TestApp, w: &World) -> Victims {
     )
     .await;
     assurance::draft(app, &panel, "PANEL-DRAFT", 2).await;
+    ok(
+        app,
+        &a.manager,
+        RECORD_COMMITTEE,
+        json!({ "input": { "name": "Audit Committee", "meetsOn": "2024-07-01" } }),
+        &["recordCommittee"],
+    )
+    .await;
 
     let a_id = app.uuid_literal(
         resilience_hub::ids::OrgId::parse("org", &w.council_a)
@@ -597,6 +614,10 @@ async fn victims(app: &TestApp, w: &World) -> Victims {
         (
             "mdr",
             format!("SELECT id FROM moderations WHERE org_id = {a_id}"),
+        ),
+        (
+            "cmt",
+            format!("SELECT id FROM committees WHERE org_id = {a_id}"),
         ),
     ];
     for (kind, sql) in tables {
@@ -755,6 +776,15 @@ async fn every_field_answers_for_anothers_id_as_for_a_made_up_one() {
                 .collect(),
         };
         let b_assessment = start(&app, &b.manager, &shared_framework, "2025-26").await;
+        // And a committee of its own, through which `Committee` fields are reached.
+        ok(
+            &app,
+            &b.manager,
+            RECORD_COMMITTEE,
+            json!({ "input": { "name": "Scrutiny Committee", "meetsOn": "2024-07-02" } }),
+            &["recordCommittee"],
+        )
+        .await;
         for (label, _, own) in attackers.iter_mut() {
             if label.starts_with("council_b") {
                 own.insert("rev", b_review.clone());

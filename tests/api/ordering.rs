@@ -132,13 +132,11 @@ api_test!(
     }
 );
 
-api_test!(
-    aliases_fragments_and_conditions_keep_their_place,
-    |app| {
-        app.seed_demo().await;
-        let essex = token("essex-fire", Role::Viewer);
-        let id = essex_review(&app, &essex).await;
-        let query = r#"
+api_test!(aliases_fragments_and_conditions_keep_their_place, |app| {
+    app.seed_demo().await;
+    let essex = token("essex-fire", Role::Viewer);
+    let id = essex_review(&app, &essex).await;
+    let query = r#"
             query Shaped($id: ID!, $withTitle: Boolean!, $skipKind: Boolean = true) {
               second: node(id: $id) {
                 ... on Review { title @include(if: $withTitle) ...Dates }
@@ -156,64 +154,60 @@ api_test!(
             fragment Dates on Review { reportedOn kind }
             fragment Counts on Review { progress { red green } id }
         "#;
-        let body = same_every_time(
-            &app,
-            &essex,
-            query,
-            json!({ "id": id, "withTitle": true }),
-            10,
-        )
-        .await;
-        assert!(body.get("errors").is_none(), "{body}");
-        assert_eq!(
-            keys(&body["data"]),
-            vec![
-                ": second,first",
-                ".second: title,reportedOn,kind,id",
-                ".first: progress,id,later,earlier",
-                ".first.progress: red,green",
-            ]
-        );
-        // The object's own type is asked for behind the scenes, never shown.
-        assert!(!body.to_string().contains("Typename"), "{body}");
-        let body = same_every_time(
-            &app,
-            &essex,
-            query,
-            json!({ "id": id, "withTitle": false, "skipKind": false }),
-            10,
-        )
-        .await;
-        assert_eq!(
-            keys(&body["data"])[1..3],
-            [
-                ".second: reportedOn,kind,id",
-                ".first: kind,progress,id,later,earlier"
-            ]
-        );
-    }
-);
+    let body = same_every_time(
+        &app,
+        &essex,
+        query,
+        json!({ "id": id, "withTitle": true }),
+        10,
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        keys(&body["data"]),
+        vec![
+            ": second,first",
+            ".second: title,reportedOn,kind,id",
+            ".first: progress,id,later,earlier",
+            ".first.progress: red,green",
+        ]
+    );
+    // The object's own type is asked for behind the scenes, never shown.
+    assert!(!body.to_string().contains("Typename"), "{body}");
+    let body = same_every_time(
+        &app,
+        &essex,
+        query,
+        json!({ "id": id, "withTitle": false, "skipKind": false }),
+        10,
+    )
+    .await;
+    assert_eq!(
+        keys(&body["data"])[1..3],
+        [
+            ".second: reportedOn,kind,id",
+            ".first: kind,progress,id,later,earlier"
+        ]
+    );
+});
 
-api_test!(
-    errors_come_in_the_same_order_every_time,
-    |app| {
-        app.seed_demo().await;
-        let essex = token("essex-fire", Role::Viewer);
-        // Three lookups that fail, each for its own reason, resolved concurrently.
-        let query = r#"{
+api_test!(errors_come_in_the_same_order_every_time, |app| {
+    app.seed_demo().await;
+    let essex = token("essex-fire", Role::Viewer);
+    // Three lookups that fail, each for its own reason, resolved concurrently.
+    let query = r#"{
             a: review(id: "rev_00000000000000000000000000") { id }
             b: action(id: "not an id") { id }
             c: organisation(id: "org_00000000000000000000000000") { id }
         }"#;
-        let body = same_every_time(&app, &essex, query, json!({}), 10).await;
-        let paths: Vec<Value> = body["errors"]
-            .as_array()
-            .map(|errors| errors.iter().map(|e| e["path"].clone()).collect())
-            .unwrap_or_default();
-        assert_eq!(paths.len(), body["errors"].as_array().map_or(0, Vec::len));
-        let order: Vec<&Value> = paths.iter().filter(|p| !p.is_null()).collect();
-        let mut sorted = order.clone();
-        sorted.sort_by_key(|p| p[0].as_str().unwrap_or("").to_owned());
-        assert_eq!(order, sorted, "{body}");
-    }
-);
+    let body = same_every_time(&app, &essex, query, json!({}), 10).await;
+    let paths: Vec<Value> = body["errors"]
+        .as_array()
+        .map(|errors| errors.iter().map(|e| e["path"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(paths.len(), body["errors"].as_array().map_or(0, Vec::len));
+    let order: Vec<&Value> = paths.iter().filter(|p| !p.is_null()).collect();
+    let mut sorted = order.clone();
+    sorted.sort_by_key(|p| p[0].as_str().unwrap_or("").to_owned());
+    assert_eq!(order, sorted, "{body}");
+});

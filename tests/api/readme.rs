@@ -311,8 +311,14 @@ api_test!(every_graphql_example_of_the_readme_runs_as_written, |app| {
         // A query asked again, with nothing changed between, answers the same bytes.
         if is_query(&parsed, &example.name) {
             for _ in 1..REPEATS {
-                let (_, again) =
-                    run_raw(&app, &tok, &document, Some(&example.name), variables.clone()).await;
+                let (_, again) = run_raw(
+                    &app,
+                    &tok,
+                    &document,
+                    Some(&example.name),
+                    variables.clone(),
+                )
+                .await;
                 assert_eq!(
                     again, body,
                     "README line {}: {} answered differently when asked again",

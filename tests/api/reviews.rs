@@ -370,13 +370,14 @@ api_test!(
         assert_eq!(rec["dischargedOn"], "2021-10-18");
         assert_eq!(rec["dischargedBy"]["displayName"], "Moira Bruin");
 
-        // The history reads in order: no status may be slipped in before the latest.
+        // The history reads in order: a status slipped in before the latest is a correction,
+        // which needs its reason.
         let resp = app
         .gql(Some(&people.manager), UPDATE_RECOMMENDATION, json!({ "input": { "id": r1, "version": 2, "status": "OPEN", "statusOn": "2021-10-01" } }))
         .await;
         assert_eq!(
             resp.error("BAD_USER_INPUT")["extensions"]["field"],
-            "input.statusOn"
+            "input.correctionReason"
         );
         let resp = app
         .gql(Some(&people.manager), UPDATE_RECOMMENDATION, json!({ "input": { "id": r1, "version": 2, "status": "OPEN", "statusOn": "2099-01-01" } }))

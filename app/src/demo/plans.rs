@@ -34,6 +34,16 @@ use resilience_hub::entity::{
 };
 use resilience_hub::reviews::{RecommendationKind, RecommendationStatus, ReviewKind, ReviewStatus};
 
+/// The moment an entry of `s` was recorded: the demo's officers kept their trackers up to date,
+/// so each entry is recorded at the end of the working day it takes effect (17:00 UTC), and an
+/// answer "as known at" a committee's date sees what the committee saw.
+fn entered(s: &str) -> chrono::DateTime<Utc> {
+    day(s)
+        .and_hms_opt(17, 0, 0)
+        .expect("a time of day")
+        .and_utc()
+}
+
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("demo dates are valid")
 }
@@ -99,7 +109,7 @@ struct Writer<'a> {
 impl Writer<'_> {
     async fn review(&self, spec: ReviewSpec) -> anyhow::Result<Uuid> {
         let id = Uuid::now_v7();
-        let now = Utc::now();
+        let now = entered(spec.commissioned.unwrap_or(spec.reported));
         review::Entity::insert(review::ActiveModel {
             id: Set(id),
             org_id: Set(self.org),
@@ -132,7 +142,7 @@ impl Writer<'_> {
         history: &[(RecommendationStatus, &str)],
     ) -> anyhow::Result<Uuid> {
         let id = Uuid::now_v7();
-        let now = Utc::now();
+        let now = entered(made);
         let mut statuses = vec![(RecommendationStatus::Open, made)];
         statuses.extend_from_slice(history);
         let (status, since) = *statuses.last().expect("at least the first status");
@@ -165,7 +175,8 @@ impl Writer<'_> {
                     status: Set(status),
                     effective_on: Set(day(on)),
                     changed_by: Set(None),
-                    changed_at: Set(now),
+                    changed_at: Set(entered(on)),
+                    correction_reason: Set(None),
                 },
             )
             .exec_without_returning(self.txn)
@@ -182,7 +193,7 @@ impl Writer<'_> {
         spec: ActionSpec,
     ) -> anyhow::Result<Uuid> {
         let id = Uuid::now_v7();
-        let now = Utc::now();
+        let now = entered(spec.opened);
         let mut status = (ActionStatus::NotStarted, day(spec.opened));
         let mut due = day(spec.due);
         let mut percent = None;
@@ -236,7 +247,8 @@ impl Writer<'_> {
                         new_status: Set(new_status),
                         percent_complete: Set(pct),
                         author_id: Set(None),
-                        recorded_at: Set(now),
+                        recorded_at: Set(entered(on)),
+                        correction_reason: Set(None),
                     })
                     .exec_without_returning(self.txn)
                     .await?;
@@ -254,7 +266,8 @@ impl Writer<'_> {
                         reason: Set(reason.to_owned()),
                         effective_on: Set(day(on)),
                         changed_by: Set(None),
-                        changed_at: Set(now),
+                        changed_at: Set(entered(on)),
+                        correction_reason: Set(None),
                     })
                     .exec_without_returning(self.txn)
                     .await?;
@@ -280,7 +293,8 @@ impl Writer<'_> {
             effective_on: Set(day(on)),
             progress_update_id: Set(update),
             changed_by: Set(None),
-            changed_at: Set(Utc::now()),
+            changed_at: Set(entered(on)),
+            correction_reason: Set(None),
         })
         .exec_without_returning(self.txn)
         .await?;

@@ -8,9 +8,9 @@ use crate::access::{Access, Purpose};
 use crate::auth::Role;
 use crate::codes::AssessmentStatus;
 use crate::entity::{
-    action, action_status_change, assessment, audit_event, challenge, due_date_change, evidence,
-    framework, moderation, org_user, organisation, panel_membership, progress_update, rating,
-    rating_action, rating_evidence, rating_level, recommendation, recommendation_standard,
+    action, action_status_change, assessment, audit_event, challenge, committee, due_date_change,
+    evidence, framework, moderation, org_user, organisation, panel_membership, progress_update,
+    rating, rating_action, rating_evidence, rating_level, recommendation, recommendation_standard,
     recommendation_status_change, review, review_judgement, sharing_settings, standard, user,
 };
 
@@ -275,6 +275,7 @@ macro_rules! owned {
 
 owned!(
     sharing_settings,
+    committee,
     review,
     review_judgement,
     recommendation,
@@ -317,3 +318,4 @@ impl TenantOwned for due_date_change::Entity {}
 impl TenantOwned for action_status_change::Entity {}
 impl TenantOwned for recommendation_status_change::Entity {}
 impl TenantOwned for recommendation_standard::Entity {}
+impl TenantOwned for committee::Entity {}

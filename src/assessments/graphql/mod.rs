@@ -10,8 +10,9 @@ use super::{
     Assessment, AssessmentStatus, Challenge, Moderation, Outcome, Rating, RatingEvidence, Tier,
 };
 use crate::actions::Action;
-use crate::dates::{Date, london_today};
+use crate::dates::Date;
 use crate::graphql::ContextExt;
+use crate::history::AsAt;
 use crate::ids::{AssessmentId, FrameworkId, OrgId};
 use crate::organisations::Organisation;
 use crate::pagination::{CountedConnection, PageArgs, connection_complexity};
@@ -358,11 +359,15 @@ impl AssessmentQuery {
         #[graphql(desc = "The cycle, e.g. \"2024-25\".")] cycle: String,
         #[graphql(desc = "The day action RAG is counted at; today in the UK when absent.")]
         as_of: Option<Date>,
+        #[graphql(
+            desc = "The moment to report as known at: assessments submitted, moderations and challenges recorded, and action histories, by then. Now when absent."
+        )]
+        known_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<PanelComparison> {
         let panel = OrgId::parse("panelId", &panel_id)?;
         let framework = FrameworkId::parse("frameworkId", &framework_id)?;
         let cycle = super::check_cycle("cycle", &cycle)?;
-        let day = as_of.map_or_else(london_today, |d| d.0);
+        let day = AsAt::new(as_of.map(|d| d.0), known_at);
         let comparison =
             views::panel_comparison(ctx.access()?, panel, framework, cycle, day).await?;
         // The cells name their standard and levels by id: hand the loaders what the comparison
@@ -431,8 +436,9 @@ pub(crate) async fn standard_in(
     org: OrgId,
     standard: &ID,
     as_of: Option<Date>,
+    known_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Option<StandardInOrganisation>> {
     let standard = crate::ids::StandardId::parse("id", standard)?;
-    let day = as_of.map_or_else(london_today, |d| d.0);
+    let day = AsAt::new(as_of.map(|d| d.0), known_at);
     Ok(views::standard_in(ctx.access()?, org, standard, day).await?)
 }

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+
+use crate::history::{AsAt, push_known};
 use sea_orm::{ColumnTrait, FromQueryResult, QueryFilter};
 use uuid::Uuid;
 
@@ -73,8 +75,9 @@ pub async fn panel_comparison(
     panel: OrgId,
     framework: FrameworkId,
     cycle: String,
-    as_of: NaiveDate,
+    at: AsAt,
 ) -> AppResult<PanelComparison> {
+    let as_of = at.day;
     if panel != access.org_id() || access.actor().org_kind != OrgKind::RegionalPanel {
         return Err(AppError::NotFound("panel"));
     }
@@ -86,25 +89,30 @@ pub async fn panel_comparison(
     let mut orgs = crate::organisations::service::by_ids(access, &members).await?;
     orgs.sort_by(|a, b| a.name.cmp(&b.name));
 
-    // The members' submitted self-assessments of the cycle (never drafts).
-    let assessments: Vec<crate::assessments::Assessment> =
-        crate::assessments::service::readable(access)
-            .filter(crate::entity::assessment::Column::OrgId.is_in(members.iter().copied()))
-            .filter(crate::entity::assessment::Column::FrameworkId.eq(framework.0))
-            .filter(crate::entity::assessment::Column::Cycle.eq(&cycle))
-            .filter(
-                crate::entity::assessment::Column::Tier
-                    .eq(crate::assessments::Tier::SelfAssessment),
-            )
-            .filter(
-                crate::entity::assessment::Column::Status
-                    .ne(crate::assessments::AssessmentStatus::Draft),
-            )
-            .all(access.db())
-            .await?
-            .into_iter()
-            .map(crate::assessments::Assessment::from)
-            .collect();
+    // The members' submitted self-assessments of the cycle (never drafts), submitted by the
+    // moment asked about. Their ratings keep no history: those submitted are as they are now.
+    let mut submitted = crate::assessments::service::readable(access);
+    if let Some(known) = at.known {
+        submitted = submitted.filter(
+            crate::entity::assessment::Column::SubmittedOn.lte(crate::dates::london_date(known)),
+        );
+    }
+    let assessments: Vec<crate::assessments::Assessment> = submitted
+        .filter(crate::entity::assessment::Column::OrgId.is_in(members.iter().copied()))
+        .filter(crate::entity::assessment::Column::FrameworkId.eq(framework.0))
+        .filter(crate::entity::assessment::Column::Cycle.eq(&cycle))
+        .filter(
+            crate::entity::assessment::Column::Tier.eq(crate::assessments::Tier::SelfAssessment),
+        )
+        .filter(
+            crate::entity::assessment::Column::Status
+                .ne(crate::assessments::AssessmentStatus::Draft),
+        )
+        .all(access.db())
+        .await?
+        .into_iter()
+        .map(crate::assessments::Assessment::from)
+        .collect();
     let ids: Vec<Uuid> = assessments.iter().map(|a| a.id.0).collect();
 
     let mut sql =
@@ -117,6 +125,7 @@ pub async fn panel_comparison(
     sql.bind(panel.0)
         .push(" AND ")
         .push_in("m.assessment_id", ids.iter().copied());
+    push_known(&mut sql, "m.created_at", at);
     sql.push(" ORDER BY m.created_at, m.id");
     let moderations: Vec<crate::entity::moderation::Model> = scope::rows(access, &sql).await?;
 
@@ -126,6 +135,7 @@ pub async fn panel_comparison(
     sql.bind(panel.0)
         .push(" AND ")
         .push_in("c.assessment_id", ids.iter().copied());
+    push_known(&mut sql, "c.created_at", at);
     sql.push(" GROUP BY c.assessment_id");
     let challenged: HashMap<Uuid, Option<NaiveDate>> = scope::rows::<ChallengeRow>(access, &sql)
         .await?
@@ -133,7 +143,7 @@ pub async fn panel_comparison(
         .map(|c| (c.assessment_id, c.held_on))
         .collect();
 
-    let actions = summary::action_counts(access, Grouping::Organisation, &members, as_of).await?;
+    let actions = summary::action_counts(access, Grouping::Organisation, &members, at).await?;
 
     let mut self_levels: HashMap<(Uuid, Uuid), Option<Uuid>> = HashMap::new();
     for row in own_levels {

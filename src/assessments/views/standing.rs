@@ -2,6 +2,8 @@
 //! and the RAG of the actions that answer them.
 
 use chrono::NaiveDate;
+
+use crate::history::AsAt;
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 
 use crate::access::scope::Scoped;
@@ -31,14 +33,22 @@ pub async fn standard_in(
     access: &Access,
     org: OrgId,
     standard: StandardId,
-    as_of: NaiveDate,
+    at: AsAt,
 ) -> AppResult<Option<StandardInOrganisation>> {
+    let as_of = at.day;
     if !access.orgs(Purpose::Detail).contains(org.0) {
         return Ok(None);
     }
     let standard = frameworks::get_standard(access, standard).await?;
-    // The latest assessment of its framework that the caller may read, by cycle.
-    let latest = crate::assessments::service::readable(access)
+    // The latest assessment of its framework that the caller may read, by cycle, submitted
+    // by the moment asked about.
+    let mut submitted = crate::assessments::service::readable(access);
+    if let Some(known) = at.known {
+        submitted = submitted.filter(
+            crate::entity::assessment::Column::SubmittedOn.lte(crate::dates::london_date(known)),
+        );
+    }
+    let latest = submitted
         .filter(crate::entity::assessment::Column::OrgId.eq(org.0))
         .filter(crate::entity::assessment::Column::FrameworkId.eq(standard.framework_id.0))
         .filter(
@@ -64,6 +74,7 @@ pub async fn standard_in(
                 .remove(&a.id.0)
                 .unwrap_or_default()
                 .into_iter()
+                .filter(|m| at.known.is_none_or(|k| m.created_at <= k))
                 .rfind(|m| m.standard_id == standard.id);
             (
                 rating.and_then(|r| r.level_id).map(RatingLevelId),
@@ -74,15 +85,17 @@ pub async fn standard_in(
     };
     let linked =
         crate::reviews::standards::recommendations_of_standard(access, org, standard.id).await?;
+    // Outstanding on the day, as known at the moment.
+    let standings = crate::reviews::standing::of(access, &linked, at).await?;
     let open: Vec<_> = linked
         .into_iter()
-        .filter(|r| r.status.is_outstanding())
+        .filter(|r| standings.get(&r.id.0).is_some_and(|s| s.is_outstanding()))
         .collect();
     let filter = crate::actions::asof::Filter {
         recommendations: Some(open.iter().map(|r| r.id).collect()),
         ..Default::default()
     };
-    let actions = summary::counts(access, &filter, as_of).await?;
+    let actions = summary::counts(access, &filter, at).await?;
     Ok(Some(StandardInOrganisation {
         organisation: org,
         standard,
