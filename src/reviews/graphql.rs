@@ -159,9 +159,10 @@ impl Review {
     }
 
     /// Its recommendations (and other findings), in the order they were recorded. With
-    /// `asOf` or `knownAt`, those made (and recorded) by then; with `status`, those that had it
-    /// then: `recommendations(asOf: "2020-12-08", status: OPEN)` names what was outstanding on
-    /// that day, whatever was discharged since. Each one's `standing` defaults to the same day.
+    /// `asOf` or `knownAt`, those made (and recorded) by then; with `status` or `outstanding`,
+    /// those that stood so then: `recommendations(asOf: "2020-12-08", outstanding: true)` names
+    /// what was outstanding on that day, whatever was discharged since. Each one's `standing`
+    /// defaults to the same day.
     async fn recommendations(
         &self,
         ctx: &Context<'_>,
@@ -173,10 +174,14 @@ impl Review {
         #[graphql(desc = "Only those with this status on the day.")] status: Option<
             RecommendationStatus,
         >,
+        #[graphql(
+            desc = "Only those outstanding on the day (open, in progress or ongoing), or only those not."
+        )]
+        outstanding: Option<bool>,
     ) -> Result<Vec<Recommendation>> {
         let loaders = ctx.loaders()?;
         let all = crate::loaders::list(&loaders.recommendations_of_review, self.id.0).await?;
-        if as_of.is_none() && known_at.is_none() && status.is_none() {
+        if as_of.is_none() && known_at.is_none() && status.is_none() && outstanding.is_none() {
             return Ok(all);
         }
         let at = AsAt::new(as_of.map(|d| d.0), known_at);
@@ -188,7 +193,9 @@ impl Review {
             .into_iter()
             .filter(|r| {
                 standings.get(&(r.id.0, at)).is_some_and(|s| {
-                    s.status.is_some() && status.is_none_or(|wanted| s.status == Some(wanted))
+                    s.status.is_some()
+                        && status.is_none_or(|wanted| s.status == Some(wanted))
+                        && outstanding.is_none_or(|wanted| s.is_outstanding() == wanted)
                 })
             })
             .map(|mut r| {

@@ -21,6 +21,7 @@ mod errors;
 mod fair;
 mod faults;
 mod frameworks;
+mod history;
 mod http;
 mod isolation;
 mod limits;

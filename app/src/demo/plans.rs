@@ -29,8 +29,8 @@ use uuid::Uuid;
 use resilience_hub::actions::ActionStatus;
 use resilience_hub::db::Database;
 use resilience_hub::entity::{
-    action, action_status_change, due_date_change, evidence, progress_update, recommendation,
-    recommendation_status_change, review,
+    action, action_status_change, committee, due_date_change, evidence, progress_update,
+    recommendation, recommendation_status_change, review,
 };
 use resilience_hub::reviews::{RecommendationKind, RecommendationStatus, ReviewKind, ReviewStatus};
 
@@ -311,6 +311,22 @@ impl Writer<'_> {
             reference: Set(Some(reference.to_owned())),
             added_by: Set(None),
             added_at: Set(Utc::now()),
+        })
+        .exec_without_returning(self.txn)
+        .await?;
+        Ok(())
+    }
+
+    /// A meeting of a committee the organisation reports to, recorded the day it met.
+    async fn committee(&self, name: &str, meets: &str) -> anyhow::Result<()> {
+        committee::Entity::insert(committee::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(self.org),
+            name: Set(name.to_owned()),
+            meets_on: Set(day(meets)),
+            paper_url: Set(None),
+            created_by: Set(None),
+            created_at: Set(entered(meets)),
         })
         .exec_without_returning(self.txn)
         .await?;
@@ -640,6 +656,9 @@ async fn rotherham(w: &mut Writer<'_>) -> anyhow::Result<()> {
         ),
     )
     .await?;
+    // The briefing of 8 December 2020: "of the 15 recommendations made in 2017, 12 discharged".
+    w.committee("Improving Places Select Commission", "2020-12-08")
+        .await?;
     Ok(())
 }
 
@@ -757,6 +776,9 @@ async fn hereford_worcester(w: &mut Writer<'_>) -> anyhow::Result<()> {
         ),
     )
     .await?;
+    // Members received the action plan on 30 September 2021.
+    w.committee("Audit and Standards Committee", "2021-09-30")
+        .await?;
     Ok(())
 }
 
@@ -1005,5 +1027,8 @@ async fn essex(w: &mut Writer<'_>, reviewer: Option<Uuid>) -> anyhow::Result<()>
     for (rec, spec) in plan {
         w.action(review, Some(rec), spec).await?;
     }
+    // The monthly update of 30 November 2021.
+    w.committee("Performance and Resources Board", "2021-11-30")
+        .await?;
     Ok(())
 }
