@@ -784,3 +784,94 @@ api_test!(
         }
     }
 );
+
+api_test!(
+    a_panels_heat_map_and_standards_progress_as_known_at_a_moment,
+    |app| {
+        use crate::assurance::{self, COMPARISON, PROGRESS};
+        let w = crate::world::World::build(&app).await;
+        let fw = assurance::framework(&app, &w.admin, "NRS", 2).await;
+        let panel = token(&w.panel, Role::Manager);
+        let before_submission = now().await;
+        let a = assurance::assessed(
+            &app,
+            &token(&w.council_a, Role::Manager),
+            &fw,
+            "2024-25",
+            &["DEVELOPING", "GOOD_PRACTICE"],
+        )
+        .await;
+        let submitted = now().await;
+        let c = assurance::challenge(&app, &panel, &a, "2024-12-01").await;
+        assurance::moderate_all(
+            &app,
+            &panel,
+            &c,
+            &fw,
+            &[("GOOD_PRACTICE", "ADJUSTED"), ("GOOD_PRACTICE", "AGREED")],
+        )
+        .await;
+        let served = &app;
+        let comparison = |known: Option<String>| {
+            let query = COMPARISON
+                .replace("$asOf: Date)", "$asOf: Date, $k: DateTime)")
+                .replace("asOf: $asOf)", "asOf: $asOf, knownAt: $k)");
+            let vars = json!({ "panel": w.panel, "fw": fw.id, "cycle": "2024-25", "k": known });
+            let panel = panel.clone();
+            async move { served.gql(Some(&panel), &query, vars).await.data().clone() }
+        };
+        let row = |data: &Value| {
+            data["panelComparison"]["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["organisation"]["id"] == json!(w.council_a))
+                .cloned()
+                .unwrap()
+        };
+        let now_row = row(&comparison(None).await);
+        assert_eq!(
+            now_row["cells"][0]["moderatedLevel"]["code"],
+            "GOOD_PRACTICE"
+        );
+        assert_eq!(now_row["lastChallengedOn"], "2024-12-01");
+        let then = row(&comparison(Some(submitted.clone())).await);
+        assert_eq!(then["cells"][0]["selfLevel"]["code"], "DEVELOPING");
+        assert_eq!(then["cells"][0]["moderatedLevel"], Value::Null);
+        assert_eq!(then["lastChallengedOn"], Value::Null);
+        // Before it was submitted, the panel had nothing of it: as known at the start of the
+        // day it was submitted, which the submission's day bounds.
+        let start_of_day = {
+            let today = resilience_hub::dates::london_today() - chrono::Duration::days(1);
+            resilience_hub::dates::end_of_london_day(today).to_rfc3339()
+        };
+        assert!(start_of_day < before_submission);
+        assert_eq!(
+            row(&comparison(Some(start_of_day)).await)["assessment"],
+            Value::Null
+        );
+
+        let progress = |known: Option<String>| {
+            let query = PROGRESS
+                .replace("$cycles: [String!]!)", "$cycles: [String!]!, $k: DateTime)")
+                .replace("cycles: $cycles)", "cycles: $cycles, knownAt: $k)");
+            let vars = json!({ "fw": fw.id, "cycles": ["2024-25"], "k": known });
+            let panel = panel.clone();
+            async move { served.gql(Some(&panel), &query, vars).await.data().clone() }
+        };
+        let moderated = |data: &Value| -> i64 {
+            data["standardsProgress"]["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r["levels"].as_array().unwrap().clone())
+                .map(|l| l["moderatedCount"].as_i64().unwrap_or(0))
+                .sum()
+        };
+        assert_eq!(moderated(&progress(None).await), 2);
+        // Remembered or not, the answer as known before the moderation stays as it was.
+        for _ in 0..2 {
+            assert_eq!(moderated(&progress(Some(submitted.clone())).await), 0);
+        }
+    }
+);

@@ -391,6 +391,10 @@ impl AssessmentQuery {
         #[graphql(desc = "The framework.")] framework_id: ID,
         #[graphql(desc = "The cycles, oldest first (1 to 10), e.g. [\"2023-24\", \"2024-25\"].")]
         cycles: Vec<String>,
+        #[graphql(
+            desc = "The moment to count as known at: assessments submitted and moderations recorded by then. Now when absent."
+        )]
+        known_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<StandardsProgress> {
         let framework = FrameworkId::parse("frameworkId", &framework_id)?;
         if cycles.is_empty() || cycles.len() > 10 {
@@ -408,7 +412,8 @@ impl AssessmentQuery {
             .field("levels")
             .field("organisations")
             .exists();
-        let progress = views::standards_progress(ctx.access()?, framework, cycles, names).await?;
+        let progress =
+            views::standards_progress(ctx.access()?, framework, cycles, names, known_at).await?;
         // Every level of every row may name organisations: load them all in one batch now,
         // rather than in as many batches as the rows happen to straddle.
         if names {

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use sea_orm::FromQueryResult;
 use uuid::Uuid;
 
@@ -12,6 +13,7 @@ use crate::access::scope::{self};
 use crate::access::{Access, OrgSet, Purpose};
 use crate::epochs;
 use crate::error::{AppError, AppResult};
+use crate::history::{AsAt, push_known};
 use crate::ids::{FrameworkId, OrgId};
 use crate::organisations::OrgKind;
 use crate::sql::Sql;
@@ -110,12 +112,23 @@ fn population(access: &Access) -> AppResult<(OrgSet, OrgSet, bool)> {
     }
 }
 
-/// The submitted self-assessments of `counted` for the framework and cycles, as a condition
-/// on an `assessments a` joined in.
-fn assessed(sql: &mut Sql, counted: &OrgSet, framework: FrameworkId, cycles: &[String]) {
+/// The submitted self-assessments of `counted` for the framework and cycles (submitted by the
+/// day of `known`, when given), as a condition on an `assessments a` joined in.
+fn assessed(
+    sql: &mut Sql,
+    counted: &OrgSet,
+    framework: FrameworkId,
+    cycles: &[String],
+    known: Option<DateTime<Utc>>,
+) {
     sql.push("a.framework_id = ")
         .bind(framework.0)
         .push(" AND a.tier = 'SELF_ASSESSMENT' AND a.status <> 'DRAFT' AND ");
+    if let Some(known) = known {
+        sql.push("a.submitted_on <= ")
+            .bind(crate::dates::london_date(known))
+            .push(" AND ");
+    }
     counted.push_condition(sql, "a.org_id");
     sql.push(" AND a.cycle IN (");
     for (i, c) in cycles.iter().enumerate() {
@@ -138,14 +151,16 @@ pub struct Tallies {
 type TallyKey = (String, Uuid, Uuid);
 
 /// What [`Tallies`] were counted over: the framework, the cycles, the organisations counted,
-/// those named (when names were asked for), and the panel whose moderations count (`None`:
-/// the moderation in force, by whichever panel).
+/// those named (when names were asked for), the panel whose moderations count (`None`: the
+/// moderation in force, by whichever panel), and the moment they are as known at (`None`:
+/// now).
 pub type TalliesOf = (
     FrameworkId,
     Vec<String>,
     OrgSet,
     Option<OrgSet>,
     Option<Uuid>,
+    Option<DateTime<Utc>>,
 );
 
 /// Counts the ratings and moderations of the submitted self-assessments of `counted` (and,
@@ -158,6 +173,7 @@ async fn count_tallies(
     counted: &OrgSet,
     named: Option<&OrgSet>,
     moderator: Option<Uuid>,
+    known: Option<DateTime<Utc>>,
 ) -> AppResult<Tallies> {
     // Counted as a summary: a partner counts sharers' ratings it may not read one by one.
 
@@ -165,7 +181,7 @@ async fn count_tallies(
         "SELECT a.cycle, r.standard_id, r.level_id, COUNT(*) AS n FROM ratings r \
          JOIN assessments a ON a.id = r.assessment_id WHERE r.level_id IS NOT NULL AND ",
     );
-    assessed(&mut sql, counted, framework, cycles);
+    assessed(&mut sql, counted, framework, cycles, known);
     sql.push(" GROUP BY a.cycle, r.standard_id, r.level_id");
     let own: Vec<CountRow> = scope::summary_rows(access, &sql).await?;
 
@@ -181,11 +197,16 @@ async fn count_tallies(
     if let Some(panel) = moderator {
         sql.push(" AND l.panel_id = ").bind(panel);
     }
+    // As known at a moment, the moderation in force then: later ones are not yet recorded.
+    push_known(&mut sql, "l.created_at", AsAt::new(None, known));
     sql.push(") AND ");
     if let Some(panel) = moderator {
         sql.push("m.panel_id = ").bind(panel).push(" AND ");
     }
-    assessed(&mut sql, counted, framework, cycles);
+    if let Some(known) = known {
+        sql.push("m.created_at <= ").bind(known).push(" AND ");
+    }
+    assessed(&mut sql, counted, framework, cycles, known);
     sql.push(" GROUP BY a.cycle, m.standard_id, m.level_id");
     let moderated: Vec<CountRow> = scope::summary_rows(access, &sql).await?;
 
@@ -195,7 +216,7 @@ async fn count_tallies(
                 "SELECT a.cycle, r.standard_id, r.level_id, a.org_id FROM ratings r \
                  JOIN assessments a ON a.id = r.assessment_id WHERE r.level_id IS NOT NULL AND ",
             );
-            assessed(&mut sql, nameable, framework, cycles);
+            assessed(&mut sql, nameable, framework, cycles, known);
             scope::summary_rows::<NamedRow>(access, &sql).await?
         }
         None => Vec::new(),
@@ -246,7 +267,7 @@ async fn tallies(access: &Access, of: TalliesOf) -> AppResult<Arc<Tallies>> {
     {
         return Ok(tallies);
     }
-    let (framework, cycles, counted, named, moderator) = &of;
+    let (framework, cycles, counted, named, moderator, known) = &of;
     let tallies = Arc::new(
         count_tallies(
             access,
@@ -255,6 +276,7 @@ async fn tallies(access: &Access, of: TalliesOf) -> AppResult<Arc<Tallies>> {
             counted,
             named.as_ref(),
             *moderator,
+            *known,
         )
         .await?,
     );
@@ -272,6 +294,7 @@ pub async fn standards_progress(
     framework: FrameworkId,
     cycles: Vec<String>,
     names: bool,
+    known: Option<DateTime<Utc>>,
 ) -> AppResult<StandardsProgress> {
     let (counted, nameable, suppressing) = population(access)?;
     // A panel's judgements are its own and its member's: another panel never counts them.
@@ -286,6 +309,7 @@ pub async fn standards_progress(
             counted,
             names.then_some(nameable),
             moderator,
+            AsAt::new(None, known).known,
         ),
     )
     .await?;
