@@ -160,7 +160,8 @@ fn the_image_copies_every_path_the_workspace_needs() {
     // The step that failed when a workspace member was missing: reading the workspace.
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let out = Command::new(cargo)
-        .args(["metadata", "--locked", "--offline", "--format-version", "1"])
+        // Without dependencies: reading the workspace needs every member, and no download.
+        .args(["metadata", "--no-deps", "--locked", "--offline", "--format-version", "1"])
         .arg("--manifest-path")
         .arg(dir.path().join("Cargo.toml"))
         .output()
