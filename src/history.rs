@@ -61,6 +61,27 @@ impl AsAt {
     }
 }
 
+/// An entity's audit image with the reason of the correction it carried, if it carried one:
+/// the trail says why the past was rewritten.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Corrected<'a, T: serde::Serialize> {
+    #[serde(flatten)]
+    pub image: &'a T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correction_reason: Option<&'a str>,
+}
+
+impl<'a, T: serde::Serialize> Corrected<'a, T> {
+    /// `image`, with `reason` when the change was a correction.
+    pub fn new(image: &'a T, reason: Option<&'a str>) -> Self {
+        Corrected {
+            image,
+            correction_reason: reason,
+        }
+    }
+}
+
 /// Appends ` AND <column> <= <known>` when `at` is as known at a past moment: `column` holds
 /// the moment a row was recorded.
 pub fn push_known(sql: &mut Sql, column: &str, at: AsAt) {

@@ -20,7 +20,7 @@ use crate::concurrency::{self, Versioned};
 use crate::dates::london_today;
 use crate::entity::{action, due_date_change};
 use crate::error::{AppError, AppResult};
-use crate::history;
+use crate::history::{self, Corrected};
 use crate::ids::{ActionId, DueDateChangeId};
 use crate::validate;
 
@@ -128,7 +128,13 @@ pub async fn change(
     audit::record(
         &txn,
         Author::from(access),
-        Change::updated(before.org_id, EntityType::Action, id.0, &before, &after),
+        Change::updated(
+            before.org_id,
+            EntityType::Action,
+            id.0,
+            &Corrected::new(&before, None),
+            &Corrected::new(&after, row.correction_reason.as_deref()),
+        ),
     )
     .await?;
     txn.commit().await?;

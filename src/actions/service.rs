@@ -23,7 +23,7 @@ use crate::concurrency::{self, Versioned};
 use crate::dates::london_today;
 use crate::entity::{action, action_status_change};
 use crate::error::{AppError, AppResult};
-use crate::history::{self, AsAt};
+use crate::history::{self, AsAt, Corrected};
 use crate::ids::{ActionId, OrgId, ProgressUpdateId, RecommendationId, ReviewId, UserId};
 use crate::pagination::{Cursor, PageArgs, Paged, Sort, not_ours};
 use crate::reviews::{recommendations, service as reviews};
@@ -579,7 +579,7 @@ pub async fn update(
             effective_on: status_on,
             progress_update: None,
             by: Some(access.actor().user_id),
-            correction,
+            correction: correction.clone(),
         };
         record_status(&txn, before.org_id, id, entry).await?;
     }
@@ -587,7 +587,13 @@ pub async fn update(
     audit::record(
         &txn,
         Author::from(access),
-        Change::updated(before.org_id, EntityType::Action, id.0, &before, &after),
+        Change::updated(
+            before.org_id,
+            EntityType::Action,
+            id.0,
+            &Corrected::new(&before, None),
+            &Corrected::new(&after, correction.as_deref()),
+        ),
     )
     .await?;
     txn.commit().await?;

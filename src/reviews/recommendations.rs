@@ -28,7 +28,7 @@ use crate::concurrency::{self, Versioned};
 use crate::dates::london_today;
 use crate::entity::{recommendation, recommendation_status_change};
 use crate::error::{AppError, AppResult};
-use crate::history;
+use crate::history::{self, Corrected};
 use crate::ids::{OrgId, RecommendationId, ReviewId, UserId};
 use crate::validate;
 
@@ -327,6 +327,7 @@ pub async fn update(
     if let Some(target) = changes.target_date {
         update = update.col_expr(recommendation::Column::TargetDate, Expr::value(target));
     }
+    let mut correction = None;
     if let Some(status) = changes.status {
         let today = london_today();
         let on = changes.status_on.unwrap_or(today);
@@ -336,7 +337,7 @@ pub async fn update(
         validate::not_before("input.statusOn", on, made_on, "the day it was made")?;
         // The history is read in the order it happened: a change slipped in before one already
         // recorded is a correction.
-        let correction = history::admit(
+        correction = history::admit(
             access,
             "input.statusOn",
             on,
@@ -349,7 +350,7 @@ pub async fn update(
         let in_force = upto.checked_sub(1).map(|i| history[i].0);
         if in_force != Some(status) {
             let user = Some(access.actor().user_id);
-            record_status(&txn, &review, id, status, on, user, correction).await?;
+            record_status(&txn, &review, id, status, on, user, correction.clone()).await?;
             history.insert(upto, (status, on));
         }
         // The recommendation's own columns follow the latest entry of its history.
@@ -384,8 +385,8 @@ pub async fn update(
             before.org_id,
             EntityType::Recommendation,
             id.0,
-            &before,
-            &after,
+            &Corrected::new(&before, None),
+            &Corrected::new(&after, correction.as_deref()),
         ),
     )
     .await?;

@@ -275,6 +275,25 @@ api_test!(
             r["statusHistory"][1]["correctionReason"],
             "Work began in March"
         );
+        // The trail says why the past was rewritten, each time.
+        let audit = app
+            .gql(
+                Some(&people.manager),
+                r#"{ auditEvents(first: 100) { nodes { entityType after } } }"#,
+                json!({}),
+            )
+            .await;
+        let events = audit.data()["auditEvents"]["nodes"].as_array().unwrap().clone();
+        for (entity, reason) in [
+            ("ACTION", "Missed from the April update"),
+            ("RECOMMENDATION", "Work began in March"),
+        ] {
+            assert!(
+                events.iter().any(|e| e["entityType"] == entity
+                    && e["after"]["correctionReason"] == reason),
+                "{entity}: {events:?}"
+            );
+        }
     }
 );
 
