@@ -161,7 +161,14 @@ fn the_image_copies_every_path_the_workspace_needs() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let out = Command::new(cargo)
         // Without dependencies: reading the workspace needs every member, and no download.
-        .args(["metadata", "--no-deps", "--locked", "--offline", "--format-version", "1"])
+        .args([
+            "metadata",
+            "--no-deps",
+            "--locked",
+            "--offline",
+            "--format-version",
+            "1",
+        ])
         .arg("--manifest-path")
         .arg(dir.path().join("Cargo.toml"))
         .output()

@@ -1,7 +1,7 @@
 //! What a front-end team meets first: GraphiQL, served by the service itself with nothing
 //! loaded from another host (checked over HTTP, and in headless Chromium with the network to
 //! other hosts blocked), and GraphQL Code Generator's TypeScript for the schema and the
-//! README's operations, compiled with tsc.
+//! README's operations, compiled with tsc; and the GraphQL over HTTP specification's own audit.
 //!
 //! The browser and codegen checks need the tools of `tests/js` (`npm ci --prefix tests/js`)
 //! and Chromium. Without them a developer's `cargo test` says so and skips the check; under CI
@@ -280,6 +280,39 @@ async fn graphiql_works_in_a_browser_with_other_hosts_blocked() {
     );
     assert!(report["docs"].as_str().unwrap().contains("Root Types"));
     eprintln!("GraphiQL screenshots: {}", shots.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_graphql_over_http_audit_passes_every_must_and_should() {
+    let Some(dir) = js_tools("the GraphQL over HTTP audit") else {
+        return;
+    };
+    let app = demo_app().await;
+    let url = format!("{}/graphql", app.base);
+    let token = crate::helpers::token("essex-fire", resilience_hub::auth::Role::Viewer);
+    let stdout = tokio::task::spawn_blocking(move || node(&dir, &["audit.mjs", &url, &token]))
+        .await
+        .unwrap();
+    let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    // A MAY the service does otherwise is a notice (a well-formed request with invalid
+    // parameters answers 200 under `application/json`, as the specification allows).
+    let failed: Vec<&Value> = report["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] != "notice")
+        .collect();
+    assert!(failed.is_empty(), "{report}");
+    assert_eq!(
+        report["must"],
+        json!({ "passed": 13, "of": 13 }),
+        "{report}"
+    );
+    assert_eq!(
+        report["should"],
+        json!({ "passed": 23, "of": 23 }),
+        "{report}"
+    );
 }
 
 #[test]

@@ -283,14 +283,18 @@ api_test!(
                 json!({}),
             )
             .await;
-        let events = audit.data()["auditEvents"]["nodes"].as_array().unwrap().clone();
+        let events = audit.data()["auditEvents"]["nodes"]
+            .as_array()
+            .unwrap()
+            .clone();
         for (entity, reason) in [
             ("ACTION", "Missed from the April update"),
             ("RECOMMENDATION", "Work began in March"),
         ] {
             assert!(
-                events.iter().any(|e| e["entityType"] == entity
-                    && e["after"]["correctionReason"] == reason),
+                events
+                    .iter()
+                    .any(|e| e["entityType"] == entity && e["after"]["correctionReason"] == reason),
                 "{entity}: {events:?}"
             );
         }
