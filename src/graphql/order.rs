@@ -270,9 +270,17 @@ pub fn fill_defaults(
     }
 }
 
-/// The fields an object answers, by response key in the order asked, each with the selections
-/// under that key (one per time the key was asked).
-type Plan<'d> = Vec<(&'d Name, Vec<&'d Field>)>;
+/// One response key of an object: the fields asked under it (one per time it was asked), the
+/// selection sets below them, and the type they return.
+struct Entry<'d> {
+    key: &'d Name,
+    fields: Vec<&'d Field>,
+    sub: Vec<&'d SelectionSet>,
+    returns: Option<&'d str>,
+}
+
+/// The fields an object answers, by response key in the order asked.
+type Plan<'d> = Vec<Entry<'d>>;
 
 struct Walk<'d> {
     document: &'d ExecutableDocument,
@@ -295,29 +303,43 @@ impl<'d> Walk<'d> {
             other => other.map(str::to_owned),
         };
         let plan = self.plan(sets, runtime.as_deref());
-        self.apply(map, &plan, runtime.as_deref());
+        self.apply(map, &plan);
     }
 
-    fn apply(&self, map: &mut IndexMap<Name, Value>, plan: &Plan<'d>, runtime: Option<&str>) {
+    fn apply(&self, map: &mut IndexMap<Name, Value>, plan: &Plan<'d>) {
+        // Most objects finish in order (their fields resolve at once): then only what is below
+        // them moves.
+        let mut entries = plan.iter();
+        let in_order = map
+            .keys()
+            .all(|key| entries.by_ref().any(|entry| entry.key == key));
+        if in_order {
+            let mut entries = plan.iter();
+            for (key, value) in map.iter_mut() {
+                if let Some(entry) = entries.by_ref().find(|entry| entry.key == key) {
+                    self.below(entry, value);
+                }
+            }
+            return;
+        }
         let mut ordered = IndexMap::with_capacity(map.len());
-        for (key, fields) in plan {
-            let Some(mut value) = map.swap_remove(*key) else {
+        for entry in plan {
+            let Some(mut value) = map.swap_remove(entry.key) else {
                 continue;
             };
-            let sub: Vec<&SelectionSet> = fields
-                .iter()
-                .map(|f| &f.selection_set.node)
-                .filter(|s| !s.items.is_empty())
-                .collect();
-            if !sub.is_empty() {
-                let returns = self.shapes.field_type(runtime, &fields[0].name.node);
-                self.value(&mut value, &sub, returns);
-            }
-            ordered.insert((*key).clone(), value);
+            self.below(entry, &mut value);
+            ordered.insert(entry.key.clone(), value);
         }
         // Anything not asked for (nothing, in a valid answer) keeps its place after.
         ordered.extend(map.drain(..));
         *map = ordered;
+    }
+
+    /// Orders what is below a field's value, when the field has a selection set.
+    fn below(&self, entry: &Entry<'d>, value: &mut Value) {
+        if !entry.sub.is_empty() {
+            self.value(value, &entry.sub, entry.returns);
+        }
     }
 
     fn value(&self, value: &mut Value, sets: &[&'d SelectionSet], ty: Option<&'d str>) {
@@ -330,7 +352,7 @@ impl<'d> Walk<'d> {
                     let plan = self.plan(sets, Some(t));
                     for item in items {
                         match item {
-                            Value::Object(map) => self.apply(map, &plan, Some(t)),
+                            Value::Object(map) => self.apply(map, &plan),
                             other => self.value(other, sets, ty),
                         }
                     }
@@ -351,6 +373,17 @@ impl<'d> Walk<'d> {
         for set in sets {
             self.collect(set, runtime, &mut plan, &mut visited);
         }
+        for entry in &mut plan {
+            entry.sub = entry
+                .fields
+                .iter()
+                .map(|f| &f.selection_set.node)
+                .filter(|s| !s.items.is_empty())
+                .collect();
+            if !entry.sub.is_empty() {
+                entry.returns = self.shapes.field_type(runtime, &entry.fields[0].name.node);
+            }
+        }
         plan
     }
 
@@ -368,9 +401,14 @@ impl<'d> Walk<'d> {
             match &selection.node {
                 Selection::Field(field) => {
                     let key = &field.node.response_key().node;
-                    match plan.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, fields)) => fields.push(&field.node),
-                        None => plan.push((key, vec![&field.node])),
+                    match plan.iter_mut().find(|entry| entry.key == key) {
+                        Some(entry) => entry.fields.push(&field.node),
+                        None => plan.push(Entry {
+                            key,
+                            fields: vec![&field.node],
+                            sub: Vec::new(),
+                            returns: None,
+                        }),
                     }
                 }
                 Selection::FragmentSpread(spread) => {
