@@ -55,9 +55,10 @@ impl AsAt {
         AsAt { day, ..self }
     }
 
-    /// Whether the answer is as known now (and may read the rows' current columns).
-    pub fn is_now(&self) -> bool {
-        self.known.is_none()
+    /// Whether the rows' own columns answer for it: as known now, today or later. They hold the
+    /// latest entry of each history, and no entry is dated in the future.
+    pub fn reads_current(&self) -> bool {
+        self.known.is_none() && self.day >= london_today()
     }
 }
 
@@ -80,6 +81,25 @@ impl<'a, T: serde::Serialize> Corrected<'a, T> {
             correction_reason: reason,
         }
     }
+}
+
+/// The status in force at the end of `day`, in a history of (status, day it took effect) ordered
+/// as it took effect, with the first day of its current run: the earliest entry after the last
+/// one of another status. An action completed on 25 March and said COMPLETE again in June was
+/// completed on 25 March.
+pub fn in_force<S: PartialEq + Copy>(
+    history: &[(S, NaiveDate)],
+    day: NaiveDate,
+) -> Option<(S, NaiveDate)> {
+    let upto = history.partition_point(|(_, on)| *on <= day);
+    let (status, _) = *history[..upto].last()?;
+    let since = history[..upto]
+        .iter()
+        .rev()
+        .take_while(|(s, _)| *s == status)
+        .last()
+        .map(|(_, on)| *on)?;
+    Some((status, since))
 }
 
 /// Appends ` AND <column> <= <known>` when `at` is as known at a past moment: `column` holds
@@ -123,5 +143,38 @@ pub fn admit(
                 "{day_field} {day} is before {what} ({latest}), so this is a correction: give its reason"
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_status_said_again_keeps_the_first_day_of_its_run() {
+        let history = [
+            ("NOT_STARTED", day("2021-01-04")),
+            ("COMPLETE", day("2021-03-25")),
+            ("COMPLETE", day("2021-06-01")),
+            ("IN_PROGRESS", day("2021-07-01")),
+            ("COMPLETE", day("2021-08-01")),
+        ];
+        assert_eq!(in_force(&history, day("2021-01-03")), None);
+        assert_eq!(
+            in_force(&history, day("2021-03-24")),
+            Some(("NOT_STARTED", day("2021-01-04")))
+        );
+        assert_eq!(
+            in_force(&history, day("2021-06-30")),
+            Some(("COMPLETE", day("2021-03-25")))
+        );
+        assert_eq!(
+            in_force(&history, NaiveDate::MAX),
+            Some(("COMPLETE", day("2021-08-01")))
+        );
     }
 }

@@ -188,7 +188,11 @@ impl Loaders {
                 actions::service::of_recommendations(&a, ids).await
             }),
             standings: cached(access, |a, keys| async move {
-                actions::service::standings(&a, keys).await
+                let a = &a;
+                on_days(keys, |ids, at| async move {
+                    actions::service::standings(a, ids, at).await
+                })
+                .await
             }),
             committees_of: cached(access, |a, ids| async move {
                 crate::committees::service::of_organisations(&a, ids).await
@@ -197,10 +201,18 @@ impl Loaders {
                 actions::service::status_histories(&a, ids).await
             }),
             percents: cached(access, |a, keys| async move {
-                progress::service::percents(&a, keys).await
+                let a = &a;
+                on_days(keys, |ids, at| async move {
+                    progress::service::percents(a, ids, at).await
+                })
+                .await
             }),
             recommendation_standings: cached(access, |a, keys| async move {
-                crate::reviews::standing::standings(&a, keys).await
+                let a = &a;
+                on_days(keys, |ids, at| async move {
+                    crate::reviews::standing::standings(a, ids, at).await
+                })
+                .await
             }),
             recommendation_history: cached(access, |a, ids| async move {
                 crate::reviews::standing::histories(&a, ids).await

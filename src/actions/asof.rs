@@ -32,7 +32,6 @@ use uuid::Uuid;
 
 use super::{Action, ActionStatus, Rag, Standing};
 use crate::access::OrgSet;
-use crate::dates::london_today;
 use crate::error::AppResult;
 use crate::history::AsAt;
 use crate::ids::{ActionId, OrgId, RecommendationId, ReviewId, UserId};
@@ -139,7 +138,7 @@ pub enum Source {
 impl Source {
     /// The cheapest source that is exact for `at`.
     pub fn for_view(at: AsAt) -> Self {
-        if at.is_now() && at.day >= london_today() {
+        if at.reads_current() {
             Source::Current
         } else {
             Source::History

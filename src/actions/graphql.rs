@@ -512,8 +512,9 @@ pub(crate) async fn prime_actions(
     for field in ["rag", "standing"] {
         for day in days_asked(&la.field(field), read_for) {
             if day != read_for {
-                let keys = ids.iter().map(|id| (*id, day)).collect();
-                prime(&loaders.standings, service::standings(access, keys).await?).await;
+                let found = service::standings(access, ids.clone(), day).await?;
+                let keyed = found.into_iter().map(|(id, s)| ((id, day), s)).collect();
+                prime(&loaders.standings, keyed).await;
             }
         }
     }

@@ -98,28 +98,22 @@ pub async fn of_recommendations(
     Ok(out)
 }
 
-/// How each (action, view) stood: one query per distinct view.
+/// How each of `ids` stood at `at`: one statement.
 pub async fn standings(
     access: &Access,
-    keys: Vec<(Uuid, AsAt)>,
-) -> AppResult<HashMap<(Uuid, AsAt), Standing>> {
-    let mut by_day: HashMap<AsAt, Vec<ActionId>> = HashMap::new();
-    for (id, at) in keys {
-        by_day.entry(at).or_default().push(ActionId(id));
-    }
-    let scope = access.orgs(Purpose::Detail);
-    let mut out = HashMap::new();
-    for (day, ids) in by_day {
-        let filter = Filter {
-            ids: Some(ids),
-            ..Default::default()
-        };
-        for action in asof::fetch(access.db(), &asof::projection(&scope, &filter, day), day).await?
-        {
-            out.insert((action.id.0, day), action.standing);
-        }
-    }
-    Ok(out)
+    ids: Vec<Uuid>,
+    at: AsAt,
+) -> AppResult<HashMap<Uuid, Standing>> {
+    let filter = Filter {
+        ids: Some(ids.into_iter().map(ActionId).collect()),
+        ..Default::default()
+    };
+    let sql = asof::projection(&access.orgs(Purpose::Detail), &filter, at);
+    Ok(asof::fetch(access.db(), &sql, at)
+        .await?
+        .into_iter()
+        .map(|action| (action.id.0, action.standing))
+        .collect())
 }
 
 /// The status history of each of `action_ids`, in the order it took effect, corrections
@@ -407,25 +401,6 @@ pub(crate) async fn latest_status_on(
     Ok(status_history(db, org, id).await?.last().map(|(_, on)| *on))
 }
 
-/// The status in force at the end of `day`, and the first day of its current run of
-/// completeness when it is COMPLETE, in a history ordered as [`status_history`]'s.
-fn standing_in(
-    history: &[(ActionStatus, NaiveDate)],
-    day: NaiveDate,
-) -> (Option<ActionStatus>, Option<NaiveDate>) {
-    let upto = history.partition_point(|(_, on)| *on <= day);
-    let status = upto.checked_sub(1).map(|i| history[i].0);
-    let completed = (status == Some(ActionStatus::Complete)).then(|| {
-        history[..upto]
-            .iter()
-            .rev()
-            .take_while(|(s, _)| *s == ActionStatus::Complete)
-            .last()
-            .map(|(_, on)| *on)
-    });
-    (status, completed.flatten())
-}
-
 /// Adds a status to an action's history and brings the action's current status (and
 /// completion date) in line with the history. A status the action already had on that day
 /// adds nothing: saying COMPLETE again neither moves the completion date nor counts as a
@@ -437,7 +412,7 @@ pub(crate) async fn record_status(
     entry: StatusEntry,
 ) -> AppResult<bool> {
     let mut history = status_history(txn, org, id).await?;
-    if standing_in(&history, entry.effective_on).0 == Some(entry.status) {
+    if history::in_force(&history, entry.effective_on).map(|(s, _)| s) == Some(entry.status) {
         return Ok(false);
     }
     scope::insert_owned(
@@ -458,13 +433,12 @@ pub(crate) async fn record_status(
     .await?;
     let at = history.partition_point(|(_, on)| *on <= entry.effective_on);
     history.insert(at, (entry.status, entry.effective_on));
-    let last = history.last().map_or(entry.effective_on, |(_, on)| *on);
-    let (status, completed) = standing_in(&history, last);
+    // The action's own columns follow the latest entry.
+    let (status, since) =
+        history::in_force(&history, NaiveDate::MAX).unwrap_or((entry.status, entry.effective_on));
+    let completed = (status == ActionStatus::Complete).then_some(since);
     scope::update_owned::<action::Entity>(org)
-        .col_expr(
-            action::Column::Status,
-            Expr::value(status.unwrap_or(entry.status)),
-        )
+        .col_expr(action::Column::Status, Expr::value(status))
         .col_expr(action::Column::CompletedOn, Expr::value(completed))
         .col_expr(action::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(action::Column::Id.eq(id.0))

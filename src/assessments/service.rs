@@ -22,9 +22,10 @@ use crate::actions::Action;
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
 use crate::concurrency::{self, Versioned};
-use crate::dates::london_today;
+use crate::dates::{london_date, london_today};
 use crate::entity::{assessment, rating, rating_action, rating_evidence, standard};
 use crate::error::{AppError, AppResult};
+use crate::history::AsAt;
 use crate::ids::{AssessmentId, FrameworkId, OrgId};
 use crate::pagination::{Cursor, PageArgs, Paged, Sort, no_key};
 use crate::standards::{FrameworkStatus, service as frameworks};
@@ -34,6 +35,17 @@ use crate::validate;
 /// organisation's, and its panel members' once submitted.
 pub fn readable(access: &Access) -> Select<assessment::Entity> {
     assessment::Entity::scoped(access)
+}
+
+/// The assessments the caller may read that had been submitted by the day of the moment `at`
+/// is as known at (all of them, as known now). Ratings keep no history: a submitted assessment
+/// is read as it is now.
+pub fn readable_as_known(access: &Access, at: AsAt) -> Select<assessment::Entity> {
+    let query = readable(access);
+    match at.known {
+        Some(known) => query.filter(assessment::Column::SubmittedOn.lte(london_date(known))),
+        None => query,
+    }
 }
 
 /// Whether the caller reads the detail of `org`'s ratings (position statements, evidence,

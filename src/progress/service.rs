@@ -268,35 +268,30 @@ struct Percent {
     pct: Option<i32>,
 }
 
-/// The percentage complete of each (action, view): the latest update on or before the day (as
-/// known at the moment) that gave one. One statement per distinct view.
+/// The percentage complete of each of `ids` at `at`: the latest update on or before the day (as
+/// known at the moment) that gave one. One statement.
 pub async fn percents(
     access: &Access,
-    keys: Vec<(Uuid, AsAt)>,
-) -> AppResult<HashMap<(Uuid, AsAt), Option<i32>>> {
-    let mut by_view: HashMap<AsAt, Vec<Uuid>> = HashMap::new();
-    for (id, at) in keys {
-        by_view.entry(at).or_default().push(id);
-    }
-    let mut out = HashMap::new();
-    for (at, ids) in by_view {
-        let mut sql = Sql::new(
-            "SELECT a.id, (SELECT u.percent_complete FROM progress_updates u \
-             WHERE u.action_id = a.id AND u.percent_complete IS NOT NULL AND u.as_at <= ",
-        );
-        sql.bind(at.day);
-        history::push_known(&mut sql, "u.recorded_at", at);
-        sql.push(" ORDER BY u.as_at DESC, u.id DESC LIMIT 1) AS pct FROM actions a WHERE ")
-            .push_in("a.id", ids.iter().copied())
-            .push(" AND ");
-        access
-            .orgs(Purpose::Detail)
-            .push_condition(&mut sql, "a.org_id");
-        for row in scope::rows::<Percent>(access, &sql).await? {
-            out.insert((row.id, at), row.pct);
-        }
-    }
-    Ok(out)
+    ids: Vec<Uuid>,
+    at: AsAt,
+) -> AppResult<HashMap<Uuid, Option<i32>>> {
+    let mut sql = Sql::new(
+        "SELECT a.id, (SELECT u.percent_complete FROM progress_updates u \
+         WHERE u.action_id = a.id AND u.percent_complete IS NOT NULL AND u.as_at <= ",
+    );
+    sql.bind(at.day);
+    history::push_known(&mut sql, "u.recorded_at", at);
+    sql.push(" ORDER BY u.as_at DESC, u.id DESC LIMIT 1) AS pct FROM actions a WHERE ")
+        .push_in("a.id", ids.iter().copied())
+        .push(" AND ");
+    access
+        .orgs(Purpose::Detail)
+        .push_condition(&mut sql, "a.org_id");
+    Ok(scope::rows::<Percent>(access, &sql)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row.pct))
+        .collect())
 }
 
 /// A new piece of evidence, checked: a title and a link, a document reference, or both.

@@ -346,21 +346,16 @@ pub async fn update(
             "input.correctionReason",
             changes.correction_reason.as_deref(),
         )?;
-        let upto = history.partition_point(|(_, d)| *d <= on);
-        let in_force = upto.checked_sub(1).map(|i| history[i].0);
-        if in_force != Some(status) {
+        if history::in_force(&history, on).map(|(s, _)| s) != Some(status) {
             let user = Some(access.actor().user_id);
             record_status(&txn, &review, id, status, on, user, correction.clone()).await?;
+            let upto = history.partition_point(|(_, d)| *d <= on);
             history.insert(upto, (status, on));
         }
         // The recommendation's own columns follow the latest entry of its history.
-        let (latest, _) = *history.last().expect("at least the new status");
-        let run = history
-            .iter()
-            .rev()
-            .take_while(|(s, _)| *s == RecommendationStatus::Discharged)
-            .last()
-            .map(|(_, d)| *d);
+        let (latest, since) =
+            history::in_force(&history, NaiveDate::MAX).expect("at least the new status");
+        let run = (latest == RecommendationStatus::Discharged).then_some(since);
         let discharged_by = match (latest, before.status) {
             (RecommendationStatus::Discharged, RecommendationStatus::Discharged) => {
                 before.discharged_by.map(|u| u.0)

@@ -15,10 +15,9 @@ use uuid::Uuid;
 use super::{Recommendation, RecommendationStatus};
 use crate::access::Access;
 use crate::access::scope::TenantOwned;
-use crate::dates::london_today;
 use crate::entity::recommendation_status_change;
 use crate::error::AppResult;
-use crate::history::{AsAt, push_known};
+use crate::history::{AsAt, in_force, push_known};
 use crate::sql::Sql;
 
 /// How a recommendation stood at the end of one day, as known at a moment.
@@ -48,7 +47,7 @@ impl RecommendationStanding {
 /// known now (the latest entry of its history: no change is dated in the future), else the
 /// latest entry of its history, one probe of the history's index.
 pub(crate) fn push_status(sql: &mut Sql, at: AsAt) {
-    if at.is_now() && at.day >= london_today() {
+    if at.reads_current() {
         sql.push("r.status");
         return;
     }
@@ -79,34 +78,23 @@ pub async fn of(
         .order_by_asc(recommendation_status_change::Column::Id)
         .all(access.db())
         .await?;
-    let mut histories: HashMap<Uuid, Vec<RecommendationStatus>> = HashMap::new();
-    let mut days: HashMap<Uuid, Vec<NaiveDate>> = HashMap::new();
+    let mut histories: HashMap<Uuid, Vec<(RecommendationStatus, NaiveDate)>> = HashMap::new();
     for row in rows {
         histories
             .entry(row.recommendation_id)
             .or_default()
-            .push(row.status);
-        days.entry(row.recommendation_id)
-            .or_default()
-            .push(row.effective_on);
+            .push((row.status, row.effective_on));
     }
     Ok(recs
         .iter()
         .map(|rec| {
-            let statuses = histories.get(&rec.id.0).map(Vec::as_slice).unwrap_or(&[]);
-            let on = days.get(&rec.id.0).map(Vec::as_slice).unwrap_or(&[]);
+            let history = histories.get(&rec.id.0).map(Vec::as_slice).unwrap_or(&[]);
             let recorded = at.known.is_none_or(|k| rec.created_at <= k);
-            let status = statuses.last().copied().filter(|_| recorded);
-            let discharged_on = (status == Some(RecommendationStatus::Discharged))
-                .then(|| {
-                    let run = statuses
-                        .iter()
-                        .rev()
-                        .take_while(|s| **s == RecommendationStatus::Discharged)
-                        .count();
-                    on.get(on.len() - run).copied()
-                })
-                .flatten();
+            let now = in_force(history, at.day).filter(|_| recorded);
+            let status = now.map(|(s, _)| s);
+            let discharged_on = now
+                .filter(|(s, _)| *s == RecommendationStatus::Discharged)
+                .map(|(_, since)| since);
             let standing = RecommendationStanding {
                 as_of: at.day,
                 known_at: at.known,
@@ -158,25 +146,16 @@ pub async fn histories(
     ))
 }
 
-/// How each (recommendation, view) stood; one statement for the recommendations and one for
-/// their histories per distinct view. Recommendations the caller may not read are left out.
+/// How each of `ids` stood at `at`: one statement for the recommendations and one for their
+/// histories. Recommendations the caller may not read are left out.
 pub async fn standings(
     access: &Access,
-    keys: Vec<(Uuid, AsAt)>,
-) -> AppResult<HashMap<(Uuid, AsAt), RecommendationStanding>> {
-    let mut by_view: HashMap<AsAt, Vec<Uuid>> = HashMap::new();
-    for (id, at) in keys {
-        by_view.entry(at).or_default().push(id);
-    }
-    let mut out = HashMap::new();
-    for (at, ids) in by_view {
-        let recs: Vec<Recommendation> = super::recommendations::by_ids(access, ids)
-            .await?
-            .into_values()
-            .collect();
-        for (id, standing) in of(access, &recs, at).await? {
-            out.insert((id, at), standing);
-        }
-    }
-    Ok(out)
+    ids: Vec<Uuid>,
+    at: AsAt,
+) -> AppResult<HashMap<Uuid, RecommendationStanding>> {
+    let recs: Vec<Recommendation> = super::recommendations::by_ids(access, ids)
+        .await?
+        .into_values()
+        .collect();
+    of(access, &recs, at).await
 }

@@ -91,12 +91,7 @@ pub async fn panel_comparison(
 
     // The members' submitted self-assessments of the cycle (never drafts), submitted by the
     // moment asked about. Their ratings keep no history: those submitted are as they are now.
-    let mut submitted = crate::assessments::service::readable(access);
-    if let Some(known) = at.known {
-        submitted = submitted.filter(
-            crate::entity::assessment::Column::SubmittedOn.lte(crate::dates::london_date(known)),
-        );
-    }
+    let submitted = crate::assessments::service::readable_as_known(access, at);
     let assessments: Vec<crate::assessments::Assessment> = submitted
         .filter(crate::entity::assessment::Column::OrgId.is_in(members.iter().copied()))
         .filter(crate::entity::assessment::Column::FrameworkId.eq(framework.0))

@@ -42,12 +42,7 @@ pub async fn standard_in(
     let standard = frameworks::get_standard(access, standard).await?;
     // The latest assessment of its framework that the caller may read, by cycle, submitted
     // by the moment asked about.
-    let mut submitted = crate::assessments::service::readable(access);
-    if let Some(known) = at.known {
-        submitted = submitted.filter(
-            crate::entity::assessment::Column::SubmittedOn.lte(crate::dates::london_date(known)),
-        );
-    }
+    let submitted = crate::assessments::service::readable_as_known(access, at);
     let latest = submitted
         .filter(crate::entity::assessment::Column::OrgId.eq(org.0))
         .filter(crate::entity::assessment::Column::FrameworkId.eq(standard.framework_id.0))
