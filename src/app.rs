@@ -102,6 +102,14 @@ impl Application {
             serve_metrics: config.metrics,
             fair: Arc::new(crate::http::fair::FairShare::new(config.fair_share.clone())),
             persisted,
+            link_key: crate::papers::LinkKey::new(config.report_link_secret.as_deref()),
+            link_lifetime: chrono::Duration::from_std(config.report_link_lifetime)
+                .unwrap_or(crate::papers::link::LINK_LIFETIME)
+                .min(crate::papers::link::LINK_LIFETIME),
+            public_url: config
+                .public_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_owned()),
         };
         let router = http::router(state, &config.cors_origins);
         let listener = TcpListener::bind(config.bind_addr)

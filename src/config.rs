@@ -55,6 +55,14 @@ pub struct Config {
     pub fair_share: FairShareSettings,
     /// Documents sent by id: automatic persisted queries, or only trusted documents.
     pub persisted: PersistedSettings,
+    /// The secret report links are signed with; shared by every instance behind one address.
+    /// Without it, each process draws its own key.
+    pub report_link_secret: Option<String>,
+    /// How long a report link lasts (five minutes at most).
+    pub report_link_lifetime: Duration,
+    /// The address clients reach the service at (`https://hub.example.gov.uk`), for report
+    /// links; without it, the address of the request that asked for the link.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -83,6 +91,9 @@ impl Config {
             metrics: true,
             fair_share: FairShareSettings::default(),
             persisted: PersistedSettings::default(),
+            report_link_secret: None,
+            report_link_lifetime: Duration::from_secs(300),
+            public_url: None,
         }
     }
 

@@ -85,6 +85,11 @@ fn last_sunday(year: i32, month: u32) -> NaiveDate {
 
 /// The date in the United Kingdom at instant `at`.
 pub fn london_date(at: DateTime<Utc>) -> NaiveDate {
+    london_time(at).date()
+}
+
+/// The wall-clock time in the United Kingdom at instant `at` (GMT, or BST in summer).
+pub fn london_time(at: DateTime<Utc>) -> chrono::NaiveDateTime {
     let year = at.year();
     let switch =
         |day: NaiveDate| Utc.from_utc_datetime(&day.and_hms_opt(1, 0, 0).expect("01:00 exists"));
@@ -94,7 +99,7 @@ pub fn london_date(at: DateTime<Utc>) -> NaiveDate {
     } else {
         Duration::zero()
     };
-    (at + offset).date_naive()
+    (at + offset).naive_utc()
 }
 
 /// The last instant of `day` in the United Kingdom: what a committee meeting that day could

@@ -87,6 +87,11 @@ impl ErrorCode {
     }
 
     /// The code as it appears in responses.
+    /// The code spelled `code`, if it is one.
+    pub fn from_code(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",

@@ -18,7 +18,8 @@
 //! - [`audit`]: the append-only trail, written with each change.
 //! - Domains, in dependency order, each with its rules (`mod.rs`) and data access
 //!   (`service.rs` and its siblings): [`organisations`] and [`users`], [`standards`],
-//!   [`reviews`], [`actions`], [`progress`], [`assessments`], [`reports`].
+//!   [`reviews`], [`actions`], [`progress`], [`assessments`], [`reports`], [`committees`],
+//!   [`papers`] (committee papers as files).
 //! - api: [`graphql`] (the schema, the `Node` interface, the limits every document is
 //!   measured against before it is validated), `loaders`, and each domain's `graphql.rs`,
 //!   `graphql/` and `mutations.rs`.
@@ -51,6 +52,7 @@ pub mod limits;
 pub(crate) mod loaders;
 pub mod organisations;
 pub mod pagination;
+pub mod papers;
 pub mod progress;
 pub mod reports;
 pub mod reviews;

@@ -113,6 +113,8 @@ pub struct Loaders {
         Cached<Uuid, Vec<crate::reviews::standing::RecommendationStatusChange>>,
     /// The latest progress update of each action.
     pub latest_update: Cached<Uuid, Option<ProgressUpdate>>,
+    /// The latest progress update of an action as it stood on a day.
+    pub latest_update_on: Cached<OnDay, Option<ProgressUpdate>>,
     /// The evidence of each action.
     pub evidence: Cached<Uuid, Vec<Evidence>>,
     /// The changes of delivery date of each action.
@@ -219,6 +221,13 @@ impl Loaders {
             }),
             latest_update: cached(access, |a, ids| async move {
                 progress::service::latest(&a, ids).await
+            }),
+            latest_update_on: cached(access, |a, keys| async move {
+                let a = &a;
+                on_days(keys, |ids, at| async move {
+                    progress::service::latest_at(a, ids, at).await
+                })
+                .await
             }),
             evidence: cached(access, |a, ids| async move {
                 progress::service::evidence_of(&a, ids).await

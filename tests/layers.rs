@@ -28,6 +28,7 @@ fn layer_of_module(module: &str) -> Option<(u32, &'static str)> {
         "assessments" => (15, "domain assessments"),
         "reports" => (16, "domain reports"),
         "committees" => (17, "domain committees"),
+        "papers" => (18, "domain papers"),
         "graphql" | "loaders" => (20, "api"),
         "http" => (30, "http"),
         "app" | "config" | "lib" => (40, "app"),

@@ -192,6 +192,22 @@ pub struct ServeArgs {
     /// together; the least recently used go first.
     #[arg(long, env = "PERSISTED_QUERIES_CACHE_BYTES", default_value_t = PersistedSettings::default().cache_bytes, global = true)]
     pub persisted_queries_cache_bytes: usize,
+    /// The secret report download links are signed with. Every instance behind one address
+    /// must share it; without it, each process draws its own and its links open only on it.
+    #[arg(
+        long,
+        env = "REPORT_LINK_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub report_link_secret: Option<String>,
+    /// The address clients reach the service at (e.g. https://hub.example.gov.uk), for report
+    /// download links; without it, the address the request for the link came to.
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// How long a report download link lasts; five minutes at most.
+    #[arg(long, env = "REPORT_LINK_LIFETIME", default_value = "5m", value_parser = humantime::parse_duration, global = true)]
+    pub report_link_lifetime: std::time::Duration,
 }
 
 /// Options of `token`.
@@ -360,6 +376,11 @@ pub fn config(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Config> 
     if common.jwt_max_ttl.is_zero() {
         bail!("JWT_MAX_TTL must be longer than zero");
     }
+    if serve.report_link_lifetime.is_zero()
+        || serve.report_link_lifetime > std::time::Duration::from_secs(300)
+    {
+        bail!("REPORT_LINK_LIFETIME must be longer than zero and at most 5m");
+    }
     let secret = match (&common.jwt_secret, key_configured) {
         (Some(secret), _) => Some(secret.clone()),
         (None, false) => Some(DEV_JWT_SECRET.to_owned()),
@@ -420,6 +441,9 @@ pub fn config(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Config> 
                 .filter(|p| !p.as_os_str().is_empty()),
             cache_bytes: serve.persisted_queries_cache_bytes,
         },
+        report_link_secret: serve.report_link_secret.clone().filter(|s| !s.is_empty()),
+        public_url: serve.public_url.clone().filter(|s| !s.is_empty()),
+        report_link_lifetime: serve.report_link_lifetime,
         cors_origins: serve.cors_allowed_origins.clone().unwrap_or_else(|| {
             if dev {
                 vec!["*".to_owned()]

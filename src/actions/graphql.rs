@@ -209,12 +209,26 @@ impl Action {
         crate::loaders::list(&ctx.loaders()?.status_history, self.id.0).await
     }
 
-    /// Its latest progress update (by as-at date).
-    async fn latest_update(&self, ctx: &Context<'_>) -> Result<Option<ProgressUpdate>> {
-        Ok(ctx
-            .loaders()?
-            .latest_update
-            .load_one(self.id.0)
+    /// Its latest progress update (by as-at date). With `asOf` or `knownAt`, the latest dated
+    /// on or before the day and recorded by the moment: what a committee report of that day
+    /// quoted.
+    async fn latest_update(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day; the latest update of all when absent (and `knownAt` too).")]
+        as_of: Option<Date>,
+        #[graphql(desc = "The moment it is as known at; now when absent.")] known_at: Option<
+            DateTime<Utc>,
+        >,
+    ) -> Result<Option<ProgressUpdate>> {
+        let loaders = ctx.loaders()?;
+        if as_of.is_none() && known_at.is_none() {
+            return Ok(loaders.latest_update.load_one(self.id.0).await?.flatten());
+        }
+        let at = AsAt::new(as_of.map(|d| d.0), known_at);
+        Ok(loaders
+            .latest_update_on
+            .load_one((self.id.0, at))
             .await?
             .flatten())
     }
@@ -452,7 +466,12 @@ pub(crate) async fn prime_actions(
     let loaders = ctx.loaders()?;
     let ids: Vec<uuid::Uuid> = actions.iter().map(|a| a.id.0).collect();
     let latest = la.field("latestUpdate");
-    if latest.exists() {
+    // Only the latest of all is primed; one as at a day is batched by its own loader.
+    let latest_of_all = latest
+        .selection_fields()
+        .iter()
+        .any(|f| f.arguments().is_ok_and(|args| args.is_empty()));
+    if latest_of_all {
         let updates = crate::progress::service::latest(access, ids.clone()).await?;
         if latest.field("author").exists() {
             let authors: Vec<uuid::Uuid> = updates

@@ -32,6 +32,7 @@ use crate::limits::Limits;
 use crate::loaders::Loaders;
 use crate::organisations::Organisation;
 use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
+use crate::papers::graphql::ReportQuery;
 use crate::progress::graphql::ProgressMutation;
 use crate::progress::{Evidence, ProgressUpdate};
 use crate::reviews::graphql::ReviewQuery;
@@ -58,6 +59,7 @@ pub struct QueryRoot(
     AssessmentQuery,
     AuditQuery,
     CommitteeQuery,
+    ReportQuery,
     NodeQuery,
 );
 

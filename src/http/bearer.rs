@@ -12,6 +12,8 @@ use crate::auth::{TokenError, VerifiedToken};
 pub(super) struct Bearer {
     pub(super) token: Result<Option<VerifiedToken>, TokenError>,
     pub(super) charged: bool,
+    /// What `reportLink` signs its links with, and the address they point to.
+    pub(super) issuer: crate::papers::link::Issuer,
 }
 
 impl Bearer {
@@ -32,6 +34,7 @@ impl Bearer {
         Ok(Bearer {
             token,
             charged: known.is_some(),
+            issuer: super::reports::issuer(state, headers),
         })
     }
 }

@@ -37,6 +37,7 @@ use crate::graphql::order::{self, Shapes};
 use crate::graphql::{coded_error, syntax};
 use crate::limits::Limits;
 use crate::loaders::Loaders;
+use crate::papers::link::Issuer;
 
 /// `POST /graphql`.
 pub(super) async fn graphql_post(
@@ -364,6 +365,7 @@ async fn answer(
     }
     let writes = infos().any(|i| i.kind == OperationType::Mutation);
     let needs_caller = infos().any(|i| i.needs_caller);
+    let issuer = bearer.issuer;
 
     let token = match bearer.token {
         Ok(token) => token,
@@ -373,7 +375,15 @@ async fn answer(
         return unauthenticated(media, "this operation needs a bearer token", false);
     }
 
-    let work = run(state, token, bearer.charged, writes, prepared, observed);
+    let work = run(
+        state,
+        token,
+        bearer.charged,
+        writes,
+        prepared,
+        &issuer,
+        observed,
+    );
     let outcome = match tokio::time::timeout(state.request_timeout, work).await {
         Ok(outcome) => outcome,
         Err(_) => {
@@ -459,6 +469,7 @@ async fn run(
     charged: bool,
     writes: bool,
     prepared: Vec<Prepared>,
+    issuer: &Issuer,
     observed: &mut Observed,
 ) -> Result<Vec<Response>, Failure> {
     let Some(token) = token else {
@@ -476,7 +487,7 @@ async fn run(
             .map_err(Failure::Refused)?;
         let mut responses = Vec::with_capacity(prepared.len());
         for p in prepared {
-            responses.push(execute_one(state, p, None).await);
+            responses.push(execute_one(state, p, None, issuer).await);
         }
         return Ok(responses);
     };
@@ -515,7 +526,7 @@ async fn run(
         let mut responses = Vec::with_capacity(prepared.len());
         let mut panicked = false;
         for p in prepared {
-            let response = execute_one(state, p, Some(&access)).await;
+            let response = execute_one(state, p, Some(&access), issuer).await;
             panicked |= response.extensions.contains_key(PANICKED);
             responses.push(response);
         }
@@ -556,7 +567,12 @@ async fn run(
     Ok(responses)
 }
 
-async fn execute_one(state: &AppState, prepared: Prepared, access: Option<&Access>) -> Response {
+async fn execute_one(
+    state: &AppState,
+    prepared: Prepared,
+    access: Option<&Access>,
+    issuer: &Issuer,
+) -> Response {
     let (request, document) = match prepared {
         Prepared::Run {
             request, document, ..
@@ -564,7 +580,10 @@ async fn execute_one(state: &AppState, prepared: Prepared, access: Option<&Acces
         Prepared::Refused { error, .. } => return Response::from_errors(vec![error]),
     };
     let request = match access {
-        Some(access) => request.data(access.clone()).data(Loaders::new(access)),
+        Some(access) => request
+            .data(access.clone())
+            .data(Loaders::new(access))
+            .data(issuer.clone()),
         None => request,
     };
     let operation = request.operation_name.clone();

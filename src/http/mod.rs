@@ -1,4 +1,4 @@
-//! The HTTP surface: `/graphql`, `/healthz`, `/readyz`, `/metrics`, and what wraps every
+//! The HTTP surface: `/graphql`, `/reports/…`, `/healthz`, `/readyz`, `/metrics`, and what wraps every
 //! request (request ids, logs, panics, CORS).
 
 mod bearer;
@@ -9,6 +9,7 @@ pub mod inspect;
 mod metrics;
 mod observe;
 pub mod persisted;
+mod reports;
 mod request;
 mod response;
 
@@ -63,6 +64,13 @@ pub struct AppState {
     pub fair: Arc<fair::FairShare>,
     /// Documents known by id: trusted ones, and those clients registered.
     pub persisted: Arc<Persisted>,
+    /// The key report links are signed with.
+    pub link_key: crate::papers::LinkKey,
+    /// How long report links last.
+    pub link_lifetime: chrono::Duration,
+    /// The address clients reach the service at, for report links; the request's own when
+    /// absent.
+    pub public_url: Option<String>,
 }
 
 /// The service's routes and middleware.
@@ -72,6 +80,7 @@ pub fn router(state: AppState, cors_origins: &[String]) -> Router {
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
+        .route("/reports/{collection}/{id}/{file}", get(reports::report))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     if state.serve_metrics {

@@ -239,16 +239,38 @@ pub async fn latest(
     access: &Access,
     action_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, Option<ProgressUpdate>>> {
+    latest_where(access, action_ids, None).await
+}
+
+/// The latest progress update of each of `ids` as it stood at `at`: dated on or before the day
+/// and recorded by the moment. One statement, as [`latest`].
+pub async fn latest_at(
+    access: &Access,
+    ids: Vec<Uuid>,
+    at: AsAt,
+) -> AppResult<HashMap<Uuid, Option<ProgressUpdate>>> {
+    latest_where(access, ids, Some(at)).await
+}
+
+async fn latest_where(
+    access: &Access,
+    action_ids: Vec<Uuid>,
+    at: Option<AsAt>,
+) -> AppResult<HashMap<Uuid, Option<ProgressUpdate>>> {
     // One statement for the page: for each action, the id of its latest update, found by one
     // probe of the index on `(action_id, as_at, id)`. The scope applies to the updates, so
     // the actions are found by their ids alone: a plan that starts from the organisation
     // would read every action of a large one.
     let mut sql = Sql::new(
         "SELECT u.* FROM actions a JOIN progress_updates u ON u.id = (SELECT l.id \
-         FROM progress_updates l WHERE l.action_id = a.id ORDER BY l.as_at DESC, l.id DESC \
-         LIMIT 1) WHERE ",
+         FROM progress_updates l WHERE l.action_id = a.id",
     );
-    sql.push_in("a.id", action_ids.iter().copied())
+    if let Some(at) = at {
+        sql.push(" AND l.as_at <= ").bind(at.day);
+        history::push_known(&mut sql, "l.recorded_at", at);
+    }
+    sql.push(" ORDER BY l.as_at DESC, l.id DESC LIMIT 1) WHERE ")
+        .push_in("a.id", action_ids.iter().copied())
         .push(" AND ");
     access
         .orgs(crate::access::Purpose::Detail)

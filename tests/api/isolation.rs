@@ -176,6 +176,8 @@ fn kinds_of(slot: &str, owner: &str) -> Option<Vec<&'static str>> {
             "assessment" | "AssessmentStatusInput" | "ReopenAssessmentInput" => one("asm"),
             "Organisation.standard" => one("std"),
             "committee" => one("cmt"),
+            // The kind of object depends on the report's `kind`: every one is tried.
+            "reportLink" => Some(vec!["rev", "org", "fwk"]),
             _ => None,
         },
         _ => None,

@@ -30,6 +30,7 @@ mod me;
 mod ordering;
 mod organisations;
 mod paging;
+mod papers;
 mod persisted;
 mod provisioning;
 mod readme;

@@ -118,6 +118,7 @@ async fn main() -> anyhow::Result<()> {
         args.scenarios.clone()
     };
     let run_id = format!("run-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S"));
+    let busiest = busiest_organisation(&db).await?;
     let mut rows = Vec::new();
     let mut checks = Vec::new();
     for scenario in scenarios {
@@ -125,6 +126,7 @@ async fn main() -> anyhow::Result<()> {
             scenario,
             docs.clone(),
             &targets,
+            &busiest,
             keys(&args)?,
             run_id.clone(),
         )?);
@@ -145,16 +147,27 @@ async fn main() -> anyhow::Result<()> {
             if scenario == Scenario::Writes {
                 checks.push(check_writes(&db, &targets, &shared, c, &before_writes).await?);
             }
-            let sql = pgbench::run(
-                &args.sql,
-                &args.database_url,
-                scenario,
-                &targets,
-                c,
-                args.seconds,
-            )
-            .await?;
-            let served = (m1.requests - m0.requests).max(1.0);
+            // A paper has no hand-written SQL to compare with: its figures stand alone.
+            let sql = if scenario.paper().is_some() {
+                pgbench::SqlRun::none()
+            } else {
+                pgbench::run(
+                    &args.sql,
+                    &args.database_url,
+                    scenario,
+                    &targets,
+                    c,
+                    args.seconds,
+                )
+                .await?
+            };
+            // The service's request counter counts GraphQL requests; a paper is one request.
+            let served = if scenario.paper().is_some() {
+                requests as f64
+            } else {
+                m1.requests - m0.requests
+            }
+            .max(1.0);
             let row = Row {
                 scenario,
                 concurrency: c,
@@ -187,6 +200,21 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The organisation with the most reviews, as an API id: the progress papers' subject.
+async fn busiest_organisation(db: &Database) -> anyhow::Result<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = db
+        .conn()
+        .query_one_raw(Statement::from_string(
+            db.conn().get_database_backend(),
+            "SELECT org_id FROM reviews GROUP BY org_id ORDER BY count(*) DESC, org_id LIMIT 1",
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no reviews"))?;
+    let id: uuid::Uuid = row.try_get("", "org_id")?;
+    Ok(format!("org_{}", id.simple()))
+}
+
 fn keys(args: &Args) -> anyhow::Result<KeyStore> {
     KeyStore::from_config(&KeyConfig {
         secret: Some(args.jwt_secret.clone()),
@@ -206,6 +234,21 @@ async fn first_sight(client: &reqwest::Client, host: &str, shared: &Shared) -> a
         Scenario::PanelComparison => &shared.docs.panel_comparison,
         Scenario::StandardsProgress => &shared.docs.standards_progress,
         Scenario::Writes => return Ok(()),
+        _ => {
+            for call in &shared.calls {
+                let path = call.variables["path"].as_str().unwrap_or_default();
+                let status = client
+                    .get(format!("{host}{path}"))
+                    .bearer_auth(&call.token)
+                    .send()
+                    .await?
+                    .status();
+                if !status.is_success() {
+                    bail!("{} answers {status}", shared.scenario.title());
+                }
+            }
+            return Ok(());
+        }
     };
     for call in &shared.calls {
         let body: serde_json::Value = client
@@ -259,8 +302,12 @@ async fn goose_run(
 fn measured(metrics: &GooseMetrics, names: &[&str]) -> (Latencies, usize, usize) {
     let mut latencies = Latencies::default();
     let (mut requests, mut failed) = (0, 0);
-    for name in names {
-        if let Some(agg) = metrics.requests.get(&format!("POST {name}")) {
+    // GraphQL is POSTed; papers are downloaded with GET.
+    for key in names
+        .iter()
+        .flat_map(|name| [format!("POST {name}"), format!("GET {name}")])
+    {
+        if let Some(agg) = metrics.requests.get(&key) {
             for (us, n) in agg.raw_data.times_us.iter() {
                 latencies.add(*us, *n);
             }

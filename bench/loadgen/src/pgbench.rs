@@ -18,6 +18,17 @@ pub struct SqlRun {
     pub failed: u64,
 }
 
+impl SqlRun {
+    /// No SQL run: a scenario without a hand-written yardstick.
+    pub fn none() -> Self {
+        SqlRun {
+            per_second: 0.0,
+            latencies: Latencies::default(),
+            failed: 0,
+        }
+    }
+}
+
 /// A Postgres array literal of UUIDs: `{…,…}`.
 fn uuid_array(ids: impl Iterator<Item = uuid::Uuid>) -> String {
     let ids: Vec<String> = ids.map(|u| u.to_string()).collect();
@@ -60,6 +71,8 @@ fn variables(scenario: Scenario, t: &Targets) -> Vec<(String, String)> {
                 v("actions", uuid_array(actions.into_iter())),
             ]
         }
+        // Papers have no SQL script.
+        _ => Vec::new(),
     }
 }
 

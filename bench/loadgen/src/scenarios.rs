@@ -24,16 +24,49 @@ pub enum Scenario {
     PanelComparison,
     StandardsProgress,
     Writes,
+    /// The longest action plan as a paper, in each format.
+    PlanPdf,
+    PlanDocx,
+    PlanXlsx,
+    PlanCsv,
+    /// The busiest organisation's progress paper (its every review), in each format.
+    ProgressPdf,
+    ProgressDocx,
+    ProgressXlsx,
+    ProgressCsv,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::Dashboard,
         Scenario::ActionPlan,
         Scenario::PanelComparison,
         Scenario::StandardsProgress,
         Scenario::Writes,
+        Scenario::PlanPdf,
+        Scenario::PlanDocx,
+        Scenario::PlanXlsx,
+        Scenario::PlanCsv,
+        Scenario::ProgressPdf,
+        Scenario::ProgressDocx,
+        Scenario::ProgressXlsx,
+        Scenario::ProgressCsv,
     ];
+
+    /// A paper's download: the report and the format; `None` for a GraphQL scenario.
+    pub fn paper(self) -> Option<(&'static str, &'static str)> {
+        Some(match self {
+            Scenario::PlanPdf => ("action-plan", "pdf"),
+            Scenario::PlanDocx => ("action-plan", "docx"),
+            Scenario::PlanXlsx => ("action-plan", "xlsx"),
+            Scenario::PlanCsv => ("action-plan", "csv"),
+            Scenario::ProgressPdf => ("progress", "pdf"),
+            Scenario::ProgressDocx => ("progress", "docx"),
+            Scenario::ProgressXlsx => ("progress", "xlsx"),
+            Scenario::ProgressCsv => ("progress", "csv"),
+            _ => return None,
+        })
+    }
 
     /// The file name of its GraphQL documents and SQL script.
     pub fn file(self) -> &'static str {
@@ -43,6 +76,7 @@ impl Scenario {
             Scenario::PanelComparison => "panel_comparison",
             Scenario::StandardsProgress => "standards_progress",
             Scenario::Writes => "writes",
+            paper => paper.paper().map_or("paper", |(kind, _)| kind),
         }
     }
 
@@ -54,6 +88,14 @@ impl Scenario {
             Scenario::PanelComparison => "3. panelComparison, 33 members",
             Scenario::StandardsProgress => "4. standardsProgress, 4 cycles",
             Scenario::Writes => "5. write mix",
+            Scenario::PlanPdf => "6. the longest action plan, PDF",
+            Scenario::PlanDocx => "6. the longest action plan, Word",
+            Scenario::PlanXlsx => "6. the longest action plan, Excel",
+            Scenario::PlanCsv => "6. the longest action plan, CSV",
+            Scenario::ProgressPdf => "7. the busiest organisation's progress, PDF",
+            Scenario::ProgressDocx => "7. the busiest organisation's progress, Word",
+            Scenario::ProgressXlsx => "7. the busiest organisation's progress, Excel",
+            Scenario::ProgressCsv => "7. the busiest organisation's progress, CSV",
         }
     }
 
@@ -65,7 +107,8 @@ impl Scenario {
                 Scenario::Dashboard => &"dashboard",
                 Scenario::ActionPlan => &"actionPlan",
                 Scenario::PanelComparison => &"panelComparison",
-                _ => &"standardsProgress",
+                Scenario::StandardsProgress => &"standardsProgress",
+                _ => &"paper",
             }),
         }
     }
@@ -171,6 +214,7 @@ impl Shared {
         scenario: Scenario,
         docs: Documents,
         targets: &Targets,
+        busiest: &str,
         keys: KeyStore,
         run: String,
     ) -> anyhow::Result<Self> {
@@ -212,6 +256,35 @@ impl Shared {
                 }),
             }),
             Scenario::Writes => {}
+            paper => {
+                let (kind, format) = paper.paper().expect("a paper scenario");
+                let (org, path) = if kind == "action-plan" {
+                    let plan = targets
+                        .action_plans
+                        .iter()
+                        .max_by_key(|p| p.actions)
+                        .ok_or_else(|| anyhow::anyhow!("no action plans"))?;
+                    (
+                        plan.organisation.id.clone(),
+                        format!(
+                            "/reports/reviews/{}/action-plan.{format}?asOf={}",
+                            plan.review.id, targets.as_of
+                        ),
+                    )
+                } else {
+                    (
+                        busiest.to_owned(),
+                        format!(
+                            "/reports/organisations/{busiest}/progress.{format}?asOf={}",
+                            targets.as_of
+                        ),
+                    )
+                };
+                calls.push(Call {
+                    token: viewer(&org, "paper")?,
+                    variables: json!({ "path": path }),
+                });
+            }
         }
         let writers = targets
             .writers
@@ -245,7 +318,7 @@ impl Shared {
             Scenario::ActionPlan => &self.docs.action_plan,
             Scenario::PanelComparison => &self.docs.panel_comparison,
             Scenario::StandardsProgress => &self.docs.standards_progress,
-            Scenario::Writes => &self.docs.action_version,
+            _ => &self.docs.action_version,
         }
     }
 }
@@ -284,12 +357,7 @@ async fn send(
         .bearer_auth(token)
         .header("accept", "application/graphql-response+json")
         .json(&json!({ "query": doc, "variables": variables }));
-    let request = GooseRequest::builder()
-        .method(GooseMethod::Post)
-        .path("/graphql")
-        .name(name)
-        .set_request_builder(builder)
-        .build();
+    let request = named(GooseMethod::Post, "/graphql", name, builder);
     let GooseResponse {
         mut request,
         response,
@@ -383,6 +451,9 @@ async fn read(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
     };
     let call = &shared.calls[pick];
     let name = shared.scenario.measured()[0];
+    if let Some(path) = call.variables["path"].as_str() {
+        return download(user, name, &call.token, path).await;
+    }
     send(
         user,
         name,
@@ -392,6 +463,42 @@ async fn read(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
         false,
     )
     .await?;
+    Ok(())
+}
+
+/// A request to `path`, named `name` in the metrics, sent as `builder` built it.
+fn named<'a>(
+    method: GooseMethod,
+    path: &'a str,
+    name: &'a str,
+    builder: reqwest::RequestBuilder,
+) -> GooseRequest<'a> {
+    GooseRequest::builder()
+        .method(method)
+        .path(path)
+        .name(name)
+        .set_request_builder(builder)
+        .build()
+}
+
+/// Downloads a paper, whole: anything but a 200 with a body is a failure.
+async fn download(user: &mut GooseUser, name: &str, token: &str, path: &str) -> TransactionResult {
+    let builder = user
+        .get_request_builder(&GooseMethod::Get, path)?
+        .bearer_auth(token);
+    let request = named(GooseMethod::Get, path, name, builder);
+    let GooseResponse {
+        mut request,
+        response,
+        ..
+    } = user.request(request).await?;
+    let whole = match response {
+        Ok(resp) if resp.status().is_success() => resp.bytes().await.is_ok_and(|b| !b.is_empty()),
+        _ => false,
+    };
+    if !whole {
+        user.set_failure("no paper", &mut request, None, None)?;
+    }
     Ok(())
 }
 
