@@ -36,6 +36,14 @@ pub enum AppError {
     /// The request ran more SQL statements than its budget allows.
     #[error("the request ran more SQL statements than its budget allows")]
     OverBudget,
+    /// An uploaded file refused whole, with the code that says why; `cell` names the row
+    /// and column when one cell is the reason.
+    #[error("{message}")]
+    File {
+        code: ErrorCode,
+        message: String,
+        cell: Option<(u32, String)>,
+    },
     /// Anything else: a bug. The detail is logged, never sent.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -59,11 +67,19 @@ pub enum ErrorCode {
     PersistedQueryNotFound,
     PersistedQueryNotSupported,
     PersistedQueryNotInList,
+    FileTooLarge,
+    NotASpreadsheet,
+    FileProtected,
+    FileCorrupt,
+    TooManyRows,
+    TooManyColumns,
+    NoHeader,
+    CellTooLong,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the enum.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
@@ -79,6 +95,14 @@ impl ErrorCode {
         ErrorCode::PersistedQueryNotFound,
         ErrorCode::PersistedQueryNotSupported,
         ErrorCode::PersistedQueryNotInList,
+        ErrorCode::FileTooLarge,
+        ErrorCode::NotASpreadsheet,
+        ErrorCode::FileProtected,
+        ErrorCode::FileCorrupt,
+        ErrorCode::TooManyRows,
+        ErrorCode::TooManyColumns,
+        ErrorCode::NoHeader,
+        ErrorCode::CellTooLong,
     ];
 
     /// The code a response spells `code` as.
@@ -87,11 +111,6 @@ impl ErrorCode {
     }
 
     /// The code as it appears in responses.
-    /// The code spelled `code`, if it is one.
-    pub fn from_code(code: &str) -> Option<ErrorCode> {
-        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
@@ -109,6 +128,14 @@ impl ErrorCode {
             ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             ErrorCode::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
             ErrorCode::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
+            ErrorCode::FileTooLarge => "FILE_TOO_LARGE",
+            ErrorCode::NotASpreadsheet => "NOT_A_SPREADSHEET",
+            ErrorCode::FileProtected => "FILE_PROTECTED",
+            ErrorCode::FileCorrupt => "FILE_CORRUPT",
+            ErrorCode::TooManyRows => "TOO_MANY_ROWS",
+            ErrorCode::TooManyColumns => "TOO_MANY_COLUMNS",
+            ErrorCode::NoHeader => "NO_HEADER",
+            ErrorCode::CellTooLong => "CELL_TOO_LONG",
         }
     }
 }
@@ -156,6 +183,7 @@ impl AppError {
             AppError::Conflict(_) => ErrorCode::Conflict,
             AppError::Unavailable(_) => ErrorCode::ServiceUnavailable,
             AppError::OverBudget => ErrorCode::QueryTooComplex,
+            AppError::File { code, .. } => *code,
             AppError::Internal(_) => ErrorCode::InternalServerError,
         }
     }
@@ -204,6 +232,14 @@ impl ErrorExtensions for AppError {
             ext.set("code", self.code().as_str());
             if let AppError::BadUserInput { field, .. } = self {
                 ext.set("field", field.as_str());
+            }
+            if let AppError::File {
+                cell: Some((row, column)),
+                ..
+            } = self
+            {
+                ext.set("row", *row);
+                ext.set("column", column.as_str());
             }
         })
     }

@@ -33,10 +33,11 @@ pub enum IdKind {
     Challenge,
     Moderation,
     Committee,
+    Import,
 }
 
 impl IdKind {
-    const ALL: [IdKind; 18] = [
+    const ALL: [IdKind; 19] = [
         IdKind::Organisation,
         IdKind::User,
         IdKind::AuditEvent,
@@ -55,6 +56,7 @@ impl IdKind {
         IdKind::Challenge,
         IdKind::Moderation,
         IdKind::Committee,
+        IdKind::Import,
     ];
 
     fn prefix(self) -> &'static str {
@@ -77,6 +79,7 @@ impl IdKind {
             IdKind::Challenge => "chl",
             IdKind::Moderation => "mdr",
             IdKind::Committee => "cmt",
+            IdKind::Import => "imp",
         }
     }
 
@@ -101,6 +104,7 @@ impl IdKind {
             IdKind::Challenge => "Challenge",
             IdKind::Moderation => "Moderation",
             IdKind::Committee => "Committee",
+            IdKind::Import => "Import",
         }
     }
 }
@@ -302,6 +306,11 @@ typed_id!(
     /// The id of a committee meeting.
     CommitteeId,
     IdKind::Committee
+);
+typed_id!(
+    /// The id of a spreadsheet import (or dry run).
+    ImportId,
+    IdKind::Import
 );
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ pub mod limits;
 pub(crate) mod loaders;
 pub mod organisations;
 pub mod pagination;
+pub mod imports;
 pub mod papers;
 pub mod progress;
 pub mod reports;

@@ -29,6 +29,7 @@ fn layer_of_module(module: &str) -> Option<(u32, &'static str)> {
         "reports" => (16, "domain reports"),
         "committees" => (17, "domain committees"),
         "papers" => (18, "domain papers"),
+        "imports" => (19, "domain imports"),
         "graphql" | "loaders" => (20, "api"),
         "http" => (30, "http"),
         "app" | "config" | "lib" => (40, "app"),

@@ -24,6 +24,7 @@ mod m20261122_000012_change_epochs;
 mod m20261201_000013_operators;
 mod m20261201_000014_row_level_security;
 mod m20261203_000015_corrections_and_committees;
+mod m20261203_000016_imports;
 
 /// The ordered list of migrations that `resilience-hub migrate` applies.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_operators::Migration),
             Box::new(m20261201_000014_row_level_security::Migration),
             Box::new(m20261203_000015_corrections_and_committees::Migration),
+            Box::new(m20261203_000016_imports::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{AuditEvent, EntityType, Operation, service};
 use crate::auth::Role;
 use crate::graphql::ContextExt;
-use crate::ids::AnyId;
+use crate::ids::{AnyId, ImportId};
 use crate::loaders::items_select;
 use crate::organisations::Organisation;
 use crate::pagination::{CountedConnection, PageArgs, Paged, connection_complexity};
@@ -75,6 +75,11 @@ impl AuditEvent {
     /// The id of the HTTP request that made the change, as in the service's logs.
     async fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
+    }
+
+    /// The import that made the change (see `Query.imports`), when a spreadsheet import did.
+    async fn import_id(&self) -> Option<ID> {
+        self.import_id.map(|id| ImportId(id).into())
     }
 }
 

@@ -23,6 +23,8 @@ pub struct Model {
     pub request_id: Option<String>,
     pub occurred_at: DateTimeUtc,
     pub subject_org_id: Option<Uuid>,
+    /// The import that wrote it, if one did.
+    pub import_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ pub mod challenge;
 pub mod committee;
 pub mod due_date_change;
 pub mod evidence;
+pub mod import;
 pub mod framework;
 pub mod moderation;
 pub mod org_user;

@@ -22,6 +22,8 @@ use crate::audit::AuditEvent;
 use crate::audit::graphql::AuditQuery;
 use crate::committees::Committee;
 use crate::committees::graphql::{CommitteeMutation, CommitteeQuery};
+use crate::imports::graphql::{ImportMutation, ImportQuery};
+use crate::imports::service::PastImport;
 use crate::error::{AppError, AppResult};
 use crate::ids::{
     ActionId, AnyId, AssessmentId, AuditEventId, ChallengeId, DueDateChangeId, EvidenceId,
@@ -60,6 +62,7 @@ pub struct QueryRoot(
     AuditQuery,
     CommitteeQuery,
     ReportQuery,
+    ImportQuery,
     NodeQuery,
 );
 
@@ -74,6 +77,7 @@ pub struct MutationRoot(
     StandardsMutation,
     AssessmentMutation,
     CommitteeMutation,
+    ImportMutation,
 );
 
 /// Builds the schema. `limits` bound every request; `introspection` answers `__schema` and
@@ -160,6 +164,7 @@ pub enum Node {
     Challenge(Challenge),
     Moderation(Moderation),
     Committee(Committee),
+    Import(PastImport),
 }
 
 /// `node(id:)`.
@@ -232,6 +237,9 @@ impl NodeQuery {
             ),
             IdKind::Committee => Node::Committee(
                 crate::committees::service::get(access, crate::ids::CommitteeId(id.uuid)).await?,
+            ),
+            IdKind::Import => Node::Import(
+                crate::imports::service::get(access, crate::ids::ImportId(id.uuid)).await?,
             ),
         }))
     }

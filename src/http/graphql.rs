@@ -57,17 +57,25 @@ pub(super) async fn graphql_post(
 
 async fn post(state: &AppState, headers: &HeaderMap, bearer: Bearer, body: Body) -> Reply {
     let media = Media::negotiate(headers);
-    let is_json = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case(JSON));
-    if !is_json {
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("multipart/form-data") {
+        return match super::upload::read(body, content_type).await {
+            Ok((requests, batched)) => {
+                execute(state, bearer, Method::POST, media, requests, batched).await
+            }
+            Err(refusal) => failure(refusal.status, media, refusal.code, refusal.message),
+        };
+    }
+    if !essence.eq_ignore_ascii_case(JSON) {
         return failure(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
             ErrorCode::BadRequest,
-            "send the request as application/json",
+            "send the request as application/json (or multipart/form-data with a file)",
         );
     }
     let limit = state.limits.max_body_bytes;
@@ -252,6 +260,7 @@ fn documents(
             if let Some(name) = wire.operation_name {
                 request = request.operation_name(name);
             }
+            request.uploads = wire.uploads.0;
             Ok(request)
         })
         .collect()

@@ -12,6 +12,7 @@ pub mod persisted;
 mod reports;
 mod request;
 mod response;
+mod upload;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -204,7 +204,7 @@ impl Ask for Asker<'_> {
                 .as_ref()
                 .and_then(|e| e.get("code"))
                 .and_then(|c| match c {
-                    async_graphql::Value::String(s) => ErrorCode::from_code(s),
+                    async_graphql::Value::String(s) => ErrorCode::parse(s),
                     _ => None,
                 })
                 .unwrap_or(ErrorCode::InternalServerError);

@@ -26,6 +26,19 @@ pub(crate) struct WireRequest {
     /// GraphQL Code Generator's client preset sends).
     #[serde(default)]
     pub(crate) document_id: Option<String>,
+    /// Files sent with the GraphQL multipart request spec; its variables name them.
+    #[serde(skip)]
+    pub(crate) uploads: Uploads,
+}
+
+/// The files of a multipart request.
+#[derive(Default)]
+pub(crate) struct Uploads(pub(crate) Vec<async_graphql::UploadValue>);
+
+impl std::fmt::Debug for Uploads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} files", self.0.len())
+    }
 }
 
 /// The request extensions the service reads.
@@ -101,6 +114,7 @@ pub(crate) fn from_query_string(query: Option<&str>) -> Result<Option<WireReques
         variables,
         extensions,
         document_id: params.document_id,
+        ..Default::default()
     }))
 }
 

@@ -9,6 +9,7 @@ use super::{
     ReviewStatus,
 };
 use crate::dates::Date;
+use crate::error::AppResult;
 use crate::graphql::ContextExt;
 use crate::ids::{OrgId, RecommendationId, ReviewId};
 
@@ -44,6 +45,36 @@ pub struct CreateReviewInput {
     pub source_url: Option<String>,
     /// Its graded judgements (at most 50).
     pub judgements: Option<Vec<JudgementInput>>,
+}
+
+impl CreateReviewInput {
+    /// The review, checked.
+    pub(crate) fn checked(&self) -> AppResult<NewReview> {
+        let fields = ReviewFields {
+            title: Some(&self.title),
+            reviewer: Some(self.reviewer.as_deref()),
+            summary: Some(self.summary.as_deref()),
+            source_url: Some(self.source_url.as_deref()),
+            judgements: judgement_inputs(&self.judgements).or(Some(Vec::new())),
+        }
+        .check()?;
+        Ok(NewReview {
+            kind: self.kind,
+            title: fields.title.unwrap_or_default(),
+            reviewer: fields.reviewer.flatten(),
+            reviewer_org: self
+                .reviewer_organisation_id
+                .as_ref()
+                .map(|id| OrgId::parse("input.reviewerOrganisationId", id))
+                .transpose()?,
+            commissioned_on: self.commissioned_on.map(|d| d.0),
+            reported_on: self.reported_on.map(|d| d.0),
+            status: self.status.unwrap_or(ReviewStatus::Reported),
+            summary: fields.summary.flatten(),
+            source_url: fields.source_url.flatten(),
+            judgements: fields.judgements.unwrap_or_default(),
+        })
+    }
 }
 
 /// The review recorded.
@@ -152,29 +183,7 @@ impl ReviewMutation {
         #[graphql(desc = "The review to record.")] input: CreateReviewInput,
     ) -> Result<ReviewPayload> {
         let access = ctx.access()?;
-        let fields = ReviewFields {
-            title: Some(&input.title),
-            reviewer: Some(input.reviewer.as_deref()),
-            summary: Some(input.summary.as_deref()),
-            source_url: Some(input.source_url.as_deref()),
-            judgements: judgement_inputs(&input.judgements).or(Some(Vec::new())),
-        }
-        .check()?;
-        let new = NewReview {
-            kind: input.kind,
-            title: fields.title.unwrap_or_default(),
-            reviewer: fields.reviewer.flatten(),
-            reviewer_org: input
-                .reviewer_organisation_id
-                .map(|id| OrgId::parse("input.reviewerOrganisationId", &id))
-                .transpose()?,
-            commissioned_on: input.commissioned_on.map(|d| d.0),
-            reported_on: input.reported_on.map(|d| d.0),
-            status: input.status.unwrap_or(ReviewStatus::Reported),
-            summary: fields.summary.flatten(),
-            source_url: fields.source_url.flatten(),
-            judgements: fields.judgements.unwrap_or_default(),
-        };
+        let new = input.checked()?;
         Ok(ReviewPayload {
             review: service::create(access, new).await?,
         })

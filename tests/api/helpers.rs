@@ -255,6 +255,52 @@ impl TestApp {
         Gql::from(req.send().await.expect("request sent")).await
     }
 
+    /// Sends a GraphQL request with one file, as the GraphQL multipart request spec says: the
+    /// file goes in `variables.input.file`.
+    pub async fn upload(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Gql {
+        let boundary = "----resilience-hub-test-boundary-7d1f";
+        let operations = json!({ "query": query, "variables": variables }).to_string();
+        let mut body = Vec::new();
+        let mut part = |name: &str, extra: &str, content: &[u8]| {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        };
+        part("operations", "", operations.as_bytes());
+        part("map", "", br#"{"0":["variables.input.file"]}"#);
+        part(
+            "0",
+            &format!("; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream"),
+            bytes,
+        );
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("accept", "application/graphql-response+json")
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        Gql::from(req.send().await.expect("request sent")).await
+    }
+
     /// Sends any request to `/graphql` and returns status, headers and body text.
     pub async fn raw(&self, req: reqwest::RequestBuilder) -> Raw {
         let resp = req.send().await.expect("request sent");
@@ -530,7 +576,7 @@ pub struct Gql {
 }
 
 impl Gql {
-    async fn from(resp: reqwest::Response) -> Self {
+    pub async fn from(resp: reqwest::Response) -> Self {
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("body");
         let body = serde_json::from_str(&text)

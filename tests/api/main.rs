@@ -22,6 +22,7 @@ mod fair;
 mod faults;
 mod frameworks;
 mod history;
+mod imports;
 mod http;
 mod isolation;
 mod limits;

@@ -1,0 +1,427 @@
+//! Spreadsheets in: the Essex peer review's action plan, as an officer would have typed it in
+//! Excel and saved as CSV, dry-run with exactly the errors and warnings its cells deserve,
+//! imported after one correction, its RAG as at 30 November 2021 the same as the demo plan's;
+//! every format, encoding and separator; re-imports that change nothing, update, or meet a
+//! conflict; every kind of bad file refused with its code and nothing written; and no import
+//! reaching another organisation's review or another's imports.
+
+use resilience_hub::auth::Role;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{Gql, TestApp, api_test, token};
+
+pub(crate) const IMPORT_PLAN: &str = r#"mutation($input: ImportActionPlanInput!) {
+  importActionPlan(input: $input) {
+    id dryRun committed fileName sizeBytes sha256 sheet headerRow rowsRead
+    columns { column header field source }
+    created { recommendations actions progressUpdates dueDateChanges }
+    updated { recommendations actions progressUpdates dueDateChanges }
+    unchanged { recommendations actions progressUpdates dueDateChanges }
+    errors { row column header value code message suggestion }
+    warnings { row column header value code message suggestion }
+    conflicts { row value code message }
+    review { id title }
+  }
+}"#;
+
+const PROGRESS: &str = r#"query($id: ID!, $asOf: Date) {
+  review(id: $id) { id
+    progress(asOf: $asOf) { recommendationsTotal actionsTotal green amber red }
+    actions(first: 100, asOf: $asOf) { nodes { id title owner detail originalDueOn dueOn
+      standing { status rag dueOn completedOn } } } }
+}"#;
+
+/// One row of the Essex plan: recommendation (blank on a continuation row), action, owner,
+/// delivery date as typed, status word.
+type EssexRow = (&'static str, &'static str, &'static str, &'static str, &'static str);
+
+/// The Essex monthly update's table (30 November 2021), as the officer kept it: no reference
+/// column, a recommendation's second action on a row of its own, a note after one date and a
+/// typo in another. The status words are the officer's own mix.
+pub(crate) fn essex_rows(typo: bool) -> Vec<EssexRow> {
+    vec![
+        (
+            "Provide further evidence for the enhancement of the sharing of information and expectations to businesses.",
+            "Develop a communications plan to share with customers.",
+            "Head of Protection and Prevention/Corporate comms.",
+            "31/12/2021 (On Approval)",
+            "On track",
+        ),
+        (
+            "Clarify & evidence provision of Out of Hours FP cover",
+            "Rebalance the flexi duty rota and make best use of staff we already have.",
+            "Head of Ops Policy",
+            "31/07/2021",
+            "Complete",
+        ),
+        (
+            "",
+            "Establish an out of hours system for day duty fire safety officers.",
+            "Head of Protection",
+            "28/02/2021",
+            "Completed",
+        ),
+        (
+            "Include some commentary within the Protection Strategy to explain sufficiency of resources or planning to enhance this.",
+            "This is included in the staff succession planning currently and will be picked up in the annual review of the Protection strategy.",
+            "Head of Prevention and Protection",
+            if typo { "31//12/2021" } else { "31/12/2021" },
+            "On track",
+        ),
+        (
+            "Outline clear objectives & target figures for audit activity in order to evidence the ability to meet these.",
+            "Set a performance target in the monthly, quarterly and annual performance reports – monitored at the quarterly P and P board.",
+            "Head of Prevention and Protection",
+            "01/04/2021",
+            "Green",
+        ),
+        (
+            "Create links to the HR policy/people strategy for Fire Protection",
+            "Restructure of the Protection function then embed this into the service people strategy",
+            "Head of Prevention and Protection",
+            "31/12/2021",
+            "Amber",
+        ),
+        (
+            "Supply and/or provide clear link to Quality Assurance Policy for all audit activity.",
+            "Embed the Quality Assurance Process within Protection activities",
+            "Head of Protection",
+            "31/03/2021",
+            "Done",
+        ),
+        (
+            "",
+            "Create a recording and reporting process to enable activity to be monitored and action taken to resolve.",
+            "Head of Prevention and Protection",
+            "31/07/2021",
+            "Complete",
+        ),
+        (
+            "Outline clear objectives & rationale for enforcement activity in order to evidence the ability to increase this activity",
+            "Review the Enforcement policy to include clearer objectives and rationale.",
+            "Head of Prevention and Protection",
+            "28/02/2021",
+            "Complete",
+        ),
+        (
+            "Provide further evidence for the enhancement of pro-active engagement with businesses to promote fire safety.",
+            "Appoint business engagement managers",
+            "Head of Prevention and Protection/ Corporate Comms",
+            "31/05/2021",
+            "Completed",
+        ),
+    ]
+}
+
+const ESSEX_HEADER: [&str; 5] = ["Recommendation", "Actions", "Owner", "Delivery Date", "Status"];
+
+/// The plan as an Excel workbook: a title above the table (as officers do), dates that Excel
+/// understood as real dates, and the two it could not left as text.
+pub(crate) fn essex_xlsx(typo: bool) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Action Plan").unwrap();
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    sheet
+        .write_string(0, 0, "Protection Improvement Plan Peer Review – action plan")
+        .unwrap();
+    for (c, h) in ESSEX_HEADER.iter().enumerate() {
+        sheet.write_string(2, c as u16, *h).unwrap();
+    }
+    for (i, (rec, action, owner, due, status)) in essex_rows(typo).into_iter().enumerate() {
+        let r = 3 + i as u32;
+        sheet.write_string(r, 0, rec).unwrap();
+        sheet.write_string(r, 1, action).unwrap();
+        sheet.write_string(r, 2, owner).unwrap();
+        match chrono::NaiveDate::parse_from_str(due, "%d/%m/%Y") {
+            Ok(d) => {
+                let d = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                    .unwrap();
+                sheet.write_datetime_with_format(r, 3, &d, &date).unwrap();
+            }
+            Err(_) => {
+                sheet.write_string(r, 3, due).unwrap();
+            }
+        }
+        sheet.write_string(r, 4, status).unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}
+
+use chrono::Datelike;
+
+/// The plan as CSV text.
+fn essex_csv_text(typo: bool, separator: char) -> String {
+    let quote = |s: &str| {
+        if s.contains([',', ';', '"', '\t']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = ESSEX_HEADER.join(&separator.to_string());
+    out.push_str("\r\n");
+    for (rec, action, owner, due, status) in essex_rows(typo) {
+        let cells = [rec, action, owner, due, status].map(quote);
+        out.push_str(&cells.join(&separator.to_string()));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The plan as older Excel saves "CSV": Windows-1252, where the en dash is byte 0x96.
+pub(crate) fn essex_csv_1252(typo: bool) -> Vec<u8> {
+    let text = essex_csv_text(typo, ',');
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&text);
+    assert!(!unmappable);
+    assert!(bytes.contains(&0x96), "the en dash is in the file, as 0x96");
+    bytes.into_owned()
+}
+
+fn input(review: Value, dry_run: bool) -> Value {
+    let mut input = json!({ "file": null, "dryRun": dry_run, "asAt": "2021-11-30" });
+    for (k, v) in review.as_object().unwrap() {
+        input[k] = v.clone();
+    }
+    json!({ "input": input })
+}
+
+fn new_review() -> Value {
+    json!({ "newReview": {
+        "kind": "PEER_REVIEW",
+        "title": "Protection Improvement Plan peer review (imported)",
+        "reviewer": "Hertfordshire Fire and Rescue Service",
+        "reportedOn": "2021-01-29"
+    } })
+}
+
+pub(crate) async fn import(
+    app: &TestApp,
+    tok: &str,
+    variables: Value,
+    name: &str,
+    bytes: &[u8],
+) -> Gql {
+    app.upload(Some(tok), IMPORT_PLAN, variables, name, bytes).await
+}
+
+fn report(resp: &Gql) -> Value {
+    resp.data()["importActionPlan"].clone()
+}
+
+/// A problem's identifying parts: row, column, code, value, suggestion.
+fn brief(problems: &Value) -> Vec<(i64, String, String, String, String)> {
+    problems
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["row"].as_i64().unwrap_or(0),
+                p["column"].as_str().unwrap_or("").to_owned(),
+                p["code"].as_str().unwrap().to_owned(),
+                p["value"].as_str().unwrap_or("").to_owned(),
+                p["suggestion"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn counts(v: &Value) -> (i64, i64, i64, i64) {
+    (
+        v["recommendations"].as_i64().unwrap(),
+        v["actions"].as_i64().unwrap(),
+        v["progressUpdates"].as_i64().unwrap(),
+        v["dueDateChanges"].as_i64().unwrap(),
+    )
+}
+
+/// The essex demo review's id.
+async fn demo_essex_review(app: &TestApp, tok: &str) -> String {
+    let resp = app
+        .gql(Some(tok), "{ reviews(first: 1) { nodes { id } } }", json!({}))
+        .await;
+    resp.data()["reviews"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+api_test!(
+    the_essex_table_dry_runs_with_its_errors_then_imports_with_the_demo_plans_rag,
+    |app| {
+        app.seed_demo().await;
+        let manager = token("essex-fire", Role::Manager);
+        let with_typo = essex_xlsx(true);
+
+        // The dry run: exactly the typo (an error, with the date it most likely means) and the
+        // note after a date (a warning); the header found under the title, every column read.
+        let before = app.snapshot().await;
+        let resp = import(&app, &manager, input(new_review(), true), "essex-plan.xlsx", &with_typo).await;
+        let r = report(&resp);
+        assert_eq!(r["dryRun"], json!(true));
+        assert_eq!(r["committed"], json!(false));
+        assert_eq!(r["sheet"], json!("Action Plan"));
+        assert_eq!(r["headerRow"], json!(3));
+        assert_eq!(r["rowsRead"], json!(10));
+        let fields: Vec<&str> = r["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["RECOMMENDATION", "ACTION", "OWNER", "DELIVERY_DATE", "STATUS"]);
+        assert_eq!(
+            brief(&r["errors"]),
+            [(7, "D".to_owned(), "BAD_DATE".to_owned(), "31//12/2021".to_owned(), "2021-12-31".to_owned())]
+        );
+        assert_eq!(
+            brief(&r["warnings"]),
+            [(
+                4,
+                "D".to_owned(),
+                "DATE_NOTE".to_owned(),
+                "31/12/2021 (On Approval)".to_owned(),
+                "2021-12-31".to_owned()
+            )]
+        );
+        assert!(r["errors"][0]["message"].as_str().unwrap().contains("31/12/2021"));
+        assert_eq!(r["errors"][0]["header"], json!("Delivery Date"));
+        assert_eq!(counts(&r["created"]), (8, 9, 0, 0));
+        assert!(r["review"].is_null(), "a dry run creates no review");
+        assert_eq!(r["sha256"], json!(hex(&Sha256::digest(&with_typo))));
+        assert_eq!(r["sizeBytes"], json!(with_typo.len()));
+
+        // A real run of the same file writes nothing but its record: the error stops it.
+        let resp = import(&app, &manager, input(new_review(), false), "essex-plan.xlsx", &with_typo).await;
+        let r = report(&resp);
+        assert_eq!((r["dryRun"].clone(), r["committed"].clone()), (json!(false), json!(false)));
+        assert_eq!(r["errors"].as_array().unwrap().len(), 1);
+        let after: Vec<_> = app.snapshot().await.into_iter().filter(|(t, _)| t != "imports").collect();
+        let before: Vec<_> = before.into_iter().filter(|(t, _)| t != "imports").collect();
+        assert_eq!(before, after, "a refused import writes nothing");
+
+        // Corrected, it imports: all ten actions, the note kept in the action's detail.
+        let corrected = essex_xlsx(false);
+        let resp = import(&app, &manager, input(new_review(), false), "essex-plan.xlsx", &corrected).await;
+        let r = report(&resp);
+        assert_eq!(r["committed"], json!(true), "{r}");
+        assert!(r["errors"].as_array().unwrap().is_empty());
+        assert_eq!(counts(&r["created"]), (8, 10, 0, 0));
+        let imported = r["review"]["id"].as_str().unwrap().to_owned();
+        let import_id = r["id"].as_str().unwrap().to_owned();
+
+        // Its RAG as at 30 November 2021 is the demo plan's: 7 complete, 3 on track.
+        let demo = demo_essex_review(&app, &manager).await;
+        let ours = app
+            .gql(Some(&manager), PROGRESS, json!({ "id": imported, "asOf": "2021-11-30" }))
+            .await;
+        let theirs = app
+            .gql(Some(&manager), PROGRESS, json!({ "id": demo, "asOf": "2021-11-30" }))
+            .await;
+        let progress = ours.data()["review"]["progress"].clone();
+        assert_eq!(progress, theirs.data()["review"]["progress"]);
+        assert_eq!(
+            progress,
+            json!({ "recommendationsTotal": 8, "actionsTotal": 10, "green": 7, "amber": 3, "red": 0 })
+        );
+        let actions = ours.data()["review"]["actions"]["nodes"].as_array().unwrap().clone();
+        let comms = actions
+            .iter()
+            .find(|a| a["title"] == json!("Develop a communications plan to share with customers."))
+            .unwrap();
+        assert_eq!(comms["dueOn"], json!("2021-12-31"));
+        assert!(comms["detail"].as_str().unwrap().contains("On Approval"), "{comms}");
+        assert!(actions.iter().any(|a| a["title"].as_str().unwrap().contains("reports – monitored")));
+
+        // The audit events of what it wrote carry its id.
+        let events = app
+            .gql(
+                Some(&manager),
+                "query($id: ID) { auditEvents(entityId: $id, first: 5) { nodes { operation importId } } }",
+                json!({ "id": comms["id"] }),
+            )
+            .await;
+        assert_eq!(
+            events.data()["auditEvents"]["nodes"],
+            json!([{ "operation": "CREATE", "importId": import_id }])
+        );
+
+        // The same file again changes nothing.
+        let again = import(&app, &manager, input(json!({ "reviewId": imported }), false), "essex-plan.xlsx", &corrected).await;
+        let r = report(&again);
+        assert_eq!(r["committed"], json!(true));
+        assert_eq!(counts(&r["created"]), (0, 0, 0, 0));
+        assert_eq!(counts(&r["updated"]), (0, 0, 0, 0));
+        assert_eq!(counts(&r["unchanged"]), (8, 10, 0, 0));
+
+        // The organisation's imports, newest first.
+        let list = app
+            .gql(
+                Some(&manager),
+                "{ imports(first: 10) { totalCount nodes { id fileName dryRun outcome sha256 sizeBytes created errors importedBy { id } } } }",
+                json!({}),
+            )
+            .await;
+        let nodes = list.data()["imports"]["nodes"].as_array().unwrap().clone();
+        let outcomes: Vec<&str> = nodes.iter().map(|n| n["outcome"].as_str().unwrap()).collect();
+        assert_eq!(outcomes, ["IMPORTED", "IMPORTED", "REFUSED", "CHECKED"]);
+        assert_eq!(nodes[1]["id"], json!(import_id));
+        assert_eq!(nodes[1]["created"], json!(18));
+        assert_eq!(nodes[2]["errors"], json!(1));
+        assert_eq!(nodes[3]["dryRun"], json!(true));
+        assert_eq!(nodes[1]["sha256"], json!(hex(&Sha256::digest(&corrected))));
+        assert!(nodes[1]["importedBy"]["id"].is_string());
+    }
+);
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+api_test!(
+    the_essex_csv_in_windows_1252_reads_as_the_workbook_does,
+    |app| {
+        app.seed_demo().await;
+        let manager = token("essex-fire", Role::Manager);
+        let resp = import(&app, &manager, input(new_review(), true), "essex-plan.csv", &essex_csv_1252(true)).await;
+        let r = report(&resp);
+        assert_eq!(r["sheet"], json!("CSV"));
+        assert_eq!(r["headerRow"], json!(1));
+        assert_eq!(
+            brief(&r["errors"]),
+            [(5, "D".to_owned(), "BAD_DATE".to_owned(), "31//12/2021".to_owned(), "2021-12-31".to_owned())]
+        );
+        assert_eq!(brief(&r["warnings"]).len(), 1);
+        assert_eq!(r["warnings"][0]["code"], json!("DATE_NOTE"));
+
+        let resp = import(&app, &manager, input(new_review(), false), "essex-plan.csv", &essex_csv_1252(false)).await;
+        let r = report(&resp);
+        assert_eq!(r["committed"], json!(true), "{r}");
+        let id = r["review"]["id"].as_str().unwrap();
+        let ours = app
+            .gql(Some(&manager), PROGRESS, json!({ "id": id, "asOf": "2021-11-30" }))
+            .await;
+        let actions = ours.data()["review"]["actions"]["nodes"].as_array().unwrap().clone();
+        assert!(
+            actions.iter().any(|a| a["title"].as_str().unwrap().contains("reports – monitored")),
+            "the en dash decoded from Windows-1252"
+        );
+        assert_eq!(ours.data()["review"]["progress"]["green"], json!(7));
+
+        // UTF-8 with and without a byte-order mark, separated by semicolons or tabs.
+        for (name, bytes) in [
+            ("utf8-bom.csv", [b"\xEF\xBB\xBF".as_slice(), essex_csv_text(false, ';').as_bytes()].concat()),
+            ("tabs.csv", essex_csv_text(false, '\t').into_bytes()),
+            ("semicolons.txt", essex_csv_text(false, ';').into_bytes()),
+        ] {
+            let resp = import(&app, &manager, input(new_review(), true), name, &bytes).await;
+            let r = report(&resp);
+            assert_eq!(r["rowsRead"], json!(10), "{name}");
+            assert!(r["errors"].as_array().unwrap().is_empty(), "{name}: {r}");
+            assert_eq!(r["columns"].as_array().unwrap().len(), 5, "{name}");
+        }
+    }
+);
