@@ -300,7 +300,11 @@ impl ImportQuery {
     }
 
     /// One import of the caller's organisation; `NOT_FOUND` for any other.
-    async fn import(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PastImport>> {
+    async fn import(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The import's id.")] id: ID,
+    ) -> Result<Option<PastImport>> {
         let id = ImportId::parse("id", &id)?;
         Ok(Some(service::get(ctx.access()?, id).await?))
     }

@@ -156,6 +156,7 @@ pub struct Problem {
     pub header: Option<String>,
     /// What the cell holds.
     pub value: Option<String>,
+    /// What kind of problem.
     pub code: ProblemCode,
     /// What is wrong, in a sentence.
     pub message: String,
@@ -175,7 +176,9 @@ pub(crate) struct Problems {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, SimpleObject)]
 #[graphql(name = "ImportCounts")]
 pub struct Counts {
+    /// Recommendations (action plans).
     pub recommendations: i32,
+    /// Actions (action plans).
     pub actions: i32,
     /// Progress updates (action plans).
     pub progress_updates: i32,

@@ -425,3 +425,288 @@ api_test!(
         }
     }
 );
+
+/// Writes the Essex workbook and CSV the fixtures of other formats were made from (by an
+/// office suite: `soffice --headless --convert-to xls|ods essex-plan.xlsx`):
+/// `WRITE_IMPORT_FIXTURES=tests/fixtures/imports cargo test --test api imports::fixtures`.
+#[test]
+fn fixtures() {
+    let Ok(dir) = std::env::var("WRITE_IMPORT_FIXTURES") else {
+        return;
+    };
+    let dir = std::path::Path::new(&dir);
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("essex-plan.xlsx"), essex_xlsx(false)).unwrap();
+    std::fs::write(dir.join("essex-plan.csv"), essex_csv_1252(false)).unwrap();
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/imports")
+            .join(name),
+    )
+    .unwrap()
+}
+
+api_test!(
+    every_office_format_reads_the_same_plan,
+    |app| {
+        app.seed_demo().await;
+        let manager = token("essex-fire", Role::Manager);
+        // Saved from the workbook by an office suite: Excel 97 (.xls), macro-enabled (.xlsm)
+        // and OpenDocument (.ods).
+        for name in ["essex-plan.xls", "essex-plan.xlsm", "essex-plan.ods"] {
+            let resp = import(&app, &manager, input(new_review(), true), name, &fixture(name)).await;
+            let r = report(&resp);
+            assert_eq!(r["rowsRead"], json!(10), "{name}: {r}");
+            assert_eq!(r["headerRow"], json!(3), "{name}");
+            assert!(r["errors"].as_array().unwrap().is_empty(), "{name}: {r}");
+            assert_eq!(counts(&r["created"]), (8, 10, 0, 0), "{name}");
+            assert_eq!(brief(&r["warnings"]).len(), 1, "{name}");
+        }
+    }
+);
+
+/// A workbook as officers' trackers are: a hidden sheet of old data with a better-looking
+/// header, a recommendation cell merged over its two actions, an owner computed by a formula,
+/// dates as Excel serial numbers, a RAG column beside the status, and an update column.
+fn tracker_xlsx(statuses: &[(&str, &str)]) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let hidden = book.add_worksheet();
+    hidden.set_name("Old").unwrap();
+    for (c, h) in ["Ref", "Recommendation", "Action", "Owner", "Due date", "Status", "RAG", "Update"].iter().enumerate() {
+        hidden.write_string(0, c as u16, *h).unwrap();
+    }
+    hidden.write_string(1, 2, "An action from last year").unwrap();
+    hidden.set_hidden(true);
+    let sheet = book.add_worksheet();
+    sheet.set_name("Tracker").unwrap();
+    // The hidden sheet comes first: Excel keeps the active sheet visible.
+    sheet.set_active(true);
+    for (c, h) in ["Ref", "Area for improvement", "Agreed action(s)", "Lead officer", "Target date", "Progress", "RAG", "Commentary"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let merged = Format::new();
+    sheet
+        .merge_range(1, 1, 2, 1, "Exercise the borough emergency centre at least once a year.", &merged)
+        .unwrap();
+    sheet.merge_range(1, 0, 2, 0, "AFI 1", &merged).unwrap();
+    for (i, (status, rag)) in statuses.iter().enumerate() {
+        let r = 1 + i as u32;
+        if i >= 2 {
+            sheet.write_string(r, 0, format!("AFI {i}")).unwrap();
+            sheet.write_string(r, 1, format!("Area for improvement number {i}.")).unwrap();
+        }
+        sheet.write_string(r, 2, format!("Action {}", i + 1)).unwrap();
+        sheet
+            .write_formula(r, 3, rust_xlsxwriter::Formula::new("=\"Head of \"&\"Resilience\"").set_result("Head of Resilience"))
+            .unwrap();
+        // 30 June 2024 as a serial number, in a cell without a date format.
+        sheet.write_number(r, 4, 45473.0).unwrap();
+        sheet.write_string(r, 5, *status).unwrap();
+        sheet.write_string(r, 6, *rag).unwrap();
+        sheet.write_string(r, 7, format!("Update on action {}", i + 1)).unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}
+
+api_test!(
+    a_trackers_words_merged_cells_formulas_and_statuses_are_read,
+    |app| {
+        app.seed_demo().await;
+        let manager = token("essex-fire", Role::Manager);
+        // Every status word; the RAG column checked against the dates as at 1 July 2024, when
+        // an action due 30 June and not complete is red.
+        let statuses = [
+            ("Complete", "Green"),
+            ("Completed", ""),
+            ("Green", ""),
+            ("Done", ""),
+            ("On track", "Amber"),
+            ("Amber", ""),
+            ("Not started", ""),
+            ("Red", "Red"),
+            ("Overdue", ""),
+            ("", ""),
+            ("Perhaps", ""),
+        ];
+        let mut variables = input(new_review(), true);
+        variables["input"]["asAt"] = json!("2024-07-01");
+        let resp = import(&app, &manager, variables.clone(), "tracker.xlsx", &tracker_xlsx(&statuses)).await;
+        let r = report(&resp);
+        assert_eq!(r["sheet"], json!("Tracker"), "the hidden sheet is ignored");
+        let fields: Vec<&str> = r["columns"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+        assert_eq!(
+            fields,
+            ["REFERENCE", "RECOMMENDATION", "ACTION", "OWNER", "DELIVERY_DATE", "STATUS", "RAG", "UPDATE"]
+        );
+        // One unknown word; the two on-track actions past their date are worth a warning.
+        assert_eq!(
+            brief(&r["errors"]),
+            [(12, "F".to_owned(), "UNKNOWN_STATUS".to_owned(), "Perhaps".to_owned(), String::new())]
+        );
+        let warnings = brief(&r["warnings"]);
+        assert_eq!(
+            warnings.iter().map(|w| (w.0, w.2.as_str(), w.4.as_str())).collect::<Vec<_>>(),
+            [(6, "RAG_DISAGREES", "RED"), (7, "RAG_DISAGREES", "RED")]
+        );
+        // AFI 1 over two rows (merged), then one recommendation per row.
+        assert_eq!(counts(&r["created"]), (10, 10, 10, 0));
+
+        // Without the unknown word it imports; the statuses are what the words say.
+        let statuses = &statuses[..10];
+        variables["input"]["dryRun"] = json!(false);
+        let resp = import(&app, &manager, variables.clone(), "tracker.xlsx", &tracker_xlsx(statuses)).await;
+        let r = report(&resp);
+        assert_eq!(r["committed"], json!(true), "{r}");
+        let id = r["review"]["id"].as_str().unwrap();
+        let ours = app.gql(Some(&manager), PROGRESS, json!({ "id": id, "asOf": "2024-07-01" })).await;
+        let mut got: Vec<(String, String, String)> = ours.data()["review"]["actions"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["title"].as_str().unwrap().to_owned(),
+                    a["standing"]["status"].as_str().unwrap().to_owned(),
+                    a["owner"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        got.sort_by_key(|(t, _, _)| t[7..].parse::<u32>().unwrap());
+        let want = [
+            "COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "IN_PROGRESS", "IN_PROGRESS",
+            "NOT_STARTED", "IN_PROGRESS", "IN_PROGRESS", "NOT_STARTED",
+        ];
+        assert_eq!(got.iter().map(|g| g.1.as_str()).collect::<Vec<_>>(), want);
+        assert!(got.iter().all(|g| g.2 == "Head of Resilience"), "a formula reads as its value");
+    }
+);
+
+api_test!(
+    an_explicit_mapping_overrides_the_headers_words,
+    |app| {
+        app.seed_demo().await;
+        let manager = token("essex-fire", Role::Manager);
+        let csv = "Issue,What we will do,Who,When,Where we are\r\n\
+                   Improve the exercise programme.,Run a live exercise,Head of Resilience,31/03/2025,Not started\r\n";
+        // "What we will do", "Who", "When" and "Where we are" name nothing the importer knows.
+        let resp = import(&app, &manager, input(new_review(), true), "plan.csv", csv.as_bytes()).await;
+        assert_eq!(resp.codes(), ["NO_HEADER"]);
+        let mut variables = input(new_review(), true);
+        variables["input"]["mapping"] = json!([
+            { "column": "What we will do", "field": "ACTION" },
+            { "column": "C", "field": "OWNER" },
+            { "column": "when", "field": "DELIVERY_DATE" },
+            { "column": "Where we are", "field": "STATUS" },
+        ]);
+        let resp = import(&app, &manager, variables, "plan.csv", csv.as_bytes()).await;
+        let r = report(&resp);
+        let columns: Vec<(String, String)> = r["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["field"].as_str().unwrap().to_owned(), c["source"].as_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                ("RECOMMENDATION".to_owned(), "RECOGNISED".to_owned()),
+                ("ACTION".to_owned(), "MAPPED".to_owned()),
+                ("OWNER".to_owned(), "MAPPED".to_owned()),
+                ("DELIVERY_DATE".to_owned(), "MAPPED".to_owned()),
+                ("STATUS".to_owned(), "MAPPED".to_owned()),
+            ]
+        );
+        assert!(r["errors"].as_array().unwrap().is_empty(), "{r}");
+        assert_eq!(counts(&r["created"]), (1, 1, 0, 0));
+    }
+);
+
+api_test!(
+    an_updated_file_updates_what_it_matches_and_a_change_in_the_service_is_a_conflict,
+    |app| {
+        app.seed_demo().await;
+        let manager = token("essex-fire", Role::Manager);
+        let header = "Ref,Recommendation,Action,Owner,Delivery date,Status,Update\r\n";
+        let first = format!(
+            "{header}R1,Exercise the emergency centre.,Run a live exercise,Head of Resilience,31/03/2025,On track,Planning under way\r\n\
+             ,,Record lessons identified,Head of Resilience,30/04/2025,Not started,\r\n"
+        );
+        let mut variables = input(new_review(), false);
+        variables["input"]["asAt"] = json!("2025-01-15");
+        let r = report(&import(&app, &manager, variables, "plan.csv", first.as_bytes()).await);
+        assert_eq!(r["committed"], json!(true), "{r}");
+        assert_eq!(counts(&r["created"]), (1, 2, 1, 0));
+        let review = r["review"]["id"].as_str().unwrap().to_owned();
+        let mut again = input(json!({ "reviewId": review }), false);
+        again["input"]["asAt"] = json!("2025-02-15");
+
+        // The next version: the exercise moved and done, a third action, the second as it was.
+        let second = format!(
+            "{header}R1,Exercise the emergency centre.,Run a live exercise,Head of Resilience,30/04/2025,Complete,Exercise held\r\n\
+             ,,Record lessons identified,Head of Resilience,30/04/2025,Not started,\r\n\
+             ,,Share lessons with the partnership,Head of Resilience,31/05/2025,Not started,\r\n"
+        );
+        let r = report(&import(&app, &manager, again.clone(), "plan-v2.csv", second.as_bytes()).await);
+        assert_eq!(r["committed"], json!(true), "{r}");
+        assert_eq!(counts(&r["created"]), (0, 1, 0, 0));
+        assert_eq!(counts(&r["updated"]), (0, 1, 1, 1));
+        assert_eq!(counts(&r["unchanged"]), (1, 1, 0, 0));
+        let plan = app.gql(Some(&manager), PROGRESS, json!({ "id": review })).await;
+        let actions = plan.data()["review"]["actions"]["nodes"].as_array().unwrap().clone();
+        assert_eq!(actions.len(), 3, "nothing duplicated");
+        let exercise = actions.iter().find(|a| a["title"] == json!("Run a live exercise")).unwrap().clone();
+        assert_eq!(exercise["dueOn"], json!("2025-04-30"));
+        assert_eq!(exercise["originalDueOn"], json!("2025-03-31"));
+        assert_eq!(exercise["standing"]["status"], json!("COMPLETE"));
+        let changes = app
+            .gql(
+                Some(&manager),
+                "query($id: ID!) { action(id: $id) { dueDateChanges { previousDueOn newDueOn reason } } }",
+                json!({ "id": exercise["id"] }),
+            )
+            .await;
+        assert_eq!(
+            changes.data()["action"]["dueDateChanges"],
+            json!([{ "previousDueOn": "2025-03-31", "newDueOn": "2025-04-30", "reason": "imported from plan-v2.csv" }])
+        );
+
+        // Someone changes the second action in the service; a file that changes it too is
+        // told so, and the service's change stands.
+        let lessons = actions.iter().find(|a| a["title"] == json!("Record lessons identified")).unwrap().clone();
+        let changed = app
+            .gql(
+                Some(&manager),
+                "mutation($id: ID!) { updateAction(input: { id: $id, version: 1, owner: \"Emergency Planning Manager\" }) { action { owner } } }",
+                json!({ "id": lessons["id"] }),
+            )
+            .await;
+        assert_eq!(changed.data()["updateAction"]["action"]["owner"], json!("Emergency Planning Manager"));
+        let third = second.replace(
+            ",,Record lessons identified,Head of Resilience,30/04/2025,Not started,",
+            ",,Record lessons identified,Head of Resilience,31/05/2025,On track,",
+        );
+        let r = report(&import(&app, &manager, again.clone(), "plan-v3.csv", third.as_bytes()).await);
+        assert_eq!(r["committed"], json!(true), "{r}");
+        assert_eq!(
+            r["conflicts"].as_array().unwrap().iter().map(|c| (c["row"].clone(), c["code"].clone())).collect::<Vec<_>>(),
+            [(json!(3), json!("CONFLICT"))]
+        );
+        assert!(r["conflicts"][0]["message"].as_str().unwrap().contains("owner, delivery date, status"));
+        let plan = app.gql(Some(&manager), PROGRESS, json!({ "id": review })).await;
+        let lessons = plan.data()["review"]["actions"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["title"] == json!("Record lessons identified"))
+            .unwrap()
+            .clone();
+        assert_eq!(lessons["owner"], json!("Emergency Planning Manager"), "not overwritten");
+        assert_eq!(lessons["dueOn"], json!("2025-04-30"));
+        // Until the file agrees with the service, the conflict stands.
+        let r = report(&import(&app, &manager, again, "plan-v3.csv", third.as_bytes()).await);
+        assert_eq!(r["conflicts"].as_array().unwrap().len(), 1);
+    }
+);

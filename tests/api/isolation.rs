@@ -145,9 +145,9 @@ impl Schema {
 }
 
 /// The kinds of object an id can name, by the prefix of its API form.
-const KINDS: [&str; 18] = [
+const KINDS: [&str; 19] = [
     "org", "usr", "aud", "rev", "rec", "act", "upd", "evd", "ddc", "fwk", "std", "lvl", "asm",
-    "rtg", "rve", "chl", "mdr", "cmt",
+    "rtg", "rve", "chl", "mdr", "cmt", "imp",
 ];
 
 /// The kinds an ID slot names: by its name, and for a bare `id` by the field or input type it
@@ -176,6 +176,7 @@ fn kinds_of(slot: &str, owner: &str) -> Option<Vec<&'static str>> {
             "assessment" | "AssessmentStatusInput" | "ReopenAssessmentInput" => one("asm"),
             "Organisation.standard" => one("std"),
             "committee" => one("cmt"),
+            "import" => one("imp"),
             // The kind of object depends on the report's `kind`: every one is tried.
             "reportLink" => Some(vec!["rev", "org", "fwk"]),
             _ => None,
@@ -533,6 +534,16 @@ async fn victims(app: &TestApp, w: &World) -> Victims {
         &["recordCommittee"],
     )
     .await;
+    let csv = "Recommendation,Action,Owner,Due date,Status\r\nExercise the plan.,Run an exercise,Head of Resilience,31/03/2025,Not started\r\n";
+    let imported = crate::imports::import(
+        app,
+        &a.manager,
+        json!({ "input": { "file": null, "newReview": { "kind": "PEER_REVIEW", "title": "Imported" }, "dryRun": false } }),
+        "plan.csv",
+        csv.as_bytes(),
+    )
+    .await;
+    assert_eq!(imported.data()["importActionPlan"]["committed"], json!(true));
 
     let a_id = app.uuid_literal(
         resilience_hub::ids::OrgId::parse("org", &w.council_a)
@@ -620,6 +631,10 @@ async fn victims(app: &TestApp, w: &World) -> Victims {
         (
             "cmt",
             format!("SELECT id FROM committees WHERE org_id = {a_id}"),
+        ),
+        (
+            "imp",
+            format!("SELECT id FROM imports WHERE org_id = {a_id}"),
         ),
     ];
     for (kind, sql) in tables {
