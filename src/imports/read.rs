@@ -171,8 +171,14 @@ fn declares_dtd(head: &[u8]) -> bool {
 
 /// The sheets of a workbook, through calamine.
 fn workbook(bytes: &[u8]) -> Result<Vec<Sheet>, FileProblem> {
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|e| refusal_of(&e))?;
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
+        // A workbook protected by a password is an OLE file holding the encrypted zip: the
+        // Excel reader is the one that says so.
+        match calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(Cursor::new(bytes)) {
+            Err(calamine::XlsxError::Password) => refusal_of(&calamine::Error::Xlsx(calamine::XlsxError::Password)),
+            _ => refusal_of(&e),
+        }
+    })?;
     let metadata: Vec<(String, bool)> = book
         .sheets_metadata()
         .iter()

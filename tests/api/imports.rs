@@ -710,3 +710,183 @@ api_test!(
         assert_eq!(r["conflicts"].as_array().unwrap().len(), 1);
     }
 );
+
+/// A zip of the given parts, as an Office file is.
+fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, bytes) in parts {
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+/// A workbook whose one sheet expands to 200 MB of nothing.
+fn zip_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        zip.start_file("[Content_Types].xml", options).unwrap();
+        zip.write_all(b"<?xml version=\"1.0\"?><Types/>").unwrap();
+        zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+        let zeros = vec![b' '; 1 << 20];
+        for _ in 0..200 {
+            zip.write_all(&zeros).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+/// A workbook whose shared strings declare the billion laughs.
+fn entity_bomb() -> Vec<u8> {
+    let mut workbook = essex_xlsx(false);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(std::mem::take(&mut workbook))).unwrap();
+    let mut parts: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..archive.len() {
+        use std::io::Read;
+        let mut f = archive.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        if name == "xl/sharedStrings.xml" {
+            let mut lol = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+            for n in 1..10 {
+                lol.push_str(&format!("<!ENTITY lol{n} \"{}\">", format!("&lol{};", n - 1).repeat(10).replace("&lol0;", "&lol;")));
+            }
+            lol.push_str("]>");
+            let text = String::from_utf8(bytes).unwrap();
+            let body = text.split_once("?>").map_or(text.as_str(), |(_, b)| b);
+            bytes = format!("{lol}{}", body.replacen("<t>", "<t>&lol9;", 1)).into_bytes();
+        }
+        parts.push((name, bytes));
+    }
+    let parts: Vec<(&str, &[u8])> = parts.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    zip_of(&parts)
+}
+
+api_test!(
+    a_bad_file_is_refused_with_its_code_and_nothing_is_written,
+    |app| {
+        app.seed_demo().await;
+        let manager = token("essex-fire", Role::Manager);
+        let big_rows = {
+            let mut s = String::from("Recommendation,Action,Owner,Due date,Status\r\n");
+            for i in 0..10_001 {
+                s.push_str(&format!("R,Action {i},Head of Resilience,31/03/2025,Not started\r\n"));
+            }
+            s
+        };
+        let wide = {
+            let header: Vec<String> = (0..51).map(|i| if i == 0 { "Action".to_owned() } else { format!("Column {i}") }).collect();
+            format!("{}\r\nRun an exercise{}\r\n", header.join(","), ",x".repeat(50))
+        };
+        let long_cell = format!(
+            "Recommendation,Action,Owner,Due date,Status\r\nR,{},Head of Resilience,31/03/2025,Not started\r\n",
+            "x".repeat(100_000)
+        );
+        let mut five_mb = String::from("Recommendation,Action,Owner,Due date,Status\r\n");
+        while five_mb.len() < 5_000_000 {
+            five_mb.push_str("A recommendation,An action,Head of Resilience,31/03/2025,Not started\r\n");
+        }
+        let mut truncated = essex_xlsx(false);
+        truncated.truncate(truncated.len() / 2);
+        let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89".to_vec();
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("picture.png", png, "NOT_A_SPREADSHEET"),
+            ("plan.xlsx", b"just some text, named as a workbook".to_vec(), "FILE_CORRUPT"),
+            ("truncated.xlsx", truncated, "FILE_CORRUPT"),
+            ("protected.xlsx", fixture("protected.xlsx"), "FILE_PROTECTED"),
+            ("bomb.xlsx", zip_bomb(), "FILE_TOO_LARGE"),
+            ("laughs.xlsx", entity_bomb(), "FILE_CORRUPT"),
+            ("big.csv", five_mb.into_bytes(), "FILE_TOO_LARGE"),
+            ("rows.csv", big_rows.into_bytes(), "TOO_MANY_ROWS"),
+            ("wide.csv", wide.into_bytes(), "TOO_MANY_COLUMNS"),
+            ("no-header.csv", b"a,b,c\r\n1,2,3\r\n".to_vec(), "NO_HEADER"),
+            ("long.csv", long_cell.into_bytes(), "CELL_TOO_LONG"),
+            ("empty.csv", Vec::new(), "NOT_A_SPREADSHEET"),
+        ];
+        let before = app.snapshot().await;
+        for (name, bytes, code) in cases {
+            for dry_run in [true, false] {
+                let resp = import(&app, &manager, input(new_review(), dry_run), name, &bytes).await;
+                assert_eq!(resp.codes(), [code], "{name}: {}", resp.body);
+                assert!(resp.body["data"].is_null() || resp.body["data"]["importActionPlan"].is_null());
+            }
+        }
+        let resp = import(&app, &manager, input(new_review(), true), "long.csv", format!("Action\r\n{}\r\n", "y".repeat(40_000)).as_bytes()).await;
+        assert_eq!(resp.error("CELL_TOO_LONG")["extensions"]["row"], json!(2));
+        assert_eq!(resp.error("CELL_TOO_LONG")["extensions"]["column"], json!("A"));
+        assert_eq!(app.snapshot().await, before, "no table changed");
+        // The service is unharmed.
+        let resp = import(&app, &manager, input(new_review(), true), "essex.csv", &essex_csv_1252(false)).await;
+        assert_eq!(report(&resp)["rowsRead"], json!(10));
+
+        // A body past the bound is refused before it is read.
+        let resp = import(&app, &manager, input(new_review(), true), "huge.csv", &vec![b'a'; 7_000_000]).await;
+        assert_eq!(resp.status, 413);
+        assert_eq!(resp.codes(), ["FILE_TOO_LARGE"]);
+    }
+);
+
+api_test!(
+    another_organisations_review_answers_as_one_that_does_not_exist_and_only_managers_import,
+    |app| {
+        app.seed_demo().await;
+        let essex = token("essex-fire", Role::Manager);
+        let rotherham = token("rotherham", Role::Manager);
+        let essex_review = demo_essex_review(&app, &essex).await;
+        let made_up = resilience_hub::ids::ReviewId::new().to_string();
+        let before = app.snapshot().await;
+        let other = import(&app, &rotherham, input(json!({ "reviewId": essex_review }), false), "plan.csv", &essex_csv_1252(false)).await;
+        let missing = import(&app, &rotherham, input(json!({ "reviewId": made_up }), false), "plan.csv", &essex_csv_1252(false)).await;
+        assert_eq!(other.codes(), ["NOT_FOUND"]);
+        let strip = |g: &Gql| {
+            let mut e = g.body["errors"][0].clone();
+            e["message"] = json!(e["message"].as_str().unwrap().replace(&essex_review, "ID").replace(&made_up, "ID"));
+            e
+        };
+        assert_eq!(strip(&other), strip(&missing));
+        assert_eq!(app.snapshot().await, before, "nothing written");
+
+        // Contributors and viewers of the review's own organisation may not import.
+        for role in [Role::Contributor, Role::Viewer] {
+            let tok = token("essex-fire", role);
+            let resp = import(&app, &tok, input(json!({ "reviewId": essex_review }), true), "plan.csv", &essex_csv_1252(false)).await;
+            assert_eq!(resp.codes(), ["FORBIDDEN"], "{role:?}");
+            let resp = import(&app, &tok, input(new_review(), true), "plan.csv", &essex_csv_1252(false)).await;
+            assert_eq!(resp.codes(), ["FORBIDDEN"], "{role:?}");
+        }
+        // No token, no import.
+        let resp = app
+            .upload(None, IMPORT_PLAN, input(new_review(), true), "plan.csv", &essex_csv_1252(false))
+            .await;
+        assert_eq!(resp.codes(), ["UNAUTHENTICATED"]);
+        assert_eq!(app.snapshot().await, before, "nothing written");
+
+        // One organisation's imports are its own.
+        let mine = import(&app, &essex, input(new_review(), true), "plan.csv", &essex_csv_1252(false)).await;
+        let id = report(&mine)["id"].as_str().unwrap().to_owned();
+        let list = app.gql(Some(&rotherham), "{ imports(first: 5) { totalCount nodes { id } } }", json!({})).await;
+        assert_eq!(list.data()["imports"]["totalCount"], json!(0));
+        for query in ["query($id: ID!) { import(id: $id) { id } }", "query($id: ID!) { node(id: $id) { id } }"] {
+            let theirs = app.gql(Some(&rotherham), query, json!({ "id": id })).await;
+            assert_eq!(theirs.codes(), ["NOT_FOUND"], "{query}");
+            let own = app.gql(Some(&essex), query, json!({ "id": id })).await;
+            assert!(own.body["errors"].is_null(), "{}", own.body);
+        }
+        let list = app.gql(Some(&token("essex-fire", Role::Viewer)), "{ imports(first: 5) { totalCount } }", json!({})).await;
+        assert_eq!(list.codes(), ["FORBIDDEN"]);
+    }
+);
