@@ -34,6 +34,8 @@ pub enum Field {
     Rag,
     /// The day it was completed.
     CompletedOn,
+    /// The day it was agreed.
+    OpenedOn,
     /// The latest progress update, or commentary.
     Update,
     /// The day of that update.
@@ -134,7 +136,9 @@ pub(crate) fn recognise(kind: Kind, header: &str) -> Option<Field> {
             ("changes since", Ignored),
             ("as of", Ignored),
             ("known at", Ignored),
-            ("opened on", Ignored),
+            ("opened on", OpenedOn),
+            ("date agreed", OpenedOn),
+            ("agreed on", OpenedOn),
             ("detail", Detail),
             ("details", Detail),
             ("notes", Detail),

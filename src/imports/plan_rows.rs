@@ -41,6 +41,7 @@ pub(crate) struct FileAction {
     pub change_reason: Option<String>,
     pub status: ActionStatus,
     pub completed_on: Option<NaiveDate>,
+    pub opened_on: Option<NaiveDate>,
     pub detail: Option<String>,
     pub update: Option<String>,
     pub update_on: Option<NaiveDate>,
@@ -302,6 +303,7 @@ fn read_action(
     let original = row.date(Field::OriginalDate, "original delivery date", problems, &mut notes);
     let completed_on = row.date(Field::CompletedOn, "completion date", problems, &mut notes);
     let update_on = row.date(Field::UpdateOn, "update's date", problems, &mut notes);
+    let opened_on = row.date(Field::OpenedOn, "day it was agreed", problems, &mut notes);
 
     // The status: its own column, else the RAG column's colour.
     let status_field = if row.text(Field::Status).is_some() || row.header.index_of(Field::Rag).is_none() {
@@ -385,6 +387,7 @@ fn read_action(
         change_reason,
         status: status?.status,
         completed_on: completed_on.ok()?,
+        opened_on: opened_on.ok()?,
         detail: detail.ok()?,
         update: update.ok()?,
         update_on: update_on.ok()?,

@@ -140,7 +140,12 @@ pub(crate) async fn write(txn: &impl ConnectionTrait, target: &Target, plan: &Pl
         let original = file.original_due_on.unwrap_or(file.due_on);
         let opened_on = [original, file.due_on, target.today]
             .into_iter()
-            .fold(target.reported_on.unwrap_or(target.as_at), Ord::min);
+            .fold(
+                file.opened_on
+                    .or(target.reported_on)
+                    .unwrap_or(target.as_at),
+                Ord::min,
+            );
         let status_on = status_day(file, target.as_at, opened_on, target.today);
         let completed = (file.status == ActionStatus::Complete).then_some(status_on);
         actions.push(action::ActiveModel {

@@ -890,3 +890,75 @@ api_test!(
         assert_eq!(list.codes(), ["FORBIDDEN"]);
     }
 );
+
+const PLAN: &str = r#"query($id: ID!) {
+  review(id: $id) {
+    recommendations { reference text status }
+    actions(first: 100) { nodes { title owner detail originalDueOn dueOn
+      standing { status completedOn rag }
+      dueDateChanges { previousDueOn newDueOn reason }
+      latestUpdate { narrative asAt } } } }
+}"#;
+
+api_test!(
+    the_excel_action_plan_imports_back_into_an_empty_review_with_nothing_lost,
+    |app| {
+        app.seed_demo().await;
+        let manager = token("essex-fire", Role::Manager);
+        let demo = demo_essex_review(&app, &manager).await;
+        let resp = app
+            .get(&format!("/reports/reviews/{demo}/action-plan.xlsx"))
+            .bearer_auth(&manager)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let workbook = resp.bytes().await.unwrap().to_vec();
+
+        let mut variables = input(new_review(), false);
+        variables["input"]
+            .as_object_mut()
+            .unwrap()
+            .remove("asAt");
+        let r = report(&import(&app, &manager, variables, "essex-action-plan.xlsx", &workbook).await);
+        assert_eq!(r["sheet"], json!("Data"));
+        assert_eq!(r["committed"], json!(true), "{r}");
+        assert!(r["warnings"].as_array().unwrap().is_empty(), "{r}");
+        let imported = r["review"]["id"].as_str().unwrap();
+
+        let plan = |id: String| {
+            let app = &app;
+            let manager = manager.clone();
+            async move {
+                let resp = app.gql(Some(&manager), PLAN, json!({ "id": id })).await;
+                let mut review = resp.data()["review"].clone();
+                let actions = review["actions"]["nodes"].as_array_mut().unwrap();
+                actions.sort_by_key(|a| a["title"].as_str().unwrap().to_owned());
+                for a in actions.iter_mut() {
+                    // The import says where its change came from when the file gave no reason.
+                    for c in a["dueDateChanges"].as_array_mut().unwrap() {
+                        c.as_object_mut().unwrap().remove("effectiveOn");
+                    }
+                }
+                review
+            }
+        };
+        let ours = plan(imported.to_owned()).await;
+        let theirs = plan(demo).await;
+        assert_eq!(ours["recommendations"], theirs["recommendations"]);
+        let strip = |review: &Value| -> Vec<Value> {
+            review["actions"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    json!([a["title"], a["owner"], a["originalDueOn"], a["dueOn"], a["standing"],
+                        a["dueDateChanges"].as_array().unwrap().last().map(|c| c["reason"].clone()),
+                        a["latestUpdate"]["narrative"]])
+                })
+                .collect()
+        };
+        assert_eq!(strip(&ours), strip(&theirs));
+        assert_eq!(ours["actions"]["nodes"].as_array().unwrap().len(), 10);
+    }
+);

@@ -15,7 +15,7 @@ use super::{Format, Refusal};
 pub fn render(paper: &Paper, flat: &Table, format: Format) -> Result<Vec<u8>, Refusal> {
     match format {
         Format::Csv => csv::write(flat),
-        Format::Xlsx => xlsx::write(paper),
+        Format::Xlsx => xlsx::write(paper, flat),
         Format::Docx => docx::write(paper),
         Format::Pdf => pdf::write(paper),
     }

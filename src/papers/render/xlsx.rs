@@ -1,7 +1,9 @@
 //! Excel: a "Summary" sheet (the heading, the summary, the counts with a native bar chart, the
 //! key), then one sheet per part, each a table with a frozen header row and filters, real dates
-//! and numbers, and coloured marks. The parts' sheets are written row by row to disk
-//! (rust_xlsxwriter's constant-memory mode), so a large plan takes little memory.
+//! and numbers, and coloured marks; last, a "Data" sheet of the CSV's rows, to filter, pivot or
+//! import back (the action plan's imports into an empty review with nothing lost). The sheets
+//! are written row by row to disk (rust_xlsxwriter's constant-memory mode), so a large plan
+//! takes little memory.
 
 use rust_xlsxwriter::{
     Chart, ChartFormat, ChartPoint, ChartSolidFill, ChartType, Color, Format, FormatAlign,
@@ -13,8 +15,11 @@ use crate::papers::paper::{Cell, Mark, Paper, Row, Table, WITHHELD};
 /// Excel's limit on a cell's text; longer texts are never cut by us, but Excel cannot hold them.
 const CELL_LIMIT: usize = 32_767;
 
-/// The paper as an Excel workbook.
-pub(super) fn write(paper: &Paper) -> anyhow::Result<Vec<u8>> {
+/// The sheet of the flat rows.
+pub(crate) const DATA_SHEET: &str = "Data";
+
+/// The paper as an Excel workbook, with `flat` (the CSV's rows) as its last sheet.
+pub(super) fn write(paper: &Paper, flat: &Table) -> anyhow::Result<Vec<u8>> {
     let mut book = Workbook::new();
     let styles = Styles::new();
     summary(book.add_worksheet(), paper, &styles)?;
@@ -23,6 +28,9 @@ pub(super) fn write(paper: &Paper) -> anyhow::Result<Vec<u8>> {
         sheet.set_name(section.sheet)?;
         table(sheet, &section.table, &styles)?;
     }
+    let sheet = book.add_worksheet_with_constant_memory()?;
+    sheet.set_name(DATA_SHEET)?;
+    table(sheet, flat, &styles)?;
     Ok(book.save_to_buffer()?)
 }
 
@@ -170,6 +178,11 @@ fn summary(sheet: &mut Worksheet, paper: &Paper, styles: &Styles) -> anyhow::Res
             row += 1;
         }
     }
+    sheet.write_string(
+        row,
+        1,
+        format!("Every row, with ids and ISO dates, as the CSV (sheet \"{DATA_SHEET}\")"),
+    )?;
     sheet.set_landscape();
     sheet.set_print_fit_to_pages(1, 0);
     sheet.set_footer(format!(
