@@ -12,6 +12,7 @@ pub mod graphql;
 pub(crate) mod plan;
 pub(crate) mod plan_rows;
 pub(crate) mod read;
+pub mod templates;
 pub mod service;
 pub(crate) mod values;
 pub(crate) mod write;

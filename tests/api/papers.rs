@@ -326,7 +326,9 @@ api_test!(
 
         // Excel: a summary, a sheet per part, real dates and numbers, frozen header, filters.
         let xlsx = fetch(&app, Some(&essex), &path("xlsx")).await.ok();
-        assert_eq!(sheet_names(&xlsx.bytes), ["Summary", "Action plan"]);
+        assert_eq!(sheet_names(&xlsx.bytes), ["Summary", "Action plan", "Data"]);
+        // The Data sheet holds the CSV's rows: a header and one row per action.
+        assert_eq!(sheet(&xlsx.bytes, "Data").len(), 1 + actions.len());
         let summary = sheet(&xlsx.bytes, "Summary");
         assert!(text_of(&row_starting(&summary, "Summary")[1]).contains(sentence));
         assert_eq!(day(&row_starting(&summary, "As at")[1]), "2021-11-30");
@@ -525,7 +527,8 @@ api_test!(
                 "Completed since",
                 "Newly overdue",
                 "Dates changed",
-                "Updates added"
+                "Updates added",
+                "Data"
             ]
         );
         let completed = sheet(&xlsx.bytes, "Summary");
