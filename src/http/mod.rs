@@ -12,6 +12,7 @@ pub mod persisted;
 mod reports;
 mod request;
 mod response;
+mod templates;
 mod upload;
 
 use std::sync::Arc;
@@ -82,6 +83,8 @@ pub fn router(state: AppState, cors_origins: &[String]) -> Router {
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
         .route("/reports/{collection}/{id}/{file}", get(reports::report))
+        .route("/templates/{file}", get(templates::action_plan))
+        .route("/templates/assessment/{file}", get(templates::assessment))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     if state.serve_metrics {

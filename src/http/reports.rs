@@ -126,6 +126,59 @@ async fn serve(
         .into_response())
 }
 
+/// Asks the schema `document` as the bearer token's caller, in a read-only transaction of its
+/// own: for downloads built from one answer (a framework's assessment template).
+pub(super) async fn ask_as_bearer(
+    state: &AppState,
+    headers: &HeaderMap,
+    document: &'static str,
+    variables: Value,
+) -> Result<Value, Refusal> {
+    let bearer = Bearer::read(state, headers)
+        .await
+        .map_err(|r| refusal(ErrorCode::RateLimited, &r.message()))?;
+    let token = match bearer.token {
+        Ok(Some(token)) => token,
+        Ok(None) => {
+            return Err(refusal(
+                ErrorCode::Unauthenticated,
+                "this download needs a bearer token",
+            ));
+        }
+        Err(err) => return Err(refusal(ErrorCode::Unauthenticated, &err.to_string())),
+    };
+    let actor = resolve_actor(&state.db, &state.callers, &token)
+        .await
+        .map_err(|e| match e {
+            ResolveError::Token(err) => refusal(ErrorCode::Unauthenticated, &err.to_string()),
+            ResolveError::App(err) => fault(err),
+        })?;
+    let _pass = state
+        .fair
+        .enter(actor.org_id.0)
+        .await
+        .map_err(|r| refusal(ErrorCode::RateLimited, &r.message()))?;
+    let db = Arc::new(
+        state
+            .db
+            .begin_request(false, state.limits.max_statements)
+            .await
+            .map_err(|_| refusal(ErrorCode::ServiceUnavailable, UNAVAILABLE_MESSAGE))?,
+    );
+    let access = Access::load(actor, db.clone(), state.remembered.clone())
+        .await
+        .map_err(fault)?;
+    let answer = Asker { state, access }.ask(document, variables).await;
+    let unavailable = db.tally().unavailable();
+    if let Err(err) = db.finish().await {
+        tracing::warn!(error = %err, "closing a download's read-only transaction failed");
+    }
+    if unavailable {
+        return Err(refusal(ErrorCode::ServiceUnavailable, UNAVAILABLE_MESSAGE));
+    }
+    answer
+}
+
 /// Who the report is for: the link's caller, or the bearer token's. With both, they must be
 /// the same caller.
 async fn caller(
@@ -284,7 +337,7 @@ fn fault(err: crate::error::AppError) -> Refusal {
 }
 
 /// A refusal as a response: the status its code calls for, and a GraphQL error body.
-fn refused(refusal: Refusal) -> Response {
+pub(super) fn refused(refusal: Refusal) -> Response {
     let status = match refusal.code {
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,

@@ -962,3 +962,97 @@ api_test!(
         assert_eq!(ours["actions"]["nodes"].as_array().unwrap().len(), 10);
     }
 );
+
+async fn download(app: &TestApp, tok: Option<&str>, path: &str) -> (u16, String, Vec<u8>) {
+    let mut req = app.get(path);
+    if let Some(tok) = tok {
+        req = req.bearer_auth(tok);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let media = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (status, media, resp.bytes().await.unwrap().to_vec())
+}
+
+fn rows_of(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    book.worksheet_range(sheet)
+        .unwrap()
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+fn xml_part(bytes: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = String::new();
+    zip.by_name(name).unwrap().read_to_string(&mut out).unwrap();
+    out
+}
+
+api_test!(
+    the_templates_import_without_a_mapping,
+    |app| {
+        app.seed_demo().await;
+        let manager = token("essex-fire", Role::Manager);
+        // The action plan's: a header the importer reads whole, a drop-down of statuses.
+        let (status, media, xlsx) = download(&app, None, "/templates/action-plan.xlsx").await;
+        assert_eq!(status, 200);
+        assert!(media.contains("spreadsheetml"));
+        let header = rows_of(&xlsx, "Action plan")[0].clone();
+        assert_eq!(header[0], "Reference");
+        assert!(xml_part(&xlsx, "xl/worksheets/sheet1.xml").contains("Not started,On track,Complete,Overdue,Withdrawn"));
+        let r = report(&import(&app, &manager, input(new_review(), true), "template.xlsx", &xlsx).await);
+        assert_eq!(r["sheet"], json!("Action plan"));
+        assert_eq!(r["rowsRead"], json!(0));
+        assert!(r["columns"].as_array().unwrap().iter().all(|c| c["source"] == json!("RECOGNISED")), "{r}");
+        assert_eq!(r["columns"].as_array().unwrap().len(), 13);
+
+        let (status, _, csv) = download(&app, None, "/templates/action-plan.csv").await;
+        assert_eq!(status, 200);
+        let mut filled = csv.clone();
+        filled.extend_from_slice(
+            "R1,Exercise the borough emergency centre.,1.1,Run a live exercise,Head of Resilience,31/03/2025,,,On track,,Planning under way,15/01/2025,\r\n".as_bytes(),
+        );
+        let r = report(&import(&app, &manager, input(new_review(), true), "filled.csv", &filled).await);
+        assert!(r["errors"].as_array().unwrap().is_empty(), "{r}");
+        assert_eq!(counts(&r["created"]), (1, 1, 1, 0));
+        assert_eq!(download(&app, None, "/templates/nothing.xlsx").await.0, 404);
+
+        // A framework's: one row per standard, its levels a drop-down, for a caller who may read
+        // it; another's draft answers as a missing one.
+        let frameworks = app
+            .gql(Some(&manager), "{ frameworks(first: 5) { nodes { id code standards { code } levels { label } } } }", json!({}))
+            .await;
+        let fw = frameworks.data()["frameworks"]["nodes"][0].clone();
+        let path = format!("/templates/assessment/{}.xlsx", fw["id"].as_str().unwrap());
+        let (status, _, xlsx) = download(&app, Some(&manager), &path).await;
+        assert_eq!(status, 200);
+        let rows = rows_of(&xlsx, "Self-assessment");
+        assert_eq!(rows.len(), 1 + fw["standards"].as_array().unwrap().len());
+        assert_eq!(rows[1][0], fw["standards"][0]["code"].as_str().unwrap());
+        let levels = rows_of(&xlsx, "Levels");
+        assert_eq!(levels[1][1], fw["levels"][0]["label"].as_str().unwrap());
+        assert!(xml_part(&xlsx, "xl/worksheets/sheet1.xml").contains("Levels!$B$2"));
+        assert_eq!(download(&app, None, &path).await.0, 401);
+
+        let panel = token("london-central", Role::Manager);
+        let draft = crate::assurance::draft(&app, &panel, "PANEL-DRAFT", 2).await;
+        let theirs = format!("/templates/assessment/{}.xlsx", draft["id"].as_str().unwrap());
+        let made_up = format!("/templates/assessment/{}.xlsx", resilience_hub::ids::FrameworkId::new());
+        let (status, _, body) = download(&app, Some(&manager), &theirs).await;
+        let (status2, _, body2) = download(&app, Some(&manager), &made_up).await;
+        assert_eq!((status, status2), (404, 404));
+        let code = |b: &[u8]| serde_json::from_slice::<Value>(b).unwrap()["errors"][0]["extensions"]["code"].clone();
+        assert_eq!(code(&body), json!("NOT_FOUND"));
+        assert_eq!(code(&body), code(&body2));
+        assert_eq!(download(&app, Some(&panel), &theirs).await.0, 200);
+    }
+);
