@@ -22,7 +22,7 @@ use crate::ids::{ActionId, AssessmentId, FrameworkId, OrgId, StandardId};
 use super::service::get_own;
 
 /// `FORBIDDEN` unless the assessment is a draft: once submitted it is locked.
-fn editable(a: &Assessment) -> AppResult<()> {
+pub(crate) fn editable(a: &Assessment) -> AppResult<()> {
     if a.status == AssessmentStatus::Draft {
         Ok(())
     } else {

@@ -44,6 +44,8 @@ pub enum Field {
     Detail,
     /// A standard's code or title (self-assessments).
     Standard,
+    /// A standard's title, read when its code is not given (self-assessments).
+    StandardTitle,
     /// The level the organisation assesses itself at (self-assessments).
     Level,
     /// The position statement behind the level (self-assessments).
@@ -152,8 +154,8 @@ pub(crate) fn recognise(kind: Kind, header: &str) -> Option<Field> {
             ("code", Standard),
             ("standard", Standard),
             ("standard code", Standard),
-            ("standard title", Ignored),
-            ("title", Ignored),
+            ("standard title", StandardTitle),
+            ("title", StandardTitle),
             ("level", Level),
             ("self assessment", Level),
             ("self assessed level", Level),
@@ -289,7 +291,7 @@ impl Header {
 fn required(kind: Kind) -> &'static [Field] {
     match kind {
         Kind::ActionPlan => &[Field::Action],
-        Kind::Assessment => &[Field::Standard, Field::Level],
+        Kind::Assessment => &[Field::Level],
     }
 }
 

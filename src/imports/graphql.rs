@@ -45,6 +45,23 @@ pub struct ImportActionPlanInput {
     pub dry_run: bool,
 }
 
+/// A self-assessment to import.
+#[derive(InputObject)]
+pub struct ImportAssessmentInput {
+    /// The file: a sheet of standards (code or title), levels (label or code), position
+    /// statements and evidence links; the template of `/templates/assessment/{frameworkId}.xlsx`.
+    pub file: Upload,
+    /// A draft assessment of the caller's organisation.
+    pub assessment_id: ID,
+    /// The sheet to read; the visible sheet whose header is best recognised when absent.
+    pub sheet: Option<String>,
+    /// Columns to read as given, overriding what their headers' words say.
+    pub mapping: Option<Vec<ColumnMappingInput>>,
+    /// Check only (the default): report what would happen, write nothing.
+    #[graphql(default = true)]
+    pub dry_run: bool,
+}
+
 /// What an import found and did (or, on a dry run, would do).
 #[Object]
 impl Report {
@@ -134,6 +151,14 @@ impl Report {
     /// too: left as the service has them.
     async fn conflicts(&self) -> &[Problem] {
         &self.conflicts
+    }
+
+    /// The assessment imported into, for a self-assessment.
+    async fn assessment(&self, ctx: &Context<'_>) -> Result<Option<crate::assessments::Assessment>> {
+        match (self.kind, self.target) {
+            (Kind::Assessment, Some(id)) => ctx.loaders()?.assessments.load_one(id).await,
+            _ => Ok(None),
+        }
     }
 
     /// The review imported into (none for a dry run into a new review).
@@ -350,5 +375,24 @@ impl ImportMutation {
             input.dry_run,
         )
         .await?)
+    }
+
+    /// Imports a self-assessment from a spreadsheet into a draft assessment: each row's
+    /// standard rated at its level with its position statement, its evidence links attached.
+    /// Checks only unless `dryRun: false`; a real run writes everything or, with any error,
+    /// nothing. Managers only.
+    async fn import_assessment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The file and how to read it.")] input: ImportAssessmentInput,
+    ) -> Result<Report> {
+        let access = ctx.access()?;
+        let id = crate::ids::AssessmentId::parse("input.assessmentId", &input.assessment_id)?;
+        let file = upload(ctx, &input.file)?;
+        let reading = Reading {
+            sheet: input.sheet,
+            mapping: mapping(input.mapping)?,
+        };
+        Ok(super::assessment::import(access, id, file, reading, input.dry_run).await?)
     }
 }

@@ -7,6 +7,7 @@
 //! ([`plan`]) and, for a real run without errors, writes it all in one savepoint with its audit
 //! events ([`write`]). A dry run stops before the write; both are recorded ([`service`]).
 
+pub mod assessment;
 pub mod columns;
 pub mod graphql;
 pub(crate) mod plan;
@@ -187,11 +188,18 @@ pub struct Counts {
     pub due_date_changes: i32,
     /// Ratings of standards (self-assessments).
     pub ratings: i32,
+    /// Links to evidence (self-assessments).
+    pub evidence: i32,
 }
 
 impl Counts {
     pub(crate) fn total(&self) -> i32 {
-        self.recommendations + self.actions + self.progress_updates + self.due_date_changes + self.ratings
+        self.recommendations
+            + self.actions
+            + self.progress_updates
+            + self.due_date_changes
+            + self.ratings
+            + self.evidence
     }
 }
 

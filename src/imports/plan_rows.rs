@@ -57,10 +57,10 @@ pub(crate) struct FilePlan {
 }
 
 /// One row's cells, read against the header.
-struct RowCells<'a> {
-    row: u32,
-    cells: &'a [Cell],
-    header: &'a Header,
+pub(crate) struct RowCells<'a> {
+    pub row: u32,
+    pub cells: &'a [Cell],
+    pub header: &'a Header,
 }
 
 impl RowCells<'_> {
@@ -69,13 +69,13 @@ impl RowCells<'_> {
         Some((index, self.cells.get(index).unwrap_or(&Cell::Empty)))
     }
 
-    fn text(&self, field: Field) -> Option<String> {
+    pub(crate) fn text(&self, field: Field) -> Option<String> {
         self.cell(field)
             .map(|(_, c)| c.text())
             .filter(|t| !t.is_empty())
     }
 
-    fn problem(&self, field: Field, code: ProblemCode, message: String) -> Problem {
+    pub(crate) fn problem(&self, field: Field, code: ProblemCode, message: String) -> Problem {
         let (column, header, value) = match self.cell(field) {
             Some((index, cell)) => (
                 Some(column_letter(index)),

@@ -33,7 +33,7 @@ pub struct Upload {
 }
 
 impl Upload {
-    fn sha256(&self) -> String {
+    pub(crate) fn sha256(&self) -> String {
         plan::hex(&Sha256::digest(&self.bytes))
     }
 }
@@ -100,13 +100,13 @@ pub(crate) async fn open(
     .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reading an upload")))?
 }
 
-/// Checks the file name an upload carries.
-fn check_name(name: &str) -> AppResult<String> {
+/// The file name an upload carries, without a path, at most 255 characters.
+pub(crate) fn check_name(name: &str) -> String {
     let name = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
     if name.is_empty() {
-        return Ok("upload".to_owned());
+        return "upload".to_owned();
     }
-    Ok(name.chars().take(255).collect())
+    name.chars().take(255).collect()
 }
 
 /// Imports an action plan into a review of the caller's organisation. Managers only.
@@ -127,7 +127,7 @@ pub async fn action_plan(
     access.require_role(&[Role::Manager], "import action plans")?;
     let as_at = as_at.unwrap_or(today);
     crate::validate::not_after("input.asAt", as_at, today)?;
-    upload.name = check_name(&upload.name)?;
+    upload.name = check_name(&upload.name);
     let (sheet, header) = open(Kind::ActionPlan, &upload, &reading).await?;
 
     let mut problems = Problems::default();

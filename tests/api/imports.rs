@@ -1056,3 +1056,89 @@ api_test!(
         assert_eq!(download(&app, Some(&panel), &theirs).await.0, 200);
     }
 );
+
+const IMPORT_ASSESSMENT: &str = r#"mutation($input: ImportAssessmentInput!) {
+  importAssessment(input: $input) {
+    id committed rowsRead sheet
+    created { ratings evidence } updated { ratings evidence } unchanged { ratings evidence }
+    errors { row column code value suggestion }
+    assessment { id }
+  }
+}"#;
+
+const RATINGS: &str = r#"query($id: ID!) { assessment(id: $id) {
+  ratings { standard { code } level { code } positionStatement evidence { url } } } }"#;
+
+api_test!(
+    a_self_assessment_imports_from_its_template_into_a_draft,
+    |app| {
+        let w = crate::world::World::build(&app).await;
+        let people = crate::plan::People::of(&w.council_a);
+        let fw = crate::assurance::framework(&app, &w.admin, "NRS", 3).await;
+        let a = crate::assurance::start(&app, &people.manager, &fw, "2024-25").await;
+        let (status, _, template) = download(&app, Some(&people.manager), &format!("/templates/assessment/{}.xlsx", fw.id)).await;
+        assert_eq!(status, 200);
+        // Filled in as an officer would: levels by their labels, links one per line; one
+        // standard by its title, one level mistyped.
+        let csv = "Standard,Standard title,Level,Position statement,Evidence\r\n\
+                   S-01,Standard 1,good practice,Plans tested annually.,\"https://example.org/plan.pdf\nhttps://example.org/test.pdf\"\r\n\
+                   ,Standard 2,developing,Training programme drafted.,\r\n\
+                   S-03,Standard 3,excelent,,\r\n";
+        let vars = |dry: bool| json!({ "input": { "file": null, "assessmentId": a, "dryRun": dry } });
+        let resp = app.upload(Some(&people.manager), IMPORT_ASSESSMENT, vars(true), "self-assessment.csv", csv.as_bytes()).await;
+        let r = resp.data()["importAssessment"].clone();
+        assert_eq!(
+            r["errors"],
+            json!([{ "row": 4, "column": "C", "code": "UNKNOWN_LEVEL", "value": "excelent",
+                     "suggestion": "not met, developing, good practice, leading practice" }])
+        );
+        let fixed = csv.replace("excelent", "leading practice");
+        let resp = app.upload(Some(&people.manager), IMPORT_ASSESSMENT, vars(false), "self-assessment.csv", fixed.as_bytes()).await;
+        let r = resp.data()["importAssessment"].clone();
+        assert_eq!(r["committed"], json!(true), "{r}");
+        assert_eq!(r["updated"], json!({ "ratings": 3, "evidence": 0 }));
+        assert_eq!(r["created"], json!({ "ratings": 0, "evidence": 2 }));
+        let ratings = app.gql(Some(&people.manager), RATINGS, json!({ "id": a })).await;
+        assert_eq!(
+            ratings.data()["assessment"]["ratings"],
+            json!([
+                { "standard": { "code": "S-01" }, "level": { "code": "GOOD_PRACTICE" }, "positionStatement": "Plans tested annually.",
+                  "evidence": [{ "url": "https://example.org/plan.pdf" }, { "url": "https://example.org/test.pdf" }] },
+                { "standard": { "code": "S-02" }, "level": { "code": "DEVELOPING" }, "positionStatement": "Training programme drafted.", "evidence": [] },
+                { "standard": { "code": "S-03" }, "level": { "code": "LEADING_PRACTICE" }, "positionStatement": null, "evidence": [] },
+            ])
+        );
+        // Again: nothing changes, nothing doubles.
+        let resp = app.upload(Some(&people.manager), IMPORT_ASSESSMENT, vars(false), "self-assessment.csv", fixed.as_bytes()).await;
+        let r = resp.data()["importAssessment"].clone();
+        assert_eq!((r["updated"].clone(), r["created"].clone(), r["unchanged"]["ratings"].clone()), (json!({ "ratings": 0, "evidence": 0 }), json!({ "ratings": 0, "evidence": 0 }), json!(3)));
+
+        // The template itself, filled in with calamine's help, imports too.
+        let rows = rows_of(&template, "Self-assessment");
+        assert_eq!(rows.len(), 4);
+
+        // Another organisation's assessment answers as a missing one; contributors may not import.
+        let other = crate::plan::People::of(&w.council_b);
+        let before = app.snapshot().await;
+        let theirs = app.upload(Some(&other.manager), IMPORT_ASSESSMENT, vars(false), "s.csv", fixed.as_bytes()).await;
+        let made_up = app
+            .upload(
+                Some(&other.manager),
+                IMPORT_ASSESSMENT,
+                json!({ "input": { "file": null, "assessmentId": resilience_hub::ids::AssessmentId::new().to_string(), "dryRun": false } }),
+                "s.csv",
+                fixed.as_bytes(),
+            )
+            .await;
+        assert_eq!(theirs.codes(), ["NOT_FOUND"]);
+        assert_eq!(theirs.body["errors"][0]["message"], made_up.body["errors"][0]["message"]);
+        let contributor = app.upload(Some(&people.contributor), IMPORT_ASSESSMENT, vars(true), "s.csv", fixed.as_bytes()).await;
+        assert_eq!(contributor.codes(), ["FORBIDDEN"]);
+        assert_eq!(app.snapshot().await, before);
+
+        // A submitted assessment is locked.
+        crate::assurance::submit(&app, &people.manager, &a).await;
+        let locked = app.upload(Some(&people.manager), IMPORT_ASSESSMENT, vars(true), "s.csv", fixed.as_bytes()).await;
+        assert_eq!(locked.codes(), ["FORBIDDEN"]);
+    }
+);
