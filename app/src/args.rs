@@ -54,6 +54,9 @@ pub enum Command {
     /// Load generated benchmark data (deterministic for a seed) into an empty database, and
     /// write the benchmark's targets.
     SeedBench(SeedBenchArgs),
+    /// Import an action plan from a spreadsheet into a review, as `importActionPlan` does:
+    /// checks only and prints the report, unless `--commit`.
+    Import(ImportArgs),
     /// Ask a running service whether it is ready (`GET /readyz`): exits 0 if it is. For a
     /// container's HEALTHCHECK, which has no HTTP client of its own.
     Health(HealthArgs),
@@ -252,6 +255,29 @@ pub struct CreateOrgArgs {
     /// Mark it as an operator of the platform: its tokens may carry `platform_admin`.
     #[arg(long)]
     pub operator: bool,
+}
+
+/// Options of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The organisation: its id or slug.
+    #[arg(long)]
+    pub org: String,
+    /// The review to import into: its id (`rev_…`).
+    #[arg(long)]
+    pub review: String,
+    /// The file: `.xlsx`, `.xlsm`, `.xls`, `.ods` or `.csv`, under 5 MB.
+    #[arg(long)]
+    pub file: std::path::PathBuf,
+    /// The sheet to read; the best-recognised visible one when absent.
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// The day the file's statuses describe (YYYY-MM-DD); today when absent.
+    #[arg(long)]
+    pub as_at: Option<chrono::NaiveDate>,
+    /// Write the import (all or nothing); without it, check only.
+    #[arg(long)]
+    pub commit: bool,
 }
 
 /// Options of `operator`.

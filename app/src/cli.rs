@@ -4,7 +4,7 @@
 use anyhow::{Context, bail};
 
 use crate::args::{
-    Cli, Command, CreateOrgArgs, HealthArgs, OperatorArgs, SeedBenchArgs, TokenArgs,
+    Cli, Command, CreateOrgArgs, HealthArgs, ImportArgs, OperatorArgs, SeedBenchArgs, TokenArgs,
 };
 use crate::{bench_data, demo};
 use resilience_hub::app::{Application, shutdown_signal};
@@ -43,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Operator(args) => operator(&config, args).await,
         Command::SeedBench(args) => seed_bench(&config, args).await,
         Command::Health(args) => health(&config, args).await,
+        Command::Import(args) => import(&config, args).await,
     }
 }
 
@@ -148,6 +149,33 @@ async fn create_org(config: &Config, args: CreateOrgArgs) -> anyhow::Result<()> 
         service::set_operator_unattended(db.conn(), org.id, true).await?;
     }
     println!("{}\t{}\t{}", org.id, org.slug, org.name);
+    Ok(())
+}
+
+async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let report = resilience_hub::imports::command_line::run(
+        &db,
+        resilience_hub::imports::command_line::Request {
+            org: args.org,
+            review: args.review,
+            file: args.file,
+            sheet: args.sheet,
+            as_at: args.as_at,
+            commit: args.commit,
+        },
+    )
+    .await?;
+    print!("{}", resilience_hub::imports::command_line::table(&report));
+    if !report.errors.is_empty() {
+        bail!(
+            "{} errors: nothing was written; correct the file and run again",
+            report.errors.len()
+        );
+    }
+    if !args.commit {
+        println!("\nChecked only: run again with --commit to write it.");
+    }
     Ok(())
 }
 

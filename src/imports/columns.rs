@@ -59,15 +59,20 @@ pub enum Field {
 impl Field {
     /// Its name in the schema ("DELIVERY_DATE"), for messages.
     pub(crate) fn name(self) -> String {
-        let mut out = String::new();
-        for (i, c) in format!("{self:?}").chars().enumerate() {
-            if c.is_ascii_uppercase() && i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_uppercase());
-        }
-        out
+        schema_name(&format!("{self:?}"))
     }
+}
+
+/// A variant's name as the schema spells it: `DeliveryDate` is `DELIVERY_DATE`.
+pub(crate) fn schema_name(variant: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in variant.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
 }
 
 /// The words of a header, normalised: lower case, punctuation as spaces, single spaces.

@@ -9,6 +9,7 @@
 
 pub mod assessment;
 pub mod columns;
+pub mod command_line;
 pub mod graphql;
 pub(crate) mod plan;
 pub(crate) mod plan_rows;

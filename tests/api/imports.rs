@@ -1142,3 +1142,42 @@ api_test!(
         assert_eq!(locked.codes(), ["FORBIDDEN"]);
     }
 );
+
+api_test!(
+    the_command_line_imports_as_the_api_does_and_prints_the_report,
+    |app| {
+        use resilience_hub::imports::command_line::{Request, run, table};
+        app.seed_demo().await;
+        let manager = token("essex-fire", Role::Manager);
+        let review = demo_essex_review(&app, &manager).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("essex-plan.csv");
+        std::fs::write(&file, essex_csv_1252(false)).unwrap();
+        let request = |commit: bool, org: &str| Request {
+            org: org.to_owned(),
+            review: review.clone(),
+            file: file.clone(),
+            sheet: None,
+            as_at: Some(chrono::NaiveDate::from_ymd_opt(2021, 11, 30).unwrap()),
+            commit,
+        };
+        let checked = run(app.database(), request(false, "essex-fire")).await.unwrap();
+        let printed = table(&checked);
+        assert!(printed.starts_with("Checked essex-plan.csv"), "{printed}");
+        assert!(printed.contains("D       Delivery Date   DELIVERY_DATE   RECOGNISED"), "{printed}");
+        assert!(printed.contains("warning  2    D    DATE_NOTE  31/12/2021 (On Approval)"), "{printed}");
+        let count = || app.gql(Some(&manager), PROGRESS, json!({ "id": review }));
+        assert_eq!(count().await.data()["review"]["progress"]["actionsTotal"], json!(10));
+
+        let imported = run(app.database(), request(true, "essex-fire")).await.unwrap();
+        assert!(imported.committed);
+        assert!(table(&imported).starts_with("Imported essex-plan.csv"));
+        assert_eq!(count().await.data()["review"]["progress"]["actionsTotal"], json!(20));
+
+        // Another organisation's review is not found, and nothing is written.
+        let before = app.snapshot().await;
+        let err = run(app.database(), request(true, "rotherham")).await.unwrap_err();
+        assert_eq!(err.to_string(), "review not found (NOT_FOUND)");
+        assert_eq!(app.snapshot().await, before);
+    }
+);
