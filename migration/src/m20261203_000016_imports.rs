@@ -61,21 +61,31 @@ impl MigrationTrait for Migration {
                     .table(Imports::Table)
                     .col(ColumnDef::new(Imports::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(Imports::OrgId).uuid().not_null())
-                    .col(ColumnDef::new(Imports::Kind).text().not_null().check(one_of(
-                        "ck_imports_kind",
-                        Imports::Kind,
-                        &["ACTION_PLAN", "ASSESSMENT"],
-                    )))
+                    .col(
+                        ColumnDef::new(Imports::Kind)
+                            .text()
+                            .not_null()
+                            .check(one_of(
+                                "ck_imports_kind",
+                                Imports::Kind,
+                                &["ACTION_PLAN", "ASSESSMENT"],
+                            )),
+                    )
                     .col(ColumnDef::new(Imports::TargetId).uuid().null())
                     .col(ColumnDef::new(Imports::FileName).text().not_null())
                     .col(ColumnDef::new(Imports::SizeBytes).big_integer().not_null())
                     .col(ColumnDef::new(Imports::Sha256).text().not_null())
                     .col(ColumnDef::new(Imports::DryRun).boolean().not_null())
-                    .col(ColumnDef::new(Imports::Outcome).text().not_null().check(one_of(
-                        "ck_imports_outcome",
-                        Imports::Outcome,
-                        &["CHECKED", "IMPORTED", "REFUSED"],
-                    )))
+                    .col(
+                        ColumnDef::new(Imports::Outcome)
+                            .text()
+                            .not_null()
+                            .check(one_of(
+                                "ck_imports_outcome",
+                                Imports::Outcome,
+                                &["CHECKED", "IMPORTED", "REFUSED"],
+                            )),
+                    )
                     .col(ColumnDef::new(Imports::RowsRead).integer().not_null())
                     .col(ColumnDef::new(Imports::Created).integer().not_null())
                     .col(ColumnDef::new(Imports::Updated).integer().not_null())

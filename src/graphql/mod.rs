@@ -22,14 +22,14 @@ use crate::audit::AuditEvent;
 use crate::audit::graphql::AuditQuery;
 use crate::committees::Committee;
 use crate::committees::graphql::{CommitteeMutation, CommitteeQuery};
-use crate::imports::graphql::{ImportMutation, ImportQuery};
-use crate::imports::service::PastImport;
 use crate::error::{AppError, AppResult};
 use crate::ids::{
     ActionId, AnyId, AssessmentId, AuditEventId, ChallengeId, DueDateChangeId, EvidenceId,
     FrameworkId, IdKind, ModerationId, OrgId, ProgressUpdateId, RatingEvidenceId, RatingId,
     RatingLevelId, RecommendationId, ReviewId, StandardId, UserId,
 };
+use crate::imports::graphql::{ImportMutation, ImportQuery};
+use crate::imports::service::PastImport;
 use crate::limits::Limits;
 use crate::loaders::Loaders;
 use crate::organisations::Organisation;

@@ -53,7 +53,9 @@ pub async fn import(
     let (sheet, header) = open(Kind::Assessment, &upload, &reading).await?;
     let org = access.org_id();
     let framework = assessment.framework_id.0;
-    let standards = scope::parts_of::<standard::Entity>(framework).all(access.db()).await?;
+    let standards = scope::parts_of::<standard::Entity>(framework)
+        .all(access.db())
+        .await?;
     let mut levels = scope::parts_of::<rating_level::Entity>(framework)
         .all(access.db())
         .await?;
@@ -110,7 +112,8 @@ pub async fn import(
             continue;
         };
         let found = standards.iter().find(|s| {
-            s.code.trim().eq_ignore_ascii_case(which.trim()) || normalise(&s.title) == normalise(&which)
+            s.code.trim().eq_ignore_ascii_case(which.trim())
+                || normalise(&s.title) == normalise(&which)
         });
         let Some(standard) = found else {
             let mut p = row.problem(
@@ -210,7 +213,10 @@ pub async fn import(
     let mut new_evidence = Vec::new();
     for w in &wanted {
         let level = w.level.as_ref().map(|(id, _)| *id).or(w.rating.level_id);
-        let statement = w.statement.clone().or_else(|| w.rating.position_statement.clone());
+        let statement = w
+            .statement
+            .clone()
+            .or_else(|| w.rating.position_statement.clone());
         let fresh: Vec<&String> = w
             .evidence
             .iter()
@@ -258,8 +264,14 @@ pub async fn import(
         for (w, level, statement) in &changes {
             scope::update_owned::<rating::Entity>(org)
                 .col_expr(rating::Column::LevelId, Expr::value(*level))
-                .col_expr(rating::Column::PositionStatement, Expr::value(statement.clone()))
-                .col_expr(rating::Column::Version, Expr::col(rating::Column::Version).add(1))
+                .col_expr(
+                    rating::Column::PositionStatement,
+                    Expr::value(statement.clone()),
+                )
+                .col_expr(
+                    rating::Column::Version,
+                    Expr::col(rating::Column::Version).add(1),
+                )
                 .col_expr(rating::Column::UpdatedBy, Expr::value(Some(user.0)))
                 .col_expr(rating::Column::UpdatedAt, Expr::value(now))
                 .filter(rating::Column::Id.eq(w.rating.id))

@@ -79,7 +79,13 @@ pub(crate) fn schema_name(variant: &str) -> String {
 pub(crate) fn normalise(text: &str) -> String {
     text.to_lowercase()
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '#' { c } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '#' {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect::<String>()
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -338,10 +344,11 @@ fn header_of(kind: Kind, rows: &[Vec<Cell>], mapping: &[Mapping]) -> Option<Head
                 }
             }
         }
-        let header = Header { row: r + 1, columns };
-        let complete = required(kind)
-            .iter()
-            .all(|f| header.index_of(*f).is_some());
+        let header = Header {
+            row: r + 1,
+            columns,
+        };
+        let complete = required(kind).iter().all(|f| header.index_of(*f).is_some());
         if complete && best.as_ref().is_none_or(|b| header.score() > b.score()) {
             best = Some(header);
         }
@@ -357,12 +364,7 @@ pub(crate) fn choose(
     named: Option<&str>,
     mapping: &[Mapping],
 ) -> Result<(usize, Header), FileProblem> {
-    let wanted = |f: &[Field]| {
-        f.iter()
-            .map(|f| f.name())
-            .collect::<Vec<_>>()
-            .join(" and ")
-    };
+    let wanted = |f: &[Field]| f.iter().map(|f| f.name()).collect::<Vec<_>>().join(" and ");
     if let Some(name) = named {
         let index = sheets
             .iter()
@@ -389,7 +391,9 @@ pub(crate) fn choose(
     let mut best: Option<(usize, Header)> = None;
     for (i, sheet) in sheets.iter().enumerate().filter(|(_, s)| !s.hidden) {
         if let Some(header) = header_of(kind, &sheet.rows, mapping)
-            && best.as_ref().is_none_or(|(_, b)| header.score() > b.score())
+            && best
+                .as_ref()
+                .is_none_or(|(_, b)| header.score() > b.score())
         {
             best = Some((i, header));
         }

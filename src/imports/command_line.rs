@@ -143,8 +143,22 @@ pub fn table(report: &Report) -> String {
         &mut out,
         &["", "recommendations", "actions", "updates", "date changes"],
         &[
-            counts(if report.committed { "created" } else { "to create" }, &report.created),
-            counts(if report.committed { "updated" } else { "to update" }, &report.updated),
+            counts(
+                if report.committed {
+                    "created"
+                } else {
+                    "to create"
+                },
+                &report.created,
+            ),
+            counts(
+                if report.committed {
+                    "updated"
+                } else {
+                    "to update"
+                },
+                &report.updated,
+            ),
             counts("unchanged", &report.unchanged),
         ],
     );

@@ -154,7 +154,10 @@ impl Report {
     }
 
     /// The assessment imported into, for a self-assessment.
-    async fn assessment(&self, ctx: &Context<'_>) -> Result<Option<crate::assessments::Assessment>> {
+    async fn assessment(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::assessments::Assessment>> {
         match (self.kind, self.target) {
             (Kind::Assessment, Some(id)) => ctx.loaders()?.assessments.load_one(id).await,
             _ => Ok(None),

@@ -14,8 +14,8 @@ pub mod graphql;
 pub(crate) mod plan;
 pub(crate) mod plan_rows;
 pub(crate) mod read;
-pub mod templates;
 pub mod service;
+pub mod templates;
 pub(crate) mod values;
 pub(crate) mod write;
 

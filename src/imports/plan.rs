@@ -125,7 +125,8 @@ pub(crate) async fn held(db: &impl ConnectionTrait, org: OrgId, review: Uuid) ->
         .all(db)
         .await?;
     let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
-    let mut latest: HashMap<Uuid, (NaiveDate, chrono::DateTime<chrono::Utc>, String)> = HashMap::new();
+    let mut latest: HashMap<Uuid, (NaiveDate, chrono::DateTime<chrono::Utc>, String)> =
+        HashMap::new();
     for chunk in ids.chunks(1000) {
         for u in scope::owned_rows::<progress_update::Entity>(org)
             .filter(progress_update::Column::ActionId.is_in(chunk.iter().copied()))
@@ -332,7 +333,10 @@ pub(crate) fn plan(
             .or_else(|| {
                 held_by_id
                     .values()
-                    .filter(|h| h.recommendation == rec_id && normalise(&h.title) == normalise(&action.title))
+                    .filter(|h| {
+                        h.recommendation == rec_id
+                            && normalise(&h.title) == normalise(&action.title)
+                    })
                     .min_by_key(|h| h.id)
                     .copied()
             });
@@ -395,7 +399,10 @@ pub(crate) fn plan(
             continue;
         }
         plan.updated.actions += usize::from(
-            change.title.is_some() || change.owner.is_some() || change.detail.is_some() || change.status.is_some(),
+            change.title.is_some()
+                || change.owner.is_some()
+                || change.detail.is_some()
+                || change.status.is_some(),
         ) as i32;
         plan.updated.due_date_changes += i32::from(change.due_on.is_some());
         plan.updated.progress_updates += i32::from(change.update.is_some());
@@ -460,7 +467,12 @@ fn difference(held: &Held, file: &FileAction, as_at: NaiveDate, today: NaiveDate
 
 /// The day an action's status from the file takes effect: its completion date when the file
 /// gives one, else the day the file describes; never before it was agreed nor after today.
-pub(crate) fn status_day(file: &FileAction, as_at: NaiveDate, opened_on: NaiveDate, today: NaiveDate) -> NaiveDate {
+pub(crate) fn status_day(
+    file: &FileAction,
+    as_at: NaiveDate,
+    opened_on: NaiveDate,
+    today: NaiveDate,
+) -> NaiveDate {
     let day = match (file.status, file.completed_on) {
         (ActionStatus::Complete, Some(done)) => done,
         _ => as_at,

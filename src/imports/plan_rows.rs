@@ -159,7 +159,9 @@ impl RowCells<'_> {
             } else {
                 ProblemCode::TooLong
             };
-            problems.errors.push(self.problem(field, code, err.to_string()));
+            problems
+                .errors
+                .push(self.problem(field, code, err.to_string()));
         })
     }
 }
@@ -174,7 +176,12 @@ fn capitalise(s: &str) -> String {
 
 /// The plan in `sheet` under `header`; `as_at` is the day the file describes (its RAG is
 /// checked against it).
-pub(crate) fn read(sheet: &Sheet, header: &Header, as_at: NaiveDate, problems: &mut Problems) -> FilePlan {
+pub(crate) fn read(
+    sheet: &Sheet,
+    header: &Header,
+    as_at: NaiveDate,
+    problems: &mut Problems,
+) -> FilePlan {
     let mut plan = FilePlan::default();
     let mut current: Option<usize> = None;
     let mut seen: HashMap<(Option<usize>, String), u32> = HashMap::new();
@@ -203,13 +210,23 @@ pub(crate) fn read(sheet: &Sheet, header: &Header, as_at: NaiveDate, problems: &
             if !same {
                 let reference = match &reference {
                     Some(r) => row
-                        .checked(Field::Reference, |v| check_reference("reference", v), r, problems)
+                        .checked(
+                            Field::Reference,
+                            |v| check_reference("reference", v),
+                            r,
+                            problems,
+                        )
                         .ok(),
                     None => None,
                 };
                 let text = match &text {
                     Some(t) => row
-                        .checked(Field::Recommendation, |v| check_text("text", v), t, problems)
+                        .checked(
+                            Field::Recommendation,
+                            |v| check_text("text", v),
+                            t,
+                            problems,
+                        )
                         .ok(),
                     None => None,
                 };
@@ -241,9 +258,14 @@ pub(crate) fn read(sheet: &Sheet, header: &Header, as_at: NaiveDate, problems: &
         }
         let Some(title) = row.text(Field::Action) else {
             // A recommendation without actions yet; or a row with action cells but no action.
-            let has_action_cells = [Field::Owner, Field::DeliveryDate, Field::Status, Field::Update]
-                .iter()
-                .any(|f| row.text(*f).is_some());
+            let has_action_cells = [
+                Field::Owner,
+                Field::DeliveryDate,
+                Field::Status,
+                Field::Update,
+            ]
+            .iter()
+            .any(|f| row.text(*f).is_some());
             if has_action_cells {
                 problems.errors.push(row.problem(
                     Field::Action,
@@ -286,7 +308,12 @@ fn read_action(
     let errors_before = problems.errors.len();
     let title = row.checked(Field::Action, |v| check_title("title", v), &title, problems);
     let owner_raw = row.text(Field::Owner).unwrap_or_default();
-    let owner = row.checked(Field::Owner, |v| check_owner("owner", v), &owner_raw, problems);
+    let owner = row.checked(
+        Field::Owner,
+        |v| check_owner("owner", v),
+        &owner_raw,
+        problems,
+    );
     let mut notes = Vec::new();
     let due_on = row.date(Field::DeliveryDate, "delivery date", problems, &mut notes);
     if matches!(due_on, Ok(None)) {
@@ -300,17 +327,23 @@ fn read_action(
             "the action has no delivery date".to_owned(),
         ));
     }
-    let original = row.date(Field::OriginalDate, "original delivery date", problems, &mut notes);
+    let original = row.date(
+        Field::OriginalDate,
+        "original delivery date",
+        problems,
+        &mut notes,
+    );
     let completed_on = row.date(Field::CompletedOn, "completion date", problems, &mut notes);
     let update_on = row.date(Field::UpdateOn, "update's date", problems, &mut notes);
     let opened_on = row.date(Field::OpenedOn, "day it was agreed", problems, &mut notes);
 
     // The status: its own column, else the RAG column's colour.
-    let status_field = if row.text(Field::Status).is_some() || row.header.index_of(Field::Rag).is_none() {
-        Field::Status
-    } else {
-        Field::Rag
-    };
+    let status_field =
+        if row.text(Field::Status).is_some() || row.header.index_of(Field::Rag).is_none() {
+            Field::Status
+        } else {
+            Field::Rag
+        };
     let word = row.text(status_field).unwrap_or_default();
     let status = values::status(&word);
     if status.is_none() {
@@ -357,7 +390,12 @@ fn read_action(
         let mut parts: Vec<String> = detail_raw.into_iter().collect();
         parts.extend(notes);
         let joined = parts.join("\n");
-        row.checked(Field::Detail, |v| check_detail("detail", Some(v)), &joined, problems)
+        row.checked(
+            Field::Detail,
+            |v| check_detail("detail", Some(v)),
+            &joined,
+            problems,
+        )
     };
     let update = row.text(Field::Update);
     let update = match &update {

@@ -114,7 +114,8 @@ pub(crate) fn sheets(name: &str, bytes: &[u8], limits: &Limits) -> Result<Vec<Sh
 
 /// Refuses a zip whose parts would expand past the limit, or that declares a DTD.
 fn check_zip(bytes: &[u8], limits: &Limits) -> Result<(), FileProblem> {
-    let corrupt = |e: zip::result::ZipError| FileProblem::Corrupt(format!("the file is damaged: {e}"));
+    let corrupt =
+        |e: zip::result::ZipError| FileProblem::Corrupt(format!("the file is damaged: {e}"));
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(corrupt)?;
     let mut declared: u64 = 0;
     for i in 0..archive.len() {
@@ -175,7 +176,9 @@ fn workbook(bytes: &[u8]) -> Result<Vec<Sheet>, FileProblem> {
         // A workbook protected by a password is an OLE file holding the encrypted zip: the
         // Excel reader is the one that says so.
         match calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(Cursor::new(bytes)) {
-            Err(calamine::XlsxError::Password) => refusal_of(&calamine::Error::Xlsx(calamine::XlsxError::Password)),
+            Err(calamine::XlsxError::Password) => {
+                refusal_of(&calamine::Error::Xlsx(calamine::XlsxError::Password))
+            }
             _ => refusal_of(&e),
         }
     })?;
@@ -215,9 +218,10 @@ fn workbook(bytes: &[u8]) -> Result<Vec<Sheet>, FileProblem> {
             let Some(value) = rows.get(r0).and_then(|r| r.get(c0)).cloned() else {
                 continue;
             };
-            for r in r0..=(region.end.0 as usize).min(rows.len().saturating_sub(1)) {
-                for c in c0..=(region.end.1 as usize).min(total_width.saturating_sub(1)) {
-                    rows[r][c] = value.clone();
+            let (r1, c1) = (region.end.0 as usize, region.end.1 as usize);
+            for row in rows.iter_mut().take(r1 + 1).skip(r0) {
+                for cell in row.iter_mut().take(c1 + 1).skip(c0) {
+                    *cell = value.clone();
                 }
             }
         }
@@ -237,10 +241,12 @@ fn cell_of(data: &Data) -> Cell {
             Some(t) => Cell::Date(t.date()),
             None => Cell::Number(dt.as_f64()),
         },
-        Data::DateTimeIso(s) => match NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d") {
-            Ok(d) => Cell::Date(d),
-            Err(_) => Cell::Text(s.clone()),
-        },
+        Data::DateTimeIso(s) => {
+            match NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d") {
+                Ok(d) => Cell::Date(d),
+                Err(_) => Cell::Text(s.clone()),
+            }
+        }
         Data::DurationIso(s) => Cell::Text(s.clone()),
     }
 }
@@ -280,7 +286,8 @@ fn delimited(bytes: &[u8]) -> Result<Sheet, FileProblem> {
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| FileProblem::Corrupt(format!("the CSV cannot be read: {e}")))?;
+        let record =
+            record.map_err(|e| FileProblem::Corrupt(format!("the CSV cannot be read: {e}")))?;
         rows.push(
             record
                 .iter()
@@ -346,7 +353,11 @@ fn check_text(text: String) -> Result<String, FileProblem> {
 /// The separator of a delimited text: whichever of tab, semicolon and comma splits its first
 /// lines most consistently (quoted text aside).
 fn separator(text: &str) -> u8 {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .collect();
     let mut best = (b',', 0usize);
     for candidate in [b',', b';', b'\t'] {
         let counts: Vec<usize> = lines
@@ -387,9 +398,7 @@ fn check_shape(sheet: &Sheet, limits: &Limits) -> Result<(), FileProblem> {
     if used > limits.max_rows + 1 {
         return Err(FileProblem::TooManyRows(format!(
             "sheet \"{}\" has {} rows; an import takes at most {} rows under its header",
-            sheet.name,
-            used,
-            limits.max_rows
+            sheet.name, used, limits.max_rows
         )));
     }
     let width = sheet

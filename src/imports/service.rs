@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::columns::{self, Column, Mapping};
 use super::plan::{self, State};
-use super::{Counts, Kind, LIMITS, Problems, Problem, plan_rows, read};
+use super::{Counts, Kind, LIMITS, Problem, Problems, plan_rows, read};
 use crate::access::Access;
 use crate::access::scope;
 use crate::audit::Author;
@@ -189,7 +189,14 @@ pub async fn action_plan(
         };
         super::write::write(&txn, &target, &plan).await?;
     }
-    record(&txn, access.org_id(), Some(access.actor().user_id), &report, committed.then_some(&plan.state)).await?;
+    record(
+        &txn,
+        access.org_id(),
+        Some(access.actor().user_id),
+        &report,
+        committed.then_some(&plan.state),
+    )
+    .await?;
     txn.commit().await?;
     Ok(report)
 }

@@ -7,23 +7,65 @@ use rust_xlsxwriter::{DataValidation, Format, Formula, Workbook, Worksheet, Xlsx
 
 /// The columns of the action plan template, with their widths and what goes in them.
 const PLAN_COLUMNS: [(&str, f64, &str); 13] = [
-    ("Reference", 10.0, "The recommendation's reference (R1, AFI 2), on its first row."),
-    ("Recommendation", 40.0, "The recommendation, on its first row; leave blank on the rows of its further actions."),
-    ("Action reference", 10.0, "Optional: the action's own reference (1.2), to match it on later imports."),
+    (
+        "Reference",
+        10.0,
+        "The recommendation's reference (R1, AFI 2), on its first row.",
+    ),
+    (
+        "Recommendation",
+        40.0,
+        "The recommendation, on its first row; leave blank on the rows of its further actions.",
+    ),
+    (
+        "Action reference",
+        10.0,
+        "Optional: the action's own reference (1.2), to match it on later imports.",
+    ),
     ("Action", 40.0, "What will be done."),
-    ("Owner", 22.0, "Who owns it: a role, such as Head of Protection."),
-    ("Delivery date", 13.0, "When it is due, day first (31/12/2021)."),
-    ("Original delivery date", 13.0, "Optional: the date first agreed, when it has since moved."),
-    ("Why changed", 24.0, "Optional: why the delivery date moved."),
-    ("Status", 13.0, "Not started, On track, Complete, Overdue or Withdrawn."),
-    ("Completed on", 13.0, "Optional: the day a complete action was completed."),
+    (
+        "Owner",
+        22.0,
+        "Who owns it: a role, such as Head of Protection.",
+    ),
+    (
+        "Delivery date",
+        13.0,
+        "When it is due, day first (31/12/2021).",
+    ),
+    (
+        "Original delivery date",
+        13.0,
+        "Optional: the date first agreed, when it has since moved.",
+    ),
+    (
+        "Why changed",
+        24.0,
+        "Optional: why the delivery date moved.",
+    ),
+    (
+        "Status",
+        13.0,
+        "Not started, On track, Complete, Overdue or Withdrawn.",
+    ),
+    (
+        "Completed on",
+        13.0,
+        "Optional: the day a complete action was completed.",
+    ),
     ("Update", 40.0, "Optional: the latest progress update."),
     ("Update dated", 13.0, "Optional: the day of that update."),
     ("Detail", 30.0, "Optional: more about the action."),
 ];
 
 /// The status words the template's drop-down offers.
-const STATUSES: [&str; 5] = ["Not started", "On track", "Complete", "Overdue", "Withdrawn"];
+const STATUSES: [&str; 5] = [
+    "Not started",
+    "On track",
+    "Complete",
+    "Overdue",
+    "Withdrawn",
+];
 
 /// Rows of the template that carry the drop-down and date checks.
 const TEMPLATE_ROWS: u32 = 2_000;
@@ -105,8 +147,36 @@ pub fn action_plan_xlsx() -> Result<Vec<u8>, XlsxError> {
         &bold,
     )?;
     let example = [
-        ["R2", "Clarify and evidence the provision of out-of-hours fire safety officer cover.", "", "Rebalance the flexi duty rota", "Head of Ops Policy", "31/07/2021", "", "", "Complete", "26/07/2021", "", "", ""],
-        ["", "", "", "Establish an out-of-hours system for day-duty fire safety officers", "Head of Protection", "28/02/2021", "", "", "Complete", "26/02/2021", "", "", ""],
+        [
+            "R2",
+            "Clarify and evidence the provision of out-of-hours fire safety officer cover.",
+            "",
+            "Rebalance the flexi duty rota",
+            "Head of Ops Policy",
+            "31/07/2021",
+            "",
+            "",
+            "Complete",
+            "26/07/2021",
+            "",
+            "",
+            "",
+        ],
+        [
+            "",
+            "",
+            "",
+            "Establish an out-of-hours system for day-duty fire safety officers",
+            "Head of Protection",
+            "28/02/2021",
+            "",
+            "",
+            "Complete",
+            "26/02/2021",
+            "",
+            "",
+            "",
+        ],
     ];
     for (c, (name, _, _)) in PLAN_COLUMNS.iter().enumerate() {
         help.write_string_with_format(r + 1, c as u16, *name, &bold)?;
@@ -166,6 +236,10 @@ pub fn assessment_xlsx(t: &AssessmentTemplate) -> Result<Vec<u8>, XlsxError> {
         levels.write_string(r as u32 + 1, 0, code)?;
         levels.write_string(r as u32 + 1, 1, label)?;
     }
-    levels.write_string(t.levels.len() as u32 + 3, 0, format!("Framework: {}", t.framework))?;
+    levels.write_string(
+        t.levels.len() as u32 + 3,
+        0,
+        format!("Framework: {}", t.framework),
+    )?;
     book.save_to_buffer()
 }

@@ -113,7 +113,11 @@ fn strict(text: &str) -> Option<NaiveDate> {
     // Day first with one separator used twice: 28/02/2021, 28.02.21, 28-2-2021.
     for sep in ['/', '.', '-'] {
         let parts: Vec<&str> = text.split(sep).collect();
-        if parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+        if parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        {
             let day: u32 = parts[0].parse().ok()?;
             let month: u32 = parts[1].parse().ok()?;
             let year = year(parts[2])?;
@@ -143,13 +147,25 @@ fn month(word: &str) -> Option<u32> {
         return None;
     }
     let full = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september",
-        "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     MONTHS
         .iter()
         .zip(full)
-        .position(|(short, long)| word == *short || word == long || (word == "sept" && *short == "sep"))
+        .position(|(short, long)| {
+            word == *short || word == long || (word == "sept" && *short == "sep")
+        })
         .map(|i| i as u32 + 1)
 }
 
@@ -209,10 +225,11 @@ pub(crate) fn status(text: &str) -> Option<StatusRead> {
         .join(" ");
     let read = |status, rag| Some(StatusRead { status, rag });
     match word.as_str() {
-        "" | "not started" | "not yet started" | "planned" | "open" | "to do" | "todo"
-        | "new" => read(ActionStatus::NotStarted, None),
-        "complete" | "completed" | "done" | "closed" | "achieved" | "implemented"
-        | "finished" | "delivered" => read(ActionStatus::Complete, Some(Rag::Green)),
+        "" | "not started" | "not yet started" | "planned" | "open" | "to do" | "todo" | "new" => {
+            read(ActionStatus::NotStarted, None)
+        }
+        "complete" | "completed" | "done" | "closed" | "achieved" | "implemented" | "finished"
+        | "delivered" => read(ActionStatus::Complete, Some(Rag::Green)),
         "green" | "g" | "blue" => read(ActionStatus::Complete, Some(Rag::Green)),
         "on track" | "in progress" | "ongoing" | "started" | "underway" | "under way"
         | "progressing" => read(ActionStatus::InProgress, Some(Rag::Amber)),
@@ -227,11 +244,7 @@ pub(crate) fn status(text: &str) -> Option<StatusRead> {
         other => {
             // "Complete – March 2021", "Amber: awaiting sign-off": the first word decides.
             let first = other.split([' ', ':', ',', '–', '(']).next().unwrap_or("");
-            if first != other {
-                status(first)
-            } else {
-                None
-            }
+            if first != other { status(first) } else { None }
         }
     }
 }
@@ -272,7 +285,10 @@ mod tests {
         ] {
             assert_eq!(date(&text(raw)).unwrap().unwrap().date, want, "{raw}");
         }
-        assert_eq!(date(&Cell::Number(44255.0)).unwrap().unwrap().date, d(2021, 2, 28));
+        assert_eq!(
+            date(&Cell::Number(44255.0)).unwrap().unwrap().date,
+            d(2021, 2, 28)
+        );
         assert_eq!(date(&Cell::Empty).unwrap(), None);
     }
 
@@ -288,7 +304,10 @@ mod tests {
         let err = date(&text("31//12/2021")).unwrap_err();
         assert_eq!(err.suggestion, Some(d(2021, 12, 31)));
         // Month first, as an American export writes it.
-        assert_eq!(date(&text("12/31/2021")).unwrap_err().suggestion, Some(d(2021, 12, 31)));
+        assert_eq!(
+            date(&text("12/31/2021")).unwrap_err().suggestion,
+            Some(d(2021, 12, 31))
+        );
         assert_eq!(date(&text("soon")).unwrap_err().suggestion, None);
         assert_eq!(date(&text("31/02/2021")).unwrap_err().suggestion, None);
     }
@@ -308,7 +327,11 @@ mod tests {
             ("", ActionStatus::NotStarted, None),
             ("IN_PROGRESS", ActionStatus::InProgress, Some(Rag::Amber)),
         ] {
-            assert_eq!(status(word), Some(StatusRead { status: want, rag }), "{word}");
+            assert_eq!(
+                status(word),
+                Some(StatusRead { status: want, rag }),
+                "{word}"
+            );
         }
         assert_eq!(status("maybe"), None);
     }

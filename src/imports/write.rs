@@ -54,7 +54,11 @@ where
 }
 
 /// Writes `plan` for `target`.
-pub(crate) async fn write(txn: &impl ConnectionTrait, target: &Target, plan: &Plan) -> AppResult<()> {
+pub(crate) async fn write(
+    txn: &impl ConnectionTrait,
+    target: &Target,
+    plan: &Plan,
+) -> AppResult<()> {
     let org = target.org;
     let now = Utc::now();
     let by = target.user.map(|u| u.0);
@@ -138,14 +142,12 @@ pub(crate) async fn write(txn: &impl ConnectionTrait, target: &Target, plan: &Pl
     let mut updates = Vec::new();
     for (id, rec, file) in &plan.creates {
         let original = file.original_due_on.unwrap_or(file.due_on);
-        let opened_on = [original, file.due_on, target.today]
-            .into_iter()
-            .fold(
-                file.opened_on
-                    .or(target.reported_on)
-                    .unwrap_or(target.as_at),
-                Ord::min,
-            );
+        let opened_on = [original, file.due_on, target.today].into_iter().fold(
+            file.opened_on
+                .or(target.reported_on)
+                .unwrap_or(target.as_at),
+            Ord::min,
+        );
         let status_on = status_day(file, target.as_at, opened_on, target.today);
         let completed = (file.status == ActionStatus::Complete).then_some(status_on);
         actions.push(action::ActiveModel {
@@ -203,7 +205,10 @@ pub(crate) async fn write(txn: &impl ConnectionTrait, target: &Target, plan: &Pl
         }
         if let Some(update) = &file.update {
             let update_id = Uuid::now_v7();
-            let on = file.update_on.unwrap_or(target.as_at).clamp(opened_on, target.today);
+            let on = file
+                .update_on
+                .unwrap_or(target.as_at)
+                .clamp(opened_on, target.today);
             updates.push(progress_update::ActiveModel {
                 id: Set(update_id),
                 org_id: Set(org.0),
@@ -241,12 +246,25 @@ pub(crate) async fn write(txn: &impl ConnectionTrait, target: &Target, plan: &Pl
 
     // Changed actions, one by one: there are few, and each joins its histories.
     for (held, change) in &plan.changes {
-        let image = |title: &str, owner: &str, detail: &Option<String>, due: NaiveDate, status: ActionStatus| {
+        let image = |title: &str,
+                     owner: &str,
+                     detail: &Option<String>,
+                     due: NaiveDate,
+                     status: ActionStatus| {
             json!({"title": title, "owner": owner, "detail": detail, "dueOn": due, "status": status.code()})
         };
-        let before = image(&held.title, &held.owner, &held.detail, held.due_on, held.status);
+        let before = image(
+            &held.title,
+            &held.owner,
+            &held.detail,
+            held.due_on,
+            held.status,
+        );
         let mut update = scope::update_owned::<action::Entity>(org)
-            .col_expr(action::Column::Version, Expr::col(action::Column::Version).add(1))
+            .col_expr(
+                action::Column::Version,
+                Expr::col(action::Column::Version).add(1),
+            )
             .col_expr(action::Column::UpdatedAt, Expr::value(now))
             .filter(action::Column::Id.eq(held.id));
         if let Some(title) = &change.title {
@@ -281,7 +299,8 @@ pub(crate) async fn write(txn: &impl ConnectionTrait, target: &Target, plan: &Pl
         update.exec(txn).await?;
         if let Some((status, on)) = change.status {
             // Dated before the action's latest status, the file corrects its history.
-            let latest = crate::actions::service::latest_status_on(txn, org, ActionId(held.id)).await?;
+            let latest =
+                crate::actions::service::latest_status_on(txn, org, ActionId(held.id)).await?;
             let correction = latest.filter(|l| on < *l).map(|_| reason.clone());
             record_status(
                 txn,

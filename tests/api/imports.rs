@@ -35,7 +35,13 @@ const PROGRESS: &str = r#"query($id: ID!, $asOf: Date) {
 
 /// One row of the Essex plan: recommendation (blank on a continuation row), action, owner,
 /// delivery date as typed, status word.
-type EssexRow = (&'static str, &'static str, &'static str, &'static str, &'static str);
+type EssexRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
 /// The Essex monthly update's table (30 November 2021), as the officer kept it: no reference
 /// column, a recommendation's second action on a row of its own, a note after one date and a
@@ -115,7 +121,13 @@ pub(crate) fn essex_rows(typo: bool) -> Vec<EssexRow> {
     ]
 }
 
-const ESSEX_HEADER: [&str; 5] = ["Recommendation", "Actions", "Owner", "Delivery Date", "Status"];
+const ESSEX_HEADER: [&str; 5] = [
+    "Recommendation",
+    "Actions",
+    "Owner",
+    "Delivery Date",
+    "Status",
+];
 
 /// The plan as an Excel workbook: a title above the table (as officers do), dates that Excel
 /// understood as real dates, and the two it could not left as text.
@@ -125,7 +137,11 @@ pub(crate) fn essex_xlsx(typo: bool) -> Vec<u8> {
     sheet.set_name("Action Plan").unwrap();
     let date = Format::new().set_num_format("dd/mm/yyyy");
     sheet
-        .write_string(0, 0, "Protection Improvement Plan Peer Review – action plan")
+        .write_string(
+            0,
+            0,
+            "Protection Improvement Plan Peer Review – action plan",
+        )
         .unwrap();
     for (c, h) in ESSEX_HEADER.iter().enumerate() {
         sheet.write_string(2, c as u16, *h).unwrap();
@@ -204,7 +220,8 @@ pub(crate) async fn import(
     name: &str,
     bytes: &[u8],
 ) -> Gql {
-    app.upload(Some(tok), IMPORT_PLAN, variables, name, bytes).await
+    app.upload(Some(tok), IMPORT_PLAN, variables, name, bytes)
+        .await
 }
 
 fn report(resp: &Gql) -> Value {
@@ -241,7 +258,11 @@ fn counts(v: &Value) -> (i64, i64, i64, i64) {
 /// The essex demo review's id.
 async fn demo_essex_review(app: &TestApp, tok: &str) -> String {
     let resp = app
-        .gql(Some(tok), "{ reviews(first: 1) { nodes { id } } }", json!({}))
+        .gql(
+            Some(tok),
+            "{ reviews(first: 1) { nodes { id } } }",
+            json!({}),
+        )
         .await;
     resp.data()["reviews"]["nodes"][0]["id"]
         .as_str()
@@ -259,7 +280,14 @@ api_test!(
         // The dry run: exactly the typo (an error, with the date it most likely means) and the
         // note after a date (a warning); the header found under the title, every column read.
         let before = app.snapshot().await;
-        let resp = import(&app, &manager, input(new_review(), true), "essex-plan.xlsx", &with_typo).await;
+        let resp = import(
+            &app,
+            &manager,
+            input(new_review(), true),
+            "essex-plan.xlsx",
+            &with_typo,
+        )
+        .await;
         let r = report(&resp);
         assert_eq!(r["dryRun"], json!(true));
         assert_eq!(r["committed"], json!(false));
@@ -272,10 +300,25 @@ api_test!(
             .iter()
             .map(|c| c["field"].as_str().unwrap())
             .collect();
-        assert_eq!(fields, ["RECOMMENDATION", "ACTION", "OWNER", "DELIVERY_DATE", "STATUS"]);
+        assert_eq!(
+            fields,
+            [
+                "RECOMMENDATION",
+                "ACTION",
+                "OWNER",
+                "DELIVERY_DATE",
+                "STATUS"
+            ]
+        );
         assert_eq!(
             brief(&r["errors"]),
-            [(7, "D".to_owned(), "BAD_DATE".to_owned(), "31//12/2021".to_owned(), "2021-12-31".to_owned())]
+            [(
+                7,
+                "D".to_owned(),
+                "BAD_DATE".to_owned(),
+                "31//12/2021".to_owned(),
+                "2021-12-31".to_owned()
+            )]
         );
         assert_eq!(
             brief(&r["warnings"]),
@@ -287,7 +330,12 @@ api_test!(
                 "2021-12-31".to_owned()
             )]
         );
-        assert!(r["errors"][0]["message"].as_str().unwrap().contains("31/12/2021"));
+        assert!(
+            r["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("31/12/2021")
+        );
         assert_eq!(r["errors"][0]["header"], json!("Delivery Date"));
         assert_eq!(counts(&r["created"]), (8, 9, 0, 0));
         assert!(r["review"].is_null(), "a dry run creates no review");
@@ -295,17 +343,39 @@ api_test!(
         assert_eq!(r["sizeBytes"], json!(with_typo.len()));
 
         // A real run of the same file writes nothing but its record: the error stops it.
-        let resp = import(&app, &manager, input(new_review(), false), "essex-plan.xlsx", &with_typo).await;
+        let resp = import(
+            &app,
+            &manager,
+            input(new_review(), false),
+            "essex-plan.xlsx",
+            &with_typo,
+        )
+        .await;
         let r = report(&resp);
-        assert_eq!((r["dryRun"].clone(), r["committed"].clone()), (json!(false), json!(false)));
+        assert_eq!(
+            (r["dryRun"].clone(), r["committed"].clone()),
+            (json!(false), json!(false))
+        );
         assert_eq!(r["errors"].as_array().unwrap().len(), 1);
-        let after: Vec<_> = app.snapshot().await.into_iter().filter(|(t, _)| t != "imports").collect();
+        let after: Vec<_> = app
+            .snapshot()
+            .await
+            .into_iter()
+            .filter(|(t, _)| t != "imports")
+            .collect();
         let before: Vec<_> = before.into_iter().filter(|(t, _)| t != "imports").collect();
         assert_eq!(before, after, "a refused import writes nothing");
 
         // Corrected, it imports: all ten actions, the note kept in the action's detail.
         let corrected = essex_xlsx(false);
-        let resp = import(&app, &manager, input(new_review(), false), "essex-plan.xlsx", &corrected).await;
+        let resp = import(
+            &app,
+            &manager,
+            input(new_review(), false),
+            "essex-plan.xlsx",
+            &corrected,
+        )
+        .await;
         let r = report(&resp);
         assert_eq!(r["committed"], json!(true), "{r}");
         assert!(r["errors"].as_array().unwrap().is_empty());
@@ -316,10 +386,18 @@ api_test!(
         // Its RAG as at 30 November 2021 is the demo plan's: 7 complete, 3 on track.
         let demo = demo_essex_review(&app, &manager).await;
         let ours = app
-            .gql(Some(&manager), PROGRESS, json!({ "id": imported, "asOf": "2021-11-30" }))
+            .gql(
+                Some(&manager),
+                PROGRESS,
+                json!({ "id": imported, "asOf": "2021-11-30" }),
+            )
             .await;
         let theirs = app
-            .gql(Some(&manager), PROGRESS, json!({ "id": demo, "asOf": "2021-11-30" }))
+            .gql(
+                Some(&manager),
+                PROGRESS,
+                json!({ "id": demo, "asOf": "2021-11-30" }),
+            )
             .await;
         let progress = ours.data()["review"]["progress"].clone();
         assert_eq!(progress, theirs.data()["review"]["progress"]);
@@ -327,14 +405,24 @@ api_test!(
             progress,
             json!({ "recommendationsTotal": 8, "actionsTotal": 10, "green": 7, "amber": 3, "red": 0 })
         );
-        let actions = ours.data()["review"]["actions"]["nodes"].as_array().unwrap().clone();
+        let actions = ours.data()["review"]["actions"]["nodes"]
+            .as_array()
+            .unwrap()
+            .clone();
         let comms = actions
             .iter()
             .find(|a| a["title"] == json!("Develop a communications plan to share with customers."))
             .unwrap();
         assert_eq!(comms["dueOn"], json!("2021-12-31"));
-        assert!(comms["detail"].as_str().unwrap().contains("On Approval"), "{comms}");
-        assert!(actions.iter().any(|a| a["title"].as_str().unwrap().contains("reports – monitored")));
+        assert!(
+            comms["detail"].as_str().unwrap().contains("On Approval"),
+            "{comms}"
+        );
+        assert!(
+            actions
+                .iter()
+                .any(|a| a["title"].as_str().unwrap().contains("reports – monitored"))
+        );
 
         // The audit events of what it wrote carry its id.
         let events = app
@@ -350,7 +438,14 @@ api_test!(
         );
 
         // The same file again changes nothing.
-        let again = import(&app, &manager, input(json!({ "reviewId": imported }), false), "essex-plan.xlsx", &corrected).await;
+        let again = import(
+            &app,
+            &manager,
+            input(json!({ "reviewId": imported }), false),
+            "essex-plan.xlsx",
+            &corrected,
+        )
+        .await;
         let r = report(&again);
         assert_eq!(r["committed"], json!(true));
         assert_eq!(counts(&r["created"]), (0, 0, 0, 0));
@@ -366,7 +461,10 @@ api_test!(
             )
             .await;
         let nodes = list.data()["imports"]["nodes"].as_array().unwrap().clone();
-        let outcomes: Vec<&str> = nodes.iter().map(|n| n["outcome"].as_str().unwrap()).collect();
+        let outcomes: Vec<&str> = nodes
+            .iter()
+            .map(|n| n["outcome"].as_str().unwrap())
+            .collect();
         assert_eq!(outcomes, ["IMPORTED", "IMPORTED", "REFUSED", "CHECKED"]);
         assert_eq!(nodes[1]["id"], json!(import_id));
         assert_eq!(nodes[1]["created"], json!(18));
@@ -386,34 +484,70 @@ api_test!(
     |app| {
         app.seed_demo().await;
         let manager = token("essex-fire", Role::Manager);
-        let resp = import(&app, &manager, input(new_review(), true), "essex-plan.csv", &essex_csv_1252(true)).await;
+        let resp = import(
+            &app,
+            &manager,
+            input(new_review(), true),
+            "essex-plan.csv",
+            &essex_csv_1252(true),
+        )
+        .await;
         let r = report(&resp);
         assert_eq!(r["sheet"], json!("CSV"));
         assert_eq!(r["headerRow"], json!(1));
         assert_eq!(
             brief(&r["errors"]),
-            [(5, "D".to_owned(), "BAD_DATE".to_owned(), "31//12/2021".to_owned(), "2021-12-31".to_owned())]
+            [(
+                5,
+                "D".to_owned(),
+                "BAD_DATE".to_owned(),
+                "31//12/2021".to_owned(),
+                "2021-12-31".to_owned()
+            )]
         );
         assert_eq!(brief(&r["warnings"]).len(), 1);
         assert_eq!(r["warnings"][0]["code"], json!("DATE_NOTE"));
 
-        let resp = import(&app, &manager, input(new_review(), false), "essex-plan.csv", &essex_csv_1252(false)).await;
+        let resp = import(
+            &app,
+            &manager,
+            input(new_review(), false),
+            "essex-plan.csv",
+            &essex_csv_1252(false),
+        )
+        .await;
         let r = report(&resp);
         assert_eq!(r["committed"], json!(true), "{r}");
         let id = r["review"]["id"].as_str().unwrap();
         let ours = app
-            .gql(Some(&manager), PROGRESS, json!({ "id": id, "asOf": "2021-11-30" }))
+            .gql(
+                Some(&manager),
+                PROGRESS,
+                json!({ "id": id, "asOf": "2021-11-30" }),
+            )
             .await;
-        let actions = ours.data()["review"]["actions"]["nodes"].as_array().unwrap().clone();
+        let actions = ours.data()["review"]["actions"]["nodes"]
+            .as_array()
+            .unwrap()
+            .clone();
         assert!(
-            actions.iter().any(|a| a["title"].as_str().unwrap().contains("reports – monitored")),
+            actions
+                .iter()
+                .any(|a| a["title"].as_str().unwrap().contains("reports – monitored")),
             "the en dash decoded from Windows-1252"
         );
         assert_eq!(ours.data()["review"]["progress"]["green"], json!(7));
 
         // UTF-8 with and without a byte-order mark, separated by semicolons or tabs.
         for (name, bytes) in [
-            ("utf8-bom.csv", [b"\xEF\xBB\xBF".as_slice(), essex_csv_text(false, ';').as_bytes()].concat()),
+            (
+                "utf8-bom.csv",
+                [
+                    b"\xEF\xBB\xBF".as_slice(),
+                    essex_csv_text(false, ';').as_bytes(),
+                ]
+                .concat(),
+            ),
             ("tabs.csv", essex_csv_text(false, '\t').into_bytes()),
             ("semicolons.txt", essex_csv_text(false, ';').into_bytes()),
         ] {
@@ -449,24 +583,28 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-api_test!(
-    every_office_format_reads_the_same_plan,
-    |app| {
-        app.seed_demo().await;
-        let manager = token("essex-fire", Role::Manager);
-        // Saved from the workbook by an office suite: Excel 97 (.xls), macro-enabled (.xlsm)
-        // and OpenDocument (.ods).
-        for name in ["essex-plan.xls", "essex-plan.xlsm", "essex-plan.ods"] {
-            let resp = import(&app, &manager, input(new_review(), true), name, &fixture(name)).await;
-            let r = report(&resp);
-            assert_eq!(r["rowsRead"], json!(10), "{name}: {r}");
-            assert_eq!(r["headerRow"], json!(3), "{name}");
-            assert!(r["errors"].as_array().unwrap().is_empty(), "{name}: {r}");
-            assert_eq!(counts(&r["created"]), (8, 10, 0, 0), "{name}");
-            assert_eq!(brief(&r["warnings"]).len(), 1, "{name}");
-        }
+api_test!(every_office_format_reads_the_same_plan, |app| {
+    app.seed_demo().await;
+    let manager = token("essex-fire", Role::Manager);
+    // Saved from the workbook by an office suite: Excel 97 (.xls), macro-enabled (.xlsm)
+    // and OpenDocument (.ods).
+    for name in ["essex-plan.xls", "essex-plan.xlsm", "essex-plan.ods"] {
+        let resp = import(
+            &app,
+            &manager,
+            input(new_review(), true),
+            name,
+            &fixture(name),
+        )
+        .await;
+        let r = report(&resp);
+        assert_eq!(r["rowsRead"], json!(10), "{name}: {r}");
+        assert_eq!(r["headerRow"], json!(3), "{name}");
+        assert!(r["errors"].as_array().unwrap().is_empty(), "{name}: {r}");
+        assert_eq!(counts(&r["created"]), (8, 10, 0, 0), "{name}");
+        assert_eq!(brief(&r["warnings"]).len(), 1, "{name}");
     }
-);
+});
 
 /// A workbook as officers' trackers are: a hidden sheet of old data with a better-looking
 /// header, a recommendation cell merged over its two actions, an owner computed by a formula,
@@ -475,38 +613,82 @@ fn tracker_xlsx(statuses: &[(&str, &str)]) -> Vec<u8> {
     let mut book = Workbook::new();
     let hidden = book.add_worksheet();
     hidden.set_name("Old").unwrap();
-    for (c, h) in ["Ref", "Recommendation", "Action", "Owner", "Due date", "Status", "RAG", "Update"].iter().enumerate() {
+    for (c, h) in [
+        "Ref",
+        "Recommendation",
+        "Action",
+        "Owner",
+        "Due date",
+        "Status",
+        "RAG",
+        "Update",
+    ]
+    .iter()
+    .enumerate()
+    {
         hidden.write_string(0, c as u16, *h).unwrap();
     }
-    hidden.write_string(1, 2, "An action from last year").unwrap();
+    hidden
+        .write_string(1, 2, "An action from last year")
+        .unwrap();
     hidden.set_hidden(true);
     let sheet = book.add_worksheet();
     sheet.set_name("Tracker").unwrap();
     // The hidden sheet comes first: Excel keeps the active sheet visible.
     sheet.set_active(true);
-    for (c, h) in ["Ref", "Area for improvement", "Agreed action(s)", "Lead officer", "Target date", "Progress", "RAG", "Commentary"].iter().enumerate() {
+    for (c, h) in [
+        "Ref",
+        "Area for improvement",
+        "Agreed action(s)",
+        "Lead officer",
+        "Target date",
+        "Progress",
+        "RAG",
+        "Commentary",
+    ]
+    .iter()
+    .enumerate()
+    {
         sheet.write_string(0, c as u16, *h).unwrap();
     }
     let merged = Format::new();
     sheet
-        .merge_range(1, 1, 2, 1, "Exercise the borough emergency centre at least once a year.", &merged)
+        .merge_range(
+            1,
+            1,
+            2,
+            1,
+            "Exercise the borough emergency centre at least once a year.",
+            &merged,
+        )
         .unwrap();
     sheet.merge_range(1, 0, 2, 0, "AFI 1", &merged).unwrap();
     for (i, (status, rag)) in statuses.iter().enumerate() {
         let r = 1 + i as u32;
         if i >= 2 {
             sheet.write_string(r, 0, format!("AFI {i}")).unwrap();
-            sheet.write_string(r, 1, format!("Area for improvement number {i}.")).unwrap();
+            sheet
+                .write_string(r, 1, format!("Area for improvement number {i}."))
+                .unwrap();
         }
-        sheet.write_string(r, 2, format!("Action {}", i + 1)).unwrap();
         sheet
-            .write_formula(r, 3, rust_xlsxwriter::Formula::new("=\"Head of \"&\"Resilience\"").set_result("Head of Resilience"))
+            .write_string(r, 2, format!("Action {}", i + 1))
+            .unwrap();
+        sheet
+            .write_formula(
+                r,
+                3,
+                rust_xlsxwriter::Formula::new("=\"Head of \"&\"Resilience\"")
+                    .set_result("Head of Resilience"),
+            )
             .unwrap();
         // 30 June 2024 as a serial number, in a cell without a date format.
         sheet.write_number(r, 4, 45473.0).unwrap();
         sheet.write_string(r, 5, *status).unwrap();
         sheet.write_string(r, 6, *rag).unwrap();
-        sheet.write_string(r, 7, format!("Update on action {}", i + 1)).unwrap();
+        sheet
+            .write_string(r, 7, format!("Update on action {}", i + 1))
+            .unwrap();
     }
     book.save_to_buffer().unwrap()
 }
@@ -533,22 +715,52 @@ api_test!(
         ];
         let mut variables = input(new_review(), true);
         variables["input"]["asAt"] = json!("2024-07-01");
-        let resp = import(&app, &manager, variables.clone(), "tracker.xlsx", &tracker_xlsx(&statuses)).await;
+        let resp = import(
+            &app,
+            &manager,
+            variables.clone(),
+            "tracker.xlsx",
+            &tracker_xlsx(&statuses),
+        )
+        .await;
         let r = report(&resp);
         assert_eq!(r["sheet"], json!("Tracker"), "the hidden sheet is ignored");
-        let fields: Vec<&str> = r["columns"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+        let fields: Vec<&str> = r["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["field"].as_str().unwrap())
+            .collect();
         assert_eq!(
             fields,
-            ["REFERENCE", "RECOMMENDATION", "ACTION", "OWNER", "DELIVERY_DATE", "STATUS", "RAG", "UPDATE"]
+            [
+                "REFERENCE",
+                "RECOMMENDATION",
+                "ACTION",
+                "OWNER",
+                "DELIVERY_DATE",
+                "STATUS",
+                "RAG",
+                "UPDATE"
+            ]
         );
         // One unknown word; the two on-track actions past their date are worth a warning.
         assert_eq!(
             brief(&r["errors"]),
-            [(12, "F".to_owned(), "UNKNOWN_STATUS".to_owned(), "Perhaps".to_owned(), String::new())]
+            [(
+                12,
+                "F".to_owned(),
+                "UNKNOWN_STATUS".to_owned(),
+                "Perhaps".to_owned(),
+                String::new()
+            )]
         );
         let warnings = brief(&r["warnings"]);
         assert_eq!(
-            warnings.iter().map(|w| (w.0, w.2.as_str(), w.4.as_str())).collect::<Vec<_>>(),
+            warnings
+                .iter()
+                .map(|w| (w.0, w.2.as_str(), w.4.as_str()))
+                .collect::<Vec<_>>(),
             [(6, "RAG_DISAGREES", "RED"), (7, "RAG_DISAGREES", "RED")]
         );
         // AFI 1 over two rows (merged), then one recommendation per row.
@@ -557,11 +769,24 @@ api_test!(
         // Without the unknown word it imports; the statuses are what the words say.
         let statuses = &statuses[..10];
         variables["input"]["dryRun"] = json!(false);
-        let resp = import(&app, &manager, variables.clone(), "tracker.xlsx", &tracker_xlsx(statuses)).await;
+        let resp = import(
+            &app,
+            &manager,
+            variables.clone(),
+            "tracker.xlsx",
+            &tracker_xlsx(statuses),
+        )
+        .await;
         let r = report(&resp);
         assert_eq!(r["committed"], json!(true), "{r}");
         let id = r["review"]["id"].as_str().unwrap();
-        let ours = app.gql(Some(&manager), PROGRESS, json!({ "id": id, "asOf": "2024-07-01" })).await;
+        let ours = app
+            .gql(
+                Some(&manager),
+                PROGRESS,
+                json!({ "id": id, "asOf": "2024-07-01" }),
+            )
+            .await;
         let mut got: Vec<(String, String, String)> = ours.data()["review"]["actions"]["nodes"]
             .as_array()
             .unwrap()
@@ -576,53 +801,73 @@ api_test!(
             .collect();
         got.sort_by_key(|(t, _, _)| t[7..].parse::<u32>().unwrap());
         let want = [
-            "COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "IN_PROGRESS", "IN_PROGRESS",
-            "NOT_STARTED", "IN_PROGRESS", "IN_PROGRESS", "NOT_STARTED",
+            "COMPLETE",
+            "COMPLETE",
+            "COMPLETE",
+            "COMPLETE",
+            "IN_PROGRESS",
+            "IN_PROGRESS",
+            "NOT_STARTED",
+            "IN_PROGRESS",
+            "IN_PROGRESS",
+            "NOT_STARTED",
         ];
         assert_eq!(got.iter().map(|g| g.1.as_str()).collect::<Vec<_>>(), want);
-        assert!(got.iter().all(|g| g.2 == "Head of Resilience"), "a formula reads as its value");
+        assert!(
+            got.iter().all(|g| g.2 == "Head of Resilience"),
+            "a formula reads as its value"
+        );
     }
 );
 
-api_test!(
-    an_explicit_mapping_overrides_the_headers_words,
-    |app| {
-        app.seed_demo().await;
-        let manager = token("essex-fire", Role::Manager);
-        let csv = "Issue,What we will do,Who,When,Where we are\r\n\
+api_test!(an_explicit_mapping_overrides_the_headers_words, |app| {
+    app.seed_demo().await;
+    let manager = token("essex-fire", Role::Manager);
+    let csv = "Issue,What we will do,Who,When,Where we are\r\n\
                    Improve the exercise programme.,Run a live exercise,Head of Resilience,31/03/2025,Not started\r\n";
-        // "What we will do", "Who", "When" and "Where we are" name nothing the importer knows.
-        let resp = import(&app, &manager, input(new_review(), true), "plan.csv", csv.as_bytes()).await;
-        assert_eq!(resp.codes(), ["NO_HEADER"]);
-        let mut variables = input(new_review(), true);
-        variables["input"]["mapping"] = json!([
-            { "column": "What we will do", "field": "ACTION" },
-            { "column": "C", "field": "OWNER" },
-            { "column": "when", "field": "DELIVERY_DATE" },
-            { "column": "Where we are", "field": "STATUS" },
-        ]);
-        let resp = import(&app, &manager, variables, "plan.csv", csv.as_bytes()).await;
-        let r = report(&resp);
-        let columns: Vec<(String, String)> = r["columns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| (c["field"].as_str().unwrap().to_owned(), c["source"].as_str().unwrap().to_owned()))
-            .collect();
-        assert_eq!(
-            columns,
-            [
-                ("RECOMMENDATION".to_owned(), "RECOGNISED".to_owned()),
-                ("ACTION".to_owned(), "MAPPED".to_owned()),
-                ("OWNER".to_owned(), "MAPPED".to_owned()),
-                ("DELIVERY_DATE".to_owned(), "MAPPED".to_owned()),
-                ("STATUS".to_owned(), "MAPPED".to_owned()),
-            ]
-        );
-        assert!(r["errors"].as_array().unwrap().is_empty(), "{r}");
-        assert_eq!(counts(&r["created"]), (1, 1, 0, 0));
-    }
-);
+    // "What we will do", "Who", "When" and "Where we are" name nothing the importer knows.
+    let resp = import(
+        &app,
+        &manager,
+        input(new_review(), true),
+        "plan.csv",
+        csv.as_bytes(),
+    )
+    .await;
+    assert_eq!(resp.codes(), ["NO_HEADER"]);
+    let mut variables = input(new_review(), true);
+    variables["input"]["mapping"] = json!([
+        { "column": "What we will do", "field": "ACTION" },
+        { "column": "C", "field": "OWNER" },
+        { "column": "when", "field": "DELIVERY_DATE" },
+        { "column": "Where we are", "field": "STATUS" },
+    ]);
+    let resp = import(&app, &manager, variables, "plan.csv", csv.as_bytes()).await;
+    let r = report(&resp);
+    let columns: Vec<(String, String)> = r["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["field"].as_str().unwrap().to_owned(),
+                c["source"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("RECOMMENDATION".to_owned(), "RECOGNISED".to_owned()),
+            ("ACTION".to_owned(), "MAPPED".to_owned()),
+            ("OWNER".to_owned(), "MAPPED".to_owned()),
+            ("DELIVERY_DATE".to_owned(), "MAPPED".to_owned()),
+            ("STATUS".to_owned(), "MAPPED".to_owned()),
+        ]
+    );
+    assert!(r["errors"].as_array().unwrap().is_empty(), "{r}");
+    assert_eq!(counts(&r["created"]), (1, 1, 0, 0));
+});
 
 api_test!(
     an_updated_file_updates_what_it_matches_and_a_change_in_the_service_is_a_conflict,
@@ -649,15 +894,33 @@ api_test!(
              ,,Record lessons identified,Head of Resilience,30/04/2025,Not started,\r\n\
              ,,Share lessons with the partnership,Head of Resilience,31/05/2025,Not started,\r\n"
         );
-        let r = report(&import(&app, &manager, again.clone(), "plan-v2.csv", second.as_bytes()).await);
+        let r = report(
+            &import(
+                &app,
+                &manager,
+                again.clone(),
+                "plan-v2.csv",
+                second.as_bytes(),
+            )
+            .await,
+        );
         assert_eq!(r["committed"], json!(true), "{r}");
         assert_eq!(counts(&r["created"]), (0, 1, 0, 0));
         assert_eq!(counts(&r["updated"]), (0, 1, 1, 1));
         assert_eq!(counts(&r["unchanged"]), (1, 1, 0, 0));
-        let plan = app.gql(Some(&manager), PROGRESS, json!({ "id": review })).await;
-        let actions = plan.data()["review"]["actions"]["nodes"].as_array().unwrap().clone();
+        let plan = app
+            .gql(Some(&manager), PROGRESS, json!({ "id": review }))
+            .await;
+        let actions = plan.data()["review"]["actions"]["nodes"]
+            .as_array()
+            .unwrap()
+            .clone();
         assert_eq!(actions.len(), 3, "nothing duplicated");
-        let exercise = actions.iter().find(|a| a["title"] == json!("Run a live exercise")).unwrap().clone();
+        let exercise = actions
+            .iter()
+            .find(|a| a["title"] == json!("Run a live exercise"))
+            .unwrap()
+            .clone();
         assert_eq!(exercise["dueOn"], json!("2025-04-30"));
         assert_eq!(exercise["originalDueOn"], json!("2025-03-31"));
         assert_eq!(exercise["standing"]["status"], json!("COMPLETE"));
@@ -675,7 +938,11 @@ api_test!(
 
         // Someone changes the second action in the service; a file that changes it too is
         // told so, and the service's change stands.
-        let lessons = actions.iter().find(|a| a["title"] == json!("Record lessons identified")).unwrap().clone();
+        let lessons = actions
+            .iter()
+            .find(|a| a["title"] == json!("Record lessons identified"))
+            .unwrap()
+            .clone();
         let changed = app
             .gql(
                 Some(&manager),
@@ -683,19 +950,43 @@ api_test!(
                 json!({ "id": lessons["id"] }),
             )
             .await;
-        assert_eq!(changed.data()["updateAction"]["action"]["owner"], json!("Emergency Planning Manager"));
+        assert_eq!(
+            changed.data()["updateAction"]["action"]["owner"],
+            json!("Emergency Planning Manager")
+        );
         let third = second.replace(
             ",,Record lessons identified,Head of Resilience,30/04/2025,Not started,",
             ",,Record lessons identified,Head of Resilience,31/05/2025,On track,",
         );
-        let r = report(&import(&app, &manager, again.clone(), "plan-v3.csv", third.as_bytes()).await);
+        let r = report(
+            &import(
+                &app,
+                &manager,
+                again.clone(),
+                "plan-v3.csv",
+                third.as_bytes(),
+            )
+            .await,
+        );
         assert_eq!(r["committed"], json!(true), "{r}");
         assert_eq!(
-            r["conflicts"].as_array().unwrap().iter().map(|c| (c["row"].clone(), c["code"].clone())).collect::<Vec<_>>(),
+            r["conflicts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["row"].clone(), c["code"].clone()))
+                .collect::<Vec<_>>(),
             [(json!(3), json!("CONFLICT"))]
         );
-        assert!(r["conflicts"][0]["message"].as_str().unwrap().contains("owner, delivery date, status"));
-        let plan = app.gql(Some(&manager), PROGRESS, json!({ "id": review })).await;
+        assert!(
+            r["conflicts"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("owner, delivery date, status")
+        );
+        let plan = app
+            .gql(Some(&manager), PROGRESS, json!({ "id": review }))
+            .await;
         let lessons = plan.data()["review"]["actions"]["nodes"]
             .as_array()
             .unwrap()
@@ -703,7 +994,11 @@ api_test!(
             .find(|a| a["title"] == json!("Record lessons identified"))
             .unwrap()
             .clone();
-        assert_eq!(lessons["owner"], json!("Emergency Planning Manager"), "not overwritten");
+        assert_eq!(
+            lessons["owner"],
+            json!("Emergency Planning Manager"),
+            "not overwritten"
+        );
         assert_eq!(lessons["dueOn"], json!("2025-04-30"));
         // Until the file agrees with the service, the conflict stands.
         let r = report(&import(&app, &manager, again, "plan-v3.csv", third.as_bytes()).await);
@@ -752,7 +1047,8 @@ fn zip_bomb() -> Vec<u8> {
 /// A workbook whose shared strings declare the billion laughs.
 fn entity_bomb() -> Vec<u8> {
     let mut workbook = essex_xlsx(false);
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(std::mem::take(&mut workbook))).unwrap();
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(std::mem::take(&mut workbook))).unwrap();
     let mut parts: Vec<(String, Vec<u8>)> = Vec::new();
     for i in 0..archive.len() {
         use std::io::Read;
@@ -761,9 +1057,15 @@ fn entity_bomb() -> Vec<u8> {
         let mut bytes = Vec::new();
         f.read_to_end(&mut bytes).unwrap();
         if name == "xl/sharedStrings.xml" {
-            let mut lol = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+            let mut lol =
+                String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\">");
             for n in 1..10 {
-                lol.push_str(&format!("<!ENTITY lol{n} \"{}\">", format!("&lol{};", n - 1).repeat(10).replace("&lol0;", "&lol;")));
+                lol.push_str(&format!(
+                    "<!ENTITY lol{n} \"{}\">",
+                    format!("&lol{};", n - 1)
+                        .repeat(10)
+                        .replace("&lol0;", "&lol;")
+                ));
             }
             lol.push_str("]>");
             let text = String::from_utf8(bytes).unwrap();
@@ -772,7 +1074,10 @@ fn entity_bomb() -> Vec<u8> {
         }
         parts.push((name, bytes));
     }
-    let parts: Vec<(&str, &[u8])> = parts.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let parts: Vec<(&str, &[u8])> = parts
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
     zip_of(&parts)
 }
 
@@ -784,13 +1089,27 @@ api_test!(
         let big_rows = {
             let mut s = String::from("Recommendation,Action,Owner,Due date,Status\r\n");
             for i in 0..10_001 {
-                s.push_str(&format!("R,Action {i},Head of Resilience,31/03/2025,Not started\r\n"));
+                s.push_str(&format!(
+                    "R,Action {i},Head of Resilience,31/03/2025,Not started\r\n"
+                ));
             }
             s
         };
         let wide = {
-            let header: Vec<String> = (0..51).map(|i| if i == 0 { "Action".to_owned() } else { format!("Column {i}") }).collect();
-            format!("{}\r\nRun an exercise{}\r\n", header.join(","), ",x".repeat(50))
+            let header: Vec<String> = (0..51)
+                .map(|i| {
+                    if i == 0 {
+                        "Action".to_owned()
+                    } else {
+                        format!("Column {i}")
+                    }
+                })
+                .collect();
+            format!(
+                "{}\r\nRun an exercise{}\r\n",
+                header.join(","),
+                ",x".repeat(50)
+            )
         };
         let long_cell = format!(
             "Recommendation,Action,Owner,Due date,Status\r\nR,{},Head of Resilience,31/03/2025,Not started\r\n",
@@ -798,16 +1117,26 @@ api_test!(
         );
         let mut five_mb = String::from("Recommendation,Action,Owner,Due date,Status\r\n");
         while five_mb.len() < 5_000_000 {
-            five_mb.push_str("A recommendation,An action,Head of Resilience,31/03/2025,Not started\r\n");
+            five_mb.push_str(
+                "A recommendation,An action,Head of Resilience,31/03/2025,Not started\r\n",
+            );
         }
         let mut truncated = essex_xlsx(false);
         truncated.truncate(truncated.len() / 2);
         let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89".to_vec();
         let cases: Vec<(&str, Vec<u8>, &str)> = vec![
             ("picture.png", png, "NOT_A_SPREADSHEET"),
-            ("plan.xlsx", b"just some text, named as a workbook".to_vec(), "FILE_CORRUPT"),
+            (
+                "plan.xlsx",
+                b"just some text, named as a workbook".to_vec(),
+                "FILE_CORRUPT",
+            ),
             ("truncated.xlsx", truncated, "FILE_CORRUPT"),
-            ("protected.xlsx", fixture("protected.xlsx"), "FILE_PROTECTED"),
+            (
+                "protected.xlsx",
+                fixture("protected.xlsx"),
+                "FILE_PROTECTED",
+            ),
             ("bomb.xlsx", zip_bomb(), "FILE_TOO_LARGE"),
             ("laughs.xlsx", entity_bomb(), "FILE_CORRUPT"),
             ("big.csv", five_mb.into_bytes(), "FILE_TOO_LARGE"),
@@ -822,19 +1151,45 @@ api_test!(
             for dry_run in [true, false] {
                 let resp = import(&app, &manager, input(new_review(), dry_run), name, &bytes).await;
                 assert_eq!(resp.codes(), [code], "{name}: {}", resp.body);
-                assert!(resp.body["data"].is_null() || resp.body["data"]["importActionPlan"].is_null());
+                assert!(
+                    resp.body["data"].is_null() || resp.body["data"]["importActionPlan"].is_null()
+                );
             }
         }
-        let resp = import(&app, &manager, input(new_review(), true), "long.csv", format!("Action\r\n{}\r\n", "y".repeat(40_000)).as_bytes()).await;
+        let resp = import(
+            &app,
+            &manager,
+            input(new_review(), true),
+            "long.csv",
+            format!("Action\r\n{}\r\n", "y".repeat(40_000)).as_bytes(),
+        )
+        .await;
         assert_eq!(resp.error("CELL_TOO_LONG")["extensions"]["row"], json!(2));
-        assert_eq!(resp.error("CELL_TOO_LONG")["extensions"]["column"], json!("A"));
+        assert_eq!(
+            resp.error("CELL_TOO_LONG")["extensions"]["column"],
+            json!("A")
+        );
         assert_eq!(app.snapshot().await, before, "no table changed");
         // The service is unharmed.
-        let resp = import(&app, &manager, input(new_review(), true), "essex.csv", &essex_csv_1252(false)).await;
+        let resp = import(
+            &app,
+            &manager,
+            input(new_review(), true),
+            "essex.csv",
+            &essex_csv_1252(false),
+        )
+        .await;
         assert_eq!(report(&resp)["rowsRead"], json!(10));
 
         // A body past the bound is refused before it is read.
-        let resp = import(&app, &manager, input(new_review(), true), "huge.csv", &vec![b'a'; 7_000_000]).await;
+        let resp = import(
+            &app,
+            &manager,
+            input(new_review(), true),
+            "huge.csv",
+            &vec![b'a'; 7_000_000],
+        )
+        .await;
         assert_eq!(resp.status, 413);
         assert_eq!(resp.codes(), ["FILE_TOO_LARGE"]);
     }
@@ -849,12 +1204,32 @@ api_test!(
         let essex_review = demo_essex_review(&app, &essex).await;
         let made_up = resilience_hub::ids::ReviewId::new().to_string();
         let before = app.snapshot().await;
-        let other = import(&app, &rotherham, input(json!({ "reviewId": essex_review }), false), "plan.csv", &essex_csv_1252(false)).await;
-        let missing = import(&app, &rotherham, input(json!({ "reviewId": made_up }), false), "plan.csv", &essex_csv_1252(false)).await;
+        let other = import(
+            &app,
+            &rotherham,
+            input(json!({ "reviewId": essex_review }), false),
+            "plan.csv",
+            &essex_csv_1252(false),
+        )
+        .await;
+        let missing = import(
+            &app,
+            &rotherham,
+            input(json!({ "reviewId": made_up }), false),
+            "plan.csv",
+            &essex_csv_1252(false),
+        )
+        .await;
         assert_eq!(other.codes(), ["NOT_FOUND"]);
         let strip = |g: &Gql| {
             let mut e = g.body["errors"][0].clone();
-            e["message"] = json!(e["message"].as_str().unwrap().replace(&essex_review, "ID").replace(&made_up, "ID"));
+            e["message"] = json!(
+                e["message"]
+                    .as_str()
+                    .unwrap()
+                    .replace(&essex_review, "ID")
+                    .replace(&made_up, "ID")
+            );
             e
         };
         assert_eq!(strip(&other), strip(&missing));
@@ -863,30 +1238,72 @@ api_test!(
         // Contributors and viewers of the review's own organisation may not import.
         for role in [Role::Contributor, Role::Viewer] {
             let tok = token("essex-fire", role);
-            let resp = import(&app, &tok, input(json!({ "reviewId": essex_review }), true), "plan.csv", &essex_csv_1252(false)).await;
+            let resp = import(
+                &app,
+                &tok,
+                input(json!({ "reviewId": essex_review }), true),
+                "plan.csv",
+                &essex_csv_1252(false),
+            )
+            .await;
             assert_eq!(resp.codes(), ["FORBIDDEN"], "{role:?}");
-            let resp = import(&app, &tok, input(new_review(), true), "plan.csv", &essex_csv_1252(false)).await;
+            let resp = import(
+                &app,
+                &tok,
+                input(new_review(), true),
+                "plan.csv",
+                &essex_csv_1252(false),
+            )
+            .await;
             assert_eq!(resp.codes(), ["FORBIDDEN"], "{role:?}");
         }
         // No token, no import.
         let resp = app
-            .upload(None, IMPORT_PLAN, input(new_review(), true), "plan.csv", &essex_csv_1252(false))
+            .upload(
+                None,
+                IMPORT_PLAN,
+                input(new_review(), true),
+                "plan.csv",
+                &essex_csv_1252(false),
+            )
             .await;
         assert_eq!(resp.codes(), ["UNAUTHENTICATED"]);
         assert_eq!(app.snapshot().await, before, "nothing written");
 
         // One organisation's imports are its own.
-        let mine = import(&app, &essex, input(new_review(), true), "plan.csv", &essex_csv_1252(false)).await;
+        let mine = import(
+            &app,
+            &essex,
+            input(new_review(), true),
+            "plan.csv",
+            &essex_csv_1252(false),
+        )
+        .await;
         let id = report(&mine)["id"].as_str().unwrap().to_owned();
-        let list = app.gql(Some(&rotherham), "{ imports(first: 5) { totalCount nodes { id } } }", json!({})).await;
+        let list = app
+            .gql(
+                Some(&rotherham),
+                "{ imports(first: 5) { totalCount nodes { id } } }",
+                json!({}),
+            )
+            .await;
         assert_eq!(list.data()["imports"]["totalCount"], json!(0));
-        for query in ["query($id: ID!) { import(id: $id) { id } }", "query($id: ID!) { node(id: $id) { id } }"] {
+        for query in [
+            "query($id: ID!) { import(id: $id) { id } }",
+            "query($id: ID!) { node(id: $id) { id } }",
+        ] {
             let theirs = app.gql(Some(&rotherham), query, json!({ "id": id })).await;
             assert_eq!(theirs.codes(), ["NOT_FOUND"], "{query}");
             let own = app.gql(Some(&essex), query, json!({ "id": id })).await;
             assert!(own.body["errors"].is_null(), "{}", own.body);
         }
-        let list = app.gql(Some(&token("essex-fire", Role::Viewer)), "{ imports(first: 5) { totalCount } }", json!({})).await;
+        let list = app
+            .gql(
+                Some(&token("essex-fire", Role::Viewer)),
+                "{ imports(first: 5) { totalCount } }",
+                json!({}),
+            )
+            .await;
         assert_eq!(list.codes(), ["FORBIDDEN"]);
     }
 );
@@ -916,11 +1333,17 @@ api_test!(
         let workbook = resp.bytes().await.unwrap().to_vec();
 
         let mut variables = input(new_review(), false);
-        variables["input"]
-            .as_object_mut()
-            .unwrap()
-            .remove("asAt");
-        let r = report(&import(&app, &manager, variables, "essex-action-plan.xlsx", &workbook).await);
+        variables["input"].as_object_mut().unwrap().remove("asAt");
+        let r = report(
+            &import(
+                &app,
+                &manager,
+                variables,
+                "essex-action-plan.xlsx",
+                &workbook,
+            )
+            .await,
+        );
         assert_eq!(r["sheet"], json!("Data"));
         assert_eq!(r["committed"], json!(true), "{r}");
         assert!(r["warnings"].as_array().unwrap().is_empty(), "{r}");
@@ -952,9 +1375,19 @@ api_test!(
                 .unwrap()
                 .iter()
                 .map(|a| {
-                    json!([a["title"], a["owner"], a["originalDueOn"], a["dueOn"], a["standing"],
-                        a["dueDateChanges"].as_array().unwrap().last().map(|c| c["reason"].clone()),
-                        a["latestUpdate"]["narrative"]])
+                    json!([
+                        a["title"],
+                        a["owner"],
+                        a["originalDueOn"],
+                        a["dueOn"],
+                        a["standing"],
+                        a["dueDateChanges"]
+                            .as_array()
+                            .unwrap()
+                            .last()
+                            .map(|c| c["reason"].clone()),
+                        a["latestUpdate"]["narrative"]
+                    ])
                 })
                 .collect()
         };
@@ -981,7 +1414,8 @@ async fn download(app: &TestApp, tok: Option<&str>, path: &str) -> (u16, String,
 
 fn rows_of(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
     use calamine::Reader;
-    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     book.worksheet_range(sheet)
         .unwrap()
         .rows()
@@ -997,65 +1431,102 @@ fn xml_part(bytes: &[u8], name: &str) -> String {
     out
 }
 
-api_test!(
-    the_templates_import_without_a_mapping,
-    |app| {
-        app.seed_demo().await;
-        let manager = token("essex-fire", Role::Manager);
-        // The action plan's: a header the importer reads whole, a drop-down of statuses.
-        let (status, media, xlsx) = download(&app, None, "/templates/action-plan.xlsx").await;
-        assert_eq!(status, 200);
-        assert!(media.contains("spreadsheetml"));
-        let header = rows_of(&xlsx, "Action plan")[0].clone();
-        assert_eq!(header[0], "Reference");
-        assert!(xml_part(&xlsx, "xl/worksheets/sheet1.xml").contains("Not started,On track,Complete,Overdue,Withdrawn"));
-        let r = report(&import(&app, &manager, input(new_review(), true), "template.xlsx", &xlsx).await);
-        assert_eq!(r["sheet"], json!("Action plan"));
-        assert_eq!(r["rowsRead"], json!(0));
-        assert!(r["columns"].as_array().unwrap().iter().all(|c| c["source"] == json!("RECOGNISED")), "{r}");
-        assert_eq!(r["columns"].as_array().unwrap().len(), 13);
+api_test!(the_templates_import_without_a_mapping, |app| {
+    app.seed_demo().await;
+    let manager = token("essex-fire", Role::Manager);
+    // The action plan's: a header the importer reads whole, a drop-down of statuses.
+    let (status, media, xlsx) = download(&app, None, "/templates/action-plan.xlsx").await;
+    assert_eq!(status, 200);
+    assert!(media.contains("spreadsheetml"));
+    let header = rows_of(&xlsx, "Action plan")[0].clone();
+    assert_eq!(header[0], "Reference");
+    assert!(
+        xml_part(&xlsx, "xl/worksheets/sheet1.xml")
+            .contains("Not started,On track,Complete,Overdue,Withdrawn")
+    );
+    let r = report(
+        &import(
+            &app,
+            &manager,
+            input(new_review(), true),
+            "template.xlsx",
+            &xlsx,
+        )
+        .await,
+    );
+    assert_eq!(r["sheet"], json!("Action plan"));
+    assert_eq!(r["rowsRead"], json!(0));
+    assert!(
+        r["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["source"] == json!("RECOGNISED")),
+        "{r}"
+    );
+    assert_eq!(r["columns"].as_array().unwrap().len(), 13);
 
-        let (status, _, csv) = download(&app, None, "/templates/action-plan.csv").await;
-        assert_eq!(status, 200);
-        let mut filled = csv.clone();
-        filled.extend_from_slice(
+    let (status, _, csv) = download(&app, None, "/templates/action-plan.csv").await;
+    assert_eq!(status, 200);
+    let mut filled = csv.clone();
+    filled.extend_from_slice(
             "R1,Exercise the borough emergency centre.,1.1,Run a live exercise,Head of Resilience,31/03/2025,,,On track,,Planning under way,15/01/2025,\r\n".as_bytes(),
         );
-        let r = report(&import(&app, &manager, input(new_review(), true), "filled.csv", &filled).await);
-        assert!(r["errors"].as_array().unwrap().is_empty(), "{r}");
-        assert_eq!(counts(&r["created"]), (1, 1, 1, 0));
-        assert_eq!(download(&app, None, "/templates/nothing.xlsx").await.0, 404);
+    let r = report(
+        &import(
+            &app,
+            &manager,
+            input(new_review(), true),
+            "filled.csv",
+            &filled,
+        )
+        .await,
+    );
+    assert!(r["errors"].as_array().unwrap().is_empty(), "{r}");
+    assert_eq!(counts(&r["created"]), (1, 1, 1, 0));
+    assert_eq!(download(&app, None, "/templates/nothing.xlsx").await.0, 404);
 
-        // A framework's: one row per standard, its levels a drop-down, for a caller who may read
-        // it; another's draft answers as a missing one.
-        let frameworks = app
-            .gql(Some(&manager), "{ frameworks(first: 5) { nodes { id code standards { code } levels { label } } } }", json!({}))
-            .await;
-        let fw = frameworks.data()["frameworks"]["nodes"][0].clone();
-        let path = format!("/templates/assessment/{}.xlsx", fw["id"].as_str().unwrap());
-        let (status, _, xlsx) = download(&app, Some(&manager), &path).await;
-        assert_eq!(status, 200);
-        let rows = rows_of(&xlsx, "Self-assessment");
-        assert_eq!(rows.len(), 1 + fw["standards"].as_array().unwrap().len());
-        assert_eq!(rows[1][0], fw["standards"][0]["code"].as_str().unwrap());
-        let levels = rows_of(&xlsx, "Levels");
-        assert_eq!(levels[1][1], fw["levels"][0]["label"].as_str().unwrap());
-        assert!(xml_part(&xlsx, "xl/worksheets/sheet1.xml").contains("Levels!$B$2"));
-        assert_eq!(download(&app, None, &path).await.0, 401);
+    // A framework's: one row per standard, its levels a drop-down, for a caller who may read
+    // it; another's draft answers as a missing one.
+    let frameworks = app
+        .gql(
+            Some(&manager),
+            "{ frameworks(first: 5) { nodes { id code standards { code } levels { label } } } }",
+            json!({}),
+        )
+        .await;
+    let fw = frameworks.data()["frameworks"]["nodes"][0].clone();
+    let path = format!("/templates/assessment/{}.xlsx", fw["id"].as_str().unwrap());
+    let (status, _, xlsx) = download(&app, Some(&manager), &path).await;
+    assert_eq!(status, 200);
+    let rows = rows_of(&xlsx, "Self-assessment");
+    assert_eq!(rows.len(), 1 + fw["standards"].as_array().unwrap().len());
+    assert_eq!(rows[1][0], fw["standards"][0]["code"].as_str().unwrap());
+    let levels = rows_of(&xlsx, "Levels");
+    assert_eq!(levels[1][1], fw["levels"][0]["label"].as_str().unwrap());
+    assert!(xml_part(&xlsx, "xl/worksheets/sheet1.xml").contains("Levels!$B$2"));
+    assert_eq!(download(&app, None, &path).await.0, 401);
 
-        let panel = token("london-central", Role::Manager);
-        let draft = crate::assurance::draft(&app, &panel, "PANEL-DRAFT", 2).await;
-        let theirs = format!("/templates/assessment/{}.xlsx", draft["id"].as_str().unwrap());
-        let made_up = format!("/templates/assessment/{}.xlsx", resilience_hub::ids::FrameworkId::new());
-        let (status, _, body) = download(&app, Some(&manager), &theirs).await;
-        let (status2, _, body2) = download(&app, Some(&manager), &made_up).await;
-        assert_eq!((status, status2), (404, 404));
-        let code = |b: &[u8]| serde_json::from_slice::<Value>(b).unwrap()["errors"][0]["extensions"]["code"].clone();
-        assert_eq!(code(&body), json!("NOT_FOUND"));
-        assert_eq!(code(&body), code(&body2));
-        assert_eq!(download(&app, Some(&panel), &theirs).await.0, 200);
-    }
-);
+    let panel = token("london-central", Role::Manager);
+    let draft = crate::assurance::draft(&app, &panel, "PANEL-DRAFT", 2).await;
+    let theirs = format!(
+        "/templates/assessment/{}.xlsx",
+        draft["id"].as_str().unwrap()
+    );
+    let made_up = format!(
+        "/templates/assessment/{}.xlsx",
+        resilience_hub::ids::FrameworkId::new()
+    );
+    let (status, _, body) = download(&app, Some(&manager), &theirs).await;
+    let (status2, _, body2) = download(&app, Some(&manager), &made_up).await;
+    assert_eq!((status, status2), (404, 404));
+    let code = |b: &[u8]| {
+        serde_json::from_slice::<Value>(b).unwrap()["errors"][0]["extensions"]["code"].clone()
+    };
+    assert_eq!(code(&body), json!("NOT_FOUND"));
+    assert_eq!(code(&body), code(&body2));
+    assert_eq!(download(&app, Some(&panel), &theirs).await.0, 200);
+});
 
 const IMPORT_ASSESSMENT: &str = r#"mutation($input: ImportAssessmentInput!) {
   importAssessment(input: $input) {
@@ -1076,7 +1547,12 @@ api_test!(
         let people = crate::plan::People::of(&w.council_a);
         let fw = crate::assurance::framework(&app, &w.admin, "NRS", 3).await;
         let a = crate::assurance::start(&app, &people.manager, &fw, "2024-25").await;
-        let (status, _, template) = download(&app, Some(&people.manager), &format!("/templates/assessment/{}.xlsx", fw.id)).await;
+        let (status, _, template) = download(
+            &app,
+            Some(&people.manager),
+            &format!("/templates/assessment/{}.xlsx", fw.id),
+        )
+        .await;
         assert_eq!(status, 200);
         // Filled in as an officer would: levels by their labels, links one per line; one
         // standard by its title, one level mistyped.
@@ -1084,8 +1560,17 @@ api_test!(
                    S-01,Standard 1,good practice,Plans tested annually.,\"https://example.org/plan.pdf\nhttps://example.org/test.pdf\"\r\n\
                    ,Standard 2,developing,Training programme drafted.,\r\n\
                    S-03,Standard 3,excelent,,\r\n";
-        let vars = |dry: bool| json!({ "input": { "file": null, "assessmentId": a, "dryRun": dry } });
-        let resp = app.upload(Some(&people.manager), IMPORT_ASSESSMENT, vars(true), "self-assessment.csv", csv.as_bytes()).await;
+        let vars =
+            |dry: bool| json!({ "input": { "file": null, "assessmentId": a, "dryRun": dry } });
+        let resp = app
+            .upload(
+                Some(&people.manager),
+                IMPORT_ASSESSMENT,
+                vars(true),
+                "self-assessment.csv",
+                csv.as_bytes(),
+            )
+            .await;
         let r = resp.data()["importAssessment"].clone();
         assert_eq!(
             r["errors"],
@@ -1093,12 +1578,22 @@ api_test!(
                      "suggestion": "not met, developing, good practice, leading practice" }])
         );
         let fixed = csv.replace("excelent", "leading practice");
-        let resp = app.upload(Some(&people.manager), IMPORT_ASSESSMENT, vars(false), "self-assessment.csv", fixed.as_bytes()).await;
+        let resp = app
+            .upload(
+                Some(&people.manager),
+                IMPORT_ASSESSMENT,
+                vars(false),
+                "self-assessment.csv",
+                fixed.as_bytes(),
+            )
+            .await;
         let r = resp.data()["importAssessment"].clone();
         assert_eq!(r["committed"], json!(true), "{r}");
         assert_eq!(r["updated"], json!({ "ratings": 3, "evidence": 0 }));
         assert_eq!(r["created"], json!({ "ratings": 0, "evidence": 2 }));
-        let ratings = app.gql(Some(&people.manager), RATINGS, json!({ "id": a })).await;
+        let ratings = app
+            .gql(Some(&people.manager), RATINGS, json!({ "id": a }))
+            .await;
         assert_eq!(
             ratings.data()["assessment"]["ratings"],
             json!([
@@ -1109,9 +1604,28 @@ api_test!(
             ])
         );
         // Again: nothing changes, nothing doubles.
-        let resp = app.upload(Some(&people.manager), IMPORT_ASSESSMENT, vars(false), "self-assessment.csv", fixed.as_bytes()).await;
+        let resp = app
+            .upload(
+                Some(&people.manager),
+                IMPORT_ASSESSMENT,
+                vars(false),
+                "self-assessment.csv",
+                fixed.as_bytes(),
+            )
+            .await;
         let r = resp.data()["importAssessment"].clone();
-        assert_eq!((r["updated"].clone(), r["created"].clone(), r["unchanged"]["ratings"].clone()), (json!({ "ratings": 0, "evidence": 0 }), json!({ "ratings": 0, "evidence": 0 }), json!(3)));
+        assert_eq!(
+            (
+                r["updated"].clone(),
+                r["created"].clone(),
+                r["unchanged"]["ratings"].clone()
+            ),
+            (
+                json!({ "ratings": 0, "evidence": 0 }),
+                json!({ "ratings": 0, "evidence": 0 }),
+                json!(3)
+            )
+        );
 
         // The template itself, filled in with calamine's help, imports too.
         let rows = rows_of(&template, "Self-assessment");
@@ -1120,7 +1634,15 @@ api_test!(
         // Another organisation's assessment answers as a missing one; contributors may not import.
         let other = crate::plan::People::of(&w.council_b);
         let before = app.snapshot().await;
-        let theirs = app.upload(Some(&other.manager), IMPORT_ASSESSMENT, vars(false), "s.csv", fixed.as_bytes()).await;
+        let theirs = app
+            .upload(
+                Some(&other.manager),
+                IMPORT_ASSESSMENT,
+                vars(false),
+                "s.csv",
+                fixed.as_bytes(),
+            )
+            .await;
         let made_up = app
             .upload(
                 Some(&other.manager),
@@ -1131,14 +1653,33 @@ api_test!(
             )
             .await;
         assert_eq!(theirs.codes(), ["NOT_FOUND"]);
-        assert_eq!(theirs.body["errors"][0]["message"], made_up.body["errors"][0]["message"]);
-        let contributor = app.upload(Some(&people.contributor), IMPORT_ASSESSMENT, vars(true), "s.csv", fixed.as_bytes()).await;
+        assert_eq!(
+            theirs.body["errors"][0]["message"],
+            made_up.body["errors"][0]["message"]
+        );
+        let contributor = app
+            .upload(
+                Some(&people.contributor),
+                IMPORT_ASSESSMENT,
+                vars(true),
+                "s.csv",
+                fixed.as_bytes(),
+            )
+            .await;
         assert_eq!(contributor.codes(), ["FORBIDDEN"]);
         assert_eq!(app.snapshot().await, before);
 
         // A submitted assessment is locked.
         crate::assurance::submit(&app, &people.manager, &a).await;
-        let locked = app.upload(Some(&people.manager), IMPORT_ASSESSMENT, vars(true), "s.csv", fixed.as_bytes()).await;
+        let locked = app
+            .upload(
+                Some(&people.manager),
+                IMPORT_ASSESSMENT,
+                vars(true),
+                "s.csv",
+                fixed.as_bytes(),
+            )
+            .await;
         assert_eq!(locked.codes(), ["FORBIDDEN"]);
     }
 );
@@ -1161,22 +1702,40 @@ api_test!(
             as_at: Some(chrono::NaiveDate::from_ymd_opt(2021, 11, 30).unwrap()),
             commit,
         };
-        let checked = run(app.database(), request(false, "essex-fire")).await.unwrap();
+        let checked = run(app.database(), request(false, "essex-fire"))
+            .await
+            .unwrap();
         let printed = table(&checked);
         assert!(printed.starts_with("Checked essex-plan.csv"), "{printed}");
-        assert!(printed.contains("D       Delivery Date   DELIVERY_DATE   RECOGNISED"), "{printed}");
-        assert!(printed.contains("warning  2    D    DATE_NOTE  31/12/2021 (On Approval)"), "{printed}");
+        assert!(
+            printed.contains("D       Delivery Date   DELIVERY_DATE   RECOGNISED"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("warning  2    D    DATE_NOTE  31/12/2021 (On Approval)"),
+            "{printed}"
+        );
         let count = || app.gql(Some(&manager), PROGRESS, json!({ "id": review }));
-        assert_eq!(count().await.data()["review"]["progress"]["actionsTotal"], json!(10));
+        assert_eq!(
+            count().await.data()["review"]["progress"]["actionsTotal"],
+            json!(10)
+        );
 
-        let imported = run(app.database(), request(true, "essex-fire")).await.unwrap();
+        let imported = run(app.database(), request(true, "essex-fire"))
+            .await
+            .unwrap();
         assert!(imported.committed);
         assert!(table(&imported).starts_with("Imported essex-plan.csv"));
-        assert_eq!(count().await.data()["review"]["progress"]["actionsTotal"], json!(20));
+        assert_eq!(
+            count().await.data()["review"]["progress"]["actionsTotal"],
+            json!(20)
+        );
 
         // Another organisation's review is not found, and nothing is written.
         let before = app.snapshot().await;
-        let err = run(app.database(), request(true, "rotherham")).await.unwrap_err();
+        let err = run(app.database(), request(true, "rotherham"))
+            .await
+            .unwrap_err();
         assert_eq!(err.to_string(), "review not found (NOT_FOUND)");
         assert_eq!(app.snapshot().await, before);
     }

@@ -543,7 +543,10 @@ async fn victims(app: &TestApp, w: &World) -> Victims {
         csv.as_bytes(),
     )
     .await;
-    assert_eq!(imported.data()["importActionPlan"]["committed"], json!(true));
+    assert_eq!(
+        imported.data()["importActionPlan"]["committed"],
+        json!(true)
+    );
 
     let a_id = app.uuid_literal(
         resilience_hub::ids::OrgId::parse("org", &w.council_a)

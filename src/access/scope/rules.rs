@@ -8,10 +8,11 @@ use crate::access::{Access, Purpose};
 use crate::auth::Role;
 use crate::codes::AssessmentStatus;
 use crate::entity::{
-    action, action_status_change, assessment, audit_event, challenge, committee, due_date_change, import,
-    evidence, framework, moderation, org_user, organisation, panel_membership, progress_update,
-    rating, rating_action, rating_evidence, rating_level, recommendation, recommendation_standard,
-    recommendation_status_change, review, review_judgement, sharing_settings, standard, user,
+    action, action_status_change, assessment, audit_event, challenge, committee, due_date_change,
+    evidence, framework, import, moderation, org_user, organisation, panel_membership,
+    progress_update, rating, rating_action, rating_evidence, rating_level, recommendation,
+    recommendation_standard, recommendation_status_change, review, review_judgement,
+    sharing_settings, standard, user,
 };
 
 /// A filter no row passes, spelled out rather than left to how an empty condition renders.
