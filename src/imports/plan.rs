@@ -245,23 +245,34 @@ pub(crate) fn plan(
         .collect();
     let mut next_ref = review.recommendations.len() + 1;
     let mut rec_ids: Vec<Option<Uuid>> = Vec::with_capacity(file.recommendations.len());
+    // The review's recommendations by reference and by text, each text's in their order: a
+    // plan of thousands is matched in one pass, not one scan per row.
+    let by_ref: HashMap<String, &HeldRecommendation> = review
+        .recommendations
+        .iter()
+        .map(|h| (h.reference.trim().to_lowercase(), h))
+        .collect();
+    let mut by_text: HashMap<String, std::collections::VecDeque<&HeldRecommendation>> =
+        HashMap::new();
+    for h in &review.recommendations {
+        by_text.entry(normalise(&h.text)).or_default().push_back(h);
+    }
     let mut matched_recs = HashSet::new();
     for rec in &file.recommendations {
-        let by_ref = rec.reference.as_ref().and_then(|r| {
-            review
-                .recommendations
-                .iter()
-                .find(|h| h.reference.trim().eq_ignore_ascii_case(r.trim()))
-        });
-        let by_text = || {
-            rec.text.as_ref().and_then(|t| {
-                review
-                    .recommendations
-                    .iter()
-                    .find(|h| normalise(&h.text) == normalise(t) && !matched_recs.contains(&h.id))
-            })
-        };
-        match by_ref.or_else(by_text) {
+        let found = rec
+            .reference
+            .as_ref()
+            .and_then(|r| by_ref.get(&r.trim().to_lowercase()).copied())
+            .or_else(|| {
+                let queue = by_text.get_mut(&normalise(rec.text.as_deref()?))?;
+                while let Some(h) = queue.pop_front() {
+                    if !matched_recs.contains(&h.id) {
+                        return Some(h);
+                    }
+                }
+                None
+            });
+        match found {
             Some(held) => {
                 matched_recs.insert(held.id);
                 rec_ids.push(Some(held.id));
@@ -320,6 +331,18 @@ pub(crate) fn plan(
         .filter_map(|(id, r)| r.reference.as_deref().map(|reference| (reference, *id)))
         .collect();
     let mut held_by_id: HashMap<Uuid, &Held> = review.actions.iter().map(|a| (a.id, a)).collect();
+    // The review's actions by recommendation and title, oldest first.
+    let mut by_title: HashMap<(Option<Uuid>, String), Vec<Uuid>> = HashMap::new();
+    for h in &review.actions {
+        by_title
+            .entry((h.recommendation, normalise(&h.title)))
+            .or_default()
+            .push(h.id);
+    }
+    for ids in by_title.values_mut() {
+        ids.sort();
+        ids.reverse();
+    }
     for action in &file.actions {
         let rec_id = action.recommendation.and_then(|i| rec_ids[i]);
         if action.recommendation.is_some() && rec_id.is_none() {
@@ -331,14 +354,13 @@ pub(crate) fn plan(
             .and_then(|r| by_reference.get(r))
             .and_then(|id| held_by_id.get(id).copied())
             .or_else(|| {
-                held_by_id
-                    .values()
-                    .filter(|h| {
-                        h.recommendation == rec_id
-                            && normalise(&h.title) == normalise(&action.title)
-                    })
-                    .min_by_key(|h| h.id)
-                    .copied()
+                let ids = by_title.get_mut(&(rec_id, normalise(&action.title)))?;
+                while let Some(id) = ids.pop() {
+                    if let Some(h) = held_by_id.get(&id) {
+                        return Some(*h);
+                    }
+                }
+                None
             });
         let Some(held) = found else {
             let id = Uuid::now_v7();
