@@ -6,7 +6,8 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 const shared = {
   // Every custom scalar must be mapped: a new one fails the check until it is.
   strictScalars: true,
-  scalars: { Date: 'string', DateTime: 'string', JSON: 'unknown' },
+  // An upload is the browser's File, sent by the multipart request spec's clients.
+  scalars: { Date: 'string', DateTime: 'string', JSON: 'unknown', Upload: 'File' },
   enumsAsTypes: true,
   useTypeImports: true,
 };
