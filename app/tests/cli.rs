@@ -284,3 +284,44 @@ async fn health_says_whether_a_running_service_is_ready() {
     assert!(!out.status.success(), "healthy with nothing listening");
     assert!(stderr(&out).contains("127.0.0.1"), "{}", stderr(&out));
 }
+
+#[test]
+fn import_names_what_it_cannot_find_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    common::create_rotherham(hub(dir.path()));
+    let file = dir.path().join("plan.csv");
+    std::fs::write(
+        &file,
+        "Recommendation,Action,Owner,Due date,Status\r\nExercise the plan.,Run an exercise,Head of Resilience,31/03/2025,Not started\r\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    for (args, words) in [
+        (
+            vec![
+                "--org",
+                "nowhere",
+                "--review",
+                "rev_01a23aebee577136ba2c954e46023eee",
+            ],
+            "no organisation has the id or slug `nowhere`",
+        ),
+        (
+            vec![
+                "--org",
+                "rotherham",
+                "--review",
+                "rev_01a23aebee577136ba2c954e46023eee",
+            ],
+            "review not found (NOT_FOUND)",
+        ),
+        (vec!["--org", "rotherham", "--review", "R1"], "--review"),
+    ] {
+        let out = run(hub(dir.path())
+            .arg("import")
+            .args(&args)
+            .args(["--file", file, "--commit"]));
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(stderr(&out).contains(words), "{args:?}: {}", stderr(&out));
+    }
+}
