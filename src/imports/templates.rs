@@ -95,6 +95,10 @@ fn header(sheet: &mut Worksheet, columns: &[(&str, f64)]) -> Result<(), XlsxErro
         sheet.write_string_with_format(0, c as u16, *name, &bold)?;
     }
     sheet.set_freeze_panes(1, 0)?;
+    // Printed, every column fits across a landscape page, the header on each.
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, 0)?;
     Ok(())
 }
 
