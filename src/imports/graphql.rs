@@ -359,7 +359,7 @@ impl ImportMutation {
             _ => {
                 return Err(AppError::bad_input(
                     "input.reviewId",
-                    "give reviewId or newReview, not both",
+                    "give one of reviewId and newReview",
                 )
                 .into());
             }
