@@ -63,7 +63,7 @@ async fn post(state: &AppState, headers: &HeaderMap, bearer: Bearer, body: Body)
         .unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if essence.eq_ignore_ascii_case("multipart/form-data") {
-        return match super::upload::read(body, content_type).await {
+        return match super::upload::read(body, content_type, state.limits.max_body_bytes).await {
             Ok((requests, batched)) => {
                 execute(state, bearer, Method::POST, media, requests, batched).await
             }

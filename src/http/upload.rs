@@ -26,6 +26,7 @@ pub(super) struct Refusal {
 pub(super) async fn read(
     body: Body,
     content_type: &str,
+    max_operations: usize,
 ) -> Result<(Vec<WireRequest>, bool), Refusal> {
     let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| Refusal {
         status: StatusCode::PAYLOAD_TOO_LARGE,
@@ -55,6 +56,20 @@ pub(super) async fn read(
         async_graphql::BatchRequest::Single(r) => (vec![r], false),
         async_graphql::BatchRequest::Batch(rs) => (rs, true),
     };
+    // The room is for files: the operations are held to a JSON body's bound.
+    let operations: usize = requests
+        .iter()
+        .map(|r| r.query.len() + r.variables.to_string().len())
+        .sum();
+    if operations > max_operations {
+        return Err(Refusal {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: ErrorCode::BadRequest,
+            message: format!(
+                "the request's operations are larger than {max_operations} bytes; only files may be larger"
+            ),
+        });
+    }
     Ok((
         requests
             .into_iter()

@@ -1740,3 +1740,34 @@ api_test!(
         assert_eq!(app.snapshot().await, before);
     }
 );
+
+api_test!(
+    a_multipart_requests_operations_are_held_to_a_json_bodys_bound,
+    |app| {
+        let manager = token("essex-fire", Role::Manager);
+        app.seed_demo().await;
+        let padded = format!("{IMPORT_PLAN}\n# {}", "x".repeat(300 * 1024));
+        let resp = app
+            .upload(
+                Some(&manager),
+                &padded,
+                input(new_review(), true),
+                "plan.csv",
+                &essex_csv_1252(false),
+            )
+            .await;
+        assert_eq!(resp.status, 413);
+        assert_eq!(resp.codes(), ["BAD_REQUEST"]);
+        // Not multipart's parts: a clear refusal.
+        let raw = app
+            .raw(
+                app.post()
+                    .header("content-type", "multipart/form-data; boundary=x")
+                    .bearer_auth(&manager)
+                    .body("--x\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{}\r\n--x--\r\n"),
+            )
+            .await;
+        assert_eq!(raw.status, 400);
+        assert_eq!(raw.code(), "BAD_REQUEST");
+    }
+);
