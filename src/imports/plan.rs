@@ -420,12 +420,12 @@ pub(crate) fn plan(
             plan.state.insert(held.id, before.clone());
             continue;
         }
-        plan.updated.actions += usize::from(
+        plan.updated.actions += i32::from(
             change.title.is_some()
                 || change.owner.is_some()
                 || change.detail.is_some()
                 || change.status.is_some(),
-        ) as i32;
+        );
         plan.updated.due_date_changes += i32::from(change.due_on.is_some());
         plan.updated.progress_updates += i32::from(change.update.is_some());
         let after = Held {
