@@ -292,3 +292,27 @@ impl EntityType {
         Self::from_code(code)
     }
 }
+
+// imports
+
+closed_set! {
+    /// What an import brings in.
+    pub enum ImportKind {
+        /// A review's action plan: recommendations, actions, progress.
+        ActionPlan => "ACTION_PLAN",
+        /// A self-assessment: a level and a position statement per standard.
+        Assessment => "ASSESSMENT",
+    }
+}
+
+closed_set! {
+    /// How an import ended.
+    pub enum ImportOutcome {
+        /// A dry run: checked, nothing written but its record.
+        Checked => "CHECKED",
+        /// A real run that wrote what it found.
+        Imported => "IMPORTED",
+        /// A real run that found errors and wrote nothing but its record.
+        Refused => "REFUSED",
+    }
+}

@@ -2,22 +2,22 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::codes::{ImportKind, ImportOutcome};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "imports")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub org_id: Uuid,
-    /// `ACTION_PLAN` or `ASSESSMENT`.
-    pub kind: String,
+    pub kind: ImportKind,
     /// The review or assessment imported into.
     pub target_id: Option<Uuid>,
     pub file_name: String,
     pub size_bytes: i64,
     pub sha256: String,
     pub dry_run: bool,
-    /// `CHECKED` (a dry run), `IMPORTED` or `REFUSED` (a real run that found errors).
-    pub outcome: String,
+    pub outcome: ImportOutcome,
     pub rows_read: i32,
     pub created: i32,
     pub updated: i32,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::columns::{Field, normalise};
 use super::plan_rows::RowCells;
-use super::service::{Reading, Report, Upload, open, record};
+use super::service::{Opened, Reading, Report, Upload, open, record};
 use super::{Counts, Kind, ProblemCode, Problems, shown};
 use crate::access::Access;
 use crate::access::scope;
@@ -42,15 +42,20 @@ struct Wanted {
 pub async fn import(
     access: &Access,
     id: AssessmentId,
-    mut upload: Upload,
+    upload: Upload,
     reading: Reading,
     dry_run: bool,
 ) -> AppResult<Report> {
     let assessment = get_own(access, id).await?;
     access.require_role(&[Role::Manager], "import self-assessments")?;
     editable(&assessment)?;
-    upload.name = super::service::check_name(&upload.name);
-    let (sheet, header) = open(Kind::Assessment, &upload, &reading).await?;
+    let Opened {
+        name,
+        size_bytes,
+        sha256,
+        sheet,
+        header,
+    } = open(Kind::Assessment, upload, reading).await?;
     let org = access.org_id();
     let framework = assessment.framework_id.0;
     let standards = scope::parts_of::<standard::Entity>(framework)
@@ -240,9 +245,9 @@ pub async fn import(
         kind: Kind::Assessment,
         dry_run,
         committed,
-        size_bytes: upload.bytes.len() as i64,
-        sha256: upload.sha256(),
-        file_name: upload.name.clone(),
+        size_bytes,
+        sha256,
+        file_name: name,
         sheet: sheet.name.clone(),
         header_row: header.row as i32,
         columns: header.columns.clone(),

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, Upload};
 use chrono::{DateTime, Utc};
 
 use super::service::{self, Destination, PastImport, Reading, Report};
-use super::{Column, Counts, Field, Kind, Mapping, Problem};
+use super::{Column, Counts, Field, Kind, Mapping, Outcome, Problem};
 use crate::dates::Date;
 use crate::error::AppError;
 use crate::graphql::ContextExt;
@@ -182,8 +182,8 @@ impl PastImport {
     }
 
     /// What it imported.
-    async fn kind(&self) -> Option<Kind> {
-        Kind::parse(&self.row.kind)
+    async fn kind(&self) -> Kind {
+        self.row.kind
     }
 
     /// The file's name.
@@ -206,10 +206,10 @@ impl PastImport {
         self.row.dry_run
     }
 
-    /// `CHECKED` (a dry run), `IMPORTED`, or `REFUSED` (a real run that found errors and
-    /// wrote nothing).
-    async fn outcome(&self) -> &str {
-        &self.row.outcome
+    /// How it ended: checked (a dry run), imported, or refused (a real run that found errors
+    /// and wrote nothing).
+    async fn outcome(&self) -> Outcome {
+        self.row.outcome
     }
 
     /// Rows read.
@@ -250,7 +250,7 @@ impl PastImport {
     /// The review or assessment imported into.
     async fn target_id(&self) -> Option<ID> {
         let id = self.row.target_id?;
-        Some(match Kind::parse(&self.row.kind)? {
+        Some(match self.row.kind {
             Kind::ActionPlan => ReviewId(id).to_gql(),
             Kind::Assessment => crate::ids::AssessmentId(id).to_gql(),
         })

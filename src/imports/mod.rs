@@ -25,30 +25,7 @@ pub use columns::{Column, Field, Mapping};
 
 use crate::error::{AppError, ErrorCode};
 
-/// What an import brings in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-#[graphql(name = "ImportKind")]
-pub enum Kind {
-    /// A review's action plan: recommendations, actions, progress.
-    ActionPlan,
-    /// A self-assessment: a level and a position statement per standard.
-    Assessment,
-}
-
-impl Kind {
-    pub(crate) fn code(self) -> &'static str {
-        match self {
-            Kind::ActionPlan => "ACTION_PLAN",
-            Kind::Assessment => "ASSESSMENT",
-        }
-    }
-
-    pub(crate) fn parse(code: &str) -> Option<Kind> {
-        [Kind::ActionPlan, Kind::Assessment]
-            .into_iter()
-            .find(|k| k.code() == code)
-    }
-}
+pub use crate::codes::{ImportKind as Kind, ImportOutcome as Outcome};
 
 /// The sizes an import refuses to go past.
 #[derive(Clone, Debug)]

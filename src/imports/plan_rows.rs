@@ -361,29 +361,28 @@ fn read_action(
         Some(rag) => values::status(&rag).and_then(|s| s.rag),
         None => status.and_then(|s| s.rag),
     };
-    if let (Some(status), Ok(Some(due)), Some(shown_rag)) = (status, &due_on, file_rag) {
-        let computed = values::rag_on(status.status, *due, as_at);
-        if computed.is_some_and(|c| c != shown_rag) {
-            let field = if row.text(Field::Rag).is_some() {
-                Field::Rag
-            } else {
-                status_field
-            };
-            let mut p = row.problem(
+    if let (Some(status), Ok(Some(due)), Some(shown_rag)) = (status, &due_on, file_rag)
+        && let Some(computed) = values::rag_on(status.status, *due, as_at)
+        && computed != shown_rag
+    {
+        let field = if row.text(Field::Rag).is_some() {
+            Field::Rag
+        } else {
+            status_field
+        };
+        let mut p = row.problem(
                 field,
                 ProblemCode::RagDisagrees,
                 format!(
-                    "the file shows {} but by its status and delivery date ({}) the action is {} as at {}; the service shows {}",
+                    "the file shows {} but by its status and delivery date ({}) the action is {} as at {}, which the service shows",
                     shown_rag.code(),
                     due.format("%d/%m/%Y"),
-                    computed.map_or("", |c| c.code()),
+                    computed.code(),
                     as_at.format("%d/%m/%Y"),
-                    computed.map_or("", |c| c.code()),
                 ),
             );
-            p.suggestion = computed.map(|c| c.code().to_owned());
-            problems.warnings.push(p);
-        }
+        p.suggestion = Some(computed.code().to_owned());
+        problems.warnings.push(p);
     }
     let detail_raw = row.text(Field::Detail);
     let detail = {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::columns::{self, Column, Mapping};
 use super::plan::{self, State};
-use super::{Counts, Kind, LIMITS, Problem, Problems, plan_rows, read};
+use super::{Counts, Kind, LIMITS, Outcome, Problem, Problems, plan_rows, read};
 use crate::access::Access;
 use crate::access::scope;
 use crate::audit::Author;
@@ -32,10 +32,14 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-impl Upload {
-    pub(crate) fn sha256(&self) -> String {
-        plan::hex(&Sha256::digest(&self.bytes))
-    }
+/// An upload, read: what the report says of the file, and its sheet and header.
+pub(crate) struct Opened {
+    /// The file's name, without a path.
+    pub name: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub sheet: read::Sheet,
+    pub header: columns::Header,
 }
 
 /// How to read the file.
@@ -80,28 +84,28 @@ pub struct Report {
     pub target: Option<Uuid>,
 }
 
-/// The file read: its sheet, header and rows, off the async workers (a workbook of 5 MB takes
-/// a while to inflate and parse).
-pub(crate) async fn open(
-    kind: Kind,
-    upload: &Upload,
-    reading: &Reading,
-) -> AppResult<(read::Sheet, columns::Header)> {
-    let name = upload.name.clone();
-    let bytes = upload.bytes.clone();
-    let reading = reading.clone();
+/// The file hashed and read (its sheet, header and rows), off the async workers: a workbook
+/// of 5 MB takes a while to hash, inflate and parse.
+pub(crate) async fn open(kind: Kind, upload: Upload, reading: Reading) -> AppResult<Opened> {
     tokio::task::spawn_blocking(move || {
-        let mut sheets = read::sheets(&name, &bytes, &LIMITS)?;
+        let name = check_name(&upload.name);
+        let mut sheets = read::sheets(&name, &upload.bytes, &LIMITS)?;
         let (index, header) =
             columns::choose(kind, &sheets, reading.sheet.as_deref(), &reading.mapping)?;
-        Ok((sheets.swap_remove(index), header))
+        Ok(Opened {
+            size_bytes: upload.bytes.len() as i64,
+            sha256: plan::hex(&Sha256::digest(&upload.bytes)),
+            name,
+            sheet: sheets.swap_remove(index),
+            header,
+        })
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reading an upload")))?
 }
 
 /// The file name an upload carries, without a path, at most 255 characters.
-pub(crate) fn check_name(name: &str) -> String {
+fn check_name(name: &str) -> String {
     let name = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
     if name.is_empty() {
         return "upload".to_owned();
@@ -113,7 +117,7 @@ pub(crate) fn check_name(name: &str) -> String {
 #[instrument(skip_all, fields(org = %access.org_id()))]
 pub async fn action_plan(
     access: &Access,
-    mut upload: Upload,
+    upload: Upload,
     destination: Destination,
     reading: Reading,
     as_at: Option<NaiveDate>,
@@ -127,8 +131,13 @@ pub async fn action_plan(
     access.require_role(&[Role::Manager], "import action plans")?;
     let as_at = as_at.unwrap_or(today);
     crate::validate::not_after("input.asAt", as_at, today)?;
-    upload.name = check_name(&upload.name);
-    let (sheet, header) = open(Kind::ActionPlan, &upload, &reading).await?;
+    let Opened {
+        name,
+        size_bytes,
+        sha256,
+        sheet,
+        header,
+    } = open(Kind::ActionPlan, upload, reading).await?;
 
     let mut problems = Problems::default();
     let file = plan_rows::read(&sheet, &header, as_at, &mut problems);
@@ -153,9 +162,9 @@ pub async fn action_plan(
         kind: Kind::ActionPlan,
         dry_run,
         committed,
-        size_bytes: upload.bytes.len() as i64,
-        sha256: upload.sha256(),
-        file_name: upload.name.clone(),
+        size_bytes,
+        sha256,
+        file_name: name.clone(),
         sheet: sheet.name.clone(),
         header_row: header.row as i32,
         columns: header.columns.clone(),
@@ -183,7 +192,7 @@ pub async fn action_plan(
             user: Some(access.actor().user_id),
             author: Author::from(access),
             import: id.0,
-            file_name: upload.name.clone(),
+            file_name: name,
             as_at,
             today,
         };
@@ -209,7 +218,7 @@ pub(crate) async fn previous_state(
 ) -> AppResult<State> {
     let last = scope::owned_rows::<import::Entity>(org)
         .filter(import::Column::TargetId.eq(target))
-        .filter(import::Column::Outcome.eq("IMPORTED"))
+        .filter(import::Column::Outcome.eq(Outcome::Imported))
         .order_by_desc(import::Column::Id)
         .one(db)
         .await?;
@@ -228,9 +237,9 @@ pub(crate) async fn record(
     state: Option<&State>,
 ) -> AppResult<()> {
     let outcome = match (report.dry_run, report.committed) {
-        (true, _) => "CHECKED",
-        (false, true) => "IMPORTED",
-        (false, false) => "REFUSED",
+        (true, _) => Outcome::Checked,
+        (false, true) => Outcome::Imported,
+        (false, false) => Outcome::Refused,
     };
     let state = state
         .map(serde_json::to_value)
@@ -241,13 +250,13 @@ pub(crate) async fn record(
         import::ActiveModel {
             id: Set(report.id.0),
             org_id: Set(org.0),
-            kind: Set(report.kind.code().to_owned()),
+            kind: Set(report.kind),
             target_id: Set(report.target),
             file_name: Set(report.file_name.clone()),
             size_bytes: Set(report.size_bytes),
             sha256: Set(report.sha256.clone()),
             dry_run: Set(report.dry_run),
-            outcome: Set(outcome.to_owned()),
+            outcome: Set(outcome),
             rows_read: Set(report.rows_read),
             created: Set(report.created.total()),
             updated: Set(report.updated.total()),

@@ -2,7 +2,7 @@
 //! a few statements per kind of row (rows are inserted 500 at a time), with an audit event for
 //! every record created or changed, each naming the import.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};
@@ -53,6 +53,69 @@ where
     Ok(())
 }
 
+/// An audit event to record: what, which, before (none when created), after.
+type Event = (EntityType, Uuid, Option<Value>, Value);
+
+/// Who writes an import's rows, and when: the stamp on every history row it adds.
+struct Stamp {
+    org: OrgId,
+    by: Option<Uuid>,
+    now: DateTime<Utc>,
+}
+
+impl Stamp {
+    /// A progress update of `action`, its audit event pushed on `events`.
+    fn update(
+        &self,
+        action: Uuid,
+        on: NaiveDate,
+        narrative: &str,
+        events: &mut Vec<Event>,
+    ) -> progress_update::ActiveModel {
+        let id = Uuid::now_v7();
+        events.push((
+            EntityType::ProgressUpdate,
+            id,
+            None,
+            json!({"actionId": action, "asAt": on, "narrative": narrative}),
+        ));
+        progress_update::ActiveModel {
+            id: Set(id),
+            org_id: Set(self.org.0),
+            action_id: Set(action),
+            as_at: Set(on),
+            narrative: Set(narrative.to_owned()),
+            new_status: Set(None),
+            percent_complete: Set(None),
+            author_id: Set(self.by),
+            recorded_at: Set(self.now),
+            correction_reason: Set(None),
+        }
+    }
+
+    /// A change of `action`'s delivery date from `previous` to `new`.
+    fn date_change(
+        &self,
+        action: Uuid,
+        (previous, new): (NaiveDate, NaiveDate),
+        reason: String,
+        effective_on: NaiveDate,
+    ) -> due_date_change::ActiveModel {
+        due_date_change::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(self.org.0),
+            action_id: Set(action),
+            previous_due_on: Set(previous),
+            new_due_on: Set(new),
+            reason: Set(reason),
+            effective_on: Set(effective_on),
+            changed_by: Set(self.by),
+            changed_at: Set(self.now),
+            correction_reason: Set(None),
+        }
+    }
+}
+
 /// Writes `plan` for `target`.
 pub(crate) async fn write(
     txn: &impl ConnectionTrait,
@@ -63,7 +126,8 @@ pub(crate) async fn write(
     let now = Utc::now();
     let by = target.user.map(|u| u.0);
     let reason = format!("imported from {}", target.file_name);
-    let mut events: Vec<(EntityType, Uuid, Option<Value>, Value)> = Vec::new();
+    let stamp = Stamp { org, by, now };
+    let mut events: Vec<Event> = Vec::new();
 
     // Recommendations, after the review's own.
     let max: Option<Option<i32>> = scope::owned_rows::<recommendation::Entity>(org)
@@ -190,43 +254,19 @@ pub(crate) async fn write(
             });
         }
         if original != file.due_on {
-            dates.push(due_date_change::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                org_id: Set(org.0),
-                action_id: Set(*id),
-                previous_due_on: Set(original),
-                new_due_on: Set(file.due_on),
-                reason: Set(file.change_reason.clone().unwrap_or_else(|| reason.clone())),
-                effective_on: Set(target.as_at.clamp(opened_on, target.today)),
-                changed_by: Set(by),
-                changed_at: Set(now),
-                correction_reason: Set(None),
-            });
+            dates.push(stamp.date_change(
+                *id,
+                (original, file.due_on),
+                file.change_reason.clone().unwrap_or_else(|| reason.clone()),
+                target.as_at.clamp(opened_on, target.today),
+            ));
         }
         if let Some(update) = &file.update {
-            let update_id = Uuid::now_v7();
             let on = file
                 .update_on
                 .unwrap_or(target.as_at)
                 .clamp(opened_on, target.today);
-            updates.push(progress_update::ActiveModel {
-                id: Set(update_id),
-                org_id: Set(org.0),
-                action_id: Set(*id),
-                as_at: Set(on),
-                narrative: Set(update.clone()),
-                new_status: Set(None),
-                percent_complete: Set(None),
-                author_id: Set(by),
-                recorded_at: Set(now),
-                correction_reason: Set(None),
-            });
-            events.push((
-                EntityType::ProgressUpdate,
-                update_id,
-                None,
-                json!({"actionId": id, "asAt": on, "narrative": update}),
-            ));
+            updates.push(stamp.update(*id, on, update, &mut events));
         }
         events.push((
             EntityType::Action,
@@ -280,18 +320,12 @@ pub(crate) async fn write(
             update = update.col_expr(action::Column::DueOn, Expr::value(due));
             scope::insert_owned(
                 org,
-                due_date_change::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    org_id: Set(org.0),
-                    action_id: Set(held.id),
-                    previous_due_on: Set(held.due_on),
-                    new_due_on: Set(due),
-                    reason: Set(reason.clone()),
-                    effective_on: Set(target.as_at.clamp(held.opened_on, target.today)),
-                    changed_by: Set(by),
-                    changed_at: Set(now),
-                    correction_reason: Set(None),
-                },
+                stamp.date_change(
+                    held.id,
+                    (held.due_on, due),
+                    reason.clone(),
+                    target.as_at.clamp(held.opened_on, target.today),
+                ),
             )
             .exec_without_returning(txn)
             .await?;
@@ -317,30 +351,9 @@ pub(crate) async fn write(
             .await?;
         }
         if let Some((narrative, on)) = &change.update {
-            let update_id = Uuid::now_v7();
-            scope::insert_owned(
-                org,
-                progress_update::ActiveModel {
-                    id: Set(update_id),
-                    org_id: Set(org.0),
-                    action_id: Set(held.id),
-                    as_at: Set(*on),
-                    narrative: Set(narrative.clone()),
-                    new_status: Set(None),
-                    percent_complete: Set(None),
-                    author_id: Set(by),
-                    recorded_at: Set(now),
-                    correction_reason: Set(None),
-                },
-            )
-            .exec_without_returning(txn)
-            .await?;
-            events.push((
-                EntityType::ProgressUpdate,
-                update_id,
-                None,
-                json!({"actionId": held.id, "asAt": on, "narrative": narrative}),
-            ));
+            scope::insert_owned(org, stamp.update(held.id, *on, narrative, &mut events))
+                .exec_without_returning(txn)
+                .await?;
         }
         let after = image(
             change.title.as_deref().unwrap_or(&held.title),
