@@ -12,6 +12,9 @@ use crate::auth::KeyStore;
 use crate::config::Config;
 use crate::db::{Database, PoolSettings};
 use crate::graphql::build_schema;
+use crate::events::jobs::Queue;
+use crate::events::webhooks::dispatch::Sender;
+use crate::events::{EventSettings, Hub};
 use crate::http::{self, AppState, Graphiql, Metrics, Persisted};
 
 /// A service ready to serve: database migrated, keys parsed, schema built, port bound.
@@ -20,6 +23,10 @@ pub struct Application {
     router: axum::Router,
     db: Database,
     keys: Arc<KeyStore>,
+    /// The publisher and the webhook workers, run beside the server.
+    background: Option<Background>,
+    /// Tells live subscriptions and the background work that the service is stopping.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -55,10 +62,15 @@ impl Application {
             Some(owner_url) => {
                 let owner = Database::connect(owner_url, &PoolSettings::owner()).await?;
                 owner.migrate().await?;
+                crate::events::jobs::migrate(&owner).await?;
                 owner.grant_to_service(&db).await?;
+                crate::events::jobs::grant(&owner, &db).await?;
                 owner.conn().clone().close().await.ok();
             }
-            None => db.migrate().await?,
+            None => {
+                db.migrate().await?;
+                crate::events::jobs::migrate(&db).await?;
+            }
         }
         if let Some(why) = db.rls_bypass().await? {
             tracing::warn!(
@@ -83,6 +95,16 @@ impl Application {
             }
         });
         let shapes = Arc::new(crate::graphql::order::Shapes::from_sdl(&schema.sdl()));
+        let hub = Arc::new(Hub::new(
+            config.events.subscriptions.clone(),
+            config.events.webhooks.allow_internal,
+        ));
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let queue = Queue::open(&db, config.database_url())
+            .await
+            .context("opening the job queue")?;
+        let sender = Sender::new(config.events.webhooks.clone())
+            .context("building the webhook client")?;
         let state = AppState {
             schema,
             shapes,
@@ -110,17 +132,29 @@ impl Application {
                 .public_url
                 .as_ref()
                 .map(|u| u.trim_end_matches('/').to_owned()),
+            hub: hub.clone(),
+            jobs: queue.clone(),
+            shutdown,
         };
         let router = http::router(state, &config.cors_origins);
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         tracing::info!(keys = ?keys.describe(), "signing keys loaded");
+        let background = config.events.background.then(|| Background {
+            db: db.clone(),
+            hub,
+            queue,
+            sender,
+            settings: config.events.clone(),
+        });
         Ok(Application {
             listener,
             router,
             db,
             keys,
+            background,
+            stop,
         })
     }
 
@@ -141,14 +175,26 @@ impl Application {
         &self.keys
     }
 
-    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    /// Serves until `shutdown` completes, then lets requests in flight finish. The publisher
+    /// and the webhook workers run within the same future: dropping it stops them too.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let stop = self.stop;
+        let stopping = stop.subscribe();
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            // Live subscriptions close, and the background work winds down.
+            let _ = stop.send(true);
+        });
+        match self.background {
+            Some(background) => {
+                let (served, ()) = tokio::join!(serve, background.run(stopping));
+                served
+            }
+            None => serve.await,
+        }
     }
 }
 
@@ -175,4 +221,39 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// The background work of one instance: its publisher, and its share of the job workers.
+struct Background {
+    db: Database,
+    hub: Arc<Hub>,
+    queue: Queue,
+    sender: Sender,
+    settings: EventSettings,
+}
+
+impl Background {
+    /// Runs until `stop` turns true.
+    async fn run(self, stop: tokio::sync::watch::Receiver<bool>) {
+        let publisher = crate::events::publisher::run(
+            self.db.clone(),
+            self.hub.clone(),
+            self.settings.poll,
+            stop.clone(),
+        );
+        let feeder = crate::events::background::feed(
+            self.hub.clone(),
+            self.queue.clone(),
+            self.settings.webhooks.sweep,
+            stop.clone(),
+        );
+        let workers = crate::events::background::work(
+            self.db.clone(),
+            self.queue.clone(),
+            self.sender.clone(),
+            self.settings.webhooks.workers,
+            stop,
+        );
+        tokio::join!(publisher, feeder, workers);
+    }
 }

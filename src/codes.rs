@@ -255,6 +255,8 @@ closed_set! {
         Moderation => "MODERATION",
         /// A committee meeting an organisation reports to.
         Committee => "COMMITTEE",
+        /// A webhook endpoint an organisation registered (never its secret).
+        WebhookEndpoint => "WEBHOOK_ENDPOINT",
     }
 }
 
@@ -285,6 +287,7 @@ impl EntityType {
             EntityType::Challenge => IdKind::Challenge,
             EntityType::Moderation => IdKind::Moderation,
             EntityType::Committee => IdKind::Committee,
+            EntityType::WebhookEndpoint => IdKind::WebhookEndpoint,
         }
     }
 
@@ -302,6 +305,32 @@ closed_set! {
         ActionPlan => "ACTION_PLAN",
         /// A self-assessment: a level and a position statement per standard.
         Assessment => "ASSESSMENT",
+    }
+}
+
+closed_set! {
+    /// Where a webhook delivery stands.
+    pub enum DeliveryStatus {
+        /// Waiting for its first attempt or its next retry.
+        Pending => "PENDING",
+        /// The endpoint answered with a 2xx status.
+        Delivered => "DELIVERED",
+        /// Given up: every retry failed, the endpoint answered 410 Gone, or it was disabled.
+        Failed => "FAILED",
+    }
+}
+
+closed_set! {
+    /// How one attempt to deliver a webhook went.
+    pub enum AttemptOutcome {
+        /// Answered with a 2xx status.
+        Delivered => "DELIVERED",
+        /// A non-2xx answer, a time-out or a connection that failed: retried later.
+        Failed => "FAILED",
+        /// Answered 410 Gone: the endpoint is disabled.
+        Gone => "GONE",
+        /// Not sent: the address resolves to a private, loopback or link-local address.
+        Refused => "REFUSED",
     }
 }
 

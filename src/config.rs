@@ -63,6 +63,8 @@ pub struct Config {
     /// The address clients reach the service at (`https://hub.example.gov.uk`), for report
     /// links; without it, the address of the request that asked for the link.
     pub public_url: Option<String>,
+    /// How changes travel out: subscriptions and webhooks.
+    pub events: crate::events::EventSettings,
 }
 
 impl Config {
@@ -94,6 +96,7 @@ impl Config {
             report_link_secret: None,
             report_link_lifetime: Duration::from_secs(300),
             public_url: None,
+            events: crate::events::EventSettings::default(),
         }
     }
 

@@ -95,6 +95,15 @@ impl Tally {
     }
 }
 
+/// Options of a transaction that writes outside a request (the command line, the demo data):
+/// on SQLite it takes the write lock up front, so that another writer's commit between its
+/// first read and its first write makes it wait its turn instead of failing.
+pub const WRITE: TransactionOptions = TransactionOptions {
+    isolation_level: None,
+    access_mode: None,
+    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+};
+
 /// Pool settings taken from configuration.
 #[derive(Clone, Debug)]
 pub struct PoolSettings {
@@ -270,6 +279,18 @@ impl Database {
             backend,
             tally: Arc::new(Tally::new(budget)),
         })
+    }
+}
+
+impl Database {
+    /// Opens a transaction of the background publisher: it reads every organisation's events
+    /// and (when `writes`) writes their webhook deliveries, under `hub.purpose = publish`,
+    /// which row-level security lets only the outbox and webhook tables answer to. No request
+    /// sets it.
+    pub async fn begin_publisher(&self, writes: bool) -> Result<RequestDb, DbErr> {
+        let db = self.begin_request(writes, 0).await?;
+        db.set_settings(&[("purpose", "publish".to_owned())]).await?;
+        Ok(db)
     }
 }
 

@@ -44,6 +44,9 @@ pub enum AppError {
         message: String,
         cell: Option<(u32, String)>,
     },
+    /// A subscription past the bounds of its connection or organisation.
+    #[error("{0}")]
+    TooManySubscriptions(String),
     /// Anything else: a bug. The detail is logged, never sent.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -75,11 +78,12 @@ pub enum ErrorCode {
     TooManyColumns,
     NoHeader,
     CellTooLong,
+    TooManySubscriptions,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the enum.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
@@ -103,6 +107,7 @@ impl ErrorCode {
         ErrorCode::TooManyColumns,
         ErrorCode::NoHeader,
         ErrorCode::CellTooLong,
+        ErrorCode::TooManySubscriptions,
     ];
 
     /// The code a response spells `code` as.
@@ -136,6 +141,7 @@ impl ErrorCode {
             ErrorCode::TooManyColumns => "TOO_MANY_COLUMNS",
             ErrorCode::NoHeader => "NO_HEADER",
             ErrorCode::CellTooLong => "CELL_TOO_LONG",
+            ErrorCode::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
         }
     }
 }
@@ -184,6 +190,7 @@ impl AppError {
             AppError::Unavailable(_) => ErrorCode::ServiceUnavailable,
             AppError::OverBudget => ErrorCode::QueryTooComplex,
             AppError::File { code, .. } => *code,
+            AppError::TooManySubscriptions(_) => ErrorCode::TooManySubscriptions,
             AppError::Internal(_) => ErrorCode::InternalServerError,
         }
     }

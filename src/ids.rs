@@ -34,10 +34,13 @@ pub enum IdKind {
     Moderation,
     Committee,
     Import,
+    Event,
+    WebhookEndpoint,
+    WebhookDelivery,
 }
 
 impl IdKind {
-    const ALL: [IdKind; 19] = [
+    const ALL: [IdKind; 22] = [
         IdKind::Organisation,
         IdKind::User,
         IdKind::AuditEvent,
@@ -57,6 +60,9 @@ impl IdKind {
         IdKind::Moderation,
         IdKind::Committee,
         IdKind::Import,
+        IdKind::Event,
+        IdKind::WebhookEndpoint,
+        IdKind::WebhookDelivery,
     ];
 
     fn prefix(self) -> &'static str {
@@ -80,6 +86,9 @@ impl IdKind {
             IdKind::Moderation => "mdr",
             IdKind::Committee => "cmt",
             IdKind::Import => "imp",
+            IdKind::Event => "evt",
+            IdKind::WebhookEndpoint => "whe",
+            IdKind::WebhookDelivery => "whd",
         }
     }
 
@@ -105,6 +114,9 @@ impl IdKind {
             IdKind::Moderation => "Moderation",
             IdKind::Committee => "Committee",
             IdKind::Import => "Import",
+            IdKind::Event => "Event",
+            IdKind::WebhookEndpoint => "WebhookEndpoint",
+            IdKind::WebhookDelivery => "WebhookDelivery",
         }
     }
 }
@@ -311,6 +323,22 @@ typed_id!(
     /// The id of a spreadsheet import (or dry run).
     ImportId,
     IdKind::Import
+);
+typed_id!(
+    /// The id of a published change: the same in a subscription's message and in every
+    /// attempt of its webhook deliveries (`webhook-id`).
+    EventId,
+    IdKind::Event
+);
+typed_id!(
+    /// The id of a webhook endpoint.
+    WebhookEndpointId,
+    IdKind::WebhookEndpoint
+);
+typed_id!(
+    /// The id of one event's delivery to one webhook endpoint.
+    WebhookDeliveryId,
+    IdKind::WebhookDelivery
 );
 
 #[cfg(test)]

@@ -19,7 +19,8 @@
 //! - Domains, in dependency order, each with its rules (`mod.rs`) and data access
 //!   (`service.rs` and its siblings): [`organisations`] and [`users`], [`standards`],
 //!   [`reviews`], [`actions`], [`progress`], [`assessments`], [`reports`], [`committees`],
-//!   [`papers`] (committee papers as files).
+//!   [`papers`] (committee papers as files), [`imports`] (spreadsheets in), [`events`]
+//!   (changes out: the outbox read, live subscriptions, webhooks, and the jobs that send them).
 //! - api: [`graphql`] (the schema, the `Node` interface, the limits every document is
 //!   measured against before it is validated), `loaders`, and each domain's `graphql.rs`,
 //!   `graphql/` and `mutations.rs`.
@@ -43,6 +44,7 @@ pub mod db;
 pub mod entity;
 pub mod epochs;
 pub mod error;
+pub mod events;
 pub mod faults;
 pub mod graphql;
 pub mod history;

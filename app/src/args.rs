@@ -14,6 +14,8 @@ use resilience_hub::auth::keys::KeyConfig;
 use resilience_hub::config::{
     AppEnv, Config, DEFAULT_JWT_AUDIENCE, DEV_JWT_ISSUER, DEV_JWT_SECRET,
 };
+use resilience_hub::events::webhooks::WebhookSettings;
+use resilience_hub::events::{EventSettings, SubscriptionLimits};
 use resilience_hub::db::PoolSettings;
 use resilience_hub::http::fair::FairShareSettings;
 use resilience_hub::http::{PersistedMode, PersistedSettings};
@@ -211,6 +213,35 @@ pub struct ServeArgs {
     /// How long a report download link lasts; five minutes at most.
     #[arg(long, env = "REPORT_LINK_LIFETIME", default_value = "5m", value_parser = humantime::parse_duration, global = true)]
     pub report_link_lifetime: std::time::Duration,
+    /// How often each instance reads the outbox when no notification wakes it.
+    #[arg(long, env = "OUTBOX_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration, global = true)]
+    pub outbox_poll_interval: std::time::Duration,
+    /// Most live subscriptions one WebSocket connection may hold.
+    #[arg(long, env = "SUBSCRIPTIONS_PER_CONNECTION", default_value_t = SubscriptionLimits::default().per_connection, global = true)]
+    pub subscriptions_per_connection: usize,
+    /// Most live subscriptions one organisation's users may hold on one instance.
+    #[arg(long, env = "SUBSCRIPTIONS_PER_ORGANISATION", default_value_t = SubscriptionLimits::default().per_organisation, global = true)]
+    pub subscriptions_per_organisation: usize,
+    /// Events each instance keeps for subscribers catching up; one that falls further behind
+    /// is disconnected (close code 4008).
+    #[arg(long, env = "SUBSCRIPTION_BUFFER", default_value_t = SubscriptionLimits::default().buffer, global = true)]
+    pub subscription_buffer: usize,
+    /// Let webhook endpoints be plain http and on private, loopback or link-local addresses:
+    /// for development only.
+    #[arg(long, env = "WEBHOOK_ALLOW_INTERNAL", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub webhook_allow_internal: bool,
+    /// How long one webhook attempt may take.
+    #[arg(long, env = "WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub webhook_timeout: std::time::Duration,
+    /// The waits before each retry of a failed webhook delivery, comma-separated.
+    #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", default_value = "5s,5m,30m,2h,5h,10h,10h", global = true)]
+    pub webhook_retry_schedule: String,
+    /// Most webhook deliveries one instance attempts at once.
+    #[arg(long, env = "WEBHOOK_WORKERS", default_value_t = WebhookSettings::default().workers, global = true)]
+    pub webhook_workers: usize,
+    /// An endpoint whose every delivery has failed for this long is disabled.
+    #[arg(long, env = "WEBHOOK_DISABLE_AFTER", default_value = "5days", value_parser = humantime::parse_duration, global = true)]
+    pub webhook_disable_after: std::time::Duration,
 }
 
 /// Options of `token`.
@@ -470,6 +501,23 @@ pub fn config(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Config> 
         report_link_secret: serve.report_link_secret.clone().filter(|s| !s.is_empty()),
         public_url: serve.public_url.clone().filter(|s| !s.is_empty()),
         report_link_lifetime: serve.report_link_lifetime,
+        events: EventSettings {
+            poll: serve.outbox_poll_interval.max(std::time::Duration::from_millis(50)),
+            subscriptions: SubscriptionLimits {
+                per_connection: serve.subscriptions_per_connection.max(1),
+                per_organisation: serve.subscriptions_per_organisation.max(1),
+                buffer: serve.subscription_buffer.max(16),
+            },
+            webhooks: WebhookSettings {
+                allow_internal: serve.webhook_allow_internal,
+                timeout: serve.webhook_timeout,
+                retries: retry_schedule(&serve.webhook_retry_schedule)?,
+                workers: serve.webhook_workers.max(1),
+                disable_after: serve.webhook_disable_after,
+                ..WebhookSettings::default()
+            },
+            background: true,
+        },
         cors_origins: serve.cors_allowed_origins.clone().unwrap_or_else(|| {
             if dev {
                 vec!["*".to_owned()]
@@ -544,4 +592,16 @@ mod tests {
     fn page_size_is_capped_at_100() {
         assert!(parse(&["--max-page-size", "500"]).is_err());
     }
+}
+
+/// `WEBHOOK_RETRY_SCHEDULE`: durations, comma-separated.
+fn retry_schedule(raw: &str) -> anyhow::Result<Vec<std::time::Duration>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            humantime::parse_duration(s)
+                .map_err(|e| anyhow::anyhow!("WEBHOOK_RETRY_SCHEDULE: `{s}` is not a duration: {e}"))
+        })
+        .collect()
 }

@@ -52,6 +52,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn open(config: &Config) -> anyhow::Result<Database> {
     let db = Database::connect(config.owner_url(), &config.pool).await?;
     db.migrate().await?;
+    resilience_hub::events::jobs::migrate(&db).await?;
     Ok(db)
 }
 

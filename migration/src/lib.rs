@@ -25,6 +25,7 @@ mod m20261201_000013_operators;
 mod m20261201_000014_row_level_security;
 mod m20261203_000015_corrections_and_committees;
 mod m20261203_000016_imports;
+mod m20261204_000017_outbox_and_webhooks;
 
 /// The ordered list of migrations that `resilience-hub migrate` applies.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_row_level_security::Migration),
             Box::new(m20261203_000015_corrections_and_committees::Migration),
             Box::new(m20261203_000016_imports::Migration),
+            Box::new(m20261204_000017_outbox_and_webhooks::Migration),
         ]
     }
 }

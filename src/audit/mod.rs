@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod graphql;
+pub mod outbox;
 pub mod service;
 
 use chrono::{DateTime, Utc};
@@ -15,7 +16,7 @@ use uuid::Uuid;
 
 use crate::access::Access;
 use crate::auth::Role;
-use crate::entity::audit_event;
+use crate::entity::{audit_event, outbox_event};
 use crate::error::AppResult;
 use crate::ids::{AuditEventId, OrgId, UserId};
 
@@ -139,8 +140,9 @@ impl<T: Serialize> Change<'_, T> {
     }
 }
 
-/// Writes one audit event, and marks the epoch of the records changed (see
-/// [`crate::epochs`]). Call it with the mutation's own transaction.
+/// Writes one audit event and its outbox row (the event to publish, see [`outbox`]), and
+/// marks the epoch of the records changed (see [`crate::epochs`]). Call it with the
+/// mutation's own transaction.
 pub async fn record<T: Serialize>(
     txn: &impl ConnectionTrait,
     author: Author,
@@ -178,7 +180,24 @@ pub async fn record_all<T: Serialize>(
     // Bound the statement's size: a bind per column, well under either engine's limit.
     for chunk in changes.chunks(500) {
         let mut rows = Vec::with_capacity(chunk.len());
+        let mut outgoing = Vec::with_capacity(chunk.len());
         for change in chunk {
+            let before = to_json(change.before)?;
+            let after = to_json(change.after)?;
+            outgoing.push(outbox::row(
+                outbox::Outgoing {
+                    org_id: change.org_id,
+                    subject_org_id: change.subject_org_id,
+                    entity_type: change.entity_type,
+                    entity_id: change.entity_id,
+                    operation: change.operation,
+                    before: before.as_ref(),
+                    after: after.as_ref(),
+                },
+                user,
+                org,
+                now,
+            ));
             rows.push(audit_event::ActiveModel {
                 id: Set(AuditEventId::new().0),
                 org_id: Set(change.org_id.0),
@@ -188,8 +207,8 @@ pub async fn record_all<T: Serialize>(
                 entity_type: Set(change.entity_type.as_str().to_owned()),
                 entity_id: Set(change.entity_id),
                 operation: Set(change.operation.as_str().to_owned()),
-                before: Set(to_json(change.before)?),
-                after: Set(to_json(change.after)?),
+                before: Set(before),
+                after: Set(after),
                 request_id: Set(request_id.clone()),
                 occurred_at: Set(now),
                 subject_org_id: Set(change.subject_org_id.map(|o| o.0)),
@@ -203,6 +222,9 @@ pub async fn record_all<T: Serialize>(
         }
         if !rows.is_empty() {
             audit_event::Entity::insert_many(rows)
+                .exec_without_returning(txn)
+                .await?;
+            outbox_event::Entity::insert_many(outgoing)
                 .exec_without_returning(txn)
                 .await?;
         }

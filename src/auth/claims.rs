@@ -160,6 +160,7 @@ pub(crate) fn check(
         role,
         name,
         email,
+        expires_at: exp,
     })
 }
 

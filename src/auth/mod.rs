@@ -75,6 +75,9 @@ pub struct VerifiedToken {
     pub role: Role,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// When it expires (its `exp`, Unix seconds): a live subscription made with it is closed
+    /// then.
+    pub expires_at: i64,
 }
 
 /// Why a token was refused. The message is safe to show to the caller.

@@ -7,7 +7,7 @@ pub mod measure;
 pub mod order;
 pub mod syntax;
 
-use async_graphql::{Context, EmptySubscription, ID, Interface, MergedObject, Object, Schema};
+use async_graphql::{Context, ID, Interface, MergedObject, Object, Schema};
 
 pub use limits::{coded_error, set_code};
 
@@ -23,6 +23,9 @@ use crate::audit::graphql::AuditQuery;
 use crate::committees::Committee;
 use crate::committees::graphql::{CommitteeMutation, CommitteeQuery};
 use crate::error::{AppError, AppResult};
+use crate::events::graphql::{DeliveryScopes, SubscriptionRoot};
+use crate::events::webhooks::graphql::{WebhookMutation, WebhookQuery};
+use crate::events::webhooks::{Delivery as WebhookDelivery, Endpoint as WebhookEndpoint};
 use crate::ids::{
     ActionId, AnyId, AssessmentId, AuditEventId, ChallengeId, DueDateChangeId, EvidenceId,
     FrameworkId, IdKind, ModerationId, OrgId, ProgressUpdateId, RatingEvidenceId, RatingId,
@@ -47,7 +50,7 @@ use crate::users::User;
 use crate::users::graphql::UserQuery;
 
 /// The schema type of the service.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Every query.
 #[derive(MergedObject, Default)]
@@ -63,6 +66,7 @@ pub struct QueryRoot(
     CommitteeQuery,
     ReportQuery,
     ImportQuery,
+    WebhookQuery,
     NodeQuery,
 );
 
@@ -78,6 +82,7 @@ pub struct MutationRoot(
     AssessmentMutation,
     CommitteeMutation,
     ImportMutation,
+    WebhookMutation,
 );
 
 /// Builds the schema. `limits` bound every request; `introspection` answers `__schema` and
@@ -86,9 +91,10 @@ pub fn build_schema(limits: &Limits, introspection: bool) -> AppSchema {
     let builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .data(limits.clone())
+    .extension(DeliveryScopes)
     .extension(limits::RequestLimits {
         limits: limits.clone(),
     })
@@ -165,6 +171,8 @@ pub enum Node {
     Moderation(Moderation),
     Committee(Committee),
     Import(PastImport),
+    WebhookEndpoint(WebhookEndpoint),
+    WebhookDelivery(WebhookDelivery),
 }
 
 /// `node(id:)`.
@@ -241,6 +249,22 @@ impl NodeQuery {
             IdKind::Import => Node::Import(
                 crate::imports::service::get(access, crate::ids::ImportId(id.uuid)).await?,
             ),
+            IdKind::WebhookEndpoint => Node::WebhookEndpoint(
+                crate::events::webhooks::service::get(
+                    access,
+                    crate::ids::WebhookEndpointId(id.uuid),
+                )
+                .await?,
+            ),
+            IdKind::WebhookDelivery => Node::WebhookDelivery(
+                crate::events::webhooks::service::get_delivery(
+                    access,
+                    crate::ids::WebhookDeliveryId(id.uuid),
+                )
+                .await?,
+            ),
+            // An event is a message, not a record one can read back.
+            IdKind::Event => return Err(AppError::NotFound("event").into()),
         }))
     }
 }

@@ -242,6 +242,21 @@ fn prepare(mut request: Request, limits: &Limits, shapes: &Shapes) -> Prepared {
     }
 }
 
+/// Admits a subscription's document as every other request's (see [`prepare`]): the request
+/// ready to run and its document, or the refusal.
+pub(super) fn admit_subscription(
+    request: Request,
+    limits: &Limits,
+    shapes: &Shapes,
+) -> Result<(Request, Arc<ExecutableDocument>), ServerError> {
+    match prepare(request, limits, shapes) {
+        Prepared::Run {
+            request, document, ..
+        } => Ok((*request, document)),
+        Prepared::Refused { error, .. } => Err(error),
+    }
+}
+
 /// The document each request runs (sent whole, or named by a persisted query's id), as a
 /// request ready to prepare; or its refusal.
 fn documents(
@@ -573,6 +588,10 @@ async fn run(
         ));
     }
     finish(&db, writes).await?;
+    if writes {
+        // Publish what this request committed without waiting for the next poll.
+        state.hub.written();
+    }
     Ok(responses)
 }
 
@@ -592,7 +611,9 @@ async fn execute_one(
         Some(access) => request
             .data(access.clone())
             .data(Loaders::new(access))
-            .data(issuer.clone()),
+            .data(issuer.clone())
+            .data(state.hub.clone())
+            .data(state.jobs.clone()),
         None => request,
     };
     let operation = request.operation_name.clone();

@@ -14,6 +14,7 @@ mod request;
 mod response;
 mod templates;
 mod upload;
+mod ws;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,6 +74,12 @@ pub struct AppState {
     /// The address clients reach the service at, for report links; the request's own when
     /// absent.
     pub public_url: Option<String>,
+    /// This instance's switchboard of published events, for subscriptions.
+    pub hub: Arc<crate::events::Hub>,
+    /// The job queue, for mutations that queue work (redelivering a webhook).
+    pub jobs: crate::events::jobs::Queue,
+    /// Turns true when the service shuts down: live subscriptions close.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The service's routes and middleware.
@@ -80,7 +87,7 @@ pub fn router(state: AppState, cors_origins: &[String]) -> Router {
     let mut router = Router::new()
         .route(
             "/graphql",
-            get(graphql::graphql_get).post(graphql::graphql_post),
+            get(ws::graphql_get_or_socket).post(graphql::graphql_post),
         )
         .route("/reports/{collection}/{id}/{file}", get(reports::report))
         .route("/templates/{file}", get(templates::action_plan))

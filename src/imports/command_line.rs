@@ -58,6 +58,7 @@ pub async fn run(db: &Database, request: Request) -> anyhow::Result<Report> {
         role: Role::Manager,
         name: Some("Command-line import".to_owned()),
         email: None,
+        expires_at: i64::MAX,
     };
     let actor = resolve_actor(db, &Callers::default(), &token)
         .await

@@ -152,7 +152,7 @@ pub async fn create_unattended(
     db: &impl sea_orm::TransactionTrait,
     new: NewOrganisation,
 ) -> AppResult<Organisation> {
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(crate::db::WRITE).await?;
     let org = insert(
         &txn,
         &Provisioner::unattended(),
@@ -178,7 +178,7 @@ pub async fn set_operator_unattended(
     org: OrgId,
     operator: bool,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_with_options(crate::db::WRITE).await?;
     let before = crate::auth::identity::is_operator(&txn, org).await?;
     Provisioner::unattended()
         .update_organisation(org)

@@ -70,6 +70,8 @@ pub struct TestApp {
     server: JoinHandle<()>,
     _sqlite_dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
+    /// The service's and the owner's URLs, for another instance on the same database.
+    urls: (String, Option<String>),
 }
 
 /// The role the service connects as on Postgres in tests: it owns nothing and has no
@@ -162,6 +164,7 @@ impl TestApp {
                 (url, Some(scoped), None, Some((base.clone(), schema)))
             }
         };
+        let urls = (url.clone(), owner_url.clone());
         let mut config = test_config(url);
         config.database_owner_url = owner_url.clone();
         adjust(&mut config);
@@ -192,7 +195,40 @@ impl TestApp {
             server,
             _sqlite_dir: sqlite_dir,
             pg_schema,
+            urls,
         }
+    }
+
+    /// Another instance of the service on this one's database (the first keeps the database:
+    /// drop it last).
+    pub async fn spawn_beside(&self, adjust: impl FnOnce(&mut Config)) -> Self {
+        let (url, owner_url) = self.urls.clone();
+        let mut config = test_config(url.clone());
+        config.database_owner_url = owner_url.clone();
+        adjust(&mut config);
+        let app = Application::build(config).await.expect("the app builds");
+        let base = format!("http://{}", app.local_addr());
+        let app_db = app.database().clone();
+        let server = tokio::spawn(async move {
+            app.run_until(std::future::pending()).await.ok();
+        });
+        TestApp {
+            engine: self.engine.clone(),
+            base,
+            client: self.client.clone(),
+            app_db,
+            owner_db: self.owner_db.clone(),
+            server,
+            _sqlite_dir: None,
+            pg_schema: None,
+            urls: (url, owner_url),
+        }
+    }
+
+    /// Stops this instance at once, as a process that dies: requests in flight, its
+    /// publisher and its job workers end where they are, and its sockets close.
+    pub fn kill(&self) {
+        self.server.abort();
     }
 
     /// SQL statements the service has run so far.

@@ -18,6 +18,7 @@ mod clients;
 mod comparison;
 mod demo;
 mod errors;
+mod events;
 mod fair;
 mod faults;
 mod frameworks;

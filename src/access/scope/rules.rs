@@ -12,7 +12,7 @@ use crate::entity::{
     evidence, framework, import, moderation, org_user, organisation, panel_membership,
     progress_update, rating, rating_action, rating_evidence, rating_level, recommendation,
     recommendation_standard, recommendation_status_change, review, review_judgement,
-    sharing_settings, standard, user,
+    sharing_settings, standard, user, webhook_attempt, webhook_delivery, webhook_endpoint,
 };
 
 /// A filter no row passes, spelled out rather than left to how an empty condition renders.
@@ -278,6 +278,9 @@ owned!(
     sharing_settings,
     committee,
     import,
+    webhook_endpoint,
+    webhook_delivery,
+    webhook_attempt,
     review,
     review_judgement,
     recommendation,

@@ -1,0 +1,219 @@
+//! Background jobs over the service's own database, on the apalis job library: tasks are
+//! rows (in Postgres, in the `apalis` schema; in SQLite, in the same file), so they survive
+//! restarts, and any instance's workers may take them. Each deployment (each Postgres
+//! schema) has its own queue.
+//!
+//! The webhook work runs here: [`Job::Dispatch`] turns new outbox events into deliveries,
+//! [`Job::Deliver`] makes one attempt of one delivery and schedules its retry, and
+//! [`Job::Sweep`] picks up deliveries whose task was lost (an instance that died between
+//! committing a delivery and queueing its task).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_postgres::PostgresStorage;
+use apalis_sqlite::SqliteStorage;
+use sea_orm::{ConnectionTrait, DbBackend};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::db::Database;
+
+/// A unit of background work.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Job {
+    /// Read the outbox past the webhook dispatcher's position and make deliveries.
+    Dispatch,
+    /// Attempt one delivery.
+    Deliver { delivery: Uuid },
+    /// Queue again the deliveries that are due but have no task.
+    Sweep,
+}
+
+/// What runs each job.
+pub type Handler =
+    Arc<dyn Fn(Job) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>;
+
+async fn run_job(job: Job, handle: Data<Handler>) -> Result<(), BoxDynError> {
+    (handle)(job).await;
+    Ok(())
+}
+
+/// How often idle workers look for tasks.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Creates the job library's tables: with the owner's connection, before the service's
+/// role is granted them (Postgres), or in the SQLite file.
+pub async fn migrate(db: &Database) -> anyhow::Result<()> {
+    match db.conn().get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.conn().get_postgres_connection_pool();
+            let mut migrator = PostgresStorage::<()>::migrations();
+            // One history for the database's one `apalis` schema, whatever the search path;
+            // the migrator's lock keeps two deployments from running it at once.
+            migrator.dangerous_set_table_name("apalis._sqlx_migrations");
+            migrator.create_schema("apalis");
+            migrator.run(pool).await?;
+        }
+        // SQLite's queue is a file of its own, migrated when it is opened.
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Grants the role `service` connects as the job library's tables (Postgres, when it is
+/// not the owner).
+pub async fn grant(owner: &Database, service: &Database) -> anyhow::Result<()> {
+    if owner.conn().get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let current = |db: &Database| {
+        let conn = db.conn().clone();
+        async move {
+            let row = conn
+                .query_one_raw(sea_orm::Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT quote_ident(current_user::text) AS r",
+                ))
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no current user"))?;
+            anyhow::Ok(row.try_get::<String>("", "r")?)
+        }
+    };
+    let role = current(service).await?;
+    if role == current(owner).await? {
+        return Ok(());
+    }
+    owner
+        .conn()
+        .execute_unprepared(&format!(
+            "GRANT USAGE ON SCHEMA apalis TO {role}; \
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA apalis TO {role}; \
+             GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA apalis TO {role};"
+        ))
+        .await?;
+    Ok(())
+}
+
+/// The file of SQLite's queue, beside the database at `url`.
+pub fn sqlite_jobs_path(url: &str) -> String {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or(path);
+    match path.strip_suffix(".db") {
+        Some(stem) => format!("{stem}.jobs.db"),
+        None => format!("{path}.jobs"),
+    }
+}
+
+async fn sqlite_pool(url: &str) -> anyhow::Result<sea_orm::sqlx::SqlitePool> {
+    use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+    let options = SqliteConnectOptions::new()
+        .filename(sqlite_jobs_path(url))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(Duration::from_secs(10));
+    Ok(SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?)
+}
+
+/// The queue of this deployment's jobs.
+#[derive(Clone)]
+pub enum Queue {
+    Postgres(PostgresStorage<Job>),
+    Sqlite(SqliteStorage<Job>),
+}
+
+impl Queue {
+    /// The queue of `db`'s deployment (at `url`): named after its schema on Postgres, so
+    /// deployments (and tests) sharing a database never take each other's tasks. On SQLite the
+    /// tasks live in a file of their own beside the database (`….jobs.db`), on one
+    /// connection: the library's transactions read before they write, and would otherwise
+    /// fail whenever one of the service's writes commits in between.
+    pub async fn open(db: &Database, url: &str) -> anyhow::Result<Self> {
+        Ok(match db.conn().get_database_backend() {
+            DbBackend::Postgres => {
+                let row = db
+                    .conn()
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        DbBackend::Postgres,
+                        "SELECT current_schema()::text AS s",
+                    ))
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no current schema"))?;
+                let schema: String = row.try_get("", "s")?;
+                let config = apalis_postgres::Config::default().queue(format!("resilience-hub:{schema}"));
+                Queue::Postgres(
+                    PostgresStorage::new(db.conn().get_postgres_connection_pool())
+                        .with_config(config),
+                )
+            }
+            _ => {
+                let pool = sqlite_pool(url).await?;
+                // Not `SqliteStorage::setup`, which also turns `synchronous` off.
+                SqliteStorage::<()>::migrations().run(&pool).await?;
+                let config = apalis_sqlite::Config::default().queue("resilience-hub");
+                Queue::Sqlite(SqliteStorage::new(&pool).with_config(config))
+            }
+        })
+    }
+
+    /// Queues `job` to run after `delay`.
+    pub async fn push(&self, job: Job, delay: Duration) -> anyhow::Result<()> {
+        let task = TaskBuilder::new(job).run_after(delay).build();
+        match self {
+            Queue::Postgres(storage) => storage
+                .clone()
+                .push_task(task)
+                .await
+                .map_err(|e| anyhow::anyhow!("queueing a job: {e}")),
+            Queue::Sqlite(storage) => storage
+                .clone()
+                .push_task(task)
+                .await
+                .map_err(|e| anyhow::anyhow!("queueing a job: {e}")),
+        }
+    }
+
+    /// Runs `workers` workers of this queue, each job through `handle`, until `stop`.
+    pub async fn work(
+        &self,
+        name: String,
+        workers: usize,
+        handle: Handler,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        let strategy = Strategy::new().interval(POLL);
+        let stop = async move {
+            stop.await;
+            Ok::<(), WorkerError>(())
+        };
+        let run = match self {
+            Queue::Postgres(storage) => tokio::spawn(
+                WorkerBuilder::new(name)
+                    .backend(storage.clone().poll_with_strategy(strategy))
+                    .data(handle)
+                    .concurrency(workers.max(1))
+                    .build(run_job)
+                    .run_until(stop),
+            ),
+            Queue::Sqlite(storage) => tokio::spawn(
+                WorkerBuilder::new(name)
+                    .backend(storage.clone().poll_with_strategy(strategy))
+                    .data(handle)
+                    .concurrency(workers.max(1))
+                    .build(run_job)
+                    .run_until(stop),
+            ),
+        };
+        match run.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::error!(error = %err, "the job workers stopped"),
+            Err(err) => tracing::error!(error = %err, "the job workers failed"),
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Each instance's publisher: reads the outbox in commit order and hands the events to the
+//! instance's [`Hub`].
+//!
+//! Woken by `NOTIFY` from any instance's commits on Postgres and by this instance's own
+//! commits everywhere, and polling besides: a notification is only a wake-up (a pooler in
+//! transaction mode drops them, a listener's connection can fail), the outbox is the truth.
+//! It starts from the end of the outbox: a live subscription hears of changes made after it
+//! began. Webhooks, which must hear of everything, keep their own durable position
+//! ([`super::webhooks::dispatch`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DbBackend;
+use sea_orm::sqlx::postgres::PgListener;
+use tokio::sync::watch;
+
+use super::Hub;
+use super::outbox::{self, BATCH, Position};
+use crate::db::Database;
+
+/// The channel outbox inserts notify on (the payload is the schema written to).
+const CHANNEL: &str = "hub_outbox";
+
+/// Runs until `stop` changes: reads new events and publishes them, every `poll` at least.
+pub async fn run(db: Database, hub: Arc<Hub>, poll: Duration, mut stop: watch::Receiver<bool>) {
+    let mut position = loop {
+        match outbox::end(&db).await {
+            Ok(position) => break position,
+            Err(err) => {
+                tracing::warn!(error = %err, "the publisher cannot read the outbox yet");
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => continue,
+                    _ = stop.changed() => return,
+                }
+            }
+        }
+    };
+    let schema = current_schema(&db).await;
+    let mut listener = listen(&db).await;
+    loop {
+        match read_new(&db, &hub, position).await {
+            Ok(next) => position = next,
+            Err(err) => tracing::warn!(error = %err, "reading the outbox failed; retrying"),
+        }
+        tokio::select! {
+            _ = hub.written_signal() => {}
+            notice = next_notice(&mut listener) => {
+                match notice {
+                    // Another schema's (another deployment's, or another test's) events.
+                    Some(payload) if schema.as_deref().is_some_and(|s| s != payload) => continue,
+                    Some(_) => {}
+                    None => {
+                        // The listening connection failed: poll until it is back.
+                        listener = None;
+                    }
+                }
+            }
+            _ = tokio::time::sleep(poll) => {
+                if listener.is_none() {
+                    listener = listen(&db).await;
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Publishes every event after `from`; returns the position of the last.
+async fn read_new(db: &Database, hub: &Hub, mut from: Position) -> crate::error::AppResult<Position> {
+    loop {
+        let txn = db.begin_publisher(false).await?;
+        let read = outbox::after(&txn, from, BATCH).await;
+        txn.abandon().await;
+        let (events, last) = read?;
+        let full = events.len() as u64 >= BATCH;
+        from = last;
+        hub.publish(events);
+        if !full {
+            return Ok(from);
+        }
+    }
+}
+
+/// A connection listening for outbox inserts, on Postgres.
+async fn listen(db: &Database) -> Option<PgListener> {
+    if db.conn().get_database_backend() != DbBackend::Postgres {
+        return None;
+    }
+    let pool = db.conn().get_postgres_connection_pool();
+    let mut listener = match PgListener::connect_with(pool).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot listen for outbox notifications; polling");
+            return None;
+        }
+    };
+    match listener.listen(CHANNEL).await {
+        Ok(()) => Some(listener),
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot listen for outbox notifications; polling");
+            None
+        }
+    }
+}
+
+/// The next notification's payload; `None` when the listener failed. Never completes
+/// without a listener.
+async fn next_notice(listener: &mut Option<PgListener>) -> Option<String> {
+    match listener {
+        Some(l) => match l.try_recv().await {
+            Ok(Some(n)) => Some(n.payload().to_owned()),
+            Ok(None) | Err(_) => None,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// The schema this pool writes to, which notifications name.
+async fn current_schema(db: &Database) -> Option<String> {
+    if db.conn().get_database_backend() != DbBackend::Postgres {
+        return None;
+    }
+    use sea_orm::ConnectionTrait;
+    let row = db
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_schema()::text AS s",
+        ))
+        .await
+        .ok()??;
+    row.try_get("", "s").ok()
+}
