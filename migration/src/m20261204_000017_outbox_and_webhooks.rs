@@ -475,6 +475,13 @@ impl MigrationTrait for Migration {
             )
             .await?;
         let db = manager.get_connection();
+        // The webhook dispatcher starts at the beginning of the outbox, so that no event
+        // committed before it first runs is passed over.
+        db.execute_unprepared(
+            "INSERT INTO outbox_cursors (name, tx_id, seq, updated_at) \
+             VALUES ('webhooks', 0, 0, CURRENT_TIMESTAMP)",
+        )
+        .await?;
         if db.get_database_backend() == DbBackend::Postgres {
             db.execute_unprepared(POSTGRES).await?;
         }

@@ -49,6 +49,21 @@ pub async fn migrate(db: &Database) -> anyhow::Result<()> {
     match db.conn().get_database_backend() {
         DbBackend::Postgres => {
             let pool = db.conn().get_postgres_connection_pool();
+            // The library's migrations create the extensions it needs in the first schema of
+            // the search path: create them first where every deployment's search path finds
+            // them (a deployment's own schema may be dropped, and would take them along).
+            // One at a time: two deployments creating an extension at once collide.
+            let mut txn = pool.begin().await?;
+            sea_orm::sqlx::query("SELECT pg_advisory_xact_lock(7308185362170431488)")
+                .execute(&mut *txn)
+                .await?;
+            for create in [
+                "CREATE EXTENSION IF NOT EXISTS pgcrypto SCHEMA public",
+                "CREATE EXTENSION IF NOT EXISTS hstore SCHEMA public",
+            ] {
+                sea_orm::sqlx::query(create).execute(&mut *txn).await?;
+            }
+            txn.commit().await?;
             let mut migrator = PostgresStorage::<()>::migrations();
             // One history for the database's one `apalis` schema, whatever the search path;
             // the migrator's lock keeps two deployments from running it at once.

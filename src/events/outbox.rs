@@ -36,8 +36,7 @@ pub async fn end(db: &Database) -> AppResult<Position> {
     position
 }
 
-/// [`end`], within `txn`.
-pub(crate) async fn end_in(txn: &RequestDb) -> AppResult<Position> {
+async fn end_in(txn: &RequestDb) -> AppResult<Position> {
     let sql = match txn.get_database_backend() {
         // Every transaction below the oldest running one has finished: start just before it.
         DbBackend::Postgres => {

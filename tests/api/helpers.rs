@@ -153,7 +153,8 @@ impl TestApp {
                 ensure_service_role(&admin).await;
                 admin.close().await.ok();
                 let sep = if base.contains('?') { '&' } else { '?' };
-                let scoped = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+                // `public` after the test's schema: where the job library's extensions live.
+                let scoped = format!("{base}{sep}options=-c%20search_path%3D{schema},public");
                 // The service connects as a role that owns nothing, so that row-level security
                 // binds it; the owner (the test's own user) migrates. The application name
                 // lets a test find (and kill) the service's connections.

@@ -40,3 +40,4 @@ mod reviews;
 mod schema;
 mod sharing;
 mod summaries;
+mod webhooks;

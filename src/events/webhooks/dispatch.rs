@@ -160,8 +160,8 @@ async fn dispatch_in(txn: &RequestDb) -> AppResult<Dispatched> {
     })
 }
 
-/// Takes the dispatcher's position for this transaction (creating it at the end of the
-/// outbox the first time); `None` when another instance holds it.
+/// Takes the dispatcher's position (made by the migration, at the outbox's beginning) for
+/// this transaction; `None` when another instance holds it.
 async fn lock_cursor(txn: &RequestDb) -> AppResult<Option<Position>> {
     let backend = txn.get_database_backend();
     let read = |lock: &str| {
@@ -174,29 +174,6 @@ async fn lock_cursor(txn: &RequestDb) -> AppResult<Option<Position>> {
             [CURSOR.into()],
         )
     };
-    if txn.query_one_raw(read("")).await?.is_none() {
-        let end = outbox::end_in(txn).await?;
-        let insert = match backend {
-            DbBackend::Postgres => {
-                "INSERT INTO outbox_cursors (name, tx_id, seq, updated_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (name) DO NOTHING"
-            }
-            _ => {
-                "INSERT OR IGNORE INTO outbox_cursors (name, tx_id, seq, updated_at) VALUES (?, ?, ?, ?)"
-            }
-        };
-        txn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            insert,
-            [
-                CURSOR.into(),
-                end.tx.into(),
-                end.seq.into(),
-                Utc::now().into(),
-            ],
-        ))
-        .await?;
-    }
     let lock = match backend {
         DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
         // SQLite's writers take turns: the transaction already holds the database.
