@@ -100,7 +100,17 @@ impl Application {
             config.events.webhooks.allow_internal,
         ));
         let (stop, shutdown) = tokio::sync::watch::channel(false);
-        let queue = Queue::open(&db, config.database_url())
+        // The background work has a pool of its own: it never takes a request's connection,
+        // and its statements are not counted as the requests'.
+        let background_db = Database::connect(
+            config.database_url(),
+            &PoolSettings {
+                max_connections: 4,
+                acquire_timeout: config.pool.acquire_timeout,
+            },
+        )
+        .await?;
+        let queue = Queue::open(&background_db, config.database_url())
             .await
             .context("opening the job queue")?;
         let sender = Sender::new(config.events.webhooks.clone())
@@ -142,7 +152,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         tracing::info!(keys = ?keys.describe(), "signing keys loaded");
         let background = config.events.background.then(|| Background {
-            db: db.clone(),
+            db: background_db,
             hub,
             queue,
             sender,

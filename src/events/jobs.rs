@@ -100,14 +100,20 @@ pub async fn grant(owner: &Database, service: &Database) -> anyhow::Result<()> {
     if role == current(owner).await? {
         return Ok(());
     }
-    owner
-        .conn()
-        .execute_unprepared(&format!(
-            "GRANT USAGE ON SCHEMA apalis TO {role}; \
-             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA apalis TO {role}; \
-             GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA apalis TO {role};"
-        ))
+    // Deployments sharing the database grant the same tables: one at a time.
+    let pool = owner.conn().get_postgres_connection_pool();
+    let mut txn = pool.begin().await?;
+    sea_orm::sqlx::query("SELECT pg_advisory_xact_lock(7308185362170431488)")
+        .execute(&mut *txn)
         .await?;
+    sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(format!(
+        "GRANT USAGE ON SCHEMA apalis TO {role}; \
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA apalis TO {role}; \
+         GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA apalis TO {role};"
+    )))
+    .execute(&mut *txn)
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 

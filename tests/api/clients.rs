@@ -19,7 +19,7 @@ use crate::helpers::{Engine as Db, TestApp};
 
 /// The directory of the JavaScript tools, if they are installed; `None` (or a failure under
 /// CI) otherwise.
-fn js_tools(what: &str) -> Option<PathBuf> {
+pub(crate) fn js_tools(what: &str) -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js");
     let installed = dir.join("node_modules").is_dir()
         && Command::new("node")
@@ -343,4 +343,142 @@ fn typescript_from_the_schema_and_the_readmes_operations_compiles() {
         &dir,
         &["node_modules/.bin/tsc", "--project", "tsconfig.json"],
     );
+}
+
+/// The first ```` ```js ```` block after the README's heading `heading`.
+fn readme_js(heading: &str) -> String {
+    let readme = include_str!("../../README.md");
+    let after = readme
+        .split_once(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("the README has no `{heading}`"))
+        .1;
+    let block = after
+        .split_once("```js\n")
+        .expect("a js block")
+        .1
+        .split_once("\n```")
+        .expect("the block ends")
+        .0;
+    block.to_owned()
+}
+
+/// Lines a child process prints, as they come.
+fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("piped");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The README's `graphql-ws` client, run as written with Node.js, hears of a change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_s_live_updates_client_receives_a_change() {
+    let Some(dir) = js_tools("the README's subscription client") else {
+        return;
+    };
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let w = crate::world::World::build(&app).await;
+    let a = crate::plan::People::of(&w.council_a);
+    let review = crate::plan::review(&app, &a.manager, "Protection peer challenge").await;
+    let rec = crate::plan::recommendation(&app, &a.manager, &review, "R1").await;
+    let action = crate::plan::action(&app, &a.manager, &rec, "Recruit", "2021-01-29", "2021-03-01").await;
+    let mut child = Command::new("node")
+        .current_dir(&dir)
+        .args(["--input-type=module", "-e", &readme_js("### Live updates")])
+        .env("HUB_WS_URL", format!("{}/graphql", app.base.replacen("http", "ws", 1)))
+        .env("HUB_TOKEN", &a.viewer)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let lines = lines_of(&mut child);
+    let connected = lines.recv_timeout(Duration::from_secs(15));
+    assert_eq!(connected.as_deref(), Ok("connected"));
+    let mut received = None;
+    for version in 1..=5 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        app.gql(
+            Some(&a.manager),
+            crate::plan::UPDATE_ACTION,
+            json!({ "input": { "id": action, "version": version, "title": format!("Recruit ({version})") } }),
+        )
+        .await
+        .data();
+        if let Ok(line) = lines.recv_timeout(Duration::from_secs(2)) {
+            received = Some(line);
+            break;
+        }
+    }
+    let line = received.expect("the client printed the change");
+    let change: Value = serde_json::from_str(&line).expect("JSON");
+    assert_eq!(change["action"]["id"], action);
+    assert_eq!(change["change"]["eventType"], "action.updated");
+    assert!(change["action"]["rag"].is_string());
+    let status = child.wait().expect("node ends");
+    assert!(status.success(), "the client ends cleanly after one change");
+}
+
+/// The README's receiver check, run as written with Node.js, accepts a real delivery and
+/// refuses it altered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_s_webhook_check_verifies_a_real_delivery() {
+    use base64::engine::general_purpose::STANDARD;
+    let Some(dir) = js_tools("the README's webhook check") else {
+        return;
+    };
+    let app = TestApp::spawn_with(Db::Sqlite, |c| c.events.webhooks.allow_internal = true).await;
+    let w = crate::world::World::build(&app).await;
+    let a = crate::plan::People::of(&w.council_a);
+    let receiver = crate::webhooks::Receiver::start().await;
+    let created = app
+        .gql(
+            Some(&a.manager),
+            crate::webhooks::CREATE_ENDPOINT,
+            json!({ "input": { "url": receiver.url(), "eventTypes": ["review.created"] } }),
+        )
+        .await;
+    let secret = created.data()["createWebhookEndpoint"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    crate::plan::review(&app, &a.manager, "Protection peer challenge").await;
+    let got = receiver.wait_for(1, Duration::from_secs(10)).await;
+    let delivery = got.first().expect("a delivery");
+    let headers: serde_json::Map<String, Value> = ["webhook-id", "webhook-timestamp", "webhook-signature"]
+        .iter()
+        .map(|h| ((*h).to_owned(), json!(delivery.headers[*h].to_str().unwrap())))
+        .collect();
+    let mut altered = delivery.body.clone();
+    altered.push(b' ');
+    let driver = format!(
+        "{}\nconst d = JSON.parse(process.env.DELIVERY);\n\
+         console.log(verify(d.secret, d.headers, Buffer.from(d.body, 'base64')));\n\
+         console.log(verify(d.secret, d.headers, Buffer.from(d.altered, 'base64')));\n\
+         console.log(verify('whsec_' + Buffer.alloc(32).toString('base64'), d.headers, Buffer.from(d.body, 'base64')));\n",
+        readme_js("### Webhooks")
+    );
+    let out = Command::new("node")
+        .current_dir(&dir)
+        .args(["--input-type=module", "-e", &driver])
+        .env(
+            "DELIVERY",
+            json!({
+                "secret": secret,
+                "headers": headers,
+                "body": STANDARD.encode(&delivery.body),
+                "altered": STANDARD.encode(&altered),
+            })
+            .to_string(),
+        )
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), vec!["true", "false", "false"]);
 }
