@@ -59,7 +59,8 @@ pub struct ChangeNote {
     event: Arc<Event>,
 }
 
-#[Object]
+/// What every subscription message says of the change behind it.
+#[Object(name = "ChangeNote")]
 impl ChangeNote {
     /// The event's id: the same as its webhook deliveries' `webhook-id`.
     async fn event_id(&self) -> ID {
@@ -105,6 +106,7 @@ pub struct ActionChange {
     action: Action,
 }
 
+/// An action changed, or was reported on: what `actionChanged` sends.
 #[Object]
 impl ActionChange {
     /// The change.
@@ -124,6 +126,7 @@ pub struct ProgressChange {
     organisation: Organisation,
 }
 
+/// An organisation's progress moved: what `progressChanged` sends.
 #[Object]
 impl ProgressChange {
     /// The change that moved it.
@@ -143,6 +146,7 @@ pub struct AssessmentChange {
     assessment: Assessment,
 }
 
+/// An assessment changed: what `assessmentChanged` sends.
 #[Object]
 impl AssessmentChange {
     /// The change.
@@ -162,6 +166,7 @@ pub struct PanelComparisonChange {
     rows: Vec<Row>,
 }
 
+/// Rows of a panel's heat map changed: what `panelComparisonChanged` sends.
 #[Object]
 impl PanelComparisonChange {
     /// The change that moved them.
@@ -238,7 +243,9 @@ const ASSESSMENT_EVENTS: [EntityType; 4] = [
     EntityType::Moderation,
 ];
 
-#[Subscription]
+/// Live updates, over WebSocket at `/graphql` (`graphql-transport-ws`), the token in
+/// `connection_init`'s payload.
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// An action of the organisation (the caller's own when absent; another it reads in
     /// detail) changed or was reported on, optionally within one review: the action as it now

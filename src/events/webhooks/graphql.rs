@@ -23,6 +23,7 @@ fn allow_internal(ctx: &Context<'_>) -> bool {
         .is_some_and(|hub| hub.allow_internal())
 }
 
+/// A receiver an organisation registered for its events.
 #[Object(name = "WebhookEndpoint")]
 impl Endpoint {
     /// Opaque id.
@@ -75,10 +76,12 @@ impl Endpoint {
         self.version
     }
 
+    /// When it was registered.
     async fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }
 
+    /// When it last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.updated_at
     }
@@ -91,6 +94,7 @@ pub struct EndpointWithSecret {
     secret: String,
 }
 
+/// An endpoint with its signing secret, shown once.
 #[Object(name = "WebhookEndpointWithSecret")]
 impl EndpointWithSecret {
     /// The endpoint.
@@ -104,6 +108,7 @@ impl EndpointWithSecret {
     }
 }
 
+/// One try of a delivery.
 #[Object(name = "WebhookAttempt")]
 impl Attempt {
     /// 1 for the first attempt.
@@ -111,6 +116,7 @@ impl Attempt {
         self.attempt
     }
 
+    /// When it was made.
     async fn attempted_at(&self) -> DateTime<Utc> {
         self.attempted_at
     }
@@ -136,6 +142,7 @@ impl Attempt {
     }
 }
 
+/// One event's delivery to one endpoint, over all its attempts.
 #[Object(name = "WebhookDelivery")]
 impl Delivery {
     /// Opaque id.
@@ -153,6 +160,7 @@ impl Delivery {
         &self.event_type
     }
 
+    /// Where it stands.
     async fn status(&self) -> DeliveryStatus {
         self.status
     }
@@ -167,6 +175,7 @@ impl Delivery {
         self.next_attempt_at
     }
 
+    /// When the last attempt was made.
     async fn last_attempt_at(&self) -> Option<DateTime<Utc>> {
         self.last_attempt_at
     }
@@ -186,6 +195,7 @@ impl Delivery {
         self.last_error.as_deref()
     }
 
+    /// When it was made from its event.
     async fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }
@@ -263,11 +273,15 @@ pub struct CreateWebhookEndpointInput {
 /// Changes to an endpoint; absent fields stay as they are.
 #[derive(InputObject)]
 pub struct UpdateWebhookEndpointInput {
+    /// The endpoint.
     pub id: ID,
     /// The version read: a stale one is a `CONFLICT`.
     pub version: i32,
+    /// A new address.
     pub url: Option<String>,
+    /// The event types to receive instead.
     pub event_types: Option<Vec<String>>,
+    /// A new description.
     pub description: Option<String>,
     /// `false` disables it; `true` enables it again and forgets its failures.
     pub enabled: Option<bool>,
@@ -284,7 +298,7 @@ impl WebhookMutation {
     async fn create_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
-        input: CreateWebhookEndpointInput,
+        #[graphql(desc = "The endpoint.")] input: CreateWebhookEndpointInput,
     ) -> Result<EndpointWithSecret> {
         let access = ctx.access()?;
         let new = NewEndpoint::parse(
@@ -301,7 +315,7 @@ impl WebhookMutation {
     async fn update_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
-        input: UpdateWebhookEndpointInput,
+        #[graphql(desc = "What to change.")] input: UpdateWebhookEndpointInput,
     ) -> Result<Endpoint> {
         let id = WebhookEndpointId::parse("input.id", &input.id)?;
         let changes = EndpointChanges {
