@@ -478,3 +478,89 @@ async fn a_change_made_on_one_instance_reaches_a_subscriber_of_another() {
         drop(b_side);
     }
 }
+
+const PANEL_COMPARISON_CHANGED: &str = r#"
+    subscription($panel: ID!, $framework: ID!, $cycle: String!) {
+        panelComparisonChanged(panelId: $panel, frameworkId: $framework, cycle: $cycle) {
+            change { eventType }
+            rows { organisation { id } cells { moderatedLevel { code } } }
+        }
+    }"#;
+
+api_test!(
+    a_panel_hears_of_its_members_assessments_and_heat_map_rows,
+    |app| {
+        use crate::assurance;
+        let w = World::build(&app).await;
+        let fw = assurance::framework(&app, &w.admin, "NRS", 2).await;
+        let a = People::of(&w.council_a);
+        let lead = token(&w.panel, Role::Manager);
+        let submitted =
+            assurance::assessed(&app, &a.manager, &fw, "2024-25", &["DEVELOPING", "GOOD_PRACTICE"])
+                .await;
+
+        let mut assessments = Socket::connect(&app, &lead).await;
+        assessments
+            .subscribe("1", ASSESSMENT_CHANGED, json!({ "panel": w.panel }))
+            .await;
+        let mut heat_map = Socket::connect(&app, &lead).await;
+        heat_map
+            .subscribe(
+                "1",
+                PANEL_COMPARISON_CHANGED,
+                json!({ "panel": w.panel, "framework": fw.id, "cycle": "2024-25" }),
+            )
+            .await;
+        // Another panel naming this one, and council B naming council A: as if absent.
+        let mut other = Socket::connect(&app, &token(&w.other_panel, Role::Manager)).await;
+        other
+            .subscribe(
+                "1",
+                PANEL_COMPARISON_CHANGED,
+                json!({ "panel": w.panel, "framework": fw.id, "cycle": "2024-25" }),
+            )
+            .await;
+        assert_eq!(refusal(&mut other).await, "NOT_FOUND");
+        other
+            .subscribe("2", ASSESSMENT_CHANGED, json!({ "panel": w.panel }))
+            .await;
+        assert_eq!(refusal(&mut other).await, "NOT_FOUND");
+        let mut b = Socket::connect(&app, &token(&w.council_b, Role::Manager)).await;
+        b.subscribe("1", ASSESSMENT_CHANGED, json!({ "org": w.council_a }))
+            .await;
+        assert_eq!(refusal(&mut b).await, "NOT_FOUND");
+        b.subscribe("2", ASSESSMENT_CHANGED, json!({})).await;
+        assert_eq!(refusal(&mut b).await, "BAD_USER_INPUT");
+        let mut b_own = Socket::connect(&app, &token(&w.council_b, Role::Manager)).await;
+        b_own
+            .subscribe("1", ASSESSMENT_CHANGED, json!({ "org": w.council_b }))
+            .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+
+        // The panel challenges and moderates council A's submitted assessment.
+        let challenge = assurance::challenge(&app, &lead, &submitted, "2025-01-20").await;
+        assurance::moderate_all(
+            &app,
+            &lead,
+            &challenge,
+            &fw,
+            &[("GOOD_PRACTICE", "ADJUSTED"), ("GOOD_PRACTICE", "AGREED")],
+        )
+        .await;
+        let got = assessments.next_of("moderation.created").await;
+        assert_eq!(got["data"]["assessmentChanged"]["assessment"]["id"], submitted);
+        let got = heat_map.next_of("moderation.created").await;
+        let rows = got["data"]["panelComparisonChanged"]["rows"].as_array().unwrap().clone();
+        assert_eq!(rows.len(), 1, "the changed member's row alone");
+        assert_eq!(rows[0]["organisation"]["id"], w.council_a);
+        assert!(
+            rows[0]["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["moderatedLevel"]["code"] == "GOOD_PRACTICE"),
+            "{rows:?}"
+        );
+        assert_eq!(b_own.message(QUIET).await, None, "council B hears nothing of A");
+    }
+);
