@@ -11,10 +11,10 @@ use tokio::net::TcpListener;
 use crate::auth::KeyStore;
 use crate::config::Config;
 use crate::db::{Database, PoolSettings};
-use crate::graphql::build_schema;
 use crate::events::jobs::Queue;
 use crate::events::webhooks::dispatch::Sender;
 use crate::events::{EventSettings, Hub};
+use crate::graphql::build_schema;
 use crate::http::{self, AppState, Graphiql, Metrics, Persisted};
 
 /// A service ready to serve: database migrated, keys parsed, schema built, port bound.
@@ -113,8 +113,8 @@ impl Application {
         let queue = Queue::open(&background_db, config.database_url())
             .await
             .context("opening the job queue")?;
-        let sender = Sender::new(config.events.webhooks.clone())
-            .context("building the webhook client")?;
+        let sender =
+            Sender::new(config.events.webhooks.clone()).context("building the webhook client")?;
         let state = AppState {
             schema,
             shapes,

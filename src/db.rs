@@ -289,7 +289,8 @@ impl Database {
     /// sets it.
     pub async fn begin_publisher(&self, writes: bool) -> Result<RequestDb, DbErr> {
         let db = self.begin_request(writes, 0).await?;
-        db.set_settings(&[("purpose", "publish".to_owned())]).await?;
+        db.set_settings(&[("purpose", "publish".to_owned())])
+            .await?;
         Ok(db)
     }
 }

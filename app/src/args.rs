@@ -14,9 +14,9 @@ use resilience_hub::auth::keys::KeyConfig;
 use resilience_hub::config::{
     AppEnv, Config, DEFAULT_JWT_AUDIENCE, DEV_JWT_ISSUER, DEV_JWT_SECRET,
 };
+use resilience_hub::db::PoolSettings;
 use resilience_hub::events::webhooks::WebhookSettings;
 use resilience_hub::events::{EventSettings, SubscriptionLimits};
-use resilience_hub::db::PoolSettings;
 use resilience_hub::http::fair::FairShareSettings;
 use resilience_hub::http::{PersistedMode, PersistedSettings};
 use resilience_hub::limits::Limits;
@@ -234,7 +234,12 @@ pub struct ServeArgs {
     #[arg(long, env = "WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub webhook_timeout: std::time::Duration,
     /// The waits before each retry of a failed webhook delivery, comma-separated.
-    #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", default_value = "5s,5m,30m,2h,5h,10h,10h", global = true)]
+    #[arg(
+        long,
+        env = "WEBHOOK_RETRY_SCHEDULE",
+        default_value = "5s,5m,30m,2h,5h,10h,10h",
+        global = true
+    )]
     pub webhook_retry_schedule: String,
     /// Most webhook deliveries one instance attempts at once.
     #[arg(long, env = "WEBHOOK_WORKERS", default_value_t = WebhookSettings::default().workers, global = true)]
@@ -502,7 +507,9 @@ pub fn config(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Config> 
         public_url: serve.public_url.clone().filter(|s| !s.is_empty()),
         report_link_lifetime: serve.report_link_lifetime,
         events: EventSettings {
-            poll: serve.outbox_poll_interval.max(std::time::Duration::from_millis(50)),
+            poll: serve
+                .outbox_poll_interval
+                .max(std::time::Duration::from_millis(50)),
             subscriptions: SubscriptionLimits {
                 per_connection: serve.subscriptions_per_connection.max(1),
                 per_organisation: serve.subscriptions_per_organisation.max(1),
@@ -526,6 +533,19 @@ pub fn config(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Config> 
             }
         }),
     })
+}
+
+/// `WEBHOOK_RETRY_SCHEDULE`: durations, comma-separated.
+fn retry_schedule(raw: &str) -> anyhow::Result<Vec<std::time::Duration>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            humantime::parse_duration(s).map_err(|e| {
+                anyhow::anyhow!("WEBHOOK_RETRY_SCHEDULE: `{s}` is not a duration: {e}")
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -592,16 +612,4 @@ mod tests {
     fn page_size_is_capped_at_100() {
         assert!(parse(&["--max-page-size", "500"]).is_err());
     }
-}
-
-/// `WEBHOOK_RETRY_SCHEDULE`: durations, comma-separated.
-fn retry_schedule(raw: &str) -> anyhow::Result<Vec<std::time::Duration>> {
-    raw.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            humantime::parse_duration(s)
-                .map_err(|e| anyhow::anyhow!("WEBHOOK_RETRY_SCHEDULE: `{s}` is not a duration: {e}"))
-        })
-        .collect()
 }

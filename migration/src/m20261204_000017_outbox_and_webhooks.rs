@@ -193,7 +193,11 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(OutboxEvents::EventType).text().not_null())
                     .col(ColumnDef::new(OutboxEvents::EntityType).text().not_null())
                     .col(ColumnDef::new(OutboxEvents::EntityId).uuid().not_null())
-                    .col(ColumnDef::new(OutboxEvents::Payload).json_binary().not_null())
+                    .col(
+                        ColumnDef::new(OutboxEvents::Payload)
+                            .json_binary()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(OutboxEvents::ActorUserId).uuid().null())
                     .col(ColumnDef::new(OutboxEvents::ActorOrgId).uuid().null())
                     .col(
@@ -417,7 +421,11 @@ impl MigrationTrait for Migration {
                             .uuid()
                             .not_null(),
                     )
-                    .col(ColumnDef::new(WebhookAttempts::Attempt).integer().not_null())
+                    .col(
+                        ColumnDef::new(WebhookAttempts::Attempt)
+                            .integer()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(WebhookAttempts::AttemptedAt)
                             .timestamp_with_time_zone()

@@ -88,15 +88,20 @@ pub(super) fn row(
     let mut data = Map::new();
     data.insert(
         "id".to_owned(),
-        json!(crate::ids::AnyId {
-            kind: change.entity_type.id_kind(),
-            uuid: change.entity_id
-        }
-        .to_string()),
+        json!(
+            crate::ids::AnyId {
+                kind: change.entity_type.id_kind(),
+                uuid: change.entity_id
+            }
+            .to_string()
+        ),
     );
     data.insert("entityType".to_owned(), json!(change.entity_type.as_str()));
     data.insert("operation".to_owned(), json!(change.operation.as_str()));
-    data.insert("organisationId".to_owned(), json!(change.org_id.to_string()));
+    data.insert(
+        "organisationId".to_owned(),
+        json!(change.org_id.to_string()),
+    );
     ids_of(change.after, &mut data);
     ids_of(change.before, &mut data);
     data.remove("idId");

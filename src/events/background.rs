@@ -68,7 +68,9 @@ async fn run(db: &Database, queue: &Queue, sender: &Sender, job: Job) -> anyhow:
         Job::Dispatch => {
             let done = dispatch::dispatch(db).await?;
             for delivery in done.deliveries {
-                queue.push(Job::Deliver { delivery }, Duration::ZERO).await?;
+                queue
+                    .push(Job::Deliver { delivery }, Duration::ZERO)
+                    .await?;
             }
             if done.more {
                 queue.push(Job::Dispatch, Duration::ZERO).await?;
@@ -81,7 +83,9 @@ async fn run(db: &Database, queue: &Queue, sender: &Sender, job: Job) -> anyhow:
         }
         Job::Sweep => {
             for delivery in dispatch::overdue(db, LOST_AFTER).await? {
-                queue.push(Job::Deliver { delivery }, Duration::ZERO).await?;
+                queue
+                    .push(Job::Deliver { delivery }, Duration::ZERO)
+                    .await?;
             }
         }
     }

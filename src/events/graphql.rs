@@ -8,8 +8,8 @@ use async_graphql::{Context, Data, ID, Object, Response, Result, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::{FutureExt, Stream};
 
-use super::subscriptions::{EventSlot, Load, Subscriber, deliveries};
 use super::Event;
+use super::subscriptions::{EventSlot, Load, Subscriber, deliveries};
 use crate::access::{Access, Purpose};
 use crate::actions::Action;
 use crate::assessments::Assessment;
@@ -41,7 +41,10 @@ impl Extension for DeliveryScopes {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        let Some(scope) = ctx.data_opt::<Arc<EventSlot>>().and_then(|slot| slot.take()) else {
+        let Some(scope) = ctx
+            .data_opt::<Arc<EventSlot>>()
+            .and_then(|slot| slot.take())
+        else {
             return next.run(ctx, operation_name).await;
         };
         let mut data = Data::default();
@@ -364,9 +367,7 @@ impl SubscriptionRoot {
     async fn assessment_changed(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The caller's own panel: its members' assessments.")] panel_id: Option<
-            ID,
-        >,
+        #[graphql(desc = "The caller's own panel: its members' assessments.")] panel_id: Option<ID>,
         #[graphql(desc = "One organisation's assessments.")] organisation_id: Option<ID>,
     ) -> Result<impl Stream<Item = AssessmentChange> + use<>> {
         let (subscriber, slot) = subscriber(ctx)?;
@@ -411,7 +412,9 @@ impl SubscriptionRoot {
                 // A panel hears of its current members only, as they are at delivery.
                 if by_panel
                     && member_of(&event) != own
-                    && !access.orgs(Purpose::PanelMembers).contains(member_of(&event).0)
+                    && !access
+                        .orgs(Purpose::PanelMembers)
+                        .contains(member_of(&event).0)
                 {
                     return Ok(None);
                 }
@@ -427,8 +430,7 @@ impl SubscriptionRoot {
             .boxed()
         });
         let accepts = move |event: &Event| {
-            ASSESSMENT_EVENTS.contains(&event.entity_type)
-                && (by_panel || event.concerns(org))
+            ASSESSMENT_EVENTS.contains(&event.entity_type) && (by_panel || event.concerns(org))
         };
         Ok(deliveries(subscriber, slot, accepts, load)?)
     }
@@ -491,7 +493,7 @@ impl SubscriptionRoot {
             .boxed()
         });
         let accepts = move |event: &Event| {
-            member_of(&event) != panel
+            member_of(event) != panel
                 && matches!(
                     event.entity_type,
                     EntityType::Assessment

@@ -32,8 +32,7 @@ pub enum Job {
 }
 
 /// What runs each job.
-pub type Handler =
-    Arc<dyn Fn(Job) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>;
+pub type Handler = Arc<dyn Fn(Job) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>;
 
 async fn run_job(job: Job, handle: Data<Handler>) -> Result<(), BoxDynError> {
     (handle)(job).await;
@@ -43,37 +42,47 @@ async fn run_job(job: Job, handle: Data<Handler>) -> Result<(), BoxDynError> {
 /// How often idle workers look for tasks.
 const POLL: Duration = Duration::from_millis(250);
 
-/// Creates the job library's tables: with the owner's connection, before the service's
-/// role is granted them (Postgres), or in the SQLite file.
+/// A transaction holding the lock that deployments sharing a database take to change the
+/// job library's shared schema (two creating an extension, or granting the same tables, at
+/// once collide).
+async fn one_at_a_time(
+    pool: &sea_orm::sqlx::PgPool,
+) -> anyhow::Result<sea_orm::sqlx::Transaction<'static, sea_orm::sqlx::Postgres>> {
+    /// The advisory lock's key: "apalis" in ASCII, in a 64-bit key.
+    const LOCK: i64 = 0x6170_616c_6973;
+    let mut txn = pool.begin().await?;
+    sea_orm::sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(LOCK)
+        .execute(&mut *txn)
+        .await?;
+    Ok(txn)
+}
+
+/// Creates the job library's tables on Postgres, with the owner's connection, before the
+/// service's role is granted them. (SQLite's queue is a file of its own, migrated when it is
+/// opened.)
 pub async fn migrate(db: &Database) -> anyhow::Result<()> {
-    match db.conn().get_database_backend() {
-        DbBackend::Postgres => {
-            let pool = db.conn().get_postgres_connection_pool();
-            // The library's migrations create the extensions it needs in the first schema of
-            // the search path: create them first where every deployment's search path finds
-            // them (a deployment's own schema may be dropped, and would take them along).
-            // One at a time: two deployments creating an extension at once collide.
-            let mut txn = pool.begin().await?;
-            sea_orm::sqlx::query("SELECT pg_advisory_xact_lock(7308185362170431488)")
-                .execute(&mut *txn)
-                .await?;
-            for create in [
-                "CREATE EXTENSION IF NOT EXISTS pgcrypto SCHEMA public",
-                "CREATE EXTENSION IF NOT EXISTS hstore SCHEMA public",
-            ] {
-                sea_orm::sqlx::query(create).execute(&mut *txn).await?;
-            }
-            txn.commit().await?;
-            let mut migrator = PostgresStorage::<()>::migrations();
-            // One history for the database's one `apalis` schema, whatever the search path;
-            // the migrator's lock keeps two deployments from running it at once.
-            migrator.dangerous_set_table_name("apalis._sqlx_migrations");
-            migrator.create_schema("apalis");
-            migrator.run(pool).await?;
-        }
-        // SQLite's queue is a file of its own, migrated when it is opened.
-        _ => {}
+    if db.conn().get_database_backend() != DbBackend::Postgres {
+        return Ok(());
     }
+    let pool = db.conn().get_postgres_connection_pool();
+    // The library's migrations create the extensions it needs in the first schema of the
+    // search path: create them first where every deployment's search path finds them (a
+    // deployment's own schema may be dropped, and would take them along).
+    let mut txn = one_at_a_time(pool).await?;
+    for create in [
+        "CREATE EXTENSION IF NOT EXISTS pgcrypto SCHEMA public",
+        "CREATE EXTENSION IF NOT EXISTS hstore SCHEMA public",
+    ] {
+        sea_orm::sqlx::query(create).execute(&mut *txn).await?;
+    }
+    txn.commit().await?;
+    let mut migrator = PostgresStorage::<()>::migrations();
+    // One history for the database's one `apalis` schema, whatever the search path; the
+    // migrator's lock keeps two deployments from running it at once.
+    migrator.dangerous_set_table_name("apalis._sqlx_migrations");
+    migrator.create_schema("apalis");
+    migrator.run(pool).await?;
     Ok(())
 }
 
@@ -100,12 +109,7 @@ pub async fn grant(owner: &Database, service: &Database) -> anyhow::Result<()> {
     if role == current(owner).await? {
         return Ok(());
     }
-    // Deployments sharing the database grant the same tables: one at a time.
-    let pool = owner.conn().get_postgres_connection_pool();
-    let mut txn = pool.begin().await?;
-    sea_orm::sqlx::query("SELECT pg_advisory_xact_lock(7308185362170431488)")
-        .execute(&mut *txn)
-        .await?;
+    let mut txn = one_at_a_time(owner.conn().get_postgres_connection_pool()).await?;
     sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(format!(
         "GRANT USAGE ON SCHEMA apalis TO {role}; \
          GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA apalis TO {role}; \
@@ -167,7 +171,8 @@ impl Queue {
                     .await?
                     .ok_or_else(|| anyhow::anyhow!("no current schema"))?;
                 let schema: String = row.try_get("", "s")?;
-                let config = apalis_postgres::Config::default().queue(format!("resilience-hub:{schema}"));
+                let config =
+                    apalis_postgres::Config::default().queue(format!("resilience-hub:{schema}"));
                 Queue::Postgres(
                     PostgresStorage::new(db.conn().get_postgres_connection_pool())
                         .with_config(config),

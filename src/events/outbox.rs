@@ -73,7 +73,11 @@ pub async fn after(
                    AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
                  ORDER BY tx_id, seq LIMIT $3"
             ),
-            [from.tx.to_string().into(), from.seq.into(), (limit as i64).into()],
+            [
+                from.tx.to_string().into(),
+                from.seq.into(),
+                (limit as i64).into(),
+            ],
         ),
         _ => Statement::from_sql_and_values(
             backend,

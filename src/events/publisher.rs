@@ -67,7 +67,11 @@ pub async fn run(db: Database, hub: Arc<Hub>, poll: Duration, mut stop: watch::R
 }
 
 /// Publishes every event after `from`; returns the position of the last.
-async fn read_new(db: &Database, hub: &Hub, mut from: Position) -> crate::error::AppResult<Position> {
+async fn read_new(
+    db: &Database,
+    hub: &Hub,
+    mut from: Position,
+) -> crate::error::AppResult<Position> {
     loop {
         let txn = db.begin_publisher(false).await?;
         let read = outbox::after(&txn, from, BATCH).await;

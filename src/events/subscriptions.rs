@@ -109,7 +109,8 @@ impl EventSlot {
 
 /// What a subscription makes of an event it accepts, with the subscriber's access at
 /// delivery: `None` when the subscriber may not see it (then nothing is sent).
-pub type Load<T> = Arc<dyn Fn(Arc<Event>, Access) -> BoxFuture<'static, AppResult<Option<T>>> + Send + Sync>;
+pub type Load<T> =
+    Arc<dyn Fn(Arc<Event>, Access) -> BoxFuture<'static, AppResult<Option<T>>> + Send + Sync>;
 
 struct State<T> {
     events: tokio::sync::broadcast::Receiver<Arc<Event>>,
@@ -156,46 +157,49 @@ pub fn deliveries<T: Send + 'static>(
         _pass: pass,
         _live: live,
     };
-    Ok(futures_util::stream::unfold(state, |mut state| async move {
-        loop {
-            let event = match state.events.recv().await {
-                Ok(event) => event,
-                Err(RecvError::Lagged(missed)) => {
-                    // Its socket is closed (the stream does not complete first, which would
-                    // tell the client the subscription ended normally): the subscriber must
-                    // read the current state again.
-                    let _ = state.subscriber.closing.try_send(Closing {
+    Ok(futures_util::stream::unfold(
+        state,
+        |mut state| async move {
+            loop {
+                let event = match state.events.recv().await {
+                    Ok(event) => event,
+                    Err(RecvError::Lagged(missed)) => {
+                        // Its socket is closed (the stream does not complete first, which would
+                        // tell the client the subscription ended normally): the subscriber must
+                        // read the current state again.
+                        let _ = state.subscriber.closing.try_send(Closing {
                         code: TOO_SLOW,
                         reason: format!(
                             "too slow: fell {missed} events behind; reconnect and read the current state"
                         ),
                     });
-                    std::future::pending::<()>().await;
-                    return None;
-                }
-                Err(RecvError::Closed) => return None,
-            };
-            if !(state.accepts)(&event) {
-                continue;
-            }
-            let scope = match state.subscriber.scope().await {
-                Ok(scope) => scope,
-                Err(err) => {
-                    tracing::warn!(error = %err, event = %event.id, "a subscription could not read its subscriber's access; event skipped");
+                        std::future::pending::<()>().await;
+                        return None;
+                    }
+                    Err(RecvError::Closed) => return None,
+                };
+                if !(state.accepts)(&event) {
                     continue;
                 }
-            };
-            match (state.load)(event.clone(), scope.access.clone()).await {
-                Ok(Some(item)) => {
-                    state.slot.put(scope);
-                    return Some((item, state));
-                }
-                Ok(None) | Err(AppError::NotFound(_)) => scope.finish().await,
-                Err(err) => {
-                    tracing::warn!(error = %err, event = %event.id, "a subscription could not read an event's subject; event skipped");
-                    scope.finish().await;
+                let scope = match state.subscriber.scope().await {
+                    Ok(scope) => scope,
+                    Err(err) => {
+                        tracing::warn!(error = %err, event = %event.id, "a subscription could not read its subscriber's access; event skipped");
+                        continue;
+                    }
+                };
+                match (state.load)(event.clone(), scope.access.clone()).await {
+                    Ok(Some(item)) => {
+                        state.slot.put(scope);
+                        return Some((item, state));
+                    }
+                    Ok(None) | Err(AppError::NotFound(_)) => scope.finish().await,
+                    Err(err) => {
+                        tracing::warn!(error = %err, event = %event.id, "a subscription could not read an event's subject; event skipped");
+                        scope.finish().await;
+                    }
                 }
             }
-        }
-    }))
+        },
+    ))
 }

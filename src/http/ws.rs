@@ -133,7 +133,9 @@ struct Init {
 async fn serve(state: AppState, socket: WebSocket, protocol: WebSocketProtocols) {
     let (mut sink, stream) = socket.split();
     let incoming = stream
-        .take_while(|m| futures_util::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_)))))
+        .take_while(|m| {
+            futures_util::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_))))
+        })
         .filter_map(|m| {
             futures_util::future::ready(match m {
                 Ok(Message::Text(text)) => Some(text.as_str().as_bytes().to_vec()),
@@ -232,7 +234,8 @@ async fn connect(
         .find_map(|k| payload.get(*k))
         .and_then(serde_json::Value::as_str)
         .ok_or_else(|| {
-            "connection_init's payload must carry {\"authorization\": \"Bearer <token>\"}".to_owned()
+            "connection_init's payload must carry {\"authorization\": \"Bearer <token>\"}"
+                .to_owned()
         })?;
     let token = value
         .strip_prefix("Bearer ")

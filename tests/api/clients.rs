@@ -368,7 +368,10 @@ fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String
     let (tx, rx) = std::sync::mpsc::channel();
     let stdout = child.stdout.take().expect("piped");
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
             if tx.send(line).is_err() {
                 break;
             }
@@ -388,11 +391,22 @@ async fn the_readme_s_live_updates_client_receives_a_change() {
     let a = crate::plan::People::of(&w.council_a);
     let review = crate::plan::review(&app, &a.manager, "Protection peer challenge").await;
     let rec = crate::plan::recommendation(&app, &a.manager, &review, "R1").await;
-    let action = crate::plan::action(&app, &a.manager, &rec, "Recruit", "2021-01-29", "2021-03-01").await;
+    let action = crate::plan::action(
+        &app,
+        &a.manager,
+        &rec,
+        "Recruit",
+        "2021-01-29",
+        "2021-03-01",
+    )
+    .await;
     let mut child = Command::new("node")
         .current_dir(&dir)
         .args(["--input-type=module", "-e", &readme_js("### Live updates")])
-        .env("HUB_WS_URL", format!("{}/graphql", app.base.replacen("http", "ws", 1)))
+        .env(
+            "HUB_WS_URL",
+            format!("{}/graphql", app.base.replacen("http", "ws", 1)),
+        )
         .env("HUB_TOKEN", &a.viewer)
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -450,10 +464,16 @@ async fn the_readme_s_webhook_check_verifies_a_real_delivery() {
     crate::plan::review(&app, &a.manager, "Protection peer challenge").await;
     let got = receiver.wait_for(1, Duration::from_secs(10)).await;
     let delivery = got.first().expect("a delivery");
-    let headers: serde_json::Map<String, Value> = ["webhook-id", "webhook-timestamp", "webhook-signature"]
-        .iter()
-        .map(|h| ((*h).to_owned(), json!(delivery.headers[*h].to_str().unwrap())))
-        .collect();
+    let headers: serde_json::Map<String, Value> =
+        ["webhook-id", "webhook-timestamp", "webhook-signature"]
+            .iter()
+            .map(|h| {
+                (
+                    (*h).to_owned(),
+                    json!(delivery.headers[*h].to_str().unwrap()),
+                )
+            })
+            .collect();
     let mut altered = delivery.body.clone();
     altered.push(b' ');
     let driver = format!(
@@ -479,6 +499,13 @@ async fn the_readme_s_webhook_check_verifies_a_real_delivery() {
         .output()
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(stdout.lines().collect::<Vec<_>>(), vec!["true", "false", "false"]);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        vec!["true", "false", "false"]
+    );
 }

@@ -31,9 +31,10 @@ impl Socket {
     pub async fn open(app: &TestApp, payload: Value) -> Self {
         let url = format!("{}/graphql", app.base.replacen("http", "ws", 1));
         let mut request = url.into_client_request().unwrap();
-        request
-            .headers_mut()
-            .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
         let (ws, response) = tokio_tungstenite::connect_async(request)
             .await
             .expect("the socket opens");
@@ -80,7 +81,9 @@ impl Socket {
     pub async fn message(&mut self, within: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            let next = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()??;
+            let next = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()??;
             match next.ok()? {
                 Message::Text(text) => {
                     let v: Value = serde_json::from_str(&text).expect("JSON");
@@ -132,7 +135,9 @@ impl Socket {
         }
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            let next = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()?;
+            let next = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()?;
             match next {
                 Some(Ok(Message::Close(Some(frame)))) => {
                     return Some((u16::from(frame.code), frame.reason.to_string()));
@@ -217,7 +222,10 @@ async fn refusal(socket: &mut Socket) -> String {
         .unwrap_or_else(|| panic!("no code: {message}"))
         .to_owned();
     if message["type"] == "next" {
-        let complete = socket.message(SOON).await.expect("the subscription completes");
+        let complete = socket
+            .message(SOON)
+            .await
+            .expect("the subscription completes");
         assert_eq!(complete["type"], "complete", "{complete}");
         assert_eq!(complete["id"], message["id"]);
     }
@@ -252,23 +260,44 @@ api_test!(
         assert_eq!(refusal(&mut prying).await, "NOT_FOUND");
         // A partner body receives no events.
         let mut partner = Socket::connect(&app, &token(&w.partner, Role::Manager)).await;
-        partner.subscribe("1", PROGRESS_CHANGED, json!({ "org": w.council_a })).await;
+        partner
+            .subscribe("1", PROGRESS_CHANGED, json!({ "org": w.council_a }))
+            .await;
         assert_eq!(refusal(&mut partner).await, "FORBIDDEN");
         // Subscriptions are live once the server has them: give it a moment.
         tokio::time::sleep(Duration::from_millis(300)).await;
 
-        let renamed = rename(&app, &a.manager, &action, 1, "Recruit three protection officers").await;
+        let renamed = rename(
+            &app,
+            &a.manager,
+            &action,
+            1,
+            "Recruit three protection officers",
+        )
+        .await;
         let got = own.next_of("action.updated").await;
         let change = &got["data"]["actionChanged"];
         assert_eq!(change["action"]["id"], action);
-        assert_eq!(change["action"]["title"], "Recruit three protection officers");
+        assert_eq!(
+            change["action"]["title"],
+            "Recruit three protection officers"
+        );
         assert_eq!(change["action"]["version"], renamed["version"]);
         assert!(change["action"]["rag"].is_string(), "{change}");
         assert_eq!(change["change"]["eventType"], "action.updated");
         assert_eq!(change["change"]["changed"], json!(["title"]));
-        assert!(change["change"]["eventId"].as_str().unwrap().starts_with("evt_"));
+        assert!(
+            change["change"]["eventId"]
+                .as_str()
+                .unwrap()
+                .starts_with("evt_")
+        );
         assert!(change["change"]["by"]["id"].is_string(), "{change}");
-        assert_eq!(other.message(QUIET).await, None, "council B hears nothing of A");
+        assert_eq!(
+            other.message(QUIET).await,
+            None,
+            "council B hears nothing of A"
+        );
     }
 );
 
@@ -285,7 +314,10 @@ api_test!(
         claims.exp = Some(crate::helpers::now() + 2);
         let mut short = Socket::connect(&app, &claims.sign()).await;
         short.subscribe("1", ACTION_CHANGED, json!({})).await;
-        let (code, reason) = short.closed(Duration::from_secs(8)).await.expect("closed at expiry");
+        let (code, reason) = short
+            .closed(Duration::from_secs(8))
+            .await
+            .expect("closed at expiry");
         assert_eq!(code, 4401);
         assert!(reason.contains("expired"), "{reason}");
     }
@@ -371,9 +403,19 @@ async fn a_rolled_back_mutation_publishes_nothing() {
         let resp = app
             .raw(app.post().bearer_auth(&a.manager).json(&create("First")))
             .await;
-        assert!(resp.json()["data"]["createReview"]["review"]["id"].is_string(), "{}", resp.text);
-        let got = socket.next(SOON).await.expect("the committed change is published");
-        assert_eq!(got["data"]["progressChanged"]["change"]["eventType"], "review.created");
+        assert!(
+            resp.json()["data"]["createReview"]["review"]["id"].is_string(),
+            "{}",
+            resp.text
+        );
+        let got = socket
+            .next(SOON)
+            .await
+            .expect("the committed change is published");
+        assert_eq!(
+            got["data"]["progressChanged"]["change"]["eventType"],
+            "review.created"
+        );
         let outbox = "SELECT COUNT(*) FROM outbox_events";
         let before = app.scalar(outbox).await;
         // Three in one batch run past it: the first two were written, then all rolled back.
@@ -386,8 +428,16 @@ async fn a_rolled_back_mutation_publishes_nothing() {
             .await;
         assert_eq!(resp.code(), "QUERY_TOO_COMPLEX", "{}", resp.text);
         assert_eq!(app.scalar("SELECT COUNT(*) FROM reviews").await, 1);
-        assert_eq!(app.scalar(outbox).await, before, "nothing rolled back is in the outbox");
-        assert_eq!(socket.message(QUIET).await, None, "and nothing is published");
+        assert_eq!(
+            app.scalar(outbox).await,
+            before,
+            "nothing rolled back is in the outbox"
+        );
+        assert_eq!(
+            socket.message(QUIET).await,
+            None,
+            "and nothing is published"
+        );
     }
 }
 
@@ -407,7 +457,10 @@ api_test!(
         // The plan's own creation may be published after the subscription began: wait for
         // the rename.
         let got = loop {
-            let got = socket.next(SOON).await.expect("the panel hears of its member");
+            let got = socket
+                .next(SOON)
+                .await
+                .expect("the panel hears of its member");
             if got["data"]["progressChanged"]["change"]["eventType"] == "action.updated" {
                 break got;
             }
@@ -465,9 +518,7 @@ async fn a_change_made_on_one_instance_reaches_a_subscriber_of_another() {
 
         // An instance that dies between its commit and its publication: here, one that
         // never publishes at all. B reads the outbox, not A's word.
-        let silent = a_side
-            .spawn_beside(|c| c.events.background = false)
-            .await;
+        let silent = a_side.spawn_beside(|c| c.events.background = false).await;
         rename(&silent, &a.manager, &action, 2, "Made on the silent one").await;
         let got = on_b.next_of("action.updated").await;
         assert_eq!(
@@ -495,9 +546,14 @@ api_test!(
         let fw = assurance::framework(&app, &w.admin, "NRS", 2).await;
         let a = People::of(&w.council_a);
         let lead = token(&w.panel, Role::Manager);
-        let submitted =
-            assurance::assessed(&app, &a.manager, &fw, "2024-25", &["DEVELOPING", "GOOD_PRACTICE"])
-                .await;
+        let submitted = assurance::assessed(
+            &app,
+            &a.manager,
+            &fw,
+            "2024-25",
+            &["DEVELOPING", "GOOD_PRACTICE"],
+        )
+        .await;
 
         let mut assessments = Socket::connect(&app, &lead).await;
         assessments
@@ -548,9 +604,15 @@ api_test!(
         )
         .await;
         let got = assessments.next_of("moderation.created").await;
-        assert_eq!(got["data"]["assessmentChanged"]["assessment"]["id"], submitted);
+        assert_eq!(
+            got["data"]["assessmentChanged"]["assessment"]["id"],
+            submitted
+        );
         let got = heat_map.next_of("moderation.created").await;
-        let rows = got["data"]["panelComparisonChanged"]["rows"].as_array().unwrap().clone();
+        let rows = got["data"]["panelComparisonChanged"]["rows"]
+            .as_array()
+            .unwrap()
+            .clone();
         assert_eq!(rows.len(), 1, "the changed member's row alone");
         assert_eq!(rows[0]["organisation"]["id"], w.council_a);
         assert!(
@@ -561,6 +623,159 @@ api_test!(
                 .any(|c| c["moderatedLevel"]["code"] == "GOOD_PRACTICE"),
             "{rows:?}"
         );
-        assert_eq!(b_own.message(QUIET).await, None, "council B hears nothing of A");
+        assert_eq!(
+            b_own.message(QUIET).await,
+            None,
+            "council B hears nothing of A"
+        );
     }
 );
+
+/// Subscription load (`bench/subscriptions`): 1,000 subscribers across two instances on one
+/// Postgres, 50 organisations with 20 dashboards each (half on each instance), and a burst of
+/// 1,000 changes (20 per organisation, sent 8 at a time to either instance). Each change
+/// reaches its organisation's 20 subscribers: 20,000 deliveries, each decided with its
+/// subscriber's access. Prints how many arrived, the latency from commit to receipt, and the
+/// process's peak memory. Ignored by `cargo test`: run it with `--ignored`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn subscription_burst() {
+    use std::sync::{Arc, Mutex};
+    const ORGS: usize = 50;
+    const PER_ORG: usize = 20;
+    const CHANGES_PER_ORG: usize = 20;
+    let Some(engine) = engines()
+        .into_iter()
+        .find(|e| matches!(e, Engine::Postgres(_)))
+    else {
+        eprintln!("skipped: needs TEST_DATABASE_URL");
+        return;
+    };
+    let sized = |c: &mut resilience_hub::config::Config| {
+        c.pool.max_connections = 10;
+        c.fair_share.per_second = 0;
+        c.fair_share.burst = 0;
+    };
+    let a_side = TestApp::spawn_with(engine, sized).await;
+    let b_side = a_side.spawn_beside(sized).await;
+    let w = World::build(&a_side).await;
+    let mut orgs = Vec::new();
+    for i in 0..ORGS {
+        let org = crate::world::create_org(
+            &a_side,
+            &w.admin,
+            &format!("bench-council-{i}"),
+            &format!("Bench Borough Council {i}"),
+            "COUNCIL",
+        )
+        .await;
+        let people = People::of(&org);
+        let review = plan::review(&a_side, &people.manager, "Peer challenge").await;
+        let rec = plan::recommendation(&a_side, &people.manager, &review, "R1").await;
+        let action = plan::action(
+            &a_side,
+            &people.manager,
+            &rec,
+            "Act",
+            "2021-01-29",
+            "2021-03-01",
+        )
+        .await;
+        orgs.push((org, people, action));
+    }
+    let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
+    let mut clients = Vec::new();
+    for (i, (_, people, _)) in orgs.iter().enumerate() {
+        for j in 0..PER_ORG {
+            let side = if j % 2 == 0 { &a_side } else { &b_side };
+            let mut socket = Socket::connect(side, &people.viewer).await;
+            socket
+                .subscribe(
+                    "1",
+                    "subscription { actionChanged { change { occurredAt } action { id rag } } }",
+                    json!({}),
+                )
+                .await;
+            let latencies = latencies.clone();
+            clients.push(tokio::spawn(async move {
+                let mut got = 0;
+                while got < CHANGES_PER_ORG {
+                    let Some(message) = socket.next(Duration::from_secs(120)).await else {
+                        break;
+                    };
+                    let at = message["data"]["actionChanged"]["change"]["occurredAt"]
+                        .as_str()
+                        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+                    if let Some(at) = at {
+                        let ms = (chrono::Utc::now() - at.with_timezone(&chrono::Utc))
+                            .num_microseconds()
+                            .unwrap_or(0) as f64
+                            / 1000.0;
+                        latencies.lock().unwrap().push(ms);
+                    }
+                    got += 1;
+                }
+                (i, got)
+            }));
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let started = std::time::Instant::now();
+    let mut jobs = Vec::new();
+    for round in 0..CHANGES_PER_ORG {
+        for (i, (_, people, action)) in orgs.iter().enumerate() {
+            jobs.push((round, i, people.manager.clone(), action.clone()));
+        }
+    }
+    let apps = [&a_side, &b_side];
+    let sent = futures_util::stream::iter(jobs)
+        .map(|(round, i, manager, action)| {
+            let app = apps[(round + i) % 2];
+            async move {
+                rename(
+                    app,
+                    &manager,
+                    &action,
+                    round as i64 + 1,
+                    &format!("Act {round}"),
+                )
+                .await;
+            }
+        })
+        .buffer_unordered(8)
+        .count()
+        .await;
+    let sent_in = started.elapsed();
+    let mut received = 0;
+    for client in clients {
+        received += client.await.unwrap().1;
+    }
+    let all_in = started.elapsed();
+    let mut l = latencies.lock().unwrap().clone();
+    l.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pct = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)];
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or("VmHWM: ?")
+        .to_owned();
+    eprintln!(
+        "subscription burst: {} subscribers on 2 instances, {sent} changes sent in {:.1} s, \
+         {received} of {} deliveries received in {:.1} s; latency ms p50 {:.0}, p90 {:.0}, \
+         p99 {:.0}, max {:.0}; process {peak}",
+        ORGS * PER_ORG,
+        sent_in.as_secs_f64(),
+        ORGS * PER_ORG * CHANGES_PER_ORG,
+        all_in.as_secs_f64(),
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        l[l.len() - 1],
+    );
+    assert_eq!(
+        received,
+        ORGS * PER_ORG * CHANGES_PER_ORG,
+        "every delivery arrived"
+    );
+}

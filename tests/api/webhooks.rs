@@ -158,7 +158,15 @@ async fn plan_of_a(app: &TestApp, w: &World) -> String {
     let a = People::of(&w.council_a);
     let review = plan::review(app, &a.manager, "Protection peer challenge").await;
     let rec = plan::recommendation(app, &a.manager, &review, "R1").await;
-    plan::action(app, &a.manager, &rec, "Recruit two protection officers", "2021-01-29", "2021-03-01").await
+    plan::action(
+        app,
+        &a.manager,
+        &rec,
+        "Recruit two protection officers",
+        "2021-01-29",
+        "2021-03-01",
+    )
+    .await
 }
 
 async fn rename(app: &TestApp, tok: &str, action: &str, version: i64, title: &str) {
@@ -200,7 +208,8 @@ async fn deliveries_are_signed_retried_under_one_id_and_seen_by_their_managers_a
         let action = plan_of_a(&app, &w).await;
         let a = People::of(&w.council_a);
         let receiver = Receiver::start().await;
-        let (id, secret) = endpoint(&app, &a.manager, &receiver.url(), json!(["action.updated"])).await;
+        let (id, secret) =
+            endpoint(&app, &a.manager, &receiver.url(), json!(["action.updated"])).await;
         assert!(secret.starts_with("whsec_"));
         // Council B's endpoint, which must hear nothing of council A.
         let b_receiver = Receiver::start().await;
@@ -209,7 +218,14 @@ async fn deliveries_are_signed_retried_under_one_id_and_seen_by_their_managers_a
 
         // The first attempt fails; the retry succeeds.
         receiver.answer(&[500]);
-        rename(&app, &a.manager, &action, 1, "Recruit three protection officers").await;
+        rename(
+            &app,
+            &a.manager,
+            &action,
+            1,
+            "Recruit three protection officers",
+        )
+        .await;
         let got = receiver.wait_for(2, WAIT).await;
         assert_eq!(got.len(), 2, "a failure and its retry");
         let ids: BTreeSet<String> = got
@@ -220,7 +236,11 @@ async fn deliveries_are_signed_retried_under_one_id_and_seen_by_their_managers_a
         for r in &got {
             assert!(verify(&secret, r), "the signature verifies");
             assert!(!verify("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", r));
-            let stamp: i64 = r.headers["webhook-timestamp"].to_str().unwrap().parse().unwrap();
+            let stamp: i64 = r.headers["webhook-timestamp"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
             assert!((crate::helpers::now() - stamp).abs() < 300);
             let b = body(r);
             assert_eq!(b["type"], "action.updated");
@@ -228,7 +248,10 @@ async fn deliveries_are_signed_retried_under_one_id_and_seen_by_their_managers_a
             assert_eq!(b["data"]["changed"], json!(["title"]));
             assert_eq!(b["data"]["organisationId"], w.council_a);
             assert!(b["timestamp"].is_string());
-            assert!(b["data"].get("title").is_none(), "ids and field names, never content");
+            assert!(
+                b["data"].get("title").is_none(),
+                "ids and field names, never content"
+            );
         }
         // A progress update is not an event type the endpoint asked for.
         app.gql(
@@ -259,13 +282,20 @@ async fn deliveries_are_signed_retried_under_one_id_and_seen_by_their_managers_a
         // Another organisation's manager, and council A's contributor.
         for (who, tok, code) in [
             ("council B", b_manager.as_str(), "NOT_FOUND"),
-            ("council A's contributor", a.contributor.as_str(), "FORBIDDEN"),
+            (
+                "council A's contributor",
+                a.contributor.as_str(),
+                "FORBIDDEN",
+            ),
         ] {
             let attempts = [
                 app.gql(Some(tok), ENDPOINT, json!({ "id": id })).await,
-                app.gql(Some(tok), DELIVERIES, json!({ "endpoint": id })).await,
-                app.gql(Some(tok), REDELIVER, json!({ "id": delivery_id })).await,
-                app.gql(Some(tok), ROTATE, json!({ "id": id, "version": 1 })).await,
+                app.gql(Some(tok), DELIVERIES, json!({ "endpoint": id }))
+                    .await,
+                app.gql(Some(tok), REDELIVER, json!({ "id": delivery_id }))
+                    .await,
+                app.gql(Some(tok), ROTATE, json!({ "id": id, "version": 1 }))
+                    .await,
                 app.gql(
                     Some(tok),
                     "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }",
@@ -303,12 +333,23 @@ async fn deliveries_are_signed_retried_under_one_id_and_seen_by_their_managers_a
             .to_owned();
         assert_ne!(new_secret, secret);
         let version = app
-            .gql(Some(&a.viewer), "query($id: ID!) { action(id: $id) { version } }", json!({ "id": action }))
+            .gql(
+                Some(&a.viewer),
+                "query($id: ID!) { action(id: $id) { version } }",
+                json!({ "id": action }),
+            )
             .await
             .data()["action"]["version"]
             .as_i64()
             .unwrap();
-        rename(&app, &a.manager, &action, version, "Recruit four protection officers").await;
+        rename(
+            &app,
+            &a.manager,
+            &action,
+            version,
+            "Recruit four protection officers",
+        )
+        .await;
         let got = receiver.wait_for(4, WAIT).await;
         assert_eq!(got.len(), 4);
         assert!(verify(&new_secret, &got[3]) && verify(&secret, &got[3]));
@@ -386,7 +427,10 @@ async fn internal_addresses_and_unknown_event_types_are_refused() {
             ("https://10.0.0.8/in", json!(["*"])),
             ("https://[::1]/in", json!(["*"])),
             ("https://localhost/in", json!(["*"])),
-            ("https://hooks.example.gov.uk/in", json!(["action.exploded"])),
+            (
+                "https://hooks.example.gov.uk/in",
+                json!(["action.exploded"]),
+            ),
             ("https://hooks.example.gov.uk/in", json!([])),
             ("ftp://hooks.example.gov.uk/in", json!(["*"])),
         ] {
@@ -443,11 +487,19 @@ async fn a_delivery_survives_the_instance_that_committed_it() {
         let action = plan_of_a(&first, &w).await;
         let a = People::of(&w.council_a);
         let receiver = Receiver::start().await;
-        let (_, secret) =
-            endpoint(&first, &a.manager, &receiver.url(), json!(["action.updated"])).await;
+        let (_, secret) = endpoint(
+            &first,
+            &a.manager,
+            &receiver.url(),
+            json!(["action.updated"]),
+        )
+        .await;
         rename(&first, &a.manager, &action, 1, "Committed, never sent").await;
         tokio::time::sleep(Duration::from_millis(1000)).await;
-        assert!(receiver.received().is_empty(), "the committing instance sends nothing");
+        assert!(
+            receiver.received().is_empty(),
+            "the committing instance sends nothing"
+        );
         first.kill();
         let later = first.spawn_beside(quick).await;
         let got = receiver.wait_for(1, WAIT).await;

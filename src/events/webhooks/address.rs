@@ -6,8 +6,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::Url;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::error::{AppError, AppResult};
 
@@ -60,8 +60,7 @@ pub fn check_url(field: &str, raw: &str, allow_internal: bool) -> AppResult<Url>
             format!("the URL is {} characters; at most {MAX_URL}", raw.len()),
         ));
     }
-    let url = Url::parse(raw)
-        .map_err(|e| AppError::bad_input(field, format!("not a URL: {e}")))?;
+    let url = Url::parse(raw).map_err(|e| AppError::bad_input(field, format!("not a URL: {e}")))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_internal => {}
@@ -93,7 +92,9 @@ pub fn check_url(field: &str, raw: &str, allow_internal: bool) -> AppResult<Url>
             url::Host::Ipv6(v6) => Some(IpAddr::V6(v6)),
             url::Host::Domain(name) => {
                 let name = name.trim_end_matches('.').to_ascii_lowercase();
-                if name == "localhost" || name.ends_with(".localhost") || name.ends_with(".internal")
+                if name == "localhost"
+                    || name.ends_with(".localhost")
+                    || name.ends_with(".internal")
                 {
                     return Err(refused(field));
                 }
@@ -126,9 +127,8 @@ impl Resolve for GuardedResolver {
         let allow = self.allow_internal;
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let kept: Vec<SocketAddr> = found
                 .into_iter()
                 .filter(|a| allow || !is_internal(a.ip()))

@@ -247,7 +247,10 @@ impl Sender {
             .connect_timeout(settings.timeout)
             .no_proxy()
             .dns_resolver(address::resolver(settings.allow_internal))
-            .user_agent(concat!("resilience-hub-webhooks/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "resilience-hub-webhooks/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .build()?;
         Ok(Sender { client, settings })
     }
@@ -255,7 +258,10 @@ impl Sender {
     /// The wait before retry `n` (1 for the first), with up to a tenth either way of jitter;
     /// `None` when no retry is left.
     fn backoff(&self, attempts: i32) -> Option<Duration> {
-        let base = *self.settings.retries.get(usize::try_from(attempts - 1).ok()?)?;
+        let base = *self
+            .settings
+            .retries
+            .get(usize::try_from(attempts - 1).ok()?)?;
         let spread = base.as_millis() as f64 * 0.1;
         let jitter = rand::rng().random_range(-spread..=spread);
         Some(Duration::from_millis(
@@ -271,7 +277,12 @@ impl Sender {
         };
         let attempt = row.attempts + 1;
         let (outcome, code, error, elapsed) = if !endpoint.enabled {
-            (AttemptOutcome::Refused, None, Some("the endpoint is disabled".to_owned()), Duration::ZERO)
+            (
+                AttemptOutcome::Refused,
+                None,
+                Some("the endpoint is disabled".to_owned()),
+                Duration::ZERO,
+            )
         } else {
             self.send(&row, &endpoint).await
         };
@@ -288,7 +299,9 @@ impl Sender {
         };
         let txn = db.begin_publisher(true).await?;
         let written = self
-            .record(&txn, &row, &endpoint, attempt, outcome, code, error, elapsed, status, retry, now)
+            .record(
+                &txn, &row, &endpoint, attempt, outcome, code, error, elapsed, status, retry, now,
+            )
             .await;
         match written {
             Ok(()) => txn.finish().await?,
@@ -308,8 +321,8 @@ impl Sender {
     ) -> AppResult<Option<(webhook_delivery::Model, webhook_endpoint::Model)>> {
         let txn = db.begin_publisher(true).await?;
         let now = Utc::now();
-        let lease = chrono::Duration::from_std(self.settings.timeout + CLAIM_MARGIN)
-            .unwrap_or_default();
+        let lease =
+            chrono::Duration::from_std(self.settings.timeout + CLAIM_MARGIN).unwrap_or_default();
         let claimed = webhook_delivery::Entity::update_many()
             .col_expr(
                 webhook_delivery::Column::ClaimedUntil,
@@ -331,7 +344,9 @@ impl Sender {
             .await;
         let found = match claimed {
             Ok(done) if done.rows_affected == 1 => {
-                let row = webhook_delivery::Entity::find_by_id(delivery).one(&txn).await?;
+                let row = webhook_delivery::Entity::find_by_id(delivery)
+                    .one(&txn)
+                    .await?;
                 match row {
                     Some(row) => webhook_endpoint::Entity::find_by_id(row.endpoint_id)
                         .one(&txn)
@@ -360,7 +375,12 @@ impl Sender {
         let url = match address::check_url("url", &endpoint.url, self.settings.allow_internal) {
             Ok(url) => url,
             Err(err) => {
-                return (AttemptOutcome::Refused, None, Some(err.to_string()), started.elapsed());
+                return (
+                    AttemptOutcome::Refused,
+                    None,
+                    Some(err.to_string()),
+                    started.elapsed(),
+                );
             }
         };
         let id = EventId(row.event_id).to_string();
@@ -397,9 +417,19 @@ impl Sender {
                 if status.is_success() {
                     (AttemptOutcome::Delivered, code, None, elapsed)
                 } else if status == reqwest::StatusCode::GONE {
-                    (AttemptOutcome::Gone, code, Some("410 Gone: the endpoint is disabled".to_owned()), elapsed)
+                    (
+                        AttemptOutcome::Gone,
+                        code,
+                        Some("410 Gone: the endpoint is disabled".to_owned()),
+                        elapsed,
+                    )
                 } else {
-                    (AttemptOutcome::Failed, code, Some(format!("answered {status}")), elapsed)
+                    (
+                        AttemptOutcome::Failed,
+                        code,
+                        Some(format!("answered {status}")),
+                        elapsed,
+                    )
                 }
             }
             Err(err) => {
@@ -476,10 +506,9 @@ impl Sender {
                 })
             }
             AttemptOutcome::Delivered => None,
-            AttemptOutcome::Gone => Some(disabled(
-                now,
-                "the endpoint answered 410 Gone".to_owned(),
-            )),
+            AttemptOutcome::Gone => {
+                Some(disabled(now, "the endpoint answered 410 Gone".to_owned()))
+            }
             _ if too_long && endpoint.failing_since.is_some() => Some(disabled(
                 now,
                 format!(

@@ -68,7 +68,8 @@ impl Endpoint {
 
     /// Until when the secret before the last rotation still signs beside the new one.
     async fn previous_secret_valid_until(&self) -> Option<DateTime<Utc>> {
-        self.previous_secret_until.filter(|until| *until > Utc::now())
+        self.previous_secret_until
+            .filter(|until| *until > Utc::now())
     }
 
     /// Its version, for `updateWebhookEndpoint` and `rotateWebhookSecret`.
@@ -242,12 +243,17 @@ impl WebhookQuery {
             String,
         >,
         #[graphql(desc = "Page size when paging backwards.")] last: Option<i32>,
-        #[graphql(desc = "Cursor of the first delivery of the next page.")] before: Option<
-            String,
-        >,
+        #[graphql(desc = "Cursor of the first delivery of the next page.")] before: Option<String>,
     ) -> Result<CountedConnection<Delivery>> {
         let endpoint = WebhookEndpointId::parse("endpointId", &endpoint_id)?;
-        let page = PageArgs::new(ctx.limits(), "webhookDeliveries", first, after, last, before)?;
+        let page = PageArgs::new(
+            ctx.limits(),
+            "webhookDeliveries",
+            first,
+            after,
+            last,
+            before,
+        )?;
         Ok(service::deliveries(ctx.access()?, endpoint, status, page)
             .await?
             .into())
@@ -321,7 +327,9 @@ impl WebhookMutation {
         let changes = EndpointChanges {
             url: input
                 .url
-                .map(|u| address::check_url("input.url", &u, allow_internal(ctx)).map(|u| u.to_string()))
+                .map(|u| {
+                    address::check_url("input.url", &u, allow_internal(ctx)).map(|u| u.to_string())
+                })
                 .transpose()?,
             event_types: input
                 .event_types
@@ -330,14 +338,20 @@ impl WebhookMutation {
             description: input
                 .description
                 .map(|d| {
-                    crate::validate::optional_text("input.description", Some(&d), super::MAX_DESCRIPTION)
-                        .map(Option::unwrap_or_default)
+                    crate::validate::optional_text(
+                        "input.description",
+                        Some(&d),
+                        super::MAX_DESCRIPTION,
+                    )
+                    .map(Option::unwrap_or_default)
                 })
                 .transpose()?,
             enabled: input.enabled,
             rotate_secret: false,
         };
-        Ok(service::update(ctx.access()?, id, input.version, changes).await?.0)
+        Ok(service::update(ctx.access()?, id, input.version, changes)
+            .await?
+            .0)
     }
 
     /// Draws a new signing secret, shown this once. The old one signs beside it for a day,
@@ -354,7 +368,8 @@ impl WebhookMutation {
             ..Default::default()
         };
         let (endpoint, secret) = service::update(ctx.access()?, id, version, changes).await?;
-        let secret = secret.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no secret drawn")))?;
+        let secret =
+            secret.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no secret drawn")))?;
         Ok(EndpointWithSecret { endpoint, secret })
     }
 

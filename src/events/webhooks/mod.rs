@@ -104,9 +104,7 @@ impl From<webhook_endpoint::Model> for Endpoint {
 impl Endpoint {
     /// Whether it asks for events of `event_type` (`*` asks for all).
     pub fn wants(&self, event_type: &str) -> bool {
-        self.event_types
-            .iter()
-            .any(|t| t == "*" || t == event_type)
+        self.event_types.iter().any(|t| t == "*" || t == event_type)
     }
 }
 

@@ -7,7 +7,9 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 use tracing::instrument;
 
-use super::{Attempt, Delivery, Endpoint, EndpointImage, MAX_DESCRIPTION, MAX_EVENT_TYPES, address, signing};
+use super::{
+    Attempt, Delivery, Endpoint, EndpointImage, MAX_DESCRIPTION, MAX_EVENT_TYPES, address, signing,
+};
 use crate::access::{Access, scope};
 use crate::audit::{self, Author, Change, EntityType};
 use crate::auth::Role;
@@ -53,7 +55,9 @@ pub fn check_event_types(field: &str, raw: &[String]) -> AppResult<Vec<String>> 
             let shown: String = t.chars().take(60).collect();
             return Err(AppError::bad_input(
                 field,
-                format!("`{shown}` is not an event type: use one such as action.updated, progress_update.created or assessment.updated, or \"*\""),
+                format!(
+                    "`{shown}` is not an event type: use one such as action.updated, progress_update.created or assessment.updated, or \"*\""
+                ),
             ));
         }
         if !types.iter().any(|k: &String| k == t) {
@@ -74,8 +78,12 @@ impl NewEndpoint {
         Ok(NewEndpoint {
             url: address::check_url("input.url", url, allow_internal)?.to_string(),
             event_types: check_event_types("input.eventTypes", event_types)?,
-            description: validate::optional_text("input.description", description, MAX_DESCRIPTION)?
-                .unwrap_or_default(),
+            description: validate::optional_text(
+                "input.description",
+                description,
+                MAX_DESCRIPTION,
+            )?
+            .unwrap_or_default(),
         })
     }
 }
@@ -143,13 +151,15 @@ pub async fn get(access: &Access, id: WebhookEndpointId) -> AppResult<Endpoint> 
 /// The caller's organisation's endpoints, oldest first.
 pub async fn list(access: &Access) -> AppResult<Vec<Endpoint>> {
     access.require_role(&[Role::Manager], WHAT)?;
-    Ok(scope::owned_rows::<webhook_endpoint::Entity>(access.org_id())
-        .order_by_asc(webhook_endpoint::Column::Id)
-        .all(access.db())
-        .await?
-        .into_iter()
-        .map(Endpoint::from)
-        .collect())
+    Ok(
+        scope::owned_rows::<webhook_endpoint::Entity>(access.org_id())
+            .order_by_asc(webhook_endpoint::Column::Id)
+            .all(access.db())
+            .await?
+            .into_iter()
+            .map(Endpoint::from)
+            .collect(),
+    )
 }
 
 /// What an update changes; `None` leaves a field as it is.
@@ -307,7 +317,13 @@ pub async fn deliveries(
     }
     let total = scope::total_of(access, query.clone());
     let rows = page
-        .keyset(query, None, webhook_delivery::Column::Id, Sort::Descending, no_key)?
+        .keyset(
+            query,
+            None,
+            webhook_delivery::Column::Id,
+            Sort::Descending,
+            no_key,
+        )?
         .all(access.db())
         .await?;
     Ok(Paged::from_rows(
@@ -364,7 +380,8 @@ pub async fn redeliver(access: &Access, id: WebhookDeliveryId) -> AppResult<Deli
     let endpoint = row(access, WebhookEndpointId(before.endpoint_id)).await?;
     if !endpoint.enabled {
         return Err(AppError::Conflict(
-            "the endpoint is disabled: enable it (updateWebhookEndpoint) before redelivering".to_owned(),
+            "the endpoint is disabled: enable it (updateWebhookEndpoint) before redelivering"
+                .to_owned(),
         ));
     }
     let now = Utc::now();

@@ -31,7 +31,10 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<Strin
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    Some(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+    Some(format!(
+        "v1,{}",
+        STANDARD.encode(mac.finalize().into_bytes())
+    ))
 }
 
 /// The `webhook-signature` header: one signature per secret in force.
@@ -64,6 +67,11 @@ mod tests {
         let secret = new_secret();
         assert!(secret.starts_with(PREFIX));
         assert!(sign(&secret, "evt_1", 1, b"{}").is_some());
-        assert_eq!(header(&[&secret, &secret], "evt_1", 1, b"{}").split(' ').count(), 2);
+        assert_eq!(
+            header(&[&secret, &secret], "evt_1", 1, b"{}")
+                .split(' ')
+                .count(),
+            2
+        );
     }
 }
