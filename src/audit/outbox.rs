@@ -104,7 +104,6 @@ pub(super) fn row(
     );
     ids_of(change.after, &mut data);
     ids_of(change.before, &mut data);
-    data.remove("idId");
     data.insert(
         "changed".to_owned(),
         json!(changed_fields(change.before, change.after)),

@@ -43,25 +43,29 @@ pub async fn run(db: Database, hub: Arc<Hub>, poll: Duration, mut stop: watch::R
             Ok(next) => position = next,
             Err(err) => tracing::warn!(error = %err, "reading the outbox failed; retrying"),
         }
-        tokio::select! {
-            _ = hub.written_signal() => {}
-            notice = next_notice(&mut listener) => {
-                match notice {
+        // Until something says there may be more to read, or the poll is due.
+        let due = tokio::time::Instant::now() + poll;
+        loop {
+            tokio::select! {
+                _ = hub.written_signal() => break,
+                notice = next_notice(&mut listener) => match notice {
                     // Another schema's (another deployment's, or another test's) events.
-                    Some(payload) if schema.as_deref().is_some_and(|s| s != payload) => continue,
-                    Some(_) => {}
+                    Some(payload) if schema.as_deref().is_some_and(|s| s != payload) => {}
+                    Some(_) => break,
                     None => {
                         // The listening connection failed: poll until it is back.
                         listener = None;
+                        break;
                     }
+                },
+                _ = tokio::time::sleep_until(due) => {
+                    if listener.is_none() {
+                        listener = listen(&db).await;
+                    }
+                    break;
                 }
+                _ = stop.changed() => return,
             }
-            _ = tokio::time::sleep(poll) => {
-                if listener.is_none() {
-                    listener = listen(&db).await;
-                }
-            }
-            _ = stop.changed() => return,
         }
     }
 }

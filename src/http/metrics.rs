@@ -31,6 +31,7 @@ const STATEMENTS: &str = "resilience_hub_sql_statements_total";
 const REQUEST_STATEMENTS: &str = "resilience_hub_graphql_request_statements";
 const CONNECTIONS: &str = "resilience_hub_db_connections";
 const PERSISTED_BYTES: &str = "resilience_hub_persisted_query_cache_bytes";
+const SUBSCRIPTIONS: &str = "resilience_hub_live_subscriptions";
 
 /// Request latency buckets, in seconds: from a remembered dashboard to a request abandoned at
 /// the default timeout.
@@ -98,6 +99,7 @@ impl Metrics {
                 "SQL statements run, by requests and by the service itself."
             );
             describe_gauge!(CONNECTIONS, "Connections of the database pool.");
+            describe_gauge!(SUBSCRIPTIONS, "Live subscriptions on this instance.");
             describe_gauge!(
                 PERSISTED_BYTES,
                 Unit::Bytes,
@@ -169,7 +171,12 @@ impl Metrics {
     }
 
     /// The metrics in the Prometheus text format, with the pool and cache as they are now.
-    pub(super) fn render(&self, db: &Database, persisted: &Persisted) -> String {
+    pub(super) fn render(
+        &self,
+        db: &Database,
+        persisted: &Persisted,
+        subscriptions: usize,
+    ) -> String {
         let (open, idle) = pool_size(db);
         let (_, cached_bytes) = persisted.cache_size();
         metrics::with_local_recorder(&self.recorder, || {
@@ -177,6 +184,7 @@ impl Metrics {
             gauge!(CONNECTIONS, "state" => "open").set(open as f64);
             gauge!(CONNECTIONS, "state" => "idle").set(idle as f64);
             gauge!(PERSISTED_BYTES).set(cached_bytes as f64);
+            gauge!(SUBSCRIPTIONS).set(subscriptions as f64);
         });
         self.handle.render()
     }

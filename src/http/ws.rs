@@ -247,7 +247,11 @@ async fn connect(
         .await
         .map_err(|e| match e {
             ResolveError::Token(err) => err.to_string(),
-            ResolveError::App(err) => err.to_string(),
+            // The detail is logged, never sent.
+            ResolveError::App(err) => {
+                tracing::warn!(error = %err, "checking a subscriber's token failed");
+                "the token could not be checked just now; connect again shortly".to_owned()
+            }
         })?;
     let subscriber = Subscriber::new(
         actor,

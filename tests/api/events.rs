@@ -338,6 +338,11 @@ api_test!(
         // One of the 21, whichever the server started last, is refused; the others stand.
         assert_eq!(refusal(&mut socket).await, "TOO_MANY_SUBSCRIPTIONS");
         assert_eq!(socket.message(QUIET).await, None, "the other twenty stand");
+        let metrics = app.raw(app.get("/metrics")).await.text;
+        assert!(
+            metrics.contains("resilience_hub_live_subscriptions 20"),
+            "{metrics}"
+        );
     }
 );
 
