@@ -784,3 +784,42 @@ async fn subscription_burst() {
         "every delivery arrived"
     );
 }
+
+// The legacy `graphql-ws` protocol (subscriptions-transport-ws) is spoken too.
+api_test!(the_legacy_graphql_ws_protocol_is_spoken_too, |app| {
+    let w = World::build(&app).await;
+    let (_, action) = plan_of_a(&app, &w).await;
+    let a = People::of(&w.council_a);
+    let url = format!("{}/graphql", app.base.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", "graphql-ws".parse().unwrap());
+    let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-ws");
+    let mut socket = Socket { ws, close: None };
+    socket
+        .send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", a.viewer) } }))
+        .await;
+    let ack = socket.message(SOON).await.expect("an answer");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    socket
+        .send(json!({ "id": "1", "type": "start", "payload": { "query": ACTION_CHANGED } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    rename(&app, &a.manager, &action, 1, "Heard the old way").await;
+    let got = loop {
+        let message = socket.message(SOON).await.expect("a message");
+        if message["type"] == "ka" {
+            continue;
+        }
+        assert_eq!(message["type"], "data", "{message}");
+        if message["payload"]["data"]["actionChanged"]["change"]["eventType"] == "action.updated" {
+            break message;
+        }
+    };
+    assert_eq!(
+        got["payload"]["data"]["actionChanged"]["action"]["title"],
+        "Heard the old way"
+    );
+});

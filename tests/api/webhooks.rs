@@ -198,7 +198,7 @@ fn body(received: &Received) -> Value {
     serde_json::from_slice(&received.body).expect("a JSON body")
 }
 
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = Duration::from_secs(20);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deliveries_are_signed_retried_under_one_id_and_seen_by_their_managers_alone() {
