@@ -183,13 +183,10 @@ impl Database {
         if self.conn.get_database_backend() != DbBackend::Postgres {
             return Ok(());
         }
-        let role = service.scalar_text("SELECT current_user::text").await?;
-        let owner = self.scalar_text("SELECT current_user::text").await?;
-        if role == owner {
+        let Some(role) = self.other_role(service).await? else {
             return Ok(());
-        }
-        let schema = self.scalar_text("SELECT current_schema()::text").await?;
-        let (role, schema) = (quote_ident(&role), quote_ident(&schema));
+        };
+        let schema = quote_ident(&self.current_schema().await?);
         self.conn
             .execute_unprepared(&format!(
                 "GRANT USAGE ON SCHEMA {schema} TO {role}; \
@@ -222,6 +219,19 @@ impl Database {
             "owner" => Some("it owns the tables"),
             _ => None,
         })
+    }
+
+    /// On Postgres, the role `service` connects as, quoted, when it is not this pool's own
+    /// (then this owner grants it what it needs); `None` when both are the same role.
+    pub async fn other_role(&self, service: &Database) -> anyhow::Result<Option<String>> {
+        let role = service.scalar_text("SELECT current_user::text").await?;
+        let own = self.scalar_text("SELECT current_user::text").await?;
+        Ok((role != own).then(|| quote_ident(&role)))
+    }
+
+    /// On Postgres, the schema this pool's tables are in (its search path's first).
+    pub async fn current_schema(&self) -> anyhow::Result<String> {
+        self.scalar_text("SELECT current_schema()::text").await
     }
 
     async fn scalar_text(&self, sql: &str) -> anyhow::Result<String> {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use apalis::prelude::*;
 use apalis_postgres::PostgresStorage;
 use apalis_sqlite::SqliteStorage;
-use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm::DbBackend;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -92,23 +92,9 @@ pub async fn grant(owner: &Database, service: &Database) -> anyhow::Result<()> {
     if owner.conn().get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
-    let current = |db: &Database| {
-        let conn = db.conn().clone();
-        async move {
-            let row = conn
-                .query_one_raw(sea_orm::Statement::from_string(
-                    DbBackend::Postgres,
-                    "SELECT quote_ident(current_user::text) AS r",
-                ))
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no current user"))?;
-            anyhow::Ok(row.try_get::<String>("", "r")?)
-        }
-    };
-    let role = current(service).await?;
-    if role == current(owner).await? {
+    let Some(role) = owner.other_role(service).await? else {
         return Ok(());
-    }
+    };
     let mut txn = one_at_a_time(owner.conn().get_postgres_connection_pool()).await?;
     sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(format!(
         "GRANT USAGE ON SCHEMA apalis TO {role}; \
@@ -162,15 +148,7 @@ impl Queue {
     pub async fn open(db: &Database, url: &str) -> anyhow::Result<Self> {
         Ok(match db.conn().get_database_backend() {
             DbBackend::Postgres => {
-                let row = db
-                    .conn()
-                    .query_one_raw(sea_orm::Statement::from_string(
-                        DbBackend::Postgres,
-                        "SELECT current_schema()::text AS s",
-                    ))
-                    .await?
-                    .ok_or_else(|| anyhow::anyhow!("no current schema"))?;
-                let schema: String = row.try_get("", "s")?;
+                let schema = db.current_schema().await?;
                 let config =
                     apalis_postgres::Config::default().queue(format!("resilience-hub:{schema}"));
                 Queue::Postgres(

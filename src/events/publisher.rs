@@ -36,7 +36,11 @@ pub async fn run(db: Database, hub: Arc<Hub>, poll: Duration, mut stop: watch::R
             }
         }
     };
-    let schema = current_schema(&db).await;
+    // The schema this pool writes to, which notifications name (Postgres).
+    let schema = match db.conn().get_database_backend() {
+        DbBackend::Postgres => db.current_schema().await.ok(),
+        _ => None,
+    };
     let mut listener = listen(&db).await;
     loop {
         match read_new(&db, &hub, position).await {
@@ -122,21 +126,4 @@ async fn next_notice(listener: &mut Option<PgListener>) -> Option<String> {
         },
         None => std::future::pending().await,
     }
-}
-
-/// The schema this pool writes to, which notifications name.
-async fn current_schema(db: &Database) -> Option<String> {
-    if db.conn().get_database_backend() != DbBackend::Postgres {
-        return None;
-    }
-    use sea_orm::ConnectionTrait;
-    let row = db
-        .conn()
-        .query_one_raw(sea_orm::Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT current_schema()::text AS s",
-        ))
-        .await
-        .ok()??;
-    row.try_get("", "s").ok()
 }
