@@ -181,7 +181,7 @@ const REMOVE_MEMBER: &str = r#"
     }"#;
 
 /// Council A's plan: a review, a recommendation and an action due on 2021-03-01.
-async fn plan_of_a(app: &TestApp, w: &World) -> (String, String) {
+pub(crate) async fn plan_of_a(app: &TestApp, w: &World) -> (String, String) {
     let a = People::of(&w.council_a);
     let review = plan::review(app, &a.manager, "Protection peer challenge").await;
     let rec = plan::recommendation(app, &a.manager, &review, "R1").await;
@@ -198,7 +198,13 @@ async fn plan_of_a(app: &TestApp, w: &World) -> (String, String) {
 }
 
 /// Renames an action through `app`, at `version`.
-async fn rename(app: &TestApp, tok: &str, action: &str, version: i64, title: &str) -> Value {
+pub(crate) async fn rename(
+    app: &TestApp,
+    tok: &str,
+    action: &str,
+    version: i64,
+    title: &str,
+) -> Value {
     let resp = app
         .gql(
             Some(tok),

@@ -15,8 +15,9 @@ use resilience_hub::auth::Role;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use crate::events::{plan_of_a, rename};
 use crate::helpers::{Engine, TestApp, engines, token};
-use crate::plan::{self, People, UPDATE_ACTION};
+use crate::plan::{self, People};
 use crate::world::World;
 
 /// One request the receiver took.
@@ -154,31 +155,6 @@ fn quick(c: &mut resilience_hub::config::Config) {
     c.events.webhooks.timeout = Duration::from_secs(2);
 }
 
-async fn plan_of_a(app: &TestApp, w: &World) -> String {
-    let a = People::of(&w.council_a);
-    let review = plan::review(app, &a.manager, "Protection peer challenge").await;
-    let rec = plan::recommendation(app, &a.manager, &review, "R1").await;
-    plan::action(
-        app,
-        &a.manager,
-        &rec,
-        "Recruit two protection officers",
-        "2021-01-29",
-        "2021-03-01",
-    )
-    .await
-}
-
-async fn rename(app: &TestApp, tok: &str, action: &str, version: i64, title: &str) {
-    app.gql(
-        Some(tok),
-        UPDATE_ACTION,
-        json!({ "input": { "id": action, "version": version, "title": title } }),
-    )
-    .await
-    .data();
-}
-
 async fn endpoint(app: &TestApp, tok: &str, url: &str, types: Value) -> (String, String) {
     let resp = app
         .gql(
@@ -205,7 +181,7 @@ async fn deliveries_are_signed_retried_under_one_id_and_seen_by_their_managers_a
     for engine in engines() {
         let app = spawn(engine).await;
         let w = World::build(&app).await;
-        let action = plan_of_a(&app, &w).await;
+        let action = plan_of_a(&app, &w).await.1;
         let a = People::of(&w.council_a);
         let receiver = Receiver::start().await;
         let (id, secret) =
@@ -375,7 +351,7 @@ async fn a_410_disables_the_endpoint() {
     for engine in engines() {
         let app = spawn(engine).await;
         let w = World::build(&app).await;
-        let action = plan_of_a(&app, &w).await;
+        let action = plan_of_a(&app, &w).await.1;
         let a = People::of(&w.council_a);
         let receiver = Receiver::start().await;
         let (id, _) = endpoint(&app, &a.manager, &receiver.url(), json!(["action.updated"])).await;
@@ -484,7 +460,7 @@ async fn a_delivery_survives_the_instance_that_committed_it() {
         })
         .await;
         let w = World::build(&first).await;
-        let action = plan_of_a(&first, &w).await;
+        let action = plan_of_a(&first, &w).await.1;
         let a = People::of(&w.council_a);
         let receiver = Receiver::start().await;
         let (_, secret) = endpoint(
