@@ -37,10 +37,11 @@ pub enum IdKind {
     Event,
     WebhookEndpoint,
     WebhookDelivery,
+    Notification,
 }
 
 impl IdKind {
-    const ALL: [IdKind; 22] = [
+    const ALL: [IdKind; 23] = [
         IdKind::Organisation,
         IdKind::User,
         IdKind::AuditEvent,
@@ -63,6 +64,7 @@ impl IdKind {
         IdKind::Event,
         IdKind::WebhookEndpoint,
         IdKind::WebhookDelivery,
+        IdKind::Notification,
     ];
 
     fn prefix(self) -> &'static str {
@@ -89,6 +91,7 @@ impl IdKind {
             IdKind::Event => "evt",
             IdKind::WebhookEndpoint => "whe",
             IdKind::WebhookDelivery => "whd",
+            IdKind::Notification => "ntf",
         }
     }
 
@@ -117,6 +120,7 @@ impl IdKind {
             IdKind::Event => "Event",
             IdKind::WebhookEndpoint => "WebhookEndpoint",
             IdKind::WebhookDelivery => "WebhookDelivery",
+            IdKind::Notification => "Notification",
         }
     }
 }
@@ -339,6 +343,11 @@ typed_id!(
     /// The id of one event's delivery to one webhook endpoint.
     WebhookDeliveryId,
     IdKind::WebhookDelivery
+);
+typed_id!(
+    /// The id of a notice in the service.
+    NotificationId,
+    IdKind::Notification
 );
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ pub mod ids;
 pub mod imports;
 pub mod limits;
 pub(crate) mod loaders;
+pub mod notifications;
 pub mod organisations;
 pub mod pagination;
 pub mod papers;

@@ -21,6 +21,7 @@ fn layer_of_module(module: &str) -> Option<(u32, &'static str)> {
         "audit" => (4, "audit"),
         "history" => (5, "history"),
         "organisations" | "users" => (10, "domain organisations/users"),
+        "notifications" => (10, "domain notifications"),
         "standards" => (11, "domain standards"),
         "reviews" => (12, "domain reviews"),
         "actions" => (13, "domain actions"),

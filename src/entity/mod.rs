@@ -16,6 +16,8 @@ pub mod evidence;
 pub mod framework;
 pub mod import;
 pub mod moderation;
+pub mod notification;
+pub mod notification_read;
 pub mod org_user;
 pub mod organisation;
 pub mod outbox_event;

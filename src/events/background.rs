@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use super::Hub;
 use futures_util::FutureExt;
+use tracing::Instrument;
 
 use super::jobs::{Handler, Job, Queue};
 use super::webhooks::dispatch::{self, Sender};
@@ -46,15 +47,19 @@ pub async fn work(
 ) {
     let name = format!("resilience-hub-{}", uuid::Uuid::now_v7().simple());
     let handler_queue = queue.clone();
+    let span = tracing::debug_span!("webhook_worker", worker = %name);
     let handle: Handler = Arc::new(move |job: Job| {
         let (db, queue, sender) = (db.clone(), handler_queue.clone(), sender.clone());
+        let span = span.clone();
         async move {
             // A job that fails is not retried by the library: its work is found again by the
             // next dispatch or sweep, from the tables that are the truth.
+            tracing::debug!(?job, "a webhook job starts");
             if let Err(err) = run(&db, &queue, &sender, job.clone()).await {
                 tracing::warn!(error = %err, ?job, "a webhook job failed");
             }
         }
+        .instrument(span)
         .boxed()
     });
     let stopped = async move {
@@ -77,7 +82,9 @@ async fn run(db: &Database, queue: &Queue, sender: &Sender, job: Job) -> anyhow:
             }
         }
         Job::Deliver { delivery } => {
-            if let Some(wait) = sender.deliver(db, delivery).await? {
+            let next = sender.deliver(db, delivery).await?;
+            tracing::debug!(%delivery, ?next, "delivery attempted");
+            if let Some(wait) = next {
                 queue.push(Job::Deliver { delivery }, wait).await?;
             }
         }

@@ -42,6 +42,42 @@ async fn run_job(job: Job, handle: Data<Handler>) -> Result<(), BoxDynError> {
 /// How often idle workers look for tasks.
 const POLL: Duration = Duration::from_millis(250);
 
+/// Wakes the workers every period, and always arranges the next wake-up.
+///
+/// The library's own interval strategy, when its period has passed, returns `Ready` without
+/// waiting on the next period; if the poll that saw it is also the one in which a fetch comes
+/// back empty, the worker parks with nothing left to wake it but its heartbeat, thirty
+/// seconds on. Under load (a fetch slower than the period) that happens often enough to hold
+/// a retry for half a minute.
+struct EveryTick(tokio::time::Interval);
+
+impl EveryTick {
+    fn new(period: Duration) -> Self {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        EveryTick(interval)
+    }
+}
+
+impl PollStrategy for EveryTick {
+    fn poll_drive(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        _: &PollSnapshot,
+    ) -> std::task::Poll<Option<()>> {
+        let mut ticked = false;
+        // Until the interval is pending again, which leaves the waker set for the next tick.
+        while self.0.poll_tick(cx).is_ready() {
+            ticked = true;
+        }
+        if ticked {
+            std::task::Poll::Ready(Some(()))
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+}
+
 /// A transaction holding the lock that deployments sharing a database take to change the
 /// job library's shared schema (two creating an extension, or granting the same tables, at
 /// once collide).
@@ -166,8 +202,14 @@ impl Queue {
         })
     }
 
-    /// Queues `job` to run after `delay`.
+    /// Queues `job` to run after `delay`, and never before: the library keeps a task's time
+    /// in whole seconds, rounded down, so a delayed task is put a second later.
     pub async fn push(&self, job: Job, delay: Duration) -> anyhow::Result<()> {
+        let delay = if delay.is_zero() {
+            delay
+        } else {
+            delay + Duration::from_secs(1)
+        };
         let task = TaskBuilder::new(job).run_after(delay).build();
         match self {
             Queue::Postgres(storage) => storage
@@ -191,7 +233,6 @@ impl Queue {
         handle: Handler,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) {
-        let strategy = Strategy::new().interval(POLL);
         let stop = async move {
             stop.await;
             Ok::<(), WorkerError>(())
@@ -199,7 +240,7 @@ impl Queue {
         let run = match self {
             Queue::Postgres(storage) => tokio::spawn(
                 WorkerBuilder::new(name)
-                    .backend(storage.clone().poll_with_strategy(strategy))
+                    .backend(storage.clone().poll_with_strategy(EveryTick::new(POLL)))
                     .data(handle)
                     .concurrency(workers.max(1))
                     .build(run_job)
@@ -207,17 +248,30 @@ impl Queue {
             ),
             Queue::Sqlite(storage) => tokio::spawn(
                 WorkerBuilder::new(name)
-                    .backend(storage.clone().poll_with_strategy(strategy))
+                    .backend(storage.clone().poll_with_strategy(EveryTick::new(POLL)))
                     .data(handle)
                     .concurrency(workers.max(1))
                     .build(run_job)
                     .run_until(stop),
             ),
         };
+        // The workers run as a task of their own, so that a panic in them is reported here
+        // instead of ending the rest of the background work; they go when this future goes
+        // (an instance dropped without its shutdown signal), not later.
+        let _stop_with_this = AbortOnDrop(run.abort_handle());
         match run.await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => tracing::error!(error = %err, "the job workers stopped"),
             Err(err) => tracing::error!(error = %err, "the job workers failed"),
         }
+    }
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -35,6 +35,7 @@ use crate::imports::graphql::{ImportMutation, ImportQuery};
 use crate::imports::service::PastImport;
 use crate::limits::Limits;
 use crate::loaders::Loaders;
+use crate::notifications::graphql::{NotificationMutation, NotificationQuery};
 use crate::organisations::Organisation;
 use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
 use crate::papers::graphql::ReportQuery;
@@ -67,6 +68,7 @@ pub struct QueryRoot(
     ReportQuery,
     ImportQuery,
     WebhookQuery,
+    NotificationQuery,
     NodeQuery,
 );
 
@@ -83,6 +85,7 @@ pub struct MutationRoot(
     CommitteeMutation,
     ImportMutation,
     WebhookMutation,
+    NotificationMutation,
 );
 
 /// Builds the schema. `limits` bound every request; `introspection` answers `__schema` and
@@ -173,6 +176,7 @@ pub enum Node {
     Import(PastImport),
     WebhookEndpoint(WebhookEndpoint),
     WebhookDelivery(WebhookDelivery),
+    Notification(crate::notifications::Notification),
 }
 
 /// `node(id:)`.
@@ -262,6 +266,10 @@ impl NodeQuery {
                     crate::ids::WebhookDeliveryId(id.uuid),
                 )
                 .await?,
+            ),
+            IdKind::Notification => Node::Notification(
+                crate::notifications::service::get(access, crate::ids::NotificationId(id.uuid))
+                    .await?,
             ),
             // An event is a message, not a record one can read back.
             IdKind::Event => return Err(AppError::NotFound("event").into()),

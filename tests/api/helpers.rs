@@ -131,8 +131,12 @@ impl TestApp {
     /// As [`TestApp::spawn`], after `adjust` changes the configuration.
     pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Config)) -> Self {
         eprintln!("--- running on {engine}");
+        // Warnings, unless `RUST_LOG` asks for more (when looking into a failure).
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("warn")
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            )
             .with_test_writer()
             .try_init();
         let (url, owner_url, sqlite_dir, pg_schema) = match &engine {

@@ -145,9 +145,9 @@ impl Schema {
 }
 
 /// The kinds of object an id can name, by the prefix of its API form.
-const KINDS: [&str; 22] = [
+const KINDS: [&str; 23] = [
     "org", "usr", "aud", "rev", "rec", "act", "upd", "evd", "ddc", "fwk", "std", "lvl", "asm",
-    "rtg", "rve", "chl", "mdr", "cmt", "imp", "whe", "whd", "evt",
+    "rtg", "rve", "chl", "mdr", "cmt", "imp", "whe", "whd", "evt", "ntf",
 ];
 
 /// The kinds an ID slot names: by its name, and for a bare `id` by the field or input type it
@@ -167,6 +167,7 @@ fn kinds_of(slot: &str, owner: &str) -> Option<Vec<&'static str>> {
         "sinceCommittee" | "betweenCommittees" => one("cmt"),
         "endpointId" => one("whe"),
         "deliveryId" => one("whd"),
+        "ids" if owner == "markNotificationsRead" => one("ntf"),
         "entityId" => Some(KINDS.to_vec()),
         "id" => match owner {
             "node" => Some(KINDS.to_vec()),
@@ -558,7 +559,8 @@ async fn victims(app: &TestApp, w: &World) -> Victims {
         json!(true)
     );
     // A webhook endpoint, and a delivery to it (of its own creation's event), made by the
-    // background dispatcher.
+    // background dispatcher; its failure disables the endpoint and leaves the managers a
+    // notice.
     ok(
         app,
         &a.manager,
@@ -678,6 +680,10 @@ async fn victims(app: &TestApp, w: &World) -> Victims {
             "evt",
             format!("SELECT id FROM outbox_events WHERE org_id = {a_id}"),
         ),
+        (
+            "ntf",
+            format!("SELECT id FROM notifications WHERE org_id = {a_id}"),
+        ),
     ];
     for (kind, sql) in tables {
         let found: Vec<String> = of(sql.clone())
@@ -755,6 +761,9 @@ async fn every_field_answers_for_anothers_id_as_for_a_made_up_one() {
             c.fair_share.per_second = 0;
             c.fair_share.burst = 0;
             c.events.webhooks.retries = Vec::new();
+            // ... and its failure disables the endpoint at once, which writes the victims'
+            // managers a notice.
+            c.events.webhooks.disable_after = std::time::Duration::ZERO;
         })
         .await;
         let w = World::build(&app).await;

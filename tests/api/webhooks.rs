@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::events::{plan_of_a, rename};
-use crate::helpers::{Engine, TestApp, engines, token};
+use crate::helpers::{Claims, Engine, TestApp, engines, token};
 use crate::plan::{self, People};
 use crate::world::World;
 
@@ -120,8 +120,8 @@ pub const CREATE_ENDPOINT: &str = r#"
     }"#;
 
 const DELIVERIES: &str = r#"
-    query($endpoint: ID!) {
-        webhookDeliveries(endpointId: $endpoint) {
+    query($endpoint: ID!, $first: Int) {
+        webhookDeliveries(endpointId: $endpoint, first: $first) {
             totalCount
             nodes {
                 id eventId eventType status attempt responseCode durationMs
@@ -343,6 +343,24 @@ async fn deliveries_are_signed_retried_under_one_id_and_seen_by_their_managers_a
             .map(|r| r.headers["webhook-id"].to_str().unwrap().to_owned())
             .collect();
         assert_eq!(distinct.len(), 2);
+
+        // A page's attempts are read in one statement, however many deliveries it holds.
+        let mut costs = Vec::new();
+        for first in [1, 2] {
+            let before = app.statements();
+            let resp = app
+                .gql(
+                    Some(&a.manager),
+                    DELIVERIES,
+                    json!({ "endpoint": id, "first": first }),
+                )
+                .await;
+            let nodes = resp.data()["webhookDeliveries"]["nodes"].clone();
+            assert_eq!(nodes.as_array().unwrap().len(), first);
+            assert!(nodes[0]["attempts"][0]["outcome"].is_string());
+            costs.push(app.statements() - before);
+        }
+        assert_eq!(costs[0], costs[1], "statements for 1 and 2 deliveries");
     }
 }
 
@@ -358,33 +376,181 @@ async fn a_410_disables_the_endpoint() {
         receiver.answer(&[410]);
         rename(&app, &a.manager, &action, 1, "Gone").await;
         assert_eq!(receiver.wait_for(1, WAIT).await.len(), 1);
-        let mut endpoint = Value::Null;
-        for _ in 0..50 {
-            endpoint = app
-                .gql(Some(&a.manager), ENDPOINT, json!({ "id": id }))
-                .await
-                .data()["webhookEndpoint"]
-                .clone();
-            if endpoint["enabled"] == false {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let endpoint = disabled(&app, &a.manager, &id).await;
         assert_eq!(endpoint["enabled"], false, "{endpoint}");
         assert!(
             endpoint["disabledReason"].as_str().unwrap().contains("410"),
             "{endpoint}"
         );
+        let told = notices(&app, &a.manager, true).await;
+        assert_eq!(told["nodes"][0]["kind"], "webhook.disabled", "{told}");
+        assert!(told["nodes"][0]["body"].as_str().unwrap().contains("410"));
         rename(&app, &a.manager, &action, 2, "Still gone").await;
         tokio::time::sleep(Duration::from_millis(1500)).await;
         assert_eq!(receiver.received().len(), 1, "nothing more is sent");
-        let deliveries = app
-            .gql(Some(&a.manager), DELIVERIES, json!({ "endpoint": id }))
-            .await;
+        assert_eq!(newest_status(&app, &a.manager, &id).await, "FAILED");
+    }
+}
+
+const NOTIFICATIONS: &str = r#"
+    query($unread: Boolean) {
+        notifications(unreadOnly: $unread) {
+            totalCount
+            nodes { id kind title body subjectId createdAt readAt }
+        }
+    }"#;
+
+const MARK_READ: &str = r#"
+    mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }"#;
+
+/// The notices `tok` reads: all, or the unread ones.
+async fn notices(app: &TestApp, tok: &str, unread: bool) -> Value {
+    app.gql(Some(tok), NOTIFICATIONS, json!({ "unread": unread }))
+        .await
+        .data()["notifications"]
+        .clone()
+}
+
+/// The status of the endpoint's newest delivery.
+async fn newest_status(app: &TestApp, tok: &str, endpoint: &str) -> Value {
+    app.gql(Some(tok), DELIVERIES, json!({ "endpoint": endpoint }))
+        .await
+        .data()["webhookDeliveries"]["nodes"][0]["status"]
+        .clone()
+}
+
+/// Waits until the endpoint is disabled; the endpoint as then read.
+async fn disabled(app: &TestApp, tok: &str, id: &str) -> Value {
+    let mut endpoint = Value::Null;
+    for _ in 0..100 {
+        endpoint = app
+            .gql(Some(tok), ENDPOINT, json!({ "id": id }))
+            .await
+            .data()["webhookEndpoint"]
+            .clone();
+        if endpoint["enabled"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    endpoint
+}
+
+/// An endpoint whose every attempt fails for longer than `WEBHOOK_DISABLE_AFTER` (here a
+/// second; five days by default) is disabled, and its organisation's managers find a notice
+/// of it, which nobody else reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_failing_for_too_long_is_disabled_and_its_managers_told() {
+    for engine in engines() {
+        let app = TestApp::spawn_with(engine, |c| {
+            quick(c);
+            c.events.webhooks.retries = vec![Duration::from_millis(400); 8];
+            c.events.webhooks.disable_after = Duration::from_secs(1);
+        })
+        .await;
+        let w = World::build(&app).await;
+        let action = plan_of_a(&app, &w).await.1;
+        let a = People::of(&w.council_a);
+        let receiver = Receiver::start().await;
+        let (id, _) = endpoint(&app, &a.manager, &receiver.url(), json!(["action.updated"])).await;
+        receiver.answer(&[503; 20]);
+        rename(&app, &a.manager, &action, 1, "Nobody is listening").await;
+
+        let endpoint = disabled(&app, &a.manager, &id).await;
+        assert_eq!(endpoint["enabled"], false, "{endpoint}");
+        let reason = endpoint["disabledReason"].as_str().unwrap();
+        assert!(reason.contains("failed since"), "{reason}");
+        let attempts = receiver.received().len();
+        assert!(attempts >= 2, "failed more than once before: {attempts}");
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert_eq!(receiver.received().len(), attempts, "nothing more is sent");
+        // The delivery's own retries stop with it.
+        assert_eq!(newest_status(&app, &a.manager, &id).await, "FAILED");
+
+        // The managers are told; each marks it read for themselves.
+        let told = notices(&app, &a.manager, true).await;
+        assert_eq!(told["totalCount"], 1, "{told}");
+        let notice = &told["nodes"][0];
+        assert_eq!(notice["kind"], "webhook.disabled");
+        assert_eq!(notice["subjectId"], json!(id));
+        assert!(notice["readAt"].is_null());
+        assert!(notice["title"].as_str().unwrap().contains(&receiver.url()));
+        assert!(notice["body"].as_str().unwrap().contains("failed since"));
+        let notice_id = notice["id"].as_str().unwrap().to_owned();
+        let mut other = Claims::new(&w.council_a, Role::Manager);
+        other.sub = "another-manager".to_owned();
+        let other_manager = other.sign();
+
+        // Nobody else reads it or marks it: not another organisation's manager, and not a
+        // contributor of the same organisation.
+        let b_manager = token(&w.council_b, Role::Manager);
+        for tok in [&b_manager, &a.contributor, &a.viewer] {
+            assert_eq!(notices(&app, tok, false).await["totalCount"], 0);
+            let resp = app
+                .gql(Some(tok), MARK_READ, json!({ "ids": [notice_id] }))
+                .await;
+            assert_eq!(resp.codes(), vec!["NOT_FOUND".to_owned()], "{}", resp.body);
+            let resp = app
+                .gql(
+                    Some(tok),
+                    "query($id: ID!) { node(id: $id) { id } }",
+                    json!({ "id": notice_id }),
+                )
+                .await;
+            assert_eq!(resp.codes(), vec!["NOT_FOUND".to_owned()], "{}", resp.body);
+        }
         assert_eq!(
-            deliveries.data()["webhookDeliveries"]["nodes"][0]["status"],
-            "FAILED"
+            app.gql(Some(&a.manager), MARK_READ, json!({ "ids": [notice_id] }))
+                .await
+                .data()["markNotificationsRead"],
+            1
         );
+        assert_eq!(
+            app.gql(Some(&a.manager), MARK_READ, json!({})).await.data()["markNotificationsRead"],
+            0,
+            "nothing left to mark"
+        );
+        assert_eq!(notices(&app, &a.manager, true).await["totalCount"], 0);
+        assert!(notices(&app, &a.manager, false).await["nodes"][0]["readAt"].is_string());
+        assert_eq!(
+            notices(&app, &other_manager, true).await["totalCount"],
+            1,
+            "read by one manager, still unread for another"
+        );
+        let bad = app
+            .gql(
+                Some(&a.manager),
+                MARK_READ,
+                json!({ "ids": ["whe_nonsense"] }),
+            )
+            .await;
+        assert_eq!(bad.codes(), vec!["BAD_USER_INPUT".to_owned()]);
+        let too_many = app
+            .gql(
+                Some(&other_manager),
+                MARK_READ,
+                json!({ "ids": vec![notice_id.clone(); 101] }),
+            )
+            .await;
+        assert_eq!(too_many.codes(), vec!["BAD_USER_INPUT".to_owned()]);
+        assert_eq!(
+            notices(&app, &other_manager, true).await["totalCount"],
+            1,
+            "a refused call marks nothing"
+        );
+
+        // Enabled again, it forgets its failures.
+        let version = endpoint["version"].as_i64().unwrap();
+        let resp = app
+            .gql(
+                Some(&a.manager),
+                "mutation($input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $input) { enabled disabledReason failingSince } }",
+                json!({ "input": { "id": id, "version": version, "enabled": true } }),
+            )
+            .await;
+        let again = &resp.data()["updateWebhookEndpoint"];
+        assert_eq!(again["enabled"], true);
+        assert!(again["disabledReason"].is_null() && again["failingSince"].is_null());
     }
 }
 

@@ -9,10 +9,11 @@ use crate::auth::Role;
 use crate::codes::AssessmentStatus;
 use crate::entity::{
     action, action_status_change, assessment, audit_event, challenge, committee, due_date_change,
-    evidence, framework, import, moderation, org_user, organisation, panel_membership,
-    progress_update, rating, rating_action, rating_evidence, rating_level, recommendation,
-    recommendation_standard, recommendation_status_change, review, review_judgement,
-    sharing_settings, standard, user, webhook_attempt, webhook_delivery, webhook_endpoint,
+    evidence, framework, import, moderation, notification, notification_read, org_user,
+    organisation, panel_membership, progress_update, rating, rating_action, rating_evidence,
+    rating_level, recommendation, recommendation_standard, recommendation_status_change, review,
+    review_judgement, sharing_settings, standard, user, webhook_attempt, webhook_delivery,
+    webhook_endpoint,
 };
 
 /// A filter no row passes, spelled out rather than left to how an empty condition renders.
@@ -281,6 +282,8 @@ owned!(
     webhook_endpoint,
     webhook_delivery,
     webhook_attempt,
+    notification,
+    notification_read,
     review,
     review_judgement,
     recommendation,

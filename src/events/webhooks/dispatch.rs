@@ -21,12 +21,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{WebhookSettings, address, signing};
+use crate::auth::Role;
 use crate::codes::{AttemptOutcome, DeliveryStatus};
 use crate::db::{Database, RequestDb};
 use crate::entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 use crate::error::AppResult;
 use crate::events::outbox::{self, Position};
-use crate::ids::{EventId, WebhookDeliveryId};
+use crate::ids::{EventId, OrgId, WebhookDeliveryId};
+use crate::notifications::{Notice, notify_role};
 
 /// The webhook dispatcher's row in `outbox_cursors`.
 const CURSOR: &str = "webhooks";
@@ -34,8 +36,16 @@ const CURSOR: &str = "webhooks";
 const BATCH: u64 = 500;
 /// How long an attempt keeps others off its delivery, beyond its time-out.
 const CLAIM_MARGIN: Duration = Duration::from_secs(30);
-/// A retry's task may run this much before its delivery says it is due.
-const EARLY: chrono::Duration = chrono::Duration::seconds(2);
+
+/// What claiming a delivery found.
+enum Claim {
+    /// Held for this worker: the delivery and its endpoint.
+    Held(Box<(webhook_delivery::Model, webhook_endpoint::Model)>),
+    /// Pending, but not due for this long: its task ran early.
+    NotYet(Duration),
+    /// Delivered, failed for good, gone, or held by another worker.
+    Nothing,
+}
 
 /// What one dispatch did: the deliveries made, and whether events remain.
 pub struct Dispatched {
@@ -269,11 +279,14 @@ impl Sender {
         ))
     }
 
-    /// Makes one attempt of `delivery` if it is due and no other worker holds it; the wait
-    /// before its retry when one is needed.
+    /// Makes one attempt of `delivery` if it is due and no other worker holds it. Returns
+    /// when to try again, if at all: the retry's wait after a failed attempt, or what is left
+    /// of the wait when the task came before its delivery was due.
     pub async fn deliver(&self, db: &Database, delivery: Uuid) -> AppResult<Option<Duration>> {
-        let Some((row, endpoint)) = self.claim(db, delivery).await? else {
-            return Ok(None);
+        let (row, endpoint) = match self.claim(db, delivery).await? {
+            Claim::Held(held) => *held,
+            Claim::NotYet(wait) => return Ok(Some(wait)),
+            Claim::Nothing => return Ok(None),
         };
         let attempt = row.attempts + 1;
         let (outcome, code, error, elapsed) = if !endpoint.enabled {
@@ -313,13 +326,23 @@ impl Sender {
         Ok(retry)
     }
 
-    /// Holds a due delivery for this worker: the delivery and its endpoint, or `None`.
-    async fn claim(
-        &self,
-        db: &Database,
-        delivery: Uuid,
-    ) -> AppResult<Option<(webhook_delivery::Model, webhook_endpoint::Model)>> {
+    /// Holds `delivery` for this worker if it is pending, due, and nobody else holds it.
+    async fn claim(&self, db: &Database, delivery: Uuid) -> AppResult<Claim> {
         let txn = db.begin_publisher(true).await?;
+        let claimed = self.claim_in(&txn, delivery).await;
+        match claimed {
+            Ok(claim) => {
+                txn.finish().await?;
+                Ok(claim)
+            }
+            Err(err) => {
+                txn.abandon().await;
+                Err(err)
+            }
+        }
+    }
+
+    async fn claim_in(&self, txn: &RequestDb, delivery: Uuid) -> AppResult<Claim> {
         let now = Utc::now();
         let lease =
             chrono::Duration::from_std(self.settings.timeout + CLAIM_MARGIN).unwrap_or_default();
@@ -338,31 +361,36 @@ impl Sender {
             .filter(
                 Condition::any()
                     .add(webhook_delivery::Column::NextAttemptAt.is_null())
-                    .add(webhook_delivery::Column::NextAttemptAt.lte(now + EARLY)),
+                    .add(webhook_delivery::Column::NextAttemptAt.lte(now)),
             )
-            .exec(&txn)
-            .await;
-        let found = match claimed {
-            Ok(done) if done.rows_affected == 1 => {
-                let row = webhook_delivery::Entity::find_by_id(delivery)
-                    .one(&txn)
-                    .await?;
-                match row {
-                    Some(row) => webhook_endpoint::Entity::find_by_id(row.endpoint_id)
-                        .one(&txn)
-                        .await?
-                        .map(|e| (row, e)),
-                    None => None,
-                }
-            }
-            Ok(_) => None,
-            Err(err) => {
-                txn.abandon().await;
-                return Err(err.into());
-            }
+            .exec(txn)
+            .await?;
+        let Some(row) = webhook_delivery::Entity::find_by_id(delivery)
+            .one(txn)
+            .await?
+        else {
+            return Ok(Claim::Nothing);
         };
-        txn.finish().await?;
-        Ok(found)
+        if claimed.rows_affected != 1 {
+            // Its task ran before the retry was due (the job library schedules by the
+            // second): it waits for the rest.
+            let unclaimed = row.claimed_until.is_none_or(|until| until < now);
+            return Ok(match row.next_attempt_at {
+                Some(due) if due > now && row.status == DeliveryStatus::Pending && unclaimed => {
+                    Claim::NotYet((due - now).to_std().unwrap_or_default())
+                }
+                _ => Claim::Nothing,
+            });
+        }
+        Ok(
+            match webhook_endpoint::Entity::find_by_id(row.endpoint_id)
+                .one(txn)
+                .await?
+            {
+                Some(endpoint) => Claim::Held(Box::new((row, endpoint))),
+                None => Claim::Nothing,
+            },
+        )
     }
 
     /// Posts the delivery: its outcome, the status code, what went wrong, and how long it took.
@@ -509,7 +537,7 @@ impl Sender {
             AttemptOutcome::Gone => {
                 Some(disabled(now, "the endpoint answered 410 Gone".to_owned()))
             }
-            _ if too_long && endpoint.failing_since.is_some() => Some(disabled(
+            _ if too_long => Some(disabled(
                 now,
                 format!(
                     "every delivery has failed since {}",
@@ -523,14 +551,47 @@ impl Sender {
             _ => None,
         };
         if let Some(change) = change {
+            let disabled_because = match &change.disabled_reason {
+                sea_orm::ActiveValue::Set(Some(reason)) => Some(reason.clone()),
+                _ => None,
+            };
             webhook_endpoint::Entity::update_many()
                 .set(change)
                 .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
                 .exec(txn)
                 .await?;
+            if let Some(reason) = disabled_because {
+                tell_managers(txn, endpoint, &reason).await?;
+            }
         }
         Ok(())
     }
+}
+
+/// Tells the endpoint's organisation's managers that the service disabled it, in the
+/// transaction that disables it.
+async fn tell_managers(
+    txn: &RequestDb,
+    endpoint: &webhook_endpoint::Model,
+    reason: &str,
+) -> AppResult<()> {
+    let notice = Notice {
+        kind: "webhook.disabled",
+        title: format!("Webhook endpoint disabled: {}", endpoint.url),
+        body: format!(
+            "Deliveries to {} ({}) have stopped: {reason}. Once it answers again, enable it \
+             with updateWebhookEndpoint (enabled: true) and redeliver what it missed.",
+            endpoint.url,
+            if endpoint.description.is_empty() {
+                "no description"
+            } else {
+                endpoint.description.as_str()
+            },
+        ),
+        subject_id: Some(endpoint.id),
+    };
+    notify_role(txn, OrgId(endpoint.org_id), Role::Manager, notice).await?;
+    Ok(())
 }
 
 fn disabled(now: DateTime<Utc>, reason: String) -> webhook_endpoint::ActiveModel {
