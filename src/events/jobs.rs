@@ -275,3 +275,45 @@ impl Drop for AbortOnDrop {
         self.0.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Wake, Waker};
+
+    use super::*;
+
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// The poll that sees a period end also arranges the next wake-up: a worker that parks
+    /// right after it is woken again a period later, not at its next heartbeat.
+    #[tokio::test]
+    async fn a_tick_that_fires_still_arranges_the_next() {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut every = EveryTick::new(Duration::from_millis(50));
+        let snapshot = PollSnapshot::default();
+        // The first tick is due at once (the timer fires it on its next turn).
+        let _ = every.poll_drive(&mut cx, &snapshot);
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert!(
+            every.poll_drive(&mut cx, &snapshot).is_ready(),
+            "a period has passed"
+        );
+        let woken = count.0.load(Ordering::SeqCst);
+        // Not polled again: only the wake-up arranged by the last poll can come.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            count.0.load(Ordering::SeqCst) > woken,
+            "woken for the next period"
+        );
+    }
+}

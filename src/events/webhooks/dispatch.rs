@@ -36,6 +36,8 @@ const CURSOR: &str = "webhooks";
 const BATCH: u64 = 500;
 /// How long an attempt keeps others off its delivery, beyond its time-out.
 const CLAIM_MARGIN: Duration = Duration::from_secs(30);
+/// The most a retry's task may come before its delivery is due and still wait for it.
+const EARLY: chrono::Duration = chrono::Duration::seconds(2);
 
 /// What claiming a delivery found.
 enum Claim {
@@ -372,11 +374,19 @@ impl Sender {
             return Ok(Claim::Nothing);
         };
         if claimed.rows_affected != 1 {
-            // Its task ran before the retry was due (the job library schedules by the
-            // second): it waits for the rest.
+            // Its task ran a little before the retry was due (the job library keeps times by
+            // the second, by the database's clock): it waits for the rest. A task much earlier
+            // than that is a second one for the same delivery (a redelivery's, say), and ends
+            // here rather than follow it; were the delivery's own task lost, the sweep
+            // finds it.
             let unclaimed = row.claimed_until.is_none_or(|until| until < now);
             return Ok(match row.next_attempt_at {
-                Some(due) if due > now && row.status == DeliveryStatus::Pending && unclaimed => {
+                Some(due)
+                    if due > now
+                        && due - now <= EARLY
+                        && row.status == DeliveryStatus::Pending
+                        && unclaimed =>
+                {
                     Claim::NotYet((due - now).to_std().unwrap_or_default())
                 }
                 _ => Claim::Nothing,
