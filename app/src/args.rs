@@ -244,7 +244,8 @@ pub struct ServeArgs {
     /// Most webhook deliveries one instance attempts at once.
     #[arg(long, env = "WEBHOOK_WORKERS", default_value_t = WebhookSettings::default().workers, global = true)]
     pub webhook_workers: usize,
-    /// An endpoint whose every delivery has failed for this long is disabled.
+    /// An endpoint whose every delivery has failed for this long, from its first failure, is
+    /// disabled and its managers told (0: at its first failure).
     #[arg(long, env = "WEBHOOK_DISABLE_AFTER", default_value = "5days", value_parser = humantime::parse_duration, global = true)]
     pub webhook_disable_after: std::time::Duration,
 }

@@ -34,7 +34,8 @@ pub struct WebhookSettings {
     pub retries: Vec<Duration>,
     /// Most deliveries one instance attempts at once.
     pub workers: usize,
-    /// An endpoint whose every attempt has failed for this long is disabled.
+    /// An endpoint whose every attempt has failed for this long, from its first failure, is
+    /// disabled and its managers told (zero: at its first failure).
     pub disable_after: Duration,
     /// How often an instance looks for deliveries that are due but have no task.
     pub sweep: Duration,
