@@ -153,6 +153,8 @@ pub struct Loaders {
     pub moderations: Cached<Uuid, Vec<Moderation>>,
     /// The moderations of each challenge.
     pub moderations_of_challenge: Cached<Uuid, Vec<Moderation>>,
+    /// The attempts of each webhook delivery.
+    pub webhook_attempts: Cached<Uuid, Vec<crate::events::webhooks::Attempt>>,
 }
 
 impl Loaders {
@@ -277,6 +279,9 @@ impl Loaders {
             }),
             moderations_of_challenge: cached(access, |a, ids| async move {
                 assessments::challenges::moderations_of_challenges(&a, ids).await
+            }),
+            webhook_attempts: cached(access, |a, ids| async move {
+                crate::events::webhooks::service::attempts(&a, ids).await
             }),
         }
     }

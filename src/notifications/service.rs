@@ -30,6 +30,19 @@ fn mine(access: &Access) -> Select<notification::Entity> {
     )
 }
 
+/// Those of `query`'s notices the caller has not marked read.
+fn unread(access: &Access, query: Select<notification::Entity>) -> Select<notification::Entity> {
+    query.filter(
+        notification::Column::Id.not_in_subquery(
+            Query::select()
+                .column(notification_read::Column::NotificationId)
+                .from(notification_read::Entity)
+                .and_where(notification_read::Column::UserId.eq(access.actor().user_id.0))
+                .to_owned(),
+        ),
+    )
+}
+
 /// The caller's readings of `ids`: when each was read.
 async fn read_at(
     access: &Access,
@@ -68,18 +81,11 @@ pub async fn list(
     unread_only: bool,
     page: PageArgs,
 ) -> AppResult<Paged<Notification>> {
-    let mut query = mine(access);
-    if unread_only {
-        query = query.filter(
-            notification::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(notification_read::Column::NotificationId)
-                    .from(notification_read::Entity)
-                    .and_where(notification_read::Column::UserId.eq(access.actor().user_id.0))
-                    .to_owned(),
-            ),
-        );
-    }
+    let query = if unread_only {
+        unread(access, mine(access))
+    } else {
+        mine(access)
+    };
     let total = scope::total_of(access, query.clone());
     let rows = page
         .keyset(
@@ -116,24 +122,30 @@ pub async fn get(access: &Access, id: NotificationId) -> AppResult<Notification>
 /// marked. An id that is not the caller's is `NOT_FOUND`, and nothing is marked.
 #[instrument(skip_all, fields(org = %access.org_id()))]
 pub async fn mark_read(access: &Access, ids: Option<Vec<NotificationId>>) -> AppResult<u64> {
+    if let Some(ids) = &ids
+        && ids.len() > MAX_MARKED
+    {
+        return Err(AppError::bad_input(
+            "ids",
+            format!("at most {MAX_MARKED} notices at once; leave ids out to mark them all"),
+        ));
+    }
     let txn = access.begin_write().await?;
-    let mut query = mine(access);
-    if let Some(ids) = &ids {
-        if ids.len() > MAX_MARKED {
-            return Err(AppError::bad_input(
-                "ids",
-                format!("at most {MAX_MARKED} notices at once; leave ids out to mark them all"),
-            ));
+    let found = match &ids {
+        Some(ids) => {
+            let found = mine(access)
+                .filter(notification::Column::Id.is_in(ids.iter().map(|i| i.0)))
+                .all(&txn)
+                .await?;
+            let known: std::collections::HashSet<Uuid> = found.iter().map(|n| n.id).collect();
+            if ids.iter().any(|id| !known.contains(&id.0)) {
+                return Err(AppError::NotFound("notification"));
+            }
+            found
         }
-        query = query.filter(notification::Column::Id.is_in(ids.iter().map(|i| i.0)));
-    }
-    let found = query.all(&txn).await?;
-    if let Some(ids) = &ids {
-        let known: std::collections::HashSet<Uuid> = found.iter().map(|n| n.id).collect();
-        if ids.iter().any(|id| !known.contains(&id.0)) {
-            return Err(AppError::NotFound("notification"));
-        }
-    }
+        // All of them: the unread ones, never the caller's whole history.
+        None => unread(access, mine(access)).all(&txn).await?,
+    };
     if found.is_empty() {
         txn.commit().await?;
         return Ok(0);

@@ -15,6 +15,7 @@ use crate::events::Hub;
 use crate::events::jobs::{Job, Queue};
 use crate::graphql::ContextExt;
 use crate::ids::{WebhookDeliveryId, WebhookEndpointId};
+use crate::loaders::{items, list, prime};
 use crate::pagination::{CountedConnection, PageArgs, connection_complexity};
 
 /// Whether endpoints may be on internal addresses here (development).
@@ -203,11 +204,7 @@ impl Delivery {
 
     /// Every attempt, first first.
     async fn attempts(&self, ctx: &Context<'_>) -> Result<Vec<Attempt>> {
-        if let Some(tried) = &self.tried {
-            return Ok(tried.clone());
-        }
-        let mut found = service::attempts(ctx.access()?, vec![self.id.0]).await?;
-        Ok(found.remove(&self.id.0).unwrap_or_default())
+        list(&ctx.loaders()?.webhook_attempts, self.id.0).await
     }
 }
 
@@ -258,21 +255,15 @@ impl WebhookQuery {
             before,
         )?;
         let access = ctx.access()?;
-        let mut paged = service::deliveries(access, endpoint, status, page).await?;
+        let paged = service::deliveries(access, endpoint, status, page).await?;
         // The page's attempts in one statement, when asked for.
-        let asked = ctx.look_ahead();
-        if asked.field("nodes").field("attempts").exists()
-            || asked
-                .field("edges")
-                .field("node")
-                .field("attempts")
-                .exists()
-        {
+        if items(&ctx.look_ahead()).field("attempts").exists() {
             let ids = paged.items.iter().map(|(_, d)| d.id.0).collect();
-            let mut tried = service::attempts(access, ids).await?;
-            for (_, delivery) in &mut paged.items {
-                delivery.tried = Some(tried.remove(&delivery.id.0).unwrap_or_default());
-            }
+            prime(
+                &ctx.loaders()?.webhook_attempts,
+                service::attempts(access, ids).await?,
+            )
+            .await;
         }
         Ok(paged.into())
     }

@@ -151,8 +151,6 @@ pub struct Delivery {
     pub duration_ms: Option<i32>,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
-    /// Its attempts, when read with its page (one statement for the page).
-    pub tried: Option<Vec<Attempt>>,
 }
 
 impl From<webhook_delivery::Model> for Delivery {
@@ -170,7 +168,6 @@ impl From<webhook_delivery::Model> for Delivery {
             duration_ms: m.duration_ms,
             last_error: m.last_error,
             created_at: m.created_at,
-            tried: None,
         }
     }
 }
