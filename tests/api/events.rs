@@ -29,19 +29,20 @@ pub type Closed = (u16, String);
 impl Socket {
     /// Opens a socket to `app` and sends `connection_init` with `payload`.
     pub async fn open(app: &TestApp, payload: Value) -> Self {
+        Self::open_speaking(app, "graphql-transport-ws", payload).await
+    }
+
+    /// As [`Socket::open`], in `protocol`, which the server must agree to.
+    async fn open_speaking(app: &TestApp, protocol: &str, payload: Value) -> Self {
         let url = format!("{}/graphql", app.base.replacen("http", "ws", 1));
         let mut request = url.into_client_request().unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", protocol.parse().unwrap());
         let (ws, response) = tokio_tungstenite::connect_async(request)
             .await
             .expect("the socket opens");
-        assert_eq!(
-            response.headers()["sec-websocket-protocol"],
-            "graphql-transport-ws"
-        );
+        assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
         let mut socket = Socket { ws, close: None };
         socket
             .send(json!({ "type": "connection_init", "payload": payload }))
@@ -51,8 +52,17 @@ impl Socket {
 
     /// Opens a socket for `token` and waits for `connection_ack`.
     pub async fn connect(app: &TestApp, token: &str) -> Self {
-        let mut socket =
-            Self::open(app, json!({ "authorization": format!("Bearer {token}") })).await;
+        Self::connect_speaking(app, "graphql-transport-ws", token).await
+    }
+
+    /// As [`Socket::connect`], in `protocol`.
+    async fn connect_speaking(app: &TestApp, protocol: &str, token: &str) -> Self {
+        let mut socket = Self::open_speaking(
+            app,
+            protocol,
+            json!({ "authorization": format!("Bearer {token}") }),
+        )
+        .await;
         let ack = socket
             .message(Duration::from_secs(5))
             .await
@@ -797,19 +807,7 @@ api_test!(the_legacy_graphql_ws_protocol_is_spoken_too, |app| {
     let w = World::build(&app).await;
     let (_, action) = plan_of_a(&app, &w).await;
     let a = People::of(&w.council_a);
-    let url = format!("{}/graphql", app.base.replacen("http", "ws", 1));
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", "graphql-ws".parse().unwrap());
-    let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
-    assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-ws");
-    let mut socket = Socket { ws, close: None };
-    socket
-        .send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", a.viewer) } }))
-        .await;
-    let ack = socket.message(SOON).await.expect("an answer");
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let mut socket = Socket::connect_speaking(&app, "graphql-ws", &a.viewer).await;
     socket
         .send(json!({ "id": "1", "type": "start", "payload": { "query": ACTION_CHANGED } }))
         .await;
