@@ -34,7 +34,7 @@ impl Notification {
     /// The id of what it concerns (for `webhook.disabled`, the endpoint), if anything.
     async fn subject_id(&self) -> Option<ID> {
         let kind = match self.kind.as_str() {
-            "webhook.disabled" => crate::ids::IdKind::WebhookEndpoint,
+            super::WEBHOOK_DISABLED => crate::ids::IdKind::WebhookEndpoint,
             _ => return None,
         };
         self.subject_id

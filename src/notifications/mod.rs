@@ -19,6 +19,9 @@ use crate::auth::Role;
 use crate::entity::notification;
 use crate::ids::{NotificationId, OrgId};
 
+/// The kind of the notice that the service disabled a webhook endpoint (its subject).
+pub const WEBHOOK_DISABLED: &str = "webhook.disabled";
+
 /// One notice, as its reader sees it.
 #[derive(Clone, Debug)]
 pub struct Notification {

@@ -28,7 +28,7 @@ use crate::entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 use crate::error::AppResult;
 use crate::events::outbox::{self, Position};
 use crate::ids::{EventId, OrgId, WebhookDeliveryId};
-use crate::notifications::{Notice, notify_role};
+use crate::notifications::{Notice, WEBHOOK_DISABLED, notify_role};
 
 /// The webhook dispatcher's row in `outbox_cursors`.
 const CURSOR: &str = "webhooks";
@@ -586,7 +586,7 @@ async fn tell_managers(
     reason: &str,
 ) -> AppResult<()> {
     let notice = Notice {
-        kind: "webhook.disabled",
+        kind: WEBHOOK_DISABLED,
         title: format!("Webhook endpoint disabled: {}", endpoint.url),
         body: format!(
             "Deliveries to {} ({}) have stopped: {reason}. Once it answers again, enable it \
