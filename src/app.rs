@@ -115,6 +115,7 @@ impl Application {
             .context("opening the job queue")?;
         let sender =
             Sender::new(config.events.webhooks.clone()).context("building the webhook client")?;
+        let remembered: Arc<crate::cache::Remembered> = Default::default();
         let state = AppState {
             schema,
             shapes,
@@ -128,7 +129,7 @@ impl Application {
             }),
             introspection: config.introspection,
             callers: Default::default(),
-            remembered: Default::default(),
+            remembered: remembered.clone(),
             request_timeout: config.request_timeout,
             metrics: metrics.clone(),
             serve_metrics: config.metrics,
@@ -151,12 +152,25 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         tracing::info!(keys = ?keys.describe(), "signing keys loaded");
+        // The unsubscribe links reach this service: at its public address, or where it listens.
+        let mut mail = config.reminders.mail.clone();
+        mail.public_url = match &config.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        let mailer =
+            crate::reminders::mail::Mailer::new(mail).context("configuring reminder mail")?;
         let background = config.events.background.then(|| Background {
-            db: background_db,
             hub,
-            queue,
-            sender,
+            workers: crate::events::background::Workers {
+                db: background_db,
+                queue,
+                sender,
+                mailer,
+                remembered,
+            },
             settings: config.events.clone(),
+            remind_at: config.reminders.at,
         });
         Ok(Application {
             listener,
@@ -233,37 +247,41 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// The background work of one instance: its publisher, and its share of the job workers.
+/// The background work of one instance: its publisher, the reminders' clock, and its share
+/// of the job workers.
 struct Background {
-    db: Database,
     hub: Arc<Hub>,
-    queue: Queue,
-    sender: Sender,
+    workers: crate::events::background::Workers,
     settings: EventSettings,
+    remind_at: Option<chrono::NaiveTime>,
 }
 
 impl Background {
     /// Runs until `stop` turns true.
     async fn run(self, stop: tokio::sync::watch::Receiver<bool>) {
         let publisher = crate::events::publisher::run(
-            self.db.clone(),
+            self.workers.db.clone(),
             self.hub.clone(),
             self.settings.poll,
             stop.clone(),
         );
         let feeder = crate::events::background::feed(
             self.hub.clone(),
-            self.queue.clone(),
+            self.workers.queue.clone(),
             self.settings.webhooks.sweep,
             stop.clone(),
         );
-        let workers = crate::events::background::work(
-            self.db.clone(),
-            self.queue.clone(),
-            self.sender.clone(),
-            self.settings.webhooks.workers,
-            stop,
-        );
-        tokio::join!(publisher, feeder, workers);
+        let clock = {
+            let (queue, stop) = (self.workers.queue.clone(), stop.clone());
+            let at = self.remind_at;
+            async move {
+                if let Some(at) = at {
+                    crate::events::background::remind_daily(queue, at, stop).await;
+                }
+            }
+        };
+        let workers =
+            crate::events::background::work(self.workers, self.settings.webhooks.workers, stop);
+        tokio::join!(publisher, feeder, clock, workers);
     }
 }

@@ -223,6 +223,10 @@ closed_set! {
 
 // audit
 
+/// The type of the webhook events (and the kind of the notices) that carry a person's
+/// reminder digest.
+pub const REMINDER_DUE: &str = "reminder.due";
+
 closed_set! {
     /// What kind of thing changed.
     #[graphql(name = "AuditEntityType")]
@@ -257,6 +261,12 @@ closed_set! {
         Committee => "COMMITTEE",
         /// A webhook endpoint an organisation registered (never its secret).
         WebhookEndpoint => "WEBHOOK_ENDPOINT",
+        /// An organisation's reminder rules. Its `entityId` is the organisation's id.
+        ReminderSettings => "REMINDER_SETTINGS",
+        /// A person's own choice of reminders. Its `entityId` is the person's id.
+        ReminderPreferences => "REMINDER_PREFERENCES",
+        /// A person's reminder digest of one day (its `reminder.due` event).
+        Reminder => "REMINDER",
     }
 }
 
@@ -288,6 +298,9 @@ impl EntityType {
             EntityType::Moderation => IdKind::Moderation,
             EntityType::Committee => IdKind::Committee,
             EntityType::WebhookEndpoint => IdKind::WebhookEndpoint,
+            EntityType::ReminderSettings => IdKind::Organisation,
+            EntityType::ReminderPreferences => IdKind::User,
+            EntityType::Reminder => IdKind::Reminder,
         }
     }
 

@@ -65,6 +65,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// How changes travel out: subscriptions and webhooks.
     pub events: crate::events::EventSettings,
+    /// Reminders: the daily run's UK time, and mail.
+    pub reminders: crate::reminders::ReminderConfig,
 }
 
 impl Config {
@@ -97,6 +99,7 @@ impl Config {
             report_link_lifetime: Duration::from_secs(300),
             public_url: None,
             events: crate::events::EventSettings::default(),
+            reminders: crate::reminders::ReminderConfig::default(),
         }
     }
 

@@ -119,6 +119,15 @@ pub fn end_of_london_day(day: NaiveDate) -> DateTime<Utc> {
     midnight - Duration::microseconds(1)
 }
 
+/// The UK day whose daily work at wall-clock time `at` is due at instant `now`: today, once
+/// `at` has come in the United Kingdom (GMT or BST, whichever is in force), else none. A time
+/// skipped when the clocks go forward is due as soon as the clocks have passed it; a time
+/// that happens twice when they go back is due from its first happening.
+pub fn london_day_due(now: DateTime<Utc>, at: chrono::NaiveTime) -> Option<NaiveDate> {
+    let local = london_time(now);
+    (local.time() >= at).then(|| local.date())
+}
+
 /// Today in the United Kingdom: the default of every `asOf`.
 pub fn london_today() -> NaiveDate {
     london_date(Utc::now())
@@ -183,6 +192,36 @@ mod tests {
             NaiveDate::from_ymd_opt(2021, 10, 31).unwrap()
         );
         assert_eq!(last_sunday(2026, 3).weekday(), Weekday::Sun);
+    }
+
+    #[test]
+    fn the_daily_time_is_uk_time_in_every_season() {
+        let seven = chrono::NaiveTime::from_hms_opt(7, 0, 0).unwrap();
+        // Winter: 07:00 in London is 07:00 UTC.
+        assert_eq!(london_day_due(at("2021-02-21T06:59:00Z"), seven), None);
+        assert_eq!(
+            london_day_due(at("2021-02-21T07:00:00Z"), seven).map(|d| d.to_string()),
+            Some("2021-02-21".into())
+        );
+        // Summer: 07:00 in London is 06:00 UTC.
+        assert_eq!(
+            london_day_due(at("2021-07-01T06:00:00Z"), seven).map(|d| d.to_string()),
+            Some("2021-07-01".into())
+        );
+        assert_eq!(london_day_due(at("2021-07-01T05:59:00Z"), seven), None);
+        // 01:30 does not happen on 28 March 2021: due once the clocks have jumped past it.
+        let half_one = chrono::NaiveTime::from_hms_opt(1, 30, 0).unwrap();
+        assert_eq!(london_day_due(at("2021-03-28T00:59:00Z"), half_one), None);
+        assert_eq!(
+            london_day_due(at("2021-03-28T01:00:00Z"), half_one).map(|d| d.to_string()),
+            Some("2021-03-28".into())
+        );
+        // Late evening UTC in summer is already tomorrow in London.
+        assert_eq!(
+            london_day_due(at("2021-07-01T23:30:00Z"), seven),
+            None,
+            "00:30 on 2 July in London: not yet seven"
+        );
     }
 
     #[test]

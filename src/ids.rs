@@ -38,10 +38,11 @@ pub enum IdKind {
     WebhookEndpoint,
     WebhookDelivery,
     Notification,
+    Reminder,
 }
 
 impl IdKind {
-    const ALL: [IdKind; 23] = [
+    const ALL: [IdKind; 24] = [
         IdKind::Organisation,
         IdKind::User,
         IdKind::AuditEvent,
@@ -65,6 +66,7 @@ impl IdKind {
         IdKind::WebhookEndpoint,
         IdKind::WebhookDelivery,
         IdKind::Notification,
+        IdKind::Reminder,
     ];
 
     fn prefix(self) -> &'static str {
@@ -92,6 +94,7 @@ impl IdKind {
             IdKind::WebhookEndpoint => "whe",
             IdKind::WebhookDelivery => "whd",
             IdKind::Notification => "ntf",
+            IdKind::Reminder => "rmd",
         }
     }
 
@@ -121,6 +124,7 @@ impl IdKind {
             IdKind::WebhookEndpoint => "WebhookEndpoint",
             IdKind::WebhookDelivery => "WebhookDelivery",
             IdKind::Notification => "Notification",
+            IdKind::Reminder => "Reminder",
         }
     }
 }
@@ -348,6 +352,11 @@ typed_id!(
     /// The id of a notice in the service.
     NotificationId,
     IdKind::Notification
+);
+typed_id!(
+    /// The id of one person's reminder digest of one day.
+    ReminderId,
+    IdKind::Reminder
 );
 
 #[cfg(test)]

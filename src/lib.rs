@@ -20,7 +20,9 @@
 //!   (`service.rs` and its siblings): [`organisations`] and [`users`], [`standards`],
 //!   [`reviews`], [`actions`], [`progress`], [`assessments`], [`reports`], [`committees`],
 //!   [`papers`] (committee papers as files), [`imports`] (spreadsheets in), [`events`]
-//!   (changes out: the outbox read, live subscriptions, webhooks, and the jobs that send them).
+//!   (changes out: the outbox read, live subscriptions, webhooks, and the jobs that send them),
+//!   [`reminders`] (owners and managers told of due and overdue actions, by mail, notice and
+//!   webhook).
 //! - api: [`graphql`] (the schema, the `Node` interface, the limits every document is
 //!   measured against before it is validated), `loaders`, and each domain's `graphql.rs`,
 //!   `graphql/` and `mutations.rs`.
@@ -58,6 +60,7 @@ pub mod organisations;
 pub mod pagination;
 pub mod papers;
 pub mod progress;
+pub mod reminders;
 pub mod reports;
 pub mod reviews;
 pub mod sql;

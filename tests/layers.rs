@@ -32,6 +32,7 @@ fn layer_of_module(module: &str) -> Option<(u32, &'static str)> {
         "papers" => (18, "domain papers"),
         "imports" => (19, "domain imports"),
         "events" => (19, "domain events"),
+        "reminders" => (19, "domain reminders"),
         "graphql" | "loaders" => (20, "api"),
         "http" => (30, "http"),
         "app" | "config" | "lib" => (40, "app"),

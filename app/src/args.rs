@@ -21,6 +21,8 @@ use resilience_hub::http::fair::FairShareSettings;
 use resilience_hub::http::{PersistedMode, PersistedSettings};
 use resilience_hub::limits::Limits;
 use resilience_hub::organisations::OrgKind;
+use resilience_hub::reminders::ReminderConfig;
+use resilience_hub::reminders::mail::MailConfig;
 use resilience_hub::telemetry::LogFormat;
 
 /// resilience-hub: a multi-tenant GraphQL API for resilience assurance.
@@ -59,6 +61,9 @@ pub enum Command {
     /// Import an action plan from a spreadsheet into a review, as `importActionPlan` does:
     /// checks only and prints the report, unless `--commit`.
     Import(ImportArgs),
+    /// Run the day's reminders now, as the daily run does (each organisation once a day), and
+    /// mail them; or, with `--dry-run`, print who would be told what and change nothing.
+    Remind(RemindArgs),
     /// Ask a running service whether it is ready (`GET /readyz`): exits 0 if it is. For a
     /// container's HEALTHCHECK, which has no HTTP client of its own.
     Health(HealthArgs),
@@ -248,6 +253,38 @@ pub struct ServeArgs {
     /// disabled and its managers told (0: at its first failure).
     #[arg(long, env = "WEBHOOK_DISABLE_AFTER", default_value = "5days", value_parser = humantime::parse_duration, global = true)]
     pub webhook_disable_after: std::time::Duration,
+    /// The UK time (Europe/London, GMT or BST) of the daily reminders run, `HH:MM`; `off`
+    /// for none (the `remind` command only).
+    #[arg(long, env = "REMINDERS_AT", default_value = "07:00", global = true)]
+    pub reminders_at: String,
+    /// The mail server for reminders: `smtp://host:25` (STARTTLS when offered),
+    /// `smtp://host:587?tls=required`, or `smtps://user:password@host:465`. Unset: no mail;
+    /// reminders still reach notifications and webhooks.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of reminder mail: `Resilience Hub <reminders@council.example>`.
+    #[arg(long, env = "MAIL_FROM", default_value = "Resilience Hub <reminders@localhost>", global = true)]
+    pub mail_from: String,
+    /// The organisations' own front end, for the links in reminders (`/actions/<id>`,
+    /// `/assessments/<id>`, `/organisations/<id>` below it); `{org}` stands for the
+    /// organisation's slug (`https://{org}.resilience.example`). Unset: no links.
+    #[arg(long, env = "APP_BASE_URL", global = true)]
+    pub app_base_url: Option<String>,
+    /// The first wait before reminder mail is tried again when the server cannot take it
+    /// (doubling each time, up to an hour; 24 tries in all).
+    #[arg(long, env = "MAIL_RETRY", default_value = "1m", value_parser = humantime::parse_duration, global = true)]
+    pub mail_retry: std::time::Duration,
+}
+
+/// Options of `remind`.
+#[derive(Debug, Args)]
+pub struct RemindArgs {
+    /// The UK day to run, `YYYY-MM-DD` (default: today).
+    #[arg(long)]
+    pub today: Option<String>,
+    /// Print who would be told what, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Options of `token`.
@@ -526,6 +563,21 @@ pub fn config(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Config> 
             },
             background: true,
         },
+        reminders: ReminderConfig {
+            at: reminders_at(&serve.reminders_at)?,
+            mail: MailConfig {
+                smtp_url: serve.smtp_url.clone().filter(|s| !s.is_empty()),
+                from: serve.mail_from.clone(),
+                app_base_url: serve.app_base_url.clone().filter(|s| !s.is_empty()),
+                public_url: serve
+                    .public_url
+                    .clone()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| format!("http://{}", serve.bind_addr)),
+                retry: serve.mail_retry.max(std::time::Duration::from_millis(10)),
+                ..MailConfig::default()
+            },
+        },
         cors_origins: serve.cors_allowed_origins.clone().unwrap_or_else(|| {
             if dev {
                 vec!["*".to_owned()]
@@ -613,4 +665,15 @@ mod tests {
     fn page_size_is_capped_at_100() {
         assert!(parse(&["--max-page-size", "500"]).is_err());
     }
+}
+
+/// `REMINDERS_AT`: `HH:MM`, or `off`.
+fn reminders_at(raw: &str) -> anyhow::Result<Option<chrono::NaiveTime>> {
+    let raw = raw.trim();
+    if raw.eq_ignore_ascii_case("off") || raw.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveTime::parse_from_str(raw, "%H:%M")
+        .map(Some)
+        .map_err(|_| anyhow::anyhow!("REMINDERS_AT must be a UK time as HH:MM (such as 07:00), or off"))
 }

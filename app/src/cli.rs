@@ -1,10 +1,11 @@
 //! The subcommands: `serve` (the default), `migrate`, `seed-demo`, `schema`, `token`,
-//! `create-org`, `operator`, `seed-bench` and `health`.
+//! `create-org`, `operator`, `seed-bench`, `import`, `remind` and `health`.
 
 use anyhow::{Context, bail};
 
 use crate::args::{
-    Cli, Command, CreateOrgArgs, HealthArgs, ImportArgs, OperatorArgs, SeedBenchArgs, TokenArgs,
+    Cli, Command, CreateOrgArgs, HealthArgs, ImportArgs, OperatorArgs, RemindArgs, SeedBenchArgs,
+    TokenArgs,
 };
 use crate::{bench_data, demo};
 use resilience_hub::app::{Application, shutdown_signal};
@@ -44,6 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SeedBench(args) => seed_bench(&config, args).await,
         Command::Health(args) => health(&config, args).await,
         Command::Import(args) => import(&config, args).await,
+        Command::Remind(args) => remind(&config, args).await,
     }
 }
 
@@ -177,6 +179,44 @@ async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
     if !args.commit {
         println!("\nChecked only: run again with --commit to write it.");
     }
+    Ok(())
+}
+
+async fn remind(config: &Config, args: RemindArgs) -> anyhow::Result<()> {
+    use resilience_hub::reminders::mail::{self, Mailer, Sent};
+    let day = match &args.today {
+        Some(raw) => chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .with_context(|| format!("--today must be a date as YYYY-MM-DD, not `{raw}`"))?,
+        None => resilience_hub::dates::london_today(),
+    };
+    let db = open(config).await?;
+    let mailer = Mailer::new(config.reminders.mail.clone())?;
+    let planned = resilience_hub::reminders::run::remind(
+        &db,
+        Default::default(),
+        day,
+        args.dry_run,
+        mailer.configured(),
+    )
+    .await?;
+    print!(
+        "{}",
+        resilience_hub::reminders::content::report(day, args.dry_run, &planned)
+    );
+    if args.dry_run || !mailer.configured() {
+        return Ok(());
+    }
+    let (mut sent, mut waiting, mut failed) = (0, 0, 0);
+    for p in planned.iter().filter(|p| p.email.is_some()) {
+        match mail::deliver(&db, &mailer, p.id.0).await? {
+            Sent::Sent => sent += 1,
+            Sent::Retry(_) | Sent::Nothing => waiting += 1,
+            Sent::Failed => failed += 1,
+        }
+    }
+    println!(
+        "Mail: {sent} sent, {waiting} waiting to be tried again by the service, {failed} failed."
+    );
     Ok(())
 }
 

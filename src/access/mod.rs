@@ -393,7 +393,7 @@ pub async fn resolve_actor(
         return Err(ResolveError::Token(TokenError::NotOperator));
     }
     let user_id = identity::upsert_from_token(&conn, callers, token).await?;
-    identity::record_acting_for(&conn, callers, org_id, user_id).await?;
+    identity::record_acting_for(&conn, callers, org_id, user_id, token.role).await?;
     conn.finish().await?;
     Ok(Actor {
         user_id,

@@ -59,6 +59,9 @@ pub enum Author {
         role: Role,
     },
     CommandLine,
+    /// A person acting through a link the service sent them (a reminder's unsubscribe link),
+    /// with no token and so no role.
+    Link { user_id: UserId, org_id: OrgId },
 }
 
 impl From<&Access> for Author {
@@ -173,6 +176,7 @@ pub async fn record_all<T: Serialize>(
             role,
         } => (Some(user_id.0), Some(org_id.0), Some(role)),
         Author::CommandLine => (None, None, None),
+        Author::Link { user_id, org_id } => (Some(user_id.0), Some(org_id.0), None),
     };
     let request_id = crate::telemetry::current_request_id();
     let now = Utc::now();

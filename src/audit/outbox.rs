@@ -23,10 +23,14 @@ pub fn event_type(entity: EntityType, operation: Operation) -> String {
     format!("{}.{verb}", entity.as_str().to_ascii_lowercase())
 }
 
-/// Every event type a change can publish, for checking what a webhook endpoint asks for.
+/// Every event type the service publishes, for checking what a webhook endpoint asks for:
+/// each change's, and a person's reminder digest (`reminder.due`).
 pub fn event_types() -> Vec<String> {
-    let mut all = Vec::new();
+    let mut all = vec![crate::codes::REMINDER_DUE.to_owned()];
     for &entity in EntityType::ALL {
+        if entity == EntityType::Reminder {
+            continue;
+        }
         for operation in [Operation::Create, Operation::Update, Operation::Delete] {
             all.push(event_type(entity, operation));
         }
@@ -139,5 +143,45 @@ mod tests {
             event_type(EntityType::ProgressUpdate, Operation::Create),
             "progress_update.created"
         );
+    }
+}
+
+/// The outbox row of an event that is not a change: the service's own news about `entity`
+/// of `org` (a person's reminder digest), with the ids `named` gives.
+pub fn notice_row(
+    org: OrgId,
+    event_type: &str,
+    entity_type: EntityType,
+    entity_id: Uuid,
+    named: Map<String, Value>,
+    now: DateTime<Utc>,
+) -> outbox_event::ActiveModel {
+    let mut data = Map::new();
+    data.insert(
+        "id".to_owned(),
+        json!(
+            crate::ids::AnyId {
+                kind: entity_type.id_kind(),
+                uuid: entity_id
+            }
+            .to_string()
+        ),
+    );
+    data.insert("entityType".to_owned(), json!(entity_type.as_str()));
+    data.insert("organisationId".to_owned(), json!(org.to_string()));
+    data.extend(named);
+    outbox_event::ActiveModel {
+        seq: NotSet,
+        id: Set(EventId::new().0),
+        org_id: Set(org.0),
+        subject_org_id: Set(None),
+        event_type: Set(event_type.to_owned()),
+        entity_type: Set(entity_type.as_str().to_owned()),
+        entity_id: Set(entity_id),
+        payload: Set(Value::Object(data)),
+        actor_user_id: Set(None),
+        // Written under the organisation's own settings, as its changes are.
+        actor_org_id: Set(Some(org.0)),
+        occurred_at: Set(now),
     }
 }

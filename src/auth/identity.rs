@@ -15,6 +15,7 @@ use sea_orm::{
 
 use super::VerifiedToken;
 use crate::cache::Bounded;
+use crate::auth::Role;
 use crate::codes::OrgKind;
 use crate::entity::{org_user, organisation, user};
 use crate::error::{AppError, AppResult};
@@ -36,7 +37,7 @@ const LAST_SEEN_GRANULARITY: Duration = Duration::hours(1);
 pub struct Callers {
     orgs: Bounded<String, (OrgId, OrgKind)>,
     users: Bounded<(String, String), KnownUser>,
-    acting: Bounded<(uuid::Uuid, uuid::Uuid), ()>,
+    acting: Bounded<(uuid::Uuid, uuid::Uuid), Role>,
 }
 
 impl Default for Callers {
@@ -90,8 +91,13 @@ impl Callers {
             .insert((token.issuer.clone(), token.subject.clone()), user);
     }
 
-    fn first_sight(&self, org: OrgId, user: UserId) -> bool {
-        self.acting.insert((org.0, user.0), ())
+    /// Whether `user` has not been recorded acting for `org` in `role` before.
+    fn first_sight(&self, org: OrgId, user: UserId, role: Role) -> bool {
+        if self.acting.get(&(org.0, user.0)) == Some(role) {
+            return false;
+        }
+        self.acting.insert((org.0, user.0), role);
+        true
     }
 }
 
@@ -173,14 +179,16 @@ pub async fn upsert_from_token(
     Ok(UserId(existing.id))
 }
 
-/// Records that `user` acts for `org` (so that it can own the organisation's actions).
+/// Records that `user` acts for `org` (so that it can own the organisation's actions), and
+/// the role it last acted in (so that the managers' reminders know who the managers are).
 pub async fn record_acting_for(
     db: &impl ConnectionTrait,
     callers: &Callers,
     org: OrgId,
     user: UserId,
+    role: Role,
 ) -> AppResult<()> {
-    if !callers.first_sight(org, user) {
+    if !callers.first_sight(org, user, role) {
         return Ok(());
     }
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
@@ -195,10 +203,11 @@ pub async fn record_acting_for(
         org_id: Set(org.0),
         user_id: Set(user.0),
         first_seen_at: Set(Utc::now()),
+        role: Set(Some(role.claim().to_owned())),
     })
     .on_conflict(
         OnConflict::columns([org_user::Column::OrgId, org_user::Column::UserId])
-            .do_nothing()
+            .update_column(org_user::Column::Role)
             .to_owned(),
     )
     .exec_without_returning(db)

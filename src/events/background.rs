@@ -1,6 +1,6 @@
-//! What each instance runs in the background for webhooks: a feeder that queues the work
-//! (after the publisher reads new events, and on a timer as a safety net), and the workers
-//! that do it.
+//! What each instance runs in the background: a feeder that queues the webhook work (after
+//! the publisher reads new events, and on a timer as a safety net), a clock that queues the
+//! day's reminders at their UK time, and the workers that do both.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,12 @@ use tracing::Instrument;
 
 use super::jobs::{Handler, Job, Queue};
 use super::webhooks::dispatch::{self, Sender};
+use crate::cache::Remembered;
 use crate::db::Database;
+use crate::reminders::mail::{self, Mailer, Sent};
+
+/// Most reminder digests one sweep queues for mail.
+const MAIL_SWEEP: u64 = 500;
 
 /// A delivery due this long ago with nobody holding it has lost its task.
 const LOST_AFTER: Duration = Duration::from_secs(15);
@@ -37,26 +42,62 @@ pub async fn feed(hub: Arc<Hub>, queue: Queue, every: Duration, mut stop: watch:
     }
 }
 
-/// Runs `workers` job workers until `stop`.
-pub async fn work(
-    db: Database,
+/// Queues the reminders of each UK day once its time `at` has come (at start, if it has
+/// already come today: a run after downtime catches up), until `stop`. Every instance does
+/// this; each organisation's run is claimed, so the day is run once.
+pub async fn remind_daily(
     queue: Queue,
-    sender: Sender,
-    workers: usize,
+    at: chrono::NaiveTime,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut queued: Option<chrono::NaiveDate> = None;
+    let mut timer = tokio::time::interval(CLOCK);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = timer.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let Some(day) = crate::dates::london_day_due(chrono::Utc::now(), at) else {
+            continue;
+        };
+        if queued == Some(day) {
+            continue;
+        }
+        match queue.push(Job::Remind { day }, Duration::ZERO).await {
+            Ok(()) => queued = Some(day),
+            Err(err) => tracing::warn!(error = %err, "queueing the reminders failed; the next tick retries"),
+        }
+    }
+}
+
+/// How often the reminders' clock looks at the time.
+const CLOCK: Duration = Duration::from_secs(20);
+
+/// What the job workers need.
+#[derive(Clone)]
+pub struct Workers {
+    pub db: Database,
+    pub queue: Queue,
+    pub sender: Sender,
+    pub mailer: Mailer,
+    pub remembered: Arc<Remembered>,
+}
+
+/// Runs `workers` job workers until `stop`.
+pub async fn work(with: Workers, workers: usize, mut stop: watch::Receiver<bool>) {
     let name = format!("resilience-hub-{}", uuid::Uuid::now_v7().simple());
-    let handler_queue = queue.clone();
-    let span = tracing::debug_span!("webhook_worker", worker = %name);
+    let queue = with.queue.clone();
+    let span = tracing::debug_span!("job_worker", worker = %name);
     let handle: Handler = Arc::new(move |job: Job| {
-        let (db, queue, sender) = (db.clone(), handler_queue.clone(), sender.clone());
+        let with = with.clone();
         let span = span.clone();
         async move {
             // A job that fails is not retried by the library: its work is found again by the
             // next dispatch or sweep, from the tables that are the truth.
-            tracing::debug!(?job, "a webhook job starts");
-            if let Err(err) = run(&db, &queue, &sender, job.clone()).await {
-                tracing::warn!(error = %err, ?job, "a webhook job failed");
+            tracing::debug!(?job, "a job starts");
+            if let Err(err) = run(&with, job.clone()).await {
+                tracing::warn!(error = %err, ?job, "a job failed");
             }
         }
         .instrument(span)
@@ -68,7 +109,8 @@ pub async fn work(
     queue.work(name, workers, handle, stopped).await;
 }
 
-async fn run(db: &Database, queue: &Queue, sender: &Sender, job: Job) -> anyhow::Result<()> {
+async fn run(with: &Workers, job: Job) -> anyhow::Result<()> {
+    let (db, queue, sender) = (&with.db, &with.queue, &with.sender);
     match job {
         Job::Dispatch => {
             let done = dispatch::dispatch(db).await?;
@@ -93,6 +135,34 @@ async fn run(db: &Database, queue: &Queue, sender: &Sender, job: Job) -> anyhow:
                 queue
                     .push(Job::Deliver { delivery }, Duration::ZERO)
                     .await?;
+            }
+            if with.mailer.configured() {
+                for digest in mail::due(db, MAIL_SWEEP).await? {
+                    queue.push(Job::Mail { digest }, Duration::ZERO).await?;
+                }
+            }
+        }
+        Job::Remind { day } => {
+            let made = crate::reminders::run::remind(
+                db,
+                with.remembered.clone(),
+                day,
+                false,
+                with.mailer.configured(),
+            )
+            .await?;
+            tracing::info!(%day, digests = made.len(), "reminders run");
+            if with.mailer.configured() {
+                for planned in made.iter().filter(|p| p.email.is_some()) {
+                    queue
+                        .push(Job::Mail { digest: planned.id.0 }, Duration::ZERO)
+                        .await?;
+                }
+            }
+        }
+        Job::Mail { digest } => {
+            if let Sent::Retry(wait) = mail::deliver(db, &with.mailer, digest).await? {
+                queue.push(Job::Mail { digest }, wait).await?;
             }
         }
     }

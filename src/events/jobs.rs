@@ -6,7 +6,9 @@
 //! The webhook work runs here: [`Job::Dispatch`] turns new outbox events into deliveries,
 //! [`Job::Deliver`] makes one attempt of one delivery and schedules its retry, and
 //! [`Job::Sweep`] picks up deliveries whose task was lost (an instance that died between
-//! committing a delivery and queueing its task).
+//! committing a delivery and queueing its task). The reminders run here too: [`Job::Remind`]
+//! is a day's run (queued by every instance, done once: each organisation's run is claimed),
+//! and [`Job::Mail`] one try of one digest's mail.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,8 +29,12 @@ pub enum Job {
     Dispatch,
     /// Attempt one delivery.
     Deliver { delivery: Uuid },
-    /// Queue again the deliveries that are due but have no task.
+    /// Queue again the deliveries that are due but have no task, and the reminders' mail.
     Sweep,
+    /// Run the reminders of a (UK) day.
+    Remind { day: chrono::NaiveDate },
+    /// Try to mail one reminder digest.
+    Mail { digest: Uuid },
 }
 
 /// What runs each job.

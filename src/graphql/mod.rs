@@ -36,6 +36,7 @@ use crate::imports::service::PastImport;
 use crate::limits::Limits;
 use crate::loaders::Loaders;
 use crate::notifications::graphql::{NotificationMutation, NotificationQuery};
+use crate::reminders::graphql::{ReminderMutation, ReminderQuery};
 use crate::organisations::Organisation;
 use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
 use crate::papers::graphql::ReportQuery;
@@ -69,6 +70,7 @@ pub struct QueryRoot(
     ImportQuery,
     WebhookQuery,
     NotificationQuery,
+    ReminderQuery,
     NodeQuery,
 );
 
@@ -86,6 +88,7 @@ pub struct MutationRoot(
     ImportMutation,
     WebhookMutation,
     NotificationMutation,
+    ReminderMutation,
 );
 
 /// Builds the schema. `limits` bound every request; `introspection` answers `__schema` and
@@ -271,8 +274,10 @@ impl NodeQuery {
                 crate::notifications::service::get(access, crate::ids::NotificationId(id.uuid))
                     .await?,
             ),
-            // An event is a message, not a record one can read back.
+            // An event is a message, not a record one can read back; nor is a reminder, whose
+            // notice is (`notifications`).
             IdKind::Event => return Err(AppError::NotFound("event").into()),
+            IdKind::Reminder => return Err(AppError::NotFound("reminder").into()),
         }))
     }
 }

@@ -13,6 +13,7 @@ mod reports;
 mod request;
 mod response;
 mod templates;
+mod unsubscribe;
 mod upload;
 mod ws;
 
@@ -92,6 +93,10 @@ pub fn router(state: AppState, cors_origins: &[String]) -> Router {
         .route("/reports/{collection}/{id}/{file}", get(reports::report))
         .route("/templates/{file}", get(templates::action_plan))
         .route("/templates/assessment/{file}", get(templates::assessment))
+        .route(
+            "/reminders/unsubscribe",
+            get(unsubscribe::confirm).post(unsubscribe::unsubscribe),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     if state.serve_metrics {

@@ -31,10 +31,12 @@ impl Notification {
         &self.body
     }
 
-    /// The id of what it concerns (for `webhook.disabled`, the endpoint), if anything.
+    /// The id of what it concerns, if anything: for `webhook.disabled` the endpoint, for
+    /// `reminder.due` the reminder (the `id` of its webhook event).
     async fn subject_id(&self) -> Option<ID> {
         let kind = match self.kind.as_str() {
             super::WEBHOOK_DISABLED => crate::ids::IdKind::WebhookEndpoint,
+            crate::codes::REMINDER_DUE => crate::ids::IdKind::Reminder,
             _ => return None,
         };
         self.subject_id

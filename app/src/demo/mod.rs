@@ -19,6 +19,7 @@
 
 mod assurance;
 mod plans;
+mod people;
 
 // The standards and scale are shared with the benchmark's generated data.
 pub(crate) use assurance::{
@@ -357,6 +358,7 @@ pub async fn seed(db: &Database) -> anyhow::Result<usize> {
     }
     txn.commit().await?;
     plans::seed(db).await?;
+    people::seed(db).await?;
     assurance::seed(db).await?;
     // Written without the API's audit trail, so the epoch is moved here: a service already
     // running on this database must not go on answering from what it counted before.

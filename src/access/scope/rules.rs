@@ -11,8 +11,8 @@ use crate::entity::{
     action, action_status_change, assessment, audit_event, challenge, committee, due_date_change,
     evidence, framework, import, moderation, notification, notification_read, org_user,
     organisation, panel_membership, progress_update, rating, rating_action, rating_evidence,
-    rating_level, recommendation, recommendation_standard, recommendation_status_change, review,
-    review_judgement, sharing_settings, standard, user, webhook_attempt, webhook_delivery,
+    rating_level, recommendation, recommendation_standard, recommendation_status_change,
+    reminder_preference, reminder_settings, review, review_judgement, sharing_settings, standard, user, webhook_attempt, webhook_delivery,
     webhook_endpoint,
 };
 
@@ -54,6 +54,22 @@ impl Scoped for sharing_settings::Entity {
         } else {
             query
         }
+    }
+}
+
+impl Scoped for reminder_settings::Entity {
+    /// The caller's own organisation's reminder rules.
+    fn scoped(access: &Access) -> Select<Self> {
+        Self::find().filter(reminder_settings::Column::OrgId.eq(access.org_id().0))
+    }
+}
+
+impl Scoped for reminder_preference::Entity {
+    /// The caller's own choice in its own organisation: nobody else's.
+    fn scoped(access: &Access) -> Select<Self> {
+        Self::find()
+            .filter(reminder_preference::Column::OrgId.eq(access.org_id().0))
+            .filter(reminder_preference::Column::UserId.eq(access.actor().user_id.0))
     }
 }
 
@@ -284,6 +300,8 @@ owned!(
     webhook_attempt,
     notification,
     notification_read,
+    reminder_settings,
+    reminder_preference,
     review,
     review_judgement,
     recommendation,
