@@ -119,6 +119,8 @@ pub fn test_config(url: String) -> Config {
     let mut config = Config::development(Some(url));
     config.bind_addr = "127.0.0.1:0".parse().unwrap();
     config.pool.max_connections = 5;
+    // No daily reminders run unless a test asks for one (they run at a UK time of day).
+    config.reminders.at = None;
     config
 }
 
@@ -239,6 +241,12 @@ impl TestApp {
     /// SQL statements the service has run so far.
     pub fn statements(&self) -> u64 {
         self.app_db.statement_count()
+    }
+
+    /// The service's own pool, bound by row-level security on Postgres: what its background
+    /// work runs on.
+    pub fn service_database(&self) -> &resilience_hub::db::Database {
+        &self.app_db
     }
 
     /// The owner's connection, for loading and reading data directly (as the command line

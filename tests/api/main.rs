@@ -40,4 +40,5 @@ mod reviews;
 mod schema;
 mod sharing;
 mod summaries;
+mod reminders;
 mod webhooks;
