@@ -263,7 +263,12 @@ pub struct ServeArgs {
     #[arg(long, env = "SMTP_URL", hide_env_values = true, global = true)]
     pub smtp_url: Option<String>,
     /// The sender of reminder mail: `Resilience Hub <reminders@council.example>`.
-    #[arg(long, env = "MAIL_FROM", default_value = "Resilience Hub <reminders@localhost>", global = true)]
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "Resilience Hub <reminders@localhost>",
+        global = true
+    )]
     pub mail_from: String,
     /// The organisations' own front end, for the links in reminders (`/actions/<id>`,
     /// `/assessments/<id>`, `/organisations/<id>` below it); `{org}` stands for the
@@ -601,6 +606,19 @@ fn retry_schedule(raw: &str) -> anyhow::Result<Vec<std::time::Duration>> {
         .collect()
 }
 
+/// `REMINDERS_AT`: `HH:MM`, or `off`.
+fn reminders_at(raw: &str) -> anyhow::Result<Option<chrono::NaiveTime>> {
+    let raw = raw.trim();
+    if raw.eq_ignore_ascii_case("off") || raw.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveTime::parse_from_str(raw, "%H:%M")
+        .map(Some)
+        .map_err(|_| {
+            anyhow::anyhow!("REMINDERS_AT must be a UK time as HH:MM (such as 07:00), or off")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -665,15 +683,4 @@ mod tests {
     fn page_size_is_capped_at_100() {
         assert!(parse(&["--max-page-size", "500"]).is_err());
     }
-}
-
-/// `REMINDERS_AT`: `HH:MM`, or `off`.
-fn reminders_at(raw: &str) -> anyhow::Result<Option<chrono::NaiveTime>> {
-    let raw = raw.trim();
-    if raw.eq_ignore_ascii_case("off") || raw.is_empty() {
-        return Ok(None);
-    }
-    chrono::NaiveTime::parse_from_str(raw, "%H:%M")
-        .map(Some)
-        .map_err(|_| anyhow::anyhow!("REMINDERS_AT must be a UK time as HH:MM (such as 07:00), or off"))
 }

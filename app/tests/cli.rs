@@ -335,7 +335,10 @@ fn remind_prints_who_would_be_told_what_and_a_dry_run_changes_nothing() {
     let dry = run(hub(dir.path()).args(["remind", "--today", "2021-02-21", "--dry-run"]));
     assert!(dry.status.success(), "{}", stderr(&dry));
     let printed = String::from_utf8_lossy(&dry.stdout).into_owned();
-    assert!(printed.contains("Reminders for 2021-02-21 (dry run"), "{printed}");
+    assert!(
+        printed.contains("Reminders for 2021-02-21 (dry run"),
+        "{printed}"
+    );
     assert!(
         printed.contains("essex-fire | Head of Protection <head.protection@essex-fire.example>"),
         "{printed}"
@@ -345,7 +348,10 @@ fn remind_prints_who_would_be_told_what_and_a_dry_run_changes_nothing() {
         printed.contains("Review the Enforcement Policy to include clearer objectives and rationale (due 28 February 2021, in 7 days)"),
         "{printed}"
     );
-    assert!(printed.contains("2 digests for 1 organisation."), "{printed}");
+    assert!(
+        printed.contains("2 digests for 1 organisation."),
+        "{printed}"
+    );
     // Nothing was recorded: the real run tells the same, and a second real run nothing.
     let real = run(hub(dir.path()).args(["remind", "--today", "2021-02-21"]));
     assert!(real.status.success(), "{}", stderr(&real));
@@ -355,6 +361,10 @@ fn remind_prints_who_would_be_told_what_and_a_dry_run_changes_nothing() {
     for bad in ["21/02/2021", "2021-02-30"] {
         let out = run(hub(dir.path()).args(["remind", "--today", bad]));
         assert!(!out.status.success());
-        assert!(stderr(&out).contains("--today must be a date as YYYY-MM-DD"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--today must be a date as YYYY-MM-DD"),
+            "{}",
+            stderr(&out)
+        );
     }
 }

@@ -61,7 +61,10 @@ pub enum Author {
     CommandLine,
     /// A person acting through a link the service sent them (a reminder's unsubscribe link),
     /// with no token and so no role.
-    Link { user_id: UserId, org_id: OrgId },
+    Link {
+        user_id: UserId,
+        org_id: OrgId,
+    },
 }
 
 impl From<&Access> for Author {

@@ -127,25 +127,6 @@ pub(super) fn row(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_update_names_the_fields_that_changed_and_the_ids_it_concerns() {
-        let before = json!({"id": "act_1", "reviewId": "rev_0193", "status": "ON_TRACK", "dueOn": "2021-03-01", "version": 1});
-        let after = json!({"id": "act_1", "reviewId": "rev_0193", "status": "COMPLETE", "dueOn": "2021-03-01", "version": 2});
-        assert_eq!(changed_fields(Some(&before), Some(&after)), vec!["status"]);
-        let mut ids = Map::new();
-        ids_of(Some(&after), &mut ids);
-        assert_eq!(ids.get("reviewId"), Some(&json!("rev_0193")));
-        assert_eq!(
-            event_type(EntityType::ProgressUpdate, Operation::Create),
-            "progress_update.created"
-        );
-    }
-}
-
 /// The outbox row of an event that is not a change: the service's own news about `entity`
 /// of `org` (a person's reminder digest), with the ids `named` gives.
 pub fn notice_row(
@@ -183,5 +164,24 @@ pub fn notice_row(
         // Written under the organisation's own settings, as its changes are.
         actor_org_id: Set(Some(org.0)),
         occurred_at: Set(now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_names_the_fields_that_changed_and_the_ids_it_concerns() {
+        let before = json!({"id": "act_1", "reviewId": "rev_0193", "status": "ON_TRACK", "dueOn": "2021-03-01", "version": 1});
+        let after = json!({"id": "act_1", "reviewId": "rev_0193", "status": "COMPLETE", "dueOn": "2021-03-01", "version": 2});
+        assert_eq!(changed_fields(Some(&before), Some(&after)), vec!["status"]);
+        let mut ids = Map::new();
+        ids_of(Some(&after), &mut ids);
+        assert_eq!(ids.get("reviewId"), Some(&json!("rev_0193")));
+        assert_eq!(
+            event_type(EntityType::ProgressUpdate, Operation::Create),
+            "progress_update.created"
+        );
     }
 }

@@ -14,8 +14,8 @@ use sea_orm::{
 };
 
 use super::VerifiedToken;
-use crate::cache::Bounded;
 use crate::auth::Role;
+use crate::cache::Bounded;
 use crate::codes::OrgKind;
 use crate::entity::{org_user, organisation, user};
 use crate::error::{AppError, AppResult};

@@ -45,11 +45,7 @@ pub async fn feed(hub: Arc<Hub>, queue: Queue, every: Duration, mut stop: watch:
 /// Queues the reminders of each UK day once its time `at` has come (at start, if it has
 /// already come today: a run after downtime catches up), until `stop`. Every instance does
 /// this; each organisation's run is claimed, so the day is run once.
-pub async fn remind_daily(
-    queue: Queue,
-    at: chrono::NaiveTime,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn remind_daily(queue: Queue, at: chrono::NaiveTime, mut stop: watch::Receiver<bool>) {
     let mut queued: Option<chrono::NaiveDate> = None;
     let mut timer = tokio::time::interval(CLOCK);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -66,7 +62,9 @@ pub async fn remind_daily(
         }
         match queue.push(Job::Remind { day }, Duration::ZERO).await {
             Ok(()) => queued = Some(day),
-            Err(err) => tracing::warn!(error = %err, "queueing the reminders failed; the next tick retries"),
+            Err(err) => {
+                tracing::warn!(error = %err, "queueing the reminders failed; the next tick retries")
+            }
         }
     }
 }
@@ -155,7 +153,12 @@ async fn run(with: &Workers, job: Job) -> anyhow::Result<()> {
             if with.mailer.configured() {
                 for planned in made.iter().filter(|p| p.email.is_some()) {
                     queue
-                        .push(Job::Mail { digest: planned.id.0 }, Duration::ZERO)
+                        .push(
+                            Job::Mail {
+                                digest: planned.id.0,
+                            },
+                            Duration::ZERO,
+                        )
                         .await?;
                 }
             }

@@ -195,7 +195,7 @@ impl Digest {
                 None => escape(&a.title),
             };
             let owner = if with_owner {
-                format!("Owner: {}. ", escape(&a.owner))
+                format!("Owner: {}; ", escape(&a.owner))
             } else {
                 String::new()
             };
@@ -322,7 +322,10 @@ pub fn report(day: NaiveDate, dry_run: bool, planned: &[super::run::Planned]) ->
     for p in planned {
         let d = &p.digest;
         let who = d.recipient.as_deref().unwrap_or("(no name)");
-        let address = p.email.as_deref().map_or("no email address".to_owned(), |e| format!("<{e}>"));
+        let address = p
+            .email
+            .as_deref()
+            .map_or("no email address".to_owned(), |e| format!("<{e}>"));
         let _ = writeln!(out, "\n{} | {who} {address} | {}", d.org_slug, p.user_id);
         for a in &d.own {
             let _ = writeln!(
@@ -390,7 +393,13 @@ const SECTIONS: [(Reason, &str); 4] = [
 
 /// What a line says of its action's dates.
 fn describe(a: &ActionLine) -> String {
-    let days = |n: i64| if n == 1 { "1 day".to_owned() } else { format!("{n} days") };
+    let days = |n: i64| {
+        if n == 1 {
+            "1 day".to_owned()
+        } else {
+            format!("{n} days")
+        }
+    };
     let due = long_date(a.due_on);
     match a.reason {
         Reason::Overdue => format!("was due {due}, {} ago", days(a.days)),
@@ -451,7 +460,11 @@ impl Links {
 
     /// `…/assessments/ass_…`.
     pub fn assessment(&self, slug: &str, id: Uuid) -> Option<String> {
-        Some(format!("{}/assessments/{}", self.base(slug)?, AssessmentId(id)))
+        Some(format!(
+            "{}/assessments/{}",
+            self.base(slug)?,
+            AssessmentId(id)
+        ))
     }
 
     /// `…/organisations/org_…`.
@@ -496,8 +509,14 @@ mod tests {
         );
         let text = d.text(&links);
         assert!(text.contains("Due soon\n- Establish an out-of-hours system & rota (due 28 February 2021, in 7 days)"), "{text}");
-        assert!(text.contains("  https://essex-fire.resilience.example/actions/act_"), "{text}");
-        let html = d.html(&links, Some("https://api.example/reminders/unsubscribe?token=x&y"));
+        assert!(
+            text.contains("  https://essex-fire.resilience.example/actions/act_"),
+            "{text}"
+        );
+        let html = d.html(
+            &links,
+            Some("https://api.example/reminders/unsubscribe?token=x&y"),
+        );
         assert!(html.contains("Head of &lt;Protection&gt;"), "{html}");
         assert!(html.contains("out-of-hours system &amp; rota"), "{html}");
         assert!(html.contains("href=\"https://api.example/reminders/unsubscribe?token=x&amp;y\""));

@@ -267,12 +267,11 @@ pub async fn deliver(db: &Database, mailer: &Mailer, id: Uuid) -> AppResult<Sent
                 finish(db, id, status::FAILED, Some(&err.to_string()), None).await?;
                 return Ok(Sent::Failed);
             }
-            let exponent = Ord::min(u32::try_from(row.attempts.saturating_sub(1)).unwrap_or(0), 16);
-            let wait = mailer
-                .config
-                .retry
-                .saturating_mul(1 << exponent)
-;
+            let exponent = Ord::min(
+                u32::try_from(row.attempts.saturating_sub(1)).unwrap_or(0),
+                16,
+            );
+            let wait = mailer.config.retry.saturating_mul(1 << exponent);
             let wait = Ord::min(wait, Ord::max(MAX_RETRY_WAIT, mailer.config.retry));
             tracing::info!(reminder = %ReminderId(id), error = %err, ?wait, "mail not sent; it will be tried again");
             finish(db, id, status::PENDING, Some(&err.to_string()), Some(wait)).await?;
@@ -383,11 +382,8 @@ pub async fn unsubscribe(db: &Database, token: &str) -> AppResult<Option<String>
     };
     let txn = begin(db).await?;
     // Row-level security checks the writes against the person's own organisation.
-    txn.set_settings(&[
-        ("org", org.0.to_string()),
-        ("user", user.0.to_string()),
-    ])
-    .await?;
+    txn.set_settings(&[("org", org.0.to_string()), ("user", user.0.to_string())])
+        .await?;
     let done = super::settings::unsubscribe_in(&txn, org, user).await;
     match done {
         Ok(()) => {

@@ -215,7 +215,10 @@ mod tests {
             stale_after_days: 0,
             ..OrgSettings::default()
         };
-        assert!(owner_dues(&never, d("2022-01-01"), &a).len() == 1, "overdue only");
+        assert!(
+            owner_dues(&never, d("2022-01-01"), &a).len() == 1,
+            "overdue only"
+        );
     }
 
     #[test]

@@ -204,14 +204,6 @@ async fn run_org(
     if !settings.enabled || plan::is_quiet(&settings, day) {
         return Ok(Vec::new());
     }
-    // What a panel's managers hear of their members is counted first: summaries run under a
-    // purpose of their own.
-    let panel_wanted = access.actor().org_kind == OrgKind::RegionalPanel && settings.panel_digest;
-    let members = if panel_wanted {
-        member_counts(access, day).await?
-    } else {
-        Vec::new()
-    };
     remind_purpose(access).await?;
     let last: Option<Last> = rows_in(
         db,
@@ -248,6 +240,16 @@ async fn run_org(
             return Ok(Vec::new());
         }
     }
+    // A panel's managers hear of their members each week, counted as the panel's own
+    // comparisons are (summaries run under a purpose of their own, so the run's is set again).
+    let panel_wanted = access.actor().org_kind == OrgKind::RegionalPanel && settings.panel_digest;
+    let members = if panel_wanted && weekly {
+        let counted = member_counts(access, day).await?;
+        remind_purpose(access).await?;
+        counted
+    } else {
+        Vec::new()
+    };
 
     let actions = open_actions(access, day).await?;
     let people: Vec<Person> = rows_in(
@@ -280,7 +282,9 @@ async fn run_org(
         let mut sql = Sql::new(
             "SELECT user_id, action_id, reason, occasion FROM reminders_told WHERE org_id = ",
         );
-        sql.bind(own.0).push(" AND ").push_in("user_id", chunk.iter().copied());
+        sql.bind(own.0)
+            .push(" AND ")
+            .push_in("user_id", chunk.iter().copied());
         for row in rows_in::<ToldRow>(db, &sql).await? {
             told.insert((row.user_id, row.action_id, row.reason, row.occasion));
         }
@@ -389,7 +393,11 @@ async fn open_actions(access: &Access, day: NaiveDate) -> AppResult<Vec<OpenActi
     );
     sql.bind(day)
         .push(") AS last_update FROM (")
-        .append(&asof::projection(&access.orgs(Purpose::Detail), &filter, at))
+        .append(&asof::projection(
+            &access.orgs(Purpose::Detail),
+            &filter,
+            at,
+        ))
         .push(") p WHERE p.at_rag IN ('RED', 'AMBER') ORDER BY p.at_due_on, p.title, p.id");
     let rows: Vec<ActionRow> = scope::rows(access, &sql).await?;
     Ok(rows
@@ -554,7 +562,14 @@ async fn write(
             *reasons.entry(line.reason.code()).or_default() += 1;
         }
         named.insert("reasons".into(), json!(reasons));
-        named.insert("weekly".into(), json!(!p.digest.overdue.is_empty() || !p.digest.assessments.is_empty() || !p.digest.members.is_empty()));
+        named.insert(
+            "weekly".into(),
+            json!(
+                !p.digest.overdue.is_empty()
+                    || !p.digest.assessments.is_empty()
+                    || !p.digest.members.is_empty()
+            ),
+        );
         events.push(crate::audit::outbox::notice_row(
             own,
             REMINDER_DUE,

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter};
 use serde::Serialize;
 
 use crate::access::Access;
@@ -21,7 +21,9 @@ pub const MAX_LEAD_TIMES: usize = 6;
 pub const MAX_DAYS: u32 = 365;
 
 /// A day of the week.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, async_graphql::Enum, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, async_graphql::Enum, Serialize,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Weekday {
     Monday,
@@ -46,11 +48,17 @@ impl Weekday {
 
     /// The stored code (`MON`).
     fn code(self) -> &'static str {
-        Self::ALL.iter().find(|(d, _, _)| *d == self).map_or("MON", |(_, c, _)| c)
+        Self::ALL
+            .iter()
+            .find(|(d, _, _)| *d == self)
+            .map_or("MON", |(_, c, _)| c)
     }
 
     fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.iter().find(|(_, c, _)| *c == code).map(|(d, _, _)| *d)
+        Self::ALL
+            .iter()
+            .find(|(_, c, _)| *c == code)
+            .map(|(d, _, _)| *d)
     }
 
     /// The day of the week `day` falls on.
@@ -364,8 +372,7 @@ pub(crate) async fn unsubscribe_in(
     org: crate::ids::OrgId,
     user: crate::ids::UserId,
 ) -> AppResult<()> {
-    let before = reminder_preference::Entity::find()
-        .filter(reminder_preference::Column::OrgId.eq(org.0))
+    let before = scope::owned_rows::<reminder_preference::Entity>(org)
         .filter(reminder_preference::Column::UserId.eq(user.0))
         .one(txn)
         .await?
@@ -382,7 +389,13 @@ pub(crate) async fn unsubscribe_in(
         ..before
     };
     save_preferences(txn, org, user, after).await?;
-    let change = Change::updated(org, EntityType::ReminderPreferences, user.0, &before, &after);
+    let change = Change::updated(
+        org,
+        EntityType::ReminderPreferences,
+        user.0,
+        &before,
+        &after,
+    );
     audit::record(
         txn,
         Author::Link {

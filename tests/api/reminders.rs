@@ -116,7 +116,10 @@ impl Sink {
                 to.clear();
                 b"250 OK\r\n"
             } else if command.starts_with("RCPT TO") {
-                let address = line.trim_end()[8..].trim().trim_matches(['<', '>']).to_owned();
+                let address = line.trim_end()[8..]
+                    .trim()
+                    .trim_matches(['<', '>'])
+                    .to_owned();
                 to.push(address);
                 b"250 OK\r\n"
             } else if command == "DATA" {
@@ -221,7 +224,8 @@ fn inbox(mails: &[Mail]) -> BTreeMap<String, Vec<String>> {
 const HEAD_PP: &str = "head.prevention.protection@essex-fire.example";
 const HEAD_P: &str = "head.protection@essex-fire.example";
 const MANAGER: &str = "assurance.manager@essex-fire.example";
-const ENFORCEMENT: &str = "Review the Enforcement Policy to include clearer objectives and rationale";
+const ENFORCEMENT: &str =
+    "Review the Enforcement Policy to include clearer objectives and rationale";
 const OUT_OF_HOURS: &str = "Establish an out-of-hours system for day-duty fire safety officers";
 
 /// A token of one of Essex's demo people.
@@ -265,7 +269,8 @@ async fn the_essex_plan_reminds_its_owners_on_the_papers_dates() {
         assert!(pp.data.contains("multipart/alternative"), "{}", pp.data);
         assert!(pp.data.contains("text/plain") && pp.data.contains("text/html"));
         assert!(
-            pp.data.contains("https://essex-fire.hub.example/actions/act_"),
+            pp.data
+                .contains("https://essex-fire.hub.example/actions/act_"),
             "{}",
             pp.data
         );
@@ -333,7 +338,12 @@ async fn the_essex_plan_reminds_its_owners_on_the_papers_dates() {
         // A second run of the day, and a while for any stray mail: nothing more.
         assert_eq!(remind(&app, "2021-03-01").await, 0);
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(sink.mails().len(), 7, "no duplicates: {:?}", inbox(&sink.mails()));
+        assert_eq!(
+            sink.mails().len(),
+            7,
+            "no duplicates: {:?}",
+            inbox(&sink.mails())
+        );
         assert_eq!(
             app.scalar("SELECT COUNT(*) FROM reminder_digests WHERE status <> 'SENT'")
                 .await,
@@ -341,8 +351,13 @@ async fn the_essex_plan_reminds_its_owners_on_the_papers_dates() {
         );
 
         // The same digests are notices for a bell, each person's own.
-        let pp_token = essex("demo-essex-head-of-prevention-and-protection", Role::Contributor);
-        let notices = app.gql(Some(&pp_token), NOTICES, json!({ "unread": true })).await;
+        let pp_token = essex(
+            "demo-essex-head-of-prevention-and-protection",
+            Role::Contributor,
+        );
+        let notices = app
+            .gql(Some(&pp_token), NOTICES, json!({ "unread": true }))
+            .await;
         let n = &notices.data()["notifications"];
         assert_eq!(n["totalCount"], 4, "{n}");
         let first = &n["edges"][0]["node"];
@@ -422,7 +437,9 @@ async fn trail_of(app: &TestApp, manager: &str, entity_type: &str) -> usize {
 
 /// The id of the caller.
 async fn me(app: &TestApp, tok: &str) -> String {
-    let resp = app.gql(Some(tok), "{ me { user { id } } }", json!({})).await;
+    let resp = app
+        .gql(Some(tok), "{ me { user { id } } }", json!({}))
+        .await;
     resp.data()["me"]["user"]["id"].as_str().unwrap().to_owned()
 }
 
@@ -467,7 +484,11 @@ async fn settings_opt_outs_and_unsubscribe_links_reach_only_their_own_people() {
         // Only a manager changes them.
         for tok in [&a.viewer, &a.contributor] {
             let refused = app
-                .gql(Some(tok), UPDATE_SETTINGS, json!({ "input": { "enabled": true } }))
+                .gql(
+                    Some(tok),
+                    UPDATE_SETTINGS,
+                    json!({ "input": { "enabled": true } }),
+                )
                 .await;
             assert_eq!(refused.codes(), ["FORBIDDEN"]);
         }
@@ -489,7 +510,10 @@ async fn settings_opt_outs_and_unsubscribe_links_reach_only_their_own_people() {
                 json!({ "input": { "enabled": true, "leadTimes": [1, 10], "quietDays": ["SATURDAY"] } }),
             )
             .await;
-        assert_eq!(set.data()["updateReminderSettings"]["leadTimes"], json!([10, 1]));
+        assert_eq!(
+            set.data()["updateReminderSettings"]["leadTimes"],
+            json!([10, 1])
+        );
         // Council B's are still its own, and still off; the change is in A's trail only.
         let s = app.gql(Some(&b.manager), SETTINGS, json!({})).await;
         assert_eq!(s.data()["reminderSettings"]["enabled"], false);
@@ -501,25 +525,45 @@ async fn settings_opt_outs_and_unsubscribe_links_reach_only_their_own_people() {
         let bob = person(&w.council_a, Role::Contributor, "bob");
         let cat = person(&w.council_a, Role::Viewer, "cat");
         let dan = person(&w.council_b, Role::Contributor, "dan");
-        plan_of(&app, &w.council_a, &[("Ann's action", &ann), ("Bob's action", &bob), ("Cat's action", &cat)], "2021-02-10").await;
+        plan_of(
+            &app,
+            &w.council_a,
+            &[
+                ("Ann's action", &ann),
+                ("Bob's action", &bob),
+                ("Cat's action", &cat),
+            ],
+            "2021-02-10",
+        )
+        .await;
         plan_of(&app, &w.council_b, &[("Dan's action", &dan)], "2021-02-10").await;
 
         // Bob opts out; Cat chooses weekly. Each reads only their own choice.
         let out = app
-            .gql(Some(&bob), UPDATE_PREFS, json!({ "input": { "enabled": false } }))
+            .gql(
+                Some(&bob),
+                UPDATE_PREFS,
+                json!({ "input": { "enabled": false } }),
+            )
             .await;
         assert_eq!(
             out.data()["updateMyReminderPreferences"],
             json!({ "enabled": false, "frequency": "DAILY" })
         );
-        app.gql(Some(&cat), UPDATE_PREFS, json!({ "input": { "frequency": "WEEKLY" } }))
-            .await;
+        app.gql(
+            Some(&cat),
+            UPDATE_PREFS,
+            json!({ "input": { "frequency": "WEEKLY" } }),
+        )
+        .await;
         let mine = app.gql(Some(&ann), PREFS, json!({})).await;
         assert_eq!(
             mine.data()["myReminderPreferences"],
             json!({ "enabled": true, "frequency": "DAILY" })
         );
-        let empty = app.gql(Some(&ann), UPDATE_PREFS, json!({ "input": {} })).await;
+        let empty = app
+            .gql(Some(&ann), UPDATE_PREFS, json!({ "input": {} }))
+            .await;
         assert_eq!(empty.codes(), ["BAD_USER_INPUT"]);
 
         // 31 January 2021 (a Sunday), ten days before: only Ann hears. Bob opted out, Cat
@@ -531,17 +575,27 @@ async fn settings_opt_outs_and_unsubscribe_links_reach_only_their_own_people() {
         assert!(!mails[0].data.contains("Bob's") && !mails[0].data.contains("Dan's"));
 
         // Council B turns reminders on: Dan hears of his own action only.
-        app.gql(Some(&b.manager), UPDATE_SETTINGS, json!({ "input": { "enabled": true, "leadTimes": [10] } }))
-            .await;
+        app.gql(
+            Some(&b.manager),
+            UPDATE_SETTINGS,
+            json!({ "input": { "enabled": true, "leadTimes": [10] } }),
+        )
+        .await;
         // 1 February, Monday: Cat's weekly digest; Dan (B) hears of his.
         assert_eq!(remind(&app, "2021-02-01").await, 2);
         let mails = sink.wait_for(3).await;
         let got = inbox(&mails[1..]);
         assert_eq!(
             got.keys().cloned().collect::<Vec<_>>(),
-            vec!["cat@council.example".to_owned(), "dan@council.example".to_owned()]
+            vec![
+                "cat@council.example".to_owned(),
+                "dan@council.example".to_owned()
+            ]
         );
-        let dan_mail = mails[1..].iter().find(|m| m.to == ["dan@council.example"]).unwrap();
+        let dan_mail = mails[1..]
+            .iter()
+            .find(|m| m.to == ["dan@council.example"])
+            .unwrap();
         assert!(dan_mail.data.contains("Dan's action") && !dan_mail.data.contains("Ann's"));
 
         // The unsubscribe link: a GET only asks; a one-click POST unsubscribes Ann, and only
@@ -555,9 +609,17 @@ async fn settings_opt_outs_and_unsubscribe_links_reach_only_their_own_people() {
         let prefs = app.gql(Some(&ann), PREFS, json!({})).await;
         assert_eq!(prefs.data()["myReminderPreferences"]["enabled"], true);
         let forged = format!("/reminders/unsubscribe?token={}", "ab".repeat(32));
-        for path in [forged.as_str(), "/reminders/unsubscribe?token=nonsense", "/reminders/unsubscribe"] {
+        for path in [
+            forged.as_str(),
+            "/reminders/unsubscribe?token=nonsense",
+            "/reminders/unsubscribe",
+        ] {
             let resp = app
-                .raw(app.client.post(format!("{}{path}", app.base)).body("List-Unsubscribe=One-Click"))
+                .raw(
+                    app.client
+                        .post(format!("{}{path}", app.base))
+                        .body("List-Unsubscribe=One-Click"),
+                )
                 .await;
             assert_eq!(resp.status, 404, "{path}");
         }
@@ -603,13 +665,21 @@ async fn a_mail_server_that_refuses_means_retries_not_losses_or_duplicates() {
         let mails = sink.wait_for(2).await;
         assert!(sink.refused.load(Ordering::SeqCst) >= 3);
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(sink.mails().len(), 2, "each digest once: {:?}", inbox(&mails));
         assert_eq!(
-            app.scalar("SELECT COUNT(*) FROM reminder_digests WHERE status = 'SENT'").await,
+            sink.mails().len(),
+            2,
+            "each digest once: {:?}",
+            inbox(&mails)
+        );
+        assert_eq!(
+            app.scalar("SELECT COUNT(*) FROM reminder_digests WHERE status = 'SENT'")
+                .await,
             2
         );
         assert!(
-            app.scalar("SELECT CAST(MAX(attempts) AS BIGINT) FROM reminder_digests").await >= 2,
+            app.scalar("SELECT CAST(MAX(attempts) AS BIGINT) FROM reminder_digests")
+                .await
+                >= 2,
             "tried again"
         );
     }
@@ -637,7 +707,11 @@ async fn two_instances_remind_each_person_once() {
         let w = World::build(&first).await;
         let a = People::of(&w.council_a);
         first
-            .gql(Some(&a.manager), UPDATE_SETTINGS, json!({ "input": { "enabled": true } }))
+            .gql(
+                Some(&a.manager),
+                UPDATE_SETTINGS,
+                json!({ "input": { "enabled": true } }),
+            )
             .await;
         let ann = person(&w.council_a, Role::Contributor, "ann");
         let due = (resilience_hub::dates::london_today() + chrono::Duration::days(7)).to_string();
@@ -657,4 +731,64 @@ async fn two_instances_remind_each_person_once() {
 #[allow(dead_code)]
 fn show(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap()
+}
+
+/// A panel that opts in: its managers hear each week how many of each member's actions newly
+/// went overdue, as counts, never as the members' actions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panel_that_opts_in_hears_its_members_counts_and_nothing_more() {
+    for engine in engines() {
+        let sink = Sink::start().await;
+        let app = spawn_mailing(engine, &sink).await;
+        app.seed_demo().await;
+        let lead = Claims {
+            sub: "demo-central-london-lead".into(),
+            email: Some("lead@london-central.example".into()),
+            name: Some("Central London sub-regional lead".into()),
+            ..Claims::new("london-central", Role::Manager)
+        }
+        .sign();
+        me(&app, &lead).await;
+        // Not opted in: nothing on the Monday after the boroughs' first delivery date (a dry
+        // run, which records nothing).
+        let on = app
+            .gql(
+                Some(&lead),
+                UPDATE_SETTINGS,
+                json!({ "input": { "enabled": true } }),
+            )
+            .await;
+        assert_eq!(on.data()["updateReminderSettings"]["panelDigest"], false);
+        let dry = resilience_hub::reminders::run::remind(
+            app.service_database(),
+            Default::default(),
+            day("2025-04-07"),
+            true,
+            true,
+        )
+        .await
+        .unwrap();
+        assert!(dry.is_empty(), "{dry:?}");
+        app.gql(
+            Some(&lead),
+            UPDATE_SETTINGS,
+            json!({ "input": { "panelDigest": true } }),
+        )
+        .await;
+        assert_eq!(remind(&app, "2025-04-07").await, 1);
+        let mails = sink.wait_for(1).await;
+        let m = &mails[0];
+        assert_eq!(m.to, ["lead@london-central.example"]);
+        assert!(
+            m.data.contains("Members' actions newly overdue this week"),
+            "{}",
+            m.data
+        );
+        assert!(m.data.contains("newly overdue"), "{}", m.data);
+        // Counts only: no member's action is named or linked.
+        assert!(!m.data.contains("/actions/act_"), "{}", m.data);
+        assert!(!m.data.contains("live exercise"), "{}", m.data);
+        // The week after, nothing newly went overdue: nothing to say.
+        assert_eq!(remind(&app, "2025-04-14").await, 0);
+    }
 }

@@ -18,8 +18,8 @@
 #![allow(clippy::disallowed_methods)]
 
 mod assurance;
-mod plans;
 mod people;
+mod plans;
 
 // The standards and scale are shared with the benchmark's generated data.
 pub(crate) use assurance::{

@@ -12,8 +12,8 @@ use crate::entity::{
     evidence, framework, import, moderation, notification, notification_read, org_user,
     organisation, panel_membership, progress_update, rating, rating_action, rating_evidence,
     rating_level, recommendation, recommendation_standard, recommendation_status_change,
-    reminder_preference, reminder_settings, review, review_judgement, sharing_settings, standard, user, webhook_attempt, webhook_delivery,
-    webhook_endpoint,
+    reminder_preference, reminder_settings, review, review_judgement, sharing_settings, standard,
+    user, webhook_attempt, webhook_delivery, webhook_endpoint,
 };
 
 /// A filter no row passes, spelled out rather than left to how an empty condition renders.
