@@ -114,6 +114,7 @@ impl ReminderMutation {
     async fn update_reminder_settings(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to change; what is left out stays as it is.")]
         input: ReminderSettingsInput,
     ) -> Result<OrgSettings> {
         let changes = SettingsChanges {
@@ -131,6 +132,7 @@ impl ReminderMutation {
     async fn update_my_reminder_preferences(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to change; what is left out stays as it is.")]
         input: ReminderPreferencesInput,
     ) -> Result<Preferences> {
         Ok(settings::update_mine(ctx.access()?, input.enabled, input.frequency).await?)

@@ -26,12 +26,19 @@ pub const MAX_DAYS: u32 = 365;
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Weekday {
+    /// Monday.
     Monday,
+    /// Tuesday.
     Tuesday,
+    /// Wednesday.
     Wednesday,
+    /// Thursday.
     Thursday,
+    /// Friday.
     Friday,
+    /// Saturday.
     Saturday,
+    /// Sunday.
     Sunday,
 }
 
