@@ -609,7 +609,7 @@ fn retry_schedule(raw: &str) -> anyhow::Result<Vec<std::time::Duration>> {
 /// `REMINDERS_AT`: `HH:MM`, or `off`.
 fn reminders_at(raw: &str) -> anyhow::Result<Option<chrono::NaiveTime>> {
     let raw = raw.trim();
-    if raw.eq_ignore_ascii_case("off") || raw.is_empty() {
+    if raw.eq_ignore_ascii_case("off") {
         return Ok(None);
     }
     chrono::NaiveTime::parse_from_str(raw, "%H:%M")

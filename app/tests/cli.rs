@@ -231,6 +231,10 @@ fn empty_variables_count_as_unset_for_every_option() {
         .env("GRAPHIQL", "")
         .env("METRICS", "")
         .env("PERSISTED_QUERIES", "")
+        .env("REMINDERS_AT", "")
+        .env("SMTP_URL", "")
+        .env("MAIL_FROM", "")
+        .env("MAIL_RETRY", "")
         .arg("schema"));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("type Query"));
