@@ -50,6 +50,21 @@ pub struct AssessmentLine {
     pub id: Uuid,
     pub framework: String,
     pub cycle: String,
+    /// The cycle's deadline: the last day of its year (31 March 2025 for `2024-25`).
+    pub deadline: NaiveDate,
+}
+
+impl AssessmentLine {
+    /// What the line says of its deadline, seen from `day`.
+    fn describe(&self, day: NaiveDate) -> String {
+        let left = (self.deadline - day).num_days();
+        let when = long_date(self.deadline);
+        match left {
+            0 => format!("submit by today, {when}"),
+            1 => format!("submit by tomorrow, {when}"),
+            n => format!("submit by {when}, in {n} days"),
+        }
+    }
 }
 
 /// A panel member's counts (a summary: no action of theirs is named).
@@ -144,7 +159,13 @@ impl Digest {
         if !self.assessments.is_empty() {
             let _ = writeln!(out, "Assessments awaiting submission");
             for s in &self.assessments {
-                let _ = writeln!(out, "- {} ({})", s.framework, s.cycle);
+                let _ = writeln!(
+                    out,
+                    "- {} ({}): {}",
+                    s.framework,
+                    s.cycle,
+                    s.describe(self.day)
+                );
                 if let Some(link) = links.assessment(&self.org_slug, s.id) {
                     let _ = writeln!(out, "  {link}");
                 }
@@ -252,7 +273,12 @@ impl Digest {
                     ),
                     None => escape(&name),
                 };
-                let _ = write!(out, "<li style=\"margin:0 0 8px\">{item}</li>");
+                let _ = write!(
+                    out,
+                    "<li style=\"margin:0 0 12px;padding-left:8px;border-left:4px solid #1d70b8\">{item}<br>\
+                     <span style=\"color:#505a5f;font-size:14px\">{}</span></li>",
+                    escape(&s.describe(self.day))
+                );
             }
             out.push_str("</ul>");
         }
@@ -351,11 +377,12 @@ pub fn report(day: NaiveDate, dry_run: bool, planned: &[super::run::Planned]) ->
         for s in &d.assessments {
             let _ = writeln!(
                 out,
-                "  {:<16} {} | {} ({})",
+                "  {:<16} {} | {} ({}): {}",
                 "WEEKLY_DRAFT",
                 AssessmentId(s.id),
                 s.framework,
-                s.cycle
+                s.cycle,
+                s.describe(d.day)
             );
         }
         for m in &d.members {

@@ -20,7 +20,7 @@ use chrono::{NaiveDate, Utc};
 use rand::RngCore;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -265,12 +265,14 @@ async fn run_org(
     )
     .await?;
     let already: HashSet<Uuid> = reminder_digest::Entity::find()
+        .select_only()
+        .column(reminder_digest::Column::UserId)
         .filter(reminder_digest::Column::OrgId.eq(own.0))
         .filter(reminder_digest::Column::Day.eq(day))
+        .into_tuple::<Uuid>()
         .all(db)
         .await?
         .into_iter()
-        .map(|d| d.user_id)
         .collect();
     let owners: Vec<Uuid> = people
         .iter()
@@ -296,7 +298,7 @@ async fn run_org(
                 .filter(|a| a.due_on < day)
                 .map(|a| line(a, Reason::Overdue, (day - a.due_on).num_days()))
                 .collect::<Vec<_>>(),
-            drafts(access).await?,
+            drafts(access, day).await?,
         )
     } else {
         (Vec::new(), Vec::new())
@@ -421,8 +423,16 @@ struct DraftRow {
     name: String,
 }
 
-/// The organisation's assessments still in draft: awaiting submission.
-async fn drafts(access: &Access) -> AppResult<Vec<AssessmentLine>> {
+/// The deadline of a cycle written `YYYY-YY`: the last day of its year, 31 March of the
+/// second year (`2024-25` ends on 31 March 2025).
+pub fn cycle_deadline(cycle: &str) -> Option<NaiveDate> {
+    let start: i32 = cycle.get(..4)?.parse().ok()?;
+    NaiveDate::from_ymd_opt(start + 1, 3, 31)
+}
+
+/// The organisation's assessments still in draft whose cycle's deadline has not passed on
+/// `day`: awaiting submission, soonest deadline first.
+async fn drafts(access: &Access, day: NaiveDate) -> AppResult<Vec<AssessmentLine>> {
     let mut sql = Sql::new(
         "SELECT a.id, a.cycle, f.name FROM assessments a JOIN frameworks f ON f.id = a.framework_id \
          WHERE a.status = 'DRAFT' AND ",
@@ -432,14 +442,20 @@ async fn drafts(access: &Access) -> AppResult<Vec<AssessmentLine>> {
         .push_condition(&mut sql, "a.org_id");
     sql.push(" ORDER BY f.name, a.cycle, a.id");
     let rows: Vec<DraftRow> = scope::rows(access, &sql).await?;
-    Ok(rows
+    let mut lines: Vec<AssessmentLine> = rows
         .into_iter()
-        .map(|r| AssessmentLine {
-            id: r.id,
-            framework: r.name,
-            cycle: r.cycle,
+        .filter_map(|r| {
+            let deadline = cycle_deadline(&r.cycle).filter(|d| *d >= day)?;
+            Some(AssessmentLine {
+                id: r.id,
+                framework: r.name,
+                cycle: r.cycle,
+                deadline,
+            })
         })
-        .collect())
+        .collect();
+    lines.sort_by(|a, b| (a.deadline, &a.framework).cmp(&(b.deadline, &b.framework)));
+    Ok(lines)
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -623,4 +639,16 @@ async fn write(
         .exec(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cycle_ends_on_the_last_day_of_its_year() {
+        assert_eq!(
+            super::cycle_deadline("2024-25").map(|d| d.to_string()),
+            Some("2025-03-31".into())
+        );
+        assert_eq!(super::cycle_deadline("24-25"), None);
+    }
 }

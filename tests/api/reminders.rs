@@ -50,6 +50,28 @@ impl Mail {
         value
     }
 
+    /// The whole message with quoted-printable undone (soft line breaks joined, `=XX`
+    /// decoded), for looking for text in its parts.
+    fn body(&self) -> String {
+        let joined = self.data.replace("=\r\n", "");
+        let bytes = joined.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'='
+                && i + 2 < bytes.len()
+                && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
     /// The token of its unsubscribe link.
     fn unsubscribe_token(&self) -> String {
         let link = self.header("List-Unsubscribe").expect("List-Unsubscribe");
@@ -70,7 +92,12 @@ pub struct Sink {
 
 impl Sink {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on("127.0.0.1:0".parse().unwrap()).await
+    }
+
+    /// A sink on `addr`.
+    pub async fn start_on(addr: SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let sink = Sink {
             addr: listener.local_addr().unwrap(),
             mails: Arc::default(),
@@ -186,6 +213,7 @@ async fn spawn_mailing(engine: crate::helpers::Engine, sink: &Sink) -> TestApp {
         c.reminders.mail.app_base_url = Some("https://{org}.hub.example".into());
         c.reminders.mail.retry = Duration::from_millis(200);
         c.events.webhooks.sweep = Duration::from_millis(300);
+        c.events.webhooks.allow_internal = true;
     })
     .await
 }
@@ -260,14 +288,14 @@ async fn the_essex_plan_reminds_its_owners_on_the_papers_dates() {
         );
         let pp = mails.iter().find(|m| m.to == [HEAD_PP]).unwrap();
         let p = mails.iter().find(|m| m.to == [HEAD_P]).unwrap();
-        assert!(pp.data.contains(ENFORCEMENT), "{}", pp.data);
-        assert!(pp.data.contains("in 7 days"), "{}", pp.data);
-        assert!(!pp.data.contains(OUT_OF_HOURS), "only their own actions");
-        assert!(p.data.contains(OUT_OF_HOURS), "{}", p.data);
+        assert!(pp.body().contains(ENFORCEMENT), "{}", pp.body());
+        assert!(pp.body().contains("in 7 days"), "{}", pp.body());
+        assert!(!pp.body().contains(OUT_OF_HOURS), "only their own actions");
+        assert!(p.body().contains(OUT_OF_HOURS), "{}", p.body());
         // Text and HTML, a link to each action in the organisation's own front end, and
         // the one-click unsubscribe of RFC 8058.
-        assert!(pp.data.contains("multipart/alternative"), "{}", pp.data);
-        assert!(pp.data.contains("text/plain") && pp.data.contains("text/html"));
+        assert!(pp.body().contains("multipart/alternative"), "{}", pp.body());
+        assert!(pp.body().contains("text/plain") && pp.body().contains("text/html"));
         assert!(
             pp.data
                 .contains("https://essex-fire.hub.example/actions/act_"),
@@ -296,7 +324,7 @@ async fn the_essex_plan_reminds_its_owners_on_the_papers_dates() {
         let mails = sink.wait_for(3).await;
         let last = &mails[2];
         assert_eq!(last.to, [HEAD_PP]);
-        assert!(last.data.contains("due tomorrow"), "{}", last.data);
+        assert!(last.body().contains("due tomorrow"), "{}", last.body());
 
         // 28 February: due today, and the actions without an update for 30 days.
         assert_eq!(remind(&app, "2021-02-28").await, 2);
@@ -332,8 +360,8 @@ async fn the_essex_plan_reminds_its_owners_on_the_papers_dates() {
             vec!["Essex County Fire and Rescue Service: the weekly summary".to_owned()]
         );
         let weekly = mails[5..].iter().find(|m| m.to == [MANAGER]).unwrap();
-        assert!(weekly.data.contains("Overdue across the organisation"));
-        assert!(weekly.data.contains(ENFORCEMENT));
+        assert!(weekly.body().contains("Overdue across the organisation"));
+        assert!(weekly.body().contains(ENFORCEMENT));
 
         // A second run of the day, and a while for any stray mail: nothing more.
         assert_eq!(remind(&app, "2021-03-01").await, 0);
@@ -481,8 +509,12 @@ async fn settings_opt_outs_and_unsubscribe_links_reach_only_their_own_people() {
                         "quietDays": [], "weeklyDay": "MONDAY", "panelDigest": false, "updatedAt": null })
             );
         }
-        // Only a manager changes them.
-        for tok in [&a.viewer, &a.contributor] {
+        // A partner body and the platform operator read their own organisation's, and only a
+        // manager changes them: not the platform administrator either.
+        let partner = token(&w.partner, Role::Manager);
+        let s = app.gql(Some(&partner), SETTINGS, json!({})).await;
+        assert_eq!(s.data()["reminderSettings"]["enabled"], false);
+        for tok in [&a.viewer, &a.contributor, &w.admin] {
             let refused = app
                 .gql(
                     Some(tok),
@@ -566,13 +598,30 @@ async fn settings_opt_outs_and_unsubscribe_links_reach_only_their_own_people() {
             .await;
         assert_eq!(empty.codes(), ["BAD_USER_INPUT"]);
 
+        // Council A's case system hears of its reminders by webhook.
+        let receiver = crate::webhooks::Receiver::start().await;
+        crate::webhooks::endpoint(&app, &a.manager, &receiver.url(), json!(["reminder.due"])).await;
+
         // 31 January 2021 (a Sunday), ten days before: only Ann hears. Bob opted out, Cat
         // reads weekly (Mondays), and Council B has reminders off.
         assert_eq!(remind(&app, "2021-01-31").await, 1);
         let mails = sink.wait_for(1).await;
         assert_eq!(mails[0].to, ["ann@council.example"]);
-        assert!(mails[0].data.contains("Ann's action"));
-        assert!(!mails[0].data.contains("Bob's") && !mails[0].data.contains("Dan's"));
+        assert!(mails[0].body().contains("Ann's action"));
+        assert!(!mails[0].body().contains("Bob's") && !mails[0].body().contains("Dan's"));
+        let hooks = receiver.wait_for(1, Duration::from_secs(20)).await;
+        let event: Value = serde_json::from_slice(&hooks[0].body).unwrap();
+        assert_eq!(event["type"], "reminder.due", "{event}");
+        let data = &event["data"];
+        assert_eq!(data["recipientUserId"], me(&app, &ann).await, "{event}");
+        assert_eq!(data["day"], "2021-01-31");
+        assert_eq!(data["reasons"], json!({ "DUE_SOON": 1 }));
+        assert_eq!(data["actionIds"].as_array().unwrap().len(), 1);
+        assert!(data["id"].as_str().unwrap().starts_with("rmd_"));
+        assert!(
+            !event.to_string().contains("Ann's action"),
+            "ids, never content: {event}"
+        );
 
         // Council B turns reminders on: Dan hears of his own action only.
         app.gql(
@@ -596,7 +645,7 @@ async fn settings_opt_outs_and_unsubscribe_links_reach_only_their_own_people() {
             .iter()
             .find(|m| m.to == ["dan@council.example"])
             .unwrap();
-        assert!(dan_mail.data.contains("Dan's action") && !dan_mail.data.contains("Ann's"));
+        assert!(dan_mail.body().contains("Dan's action") && !dan_mail.body().contains("Ann's"));
 
         // The unsubscribe link: a GET only asks; a one-click POST unsubscribes Ann, and only
         // Ann; a made-up token is not found and changes nothing.
@@ -650,20 +699,54 @@ async fn settings_opt_outs_and_unsubscribe_links_reach_only_their_own_people() {
         assert_eq!(remind(&app, "2021-02-10").await, 1);
         let mails = sink.wait_for(4).await;
         assert_eq!(mails[3].to, ["dan@council.example"]);
-        assert!(mails[3].data.contains("due today"));
+        assert!(mails[3].body().contains("due today"));
+        // A's endpoint heard of A's digests only (Ann's, then Cat's), never of B's.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let hooks = receiver.received();
+        assert_eq!(hooks.len(), 2, "{}", hooks.len());
+        let cat_id = me(&app, &cat).await;
+        let second: Value = serde_json::from_slice(&hooks[1].body).unwrap();
+        assert_eq!(second["data"]["recipientUserId"], cat_id);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mail_server_that_refuses_means_retries_not_losses_or_duplicates() {
     for engine in engines() {
-        let sink = Sink::start().await;
-        sink.refuse(3);
-        let app = spawn_mailing(engine, &sink).await;
+        // First no server at all (the address refuses connections), then one that says
+        // "try later", then one that takes the mail.
+        let port = {
+            let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            held.local_addr().unwrap()
+        };
+        let down = Sink {
+            addr: port,
+            mails: Arc::default(),
+            refuse: Arc::default(),
+            refused: Arc::default(),
+        };
+        let app = spawn_mailing(engine, &down).await;
         app.seed_demo().await;
         assert_eq!(remind(&app, "2021-02-21").await, 2);
+        for _ in 0..100 {
+            if app
+                .scalar("SELECT CAST(MIN(attempts) AS BIGINT) FROM reminder_digests")
+                .await
+                >= 2
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            app.scalar("SELECT COUNT(*) FROM reminder_digests WHERE status = 'PENDING' AND last_error IS NOT NULL")
+                .await,
+            2,
+            "waiting, with the error kept"
+        );
+        let sink = Sink::start_on(port).await;
+        sink.refuse(2);
         let mails = sink.wait_for(2).await;
-        assert!(sink.refused.load(Ordering::SeqCst) >= 3);
         tokio::time::sleep(Duration::from_millis(1500)).await;
         assert_eq!(
             sink.mails().len(),
@@ -721,7 +804,7 @@ async fn two_instances_remind_each_person_once() {
         let mails = sink.wait_for(1).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(sink.mails().len(), 1, "once: {:?}", inbox(&mails));
-        assert!(mails[0].data.contains("in 7 days"));
+        assert!(mails[0].body().contains("in 7 days"));
         drop(third);
         drop(second);
     }
@@ -780,15 +863,75 @@ async fn a_panel_that_opts_in_hears_its_members_counts_and_nothing_more() {
         let m = &mails[0];
         assert_eq!(m.to, ["lead@london-central.example"]);
         assert!(
-            m.data.contains("Members' actions newly overdue this week"),
+            m.body()
+                .contains("Members' actions newly overdue this week"),
             "{}",
             m.data
         );
-        assert!(m.data.contains("newly overdue"), "{}", m.data);
+        assert!(m.body().contains("newly overdue"), "{}", m.body());
         // Counts only: no member's action is named or linked.
-        assert!(!m.data.contains("/actions/act_"), "{}", m.data);
-        assert!(!m.data.contains("live exercise"), "{}", m.data);
+        assert!(!m.body().contains("/actions/act_"), "{}", m.body());
+        assert!(!m.body().contains("live exercise"), "{}", m.body());
         // The week after, nothing newly went overdue: nothing to say.
         assert_eq!(remind(&app, "2025-04-14").await, 0);
+    }
+}
+
+/// A manager's weekly digest lists the assessments still in draft before their cycle's
+/// deadline (the last day of its year).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_managers_weekly_digest_lists_drafts_before_their_deadline() {
+    for engine in engines() {
+        let sink = Sink::start().await;
+        let app = spawn_mailing(engine, &sink).await;
+        app.seed_demo().await;
+        // Kensington and Chelsea's 2024-25 self-assessment is still a draft.
+        let manager = Claims {
+            sub: "kc-manager".into(),
+            email: Some("resilience@kc.example".into()),
+            name: Some("Kensington and Chelsea resilience manager".into()),
+            ..Claims::new("kensington-chelsea", Role::Manager)
+        }
+        .sign();
+        me(&app, &manager).await;
+        app.gql(
+            Some(&manager),
+            UPDATE_SETTINGS,
+            json!({ "input": { "enabled": true } }),
+        )
+        .await;
+        // Monday 3 March 2025: 28 days before the cycle ends.
+        assert_eq!(remind(&app, "2025-03-03").await, 1);
+        let mails = sink.wait_for(1).await;
+        let m = &mails[0];
+        assert_eq!(m.to, ["resilience@kc.example"]);
+        assert!(
+            m.body().contains("Assessments awaiting submission"),
+            "{}",
+            m.body()
+        );
+        assert!(
+            m.body()
+                .contains("(2024-25): submit by 31 March 2025, in 28 days"),
+            "{}",
+            m.data
+        );
+        assert!(
+            m.body()
+                .contains("https://kensington-chelsea.hub.example/assessments/asm_"),
+            "{}",
+            m.body()
+        );
+        // Once the cycle has ended, the draft is no longer "before its deadline".
+        let later = resilience_hub::reminders::run::remind(
+            app.service_database(),
+            Default::default(),
+            day("2025-04-07"),
+            true,
+            true,
+        )
+        .await
+        .unwrap();
+        assert!(later.iter().all(|p| p.digest.assessments.is_empty()));
     }
 }

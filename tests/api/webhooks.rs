@@ -155,7 +155,7 @@ fn quick(c: &mut resilience_hub::config::Config) {
     c.events.webhooks.timeout = Duration::from_secs(2);
 }
 
-async fn endpoint(app: &TestApp, tok: &str, url: &str, types: Value) -> (String, String) {
+pub async fn endpoint(app: &TestApp, tok: &str, url: &str, types: Value) -> (String, String) {
     let resp = app
         .gql(
             Some(tok),
