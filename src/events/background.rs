@@ -43,10 +43,12 @@ pub async fn feed(hub: Arc<Hub>, queue: Queue, every: Duration, mut stop: watch:
 }
 
 /// Queues the reminders of each UK day once its time `at` has come (at start, if it has
-/// already come today: a run after downtime catches up), until `stop`. Every instance does
-/// this; each organisation's run is claimed, so the day is run once.
+/// already come today: a run after downtime catches up), and again every [`REQUEUE`] that
+/// day, until `stop`: an organisation whose run failed (its database was away) is tried
+/// again, and one whose run is done is passed over in the run's first statement. Every
+/// instance does this; each organisation's run is claimed, so the day is run once.
 pub async fn remind_daily(queue: Queue, at: chrono::NaiveTime, mut stop: watch::Receiver<bool>) {
-    let mut queued: Option<chrono::NaiveDate> = None;
+    let mut queued: Option<(chrono::NaiveDate, tokio::time::Instant)> = None;
     let mut timer = tokio::time::interval(CLOCK);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -57,17 +59,21 @@ pub async fn remind_daily(queue: Queue, at: chrono::NaiveTime, mut stop: watch::
         let Some(day) = crate::dates::london_day_due(chrono::Utc::now(), at) else {
             continue;
         };
-        if queued == Some(day) {
+        if queued.is_some_and(|(d, when)| d == day && when.elapsed() < REQUEUE) {
             continue;
         }
         match queue.push(Job::Remind { day }, Duration::ZERO).await {
-            Ok(()) => queued = Some(day),
+            Ok(()) => queued = Some((day, tokio::time::Instant::now())),
             Err(err) => {
                 tracing::warn!(error = %err, "queueing the reminders failed; the next tick retries")
             }
         }
     }
 }
+
+/// How often an instance queues the day's reminders again, for organisations whose run
+/// failed.
+const REQUEUE: Duration = Duration::from_secs(3600);
 
 /// How often the reminders' clock looks at the time.
 const CLOCK: Duration = Duration::from_secs(20);

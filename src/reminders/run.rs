@@ -84,7 +84,7 @@ pub async fn remind(
     mail: bool,
 ) -> AppResult<Vec<Planned>> {
     let listing = db.begin_request(false, 0).await?;
-    let enabled = enabled_orgs(&listing).await;
+    let enabled = enabled_orgs(&listing, (!dry_run).then_some(day)).await;
     listing.abandon().await;
     let mut out = Vec::new();
     for org in enabled? {
@@ -123,16 +123,25 @@ pub async fn remind(
     Ok(out)
 }
 
-async fn enabled_orgs(db: &RequestDb) -> AppResult<Vec<Enabled>> {
+/// The organisations with reminders on, less those whose run of `not_run_on` is done.
+async fn enabled_orgs(db: &RequestDb, not_run_on: Option<NaiveDate>) -> AppResult<Vec<Enabled>> {
     db.set_settings(&[
         ("purpose", "remind".to_owned()),
         ("directory", "all".to_owned()),
     ])
     .await?;
-    let sql = Sql::new(
+    let mut sql = Sql::new(
         "SELECT s.org_id, o.kind, o.name, o.slug FROM reminder_settings s \
-         JOIN organisations o ON o.id = s.org_id WHERE s.enabled ORDER BY o.slug",
+         JOIN organisations o ON o.id = s.org_id WHERE s.enabled",
     );
+    if let Some(day) = not_run_on {
+        sql.push(
+            " AND NOT EXISTS (SELECT 1 FROM reminder_runs r WHERE r.org_id = s.org_id AND r.day = ",
+        )
+        .bind(day)
+        .push(")");
+    }
+    sql.push(" ORDER BY o.slug");
     rows_in(db, &sql).await
 }
 
