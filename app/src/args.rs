@@ -257,9 +257,9 @@ pub struct ServeArgs {
     /// for none (the `remind` command only).
     #[arg(long, env = "REMINDERS_AT", default_value = "07:00", global = true)]
     pub reminders_at: String,
-    /// The mail server for reminders: `smtp://host:25` (STARTTLS when offered),
-    /// `smtp://host:587?tls=required`, or `smtps://user:password@host:465`. Unset: no mail;
-    /// reminders still reach notifications and webhooks.
+    /// The mail server for reminders: `smtp://host:25` (plain), `smtp://host:587?tls=required`
+    /// (STARTTLS; `?tls=opportunistic` when offered), or `smtps://user:password@host:465`.
+    /// Unset: no mail; reminders still reach notifications and webhooks.
     #[arg(long, env = "SMTP_URL", hide_env_values = true, global = true)]
     pub smtp_url: Option<String>,
     /// The sender of reminder mail: `Resilience Hub <reminders@council.example>`.

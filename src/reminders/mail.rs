@@ -35,9 +35,9 @@ use crate::ids::ReminderId;
 /// How mail goes.
 #[derive(Clone, Debug)]
 pub struct MailConfig {
-    /// `smtp://host:port` (plain, or STARTTLS when the server offers it),
-    /// `smtp://host:port?tls=required`, or `smtps://user:pass@host:465`. `None`: no mail (the
-    /// notices and webhook events still go).
+    /// `smtp://host:port` (plain), `smtp://host:port?tls=required` (STARTTLS;
+    /// `?tls=opportunistic` when the server offers it), or `smtps://user:pass@host:465`.
+    /// `None`: no mail (the notices and webhook events still go).
     pub smtp_url: Option<String>,
     /// The sender: `Resilience Hub <reminders@council.example>`.
     pub from: String,
