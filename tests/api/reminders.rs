@@ -641,6 +641,30 @@ async fn settings_opt_outs_and_unsubscribe_links_reach_only_their_own_people() {
                 "dan@council.example".to_owned()
             ]
         );
+        // Each reads their own notices, whatever their role: Cat (a viewer) hers, Ann (a
+        // contributor) hers, A's manager none of theirs, B's people none of A's.
+        for (tok, expected) in [
+            (&cat, 1),
+            (&ann, 1),
+            (&a.manager, 0),
+            (&dan, 1),
+            (&b.manager, 0),
+        ] {
+            let n = app.gql(Some(tok), NOTICES, json!({})).await;
+            assert_eq!(
+                n.data()["notifications"]["totalCount"],
+                expected,
+                "{:?}",
+                n.data()
+            );
+        }
+        let cats = app.gql(Some(&cat), NOTICES, json!({})).await;
+        assert!(
+            cats.data()["notifications"]["edges"][0]["node"]["body"]
+                .as_str()
+                .unwrap()
+                .contains("Cat's action")
+        );
         let dan_mail = mails[1..]
             .iter()
             .find(|m| m.to == ["dan@council.example"])
