@@ -323,7 +323,10 @@ async fn finish(
 }
 
 /// The pending digests that are due and held by nobody (at most `limit`): what a sweep
-/// queues, whether their own task was lost or they wait for a retry.
+/// queues, whether their own task was lost, they wait for a retry, or they were made outside
+/// the job workers (by the command line, whose own try failed). A digest whose own task is
+/// queued too is sent once: the first to claim it sends it, and the other finds it held or
+/// sent.
 pub async fn due(db: &Database, limit: u64) -> AppResult<Vec<Uuid>> {
     let txn = begin(db).await?;
     let now = Utc::now();
