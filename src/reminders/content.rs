@@ -147,10 +147,20 @@ impl Digest {
             out.push('\n');
         }
         if !self.overdue.is_empty() {
-            let _ = writeln!(out, "Overdue across the organisation");
-            for a in &self.overdue {
+            let _ = writeln!(
+                out,
+                "Overdue across the organisation ({})",
+                self.overdue.len()
+            );
+            for a in self.overdue.iter().take(MAX_LISTED) {
                 let _ = writeln!(out, "- {} (owner: {}; {})", a.title, a.owner, describe(a));
                 if let Some(link) = links.action(&self.org_slug, a.id) {
+                    let _ = writeln!(out, "  {link}");
+                }
+            }
+            if let Some(more) = self.more_overdue() {
+                let _ = writeln!(out, "- and {more} more");
+                if let Some(link) = links.overdue(&self.org_slug) {
                     let _ = writeln!(out, "  {link}");
                 }
             }
@@ -251,10 +261,24 @@ impl Digest {
         if !self.overdue.is_empty() {
             let _ = write!(
                 out,
-                "<h2 style=\"font-size:19px;margin:16px 0 8px\">Overdue across the organisation</h2>{list_start}"
+                "<h2 style=\"font-size:19px;margin:16px 0 8px\">Overdue across the organisation ({})</h2>{list_start}",
+                self.overdue.len()
             );
-            for a in &self.overdue {
+            for a in self.overdue.iter().take(MAX_LISTED) {
                 action_row(&mut out, a, true);
+            }
+            if let Some(more) = self.more_overdue() {
+                let more = match links.overdue(&self.org_slug) {
+                    Some(link) => format!(
+                        "<a href=\"{}\" style=\"color:#1d70b8\">and {more} more</a>",
+                        escape(&link)
+                    ),
+                    None => format!("and {more} more"),
+                };
+                let _ = write!(
+                    out,
+                    "<li style=\"margin:0 0 12px;padding-left:12px\">{more}</li>"
+                );
             }
             out.push_str("</ul>");
         }
@@ -323,6 +347,12 @@ impl Digest {
         }
         out.push_str("</p></div></body></html>\n");
         out
+    }
+
+    /// How many overdue actions the weekly list leaves out, if any.
+    fn more_overdue(&self) -> Option<usize> {
+        let more = self.overdue.len().saturating_sub(MAX_LISTED);
+        (more > 0).then_some(more)
     }
 
     fn greeting(&self) -> String {
@@ -410,6 +440,11 @@ pub fn report(day: NaiveDate, dry_run: bool, planned: &[super::run::Planned]) ->
     out
 }
 
+/// The most overdue actions a weekly digest lists one by one (the longest overdue first); the
+/// rest are counted, with a link to the organisation's list of them. A message of a thousand
+/// lines is read by nobody.
+const MAX_LISTED: usize = 100;
+
 /// The owner's sections, in the order they are read.
 const SECTIONS: [(Reason, &str); 4] = [
     (Reason::Overdue, "Overdue"),
@@ -485,7 +520,12 @@ impl Links {
         Some(format!("{}/actions/{}", self.base(slug)?, ActionId(id)))
     }
 
-    /// `…/assessments/ass_…`.
+    /// `…/actions?overdue=true`: the organisation's overdue actions.
+    pub fn overdue(&self, slug: &str) -> Option<String> {
+        Some(format!("{}/actions?overdue=true", self.base(slug)?))
+    }
+
+    /// `…/assessments/asm_…`.
     pub fn assessment(&self, slug: &str, id: Uuid) -> Option<String> {
         Some(format!(
             "{}/assessments/{}",
@@ -548,6 +588,28 @@ mod tests {
         assert!(html.contains("out-of-hours system &amp; rota"), "{html}");
         assert!(html.contains("href=\"https://api.example/reminders/unsubscribe?token=x&amp;y\""));
         assert!(!html.contains("<script"));
+        // A weekly list of many overdue actions names the first hundred and counts the rest.
+        let mut weekly = d.clone();
+        weekly.overdue = (0..150)
+            .map(|i| ActionLine {
+                title: format!("Overdue action {i}"),
+                reason: Reason::Overdue,
+                ..d.own[0].clone()
+            })
+            .collect();
+        let text = weekly.text(&links);
+        assert!(
+            text.contains("Overdue across the organisation (150)"),
+            "{text}"
+        );
+        assert!(text.contains("Overdue action 99 ") && !text.contains("Overdue action 100 "));
+        assert!(
+            text.contains(
+                "- and 50 more\n  https://essex-fire.resilience.example/actions?overdue=true"
+            ),
+            "{text}"
+        );
+        assert!(weekly.html(&links, None).contains(">and 50 more</a>"));
         // Without a front end, no links at all.
         assert!(!d.text(&Links::default()).contains("http"));
     }
