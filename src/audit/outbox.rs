@@ -71,6 +71,33 @@ fn ids_of(image: Option<&Value>, into: &mut Map<String, Value>) {
     }
 }
 
+/// What every event's payload opens with: the id of what it is about (as the API writes
+/// it), its entity type, the operation (for a change) and its organisation.
+fn head(
+    entity_type: EntityType,
+    entity_id: Uuid,
+    operation: Option<Operation>,
+    org: OrgId,
+) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert(
+        "id".to_owned(),
+        json!(
+            crate::ids::AnyId {
+                kind: entity_type.id_kind(),
+                uuid: entity_id
+            }
+            .to_string()
+        ),
+    );
+    data.insert("entityType".to_owned(), json!(entity_type.as_str()));
+    if let Some(operation) = operation {
+        data.insert("operation".to_owned(), json!(operation.as_str()));
+    }
+    data.insert("organisationId".to_owned(), json!(org.to_string()));
+    data
+}
+
 /// One change, as its outbox row's fields.
 pub(super) struct Outgoing<'a> {
     pub org_id: OrgId,
@@ -89,22 +116,11 @@ pub(super) fn row(
     actor_org: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> outbox_event::ActiveModel {
-    let mut data = Map::new();
-    data.insert(
-        "id".to_owned(),
-        json!(
-            crate::ids::AnyId {
-                kind: change.entity_type.id_kind(),
-                uuid: change.entity_id
-            }
-            .to_string()
-        ),
-    );
-    data.insert("entityType".to_owned(), json!(change.entity_type.as_str()));
-    data.insert("operation".to_owned(), json!(change.operation.as_str()));
-    data.insert(
-        "organisationId".to_owned(),
-        json!(change.org_id.to_string()),
+    let mut data = head(
+        change.entity_type,
+        change.entity_id,
+        Some(change.operation),
+        change.org_id,
     );
     ids_of(change.after, &mut data);
     ids_of(change.before, &mut data);
@@ -137,19 +153,7 @@ pub fn notice_row(
     named: Map<String, Value>,
     now: DateTime<Utc>,
 ) -> outbox_event::ActiveModel {
-    let mut data = Map::new();
-    data.insert(
-        "id".to_owned(),
-        json!(
-            crate::ids::AnyId {
-                kind: entity_type.id_kind(),
-                uuid: entity_id
-            }
-            .to_string()
-        ),
-    );
-    data.insert("entityType".to_owned(), json!(entity_type.as_str()));
-    data.insert("organisationId".to_owned(), json!(org.to_string()));
+    let mut data = head(entity_type, entity_id, None, org);
     data.extend(named);
     outbox_event::ActiveModel {
         seq: NotSet,

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
+use crate::reminders::content::escape;
 
 /// The link's query.
 #[derive(serde::Deserialize)]
@@ -46,13 +47,6 @@ fn failed(err: crate::error::AppError) -> Response {
         "Something went wrong",
         "<p>Nothing was changed. Try the link again in a few minutes.</p>",
     )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// `GET`: asks, and changes nothing.

@@ -486,7 +486,7 @@ fn join_and(parts: &[String]) -> String {
 }
 
 /// Text made safe for HTML.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

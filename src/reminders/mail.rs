@@ -174,6 +174,18 @@ async fn begin(db: &Database) -> AppResult<RequestDb> {
     Ok(txn)
 }
 
+/// A digest waiting for the mail that is due at `now` and held by no sender.
+fn sendable(now: chrono::DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(reminder_digest::Column::Status.eq(status::PENDING))
+        .add(reminder_digest::Column::NextAttemptAt.lte(now))
+        .add(
+            Condition::any()
+                .add(reminder_digest::Column::HeldUntil.is_null())
+                .add(reminder_digest::Column::HeldUntil.lt(now)),
+        )
+}
+
 /// Claims a pending digest that is due, for `HOLD`: `None` if it is sent, failed, held by
 /// another sender, or not due yet.
 async fn claim(db: &Database, id: Uuid) -> AppResult<Option<reminder_digest::Model>> {
@@ -189,13 +201,7 @@ async fn claim(db: &Database, id: Uuid) -> AppResult<Option<reminder_digest::Mod
             Expr::col(reminder_digest::Column::Attempts).add(1),
         )
         .filter(reminder_digest::Column::Id.eq(id))
-        .filter(reminder_digest::Column::Status.eq(status::PENDING))
-        .filter(reminder_digest::Column::NextAttemptAt.lte(now))
-        .filter(
-            Condition::any()
-                .add(reminder_digest::Column::HeldUntil.is_null())
-                .add(reminder_digest::Column::HeldUntil.lt(now)),
-        )
+        .filter(sendable(now))
         .exec(&txn)
         .await;
     let row = match claimed {
@@ -333,13 +339,7 @@ pub async fn due(db: &Database, limit: u64) -> AppResult<Vec<Uuid>> {
     let ids = reminder_digest::Entity::find()
         .select_only()
         .column(reminder_digest::Column::Id)
-        .filter(reminder_digest::Column::Status.eq(status::PENDING))
-        .filter(reminder_digest::Column::NextAttemptAt.lte(now))
-        .filter(
-            Condition::any()
-                .add(reminder_digest::Column::HeldUntil.is_null())
-                .add(reminder_digest::Column::HeldUntil.lt(now)),
-        )
+        .filter(sendable(now))
         .order_by_asc(reminder_digest::Column::NextAttemptAt)
         .limit(limit)
         .into_tuple::<Uuid>()

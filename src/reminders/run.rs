@@ -104,12 +104,12 @@ pub async fn remind(
             Err(err) => Err(err),
         };
         match done {
-            Ok(planned) if !dry_run => {
-                txn.finish().await?;
-                out.extend(planned);
-            }
             Ok(planned) => {
-                txn.abandon().await;
+                if dry_run {
+                    txn.abandon().await;
+                } else {
+                    txn.finish().await?;
+                }
                 out.extend(planned);
             }
             Err(err) => {

@@ -222,18 +222,27 @@ fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
-/// Runs the reminders of `on` as the daily job does, on the service's own pool.
-async fn remind(app: &TestApp, on: &str) -> usize {
+/// Runs the reminders of `on` as the daily job does, on the service's own pool: for real
+/// (`dry_run` false) or only working out what it would tell.
+async fn run_on(
+    app: &TestApp,
+    on: &str,
+    dry_run: bool,
+) -> Vec<resilience_hub::reminders::run::Planned> {
     resilience_hub::reminders::run::remind(
         app.service_database(),
         Default::default(),
         day(on),
-        false,
+        dry_run,
         true,
     )
     .await
     .expect("the run")
-    .len()
+}
+
+/// Runs the reminders of `on` for real; answers how many digests it made.
+async fn remind(app: &TestApp, on: &str) -> usize {
+    run_on(app, on, false).await.len()
 }
 
 /// Who received which subject.
@@ -866,15 +875,7 @@ async fn a_panel_that_opts_in_hears_its_members_counts_and_nothing_more() {
             )
             .await;
         assert_eq!(on.data()["updateReminderSettings"]["panelDigest"], false);
-        let dry = resilience_hub::reminders::run::remind(
-            app.service_database(),
-            Default::default(),
-            day("2025-04-07"),
-            true,
-            true,
-        )
-        .await
-        .unwrap();
+        let dry = run_on(&app, "2025-04-07", true).await;
         assert!(dry.is_empty(), "{dry:?}");
         app.gql(
             Some(&lead),
@@ -947,15 +948,7 @@ async fn a_managers_weekly_digest_lists_drafts_before_their_deadline() {
             m.body()
         );
         // Once the cycle has ended, the draft is no longer "before its deadline".
-        let later = resilience_hub::reminders::run::remind(
-            app.service_database(),
-            Default::default(),
-            day("2025-04-07"),
-            true,
-            true,
-        )
-        .await
-        .unwrap();
+        let later = run_on(&app, "2025-04-07", true).await;
         assert!(later.iter().all(|p| p.digest.assessments.is_empty()));
     }
 }
