@@ -16,7 +16,7 @@ use sea_orm::sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
 use super::Hub;
-use super::outbox::{self, BATCH, Position};
+use super::outbox::{self, BATCH, Position, Seen};
 use crate::db::Database;
 
 /// The channel outbox inserts notify on (the payload is the schema written to).
@@ -24,9 +24,9 @@ const CHANNEL: &str = "hub_outbox";
 
 /// Runs until `stop` changes: reads new events and publishes them, every `poll` at least.
 pub async fn run(db: Database, hub: Arc<Hub>, poll: Duration, mut stop: watch::Receiver<bool>) {
-    let mut position = loop {
-        match outbox::end(&db).await {
-            Ok(position) => break position,
+    let mut seen = loop {
+        match seen_now(&db).await {
+            Ok(seen) => break seen,
             Err(err) => {
                 tracing::warn!(error = %err, "the publisher cannot read the outbox yet");
                 tokio::select! {
@@ -43,8 +43,8 @@ pub async fn run(db: Database, hub: Arc<Hub>, poll: Duration, mut stop: watch::R
     };
     let mut listener = listen(&db).await;
     loop {
-        match read_new(&db, &hub, position).await {
-            Ok(next) => position = next,
+        match read_new(&db, &hub, &seen).await {
+            Ok(next) => seen = next,
             Err(err) => tracing::warn!(error = %err, "reading the outbox failed; retrying"),
         }
         // Until something says there may be more to read, or the poll is due.
@@ -74,24 +74,32 @@ pub async fn run(db: Database, hub: Arc<Hub>, poll: Duration, mut stop: watch::R
     }
 }
 
-/// Publishes every event after `from`; returns the position of the last.
-async fn read_new(
-    db: &Database,
-    hub: &Hub,
-    mut from: Position,
-) -> crate::error::AppResult<Position> {
-    loop {
-        let txn = db.begin_publisher(false).await?;
-        let read = outbox::after(&txn, from, BATCH).await;
-        txn.abandon().await;
-        let (events, last) = read?;
-        let full = events.len() as u64 >= BATCH;
-        from = last;
-        hub.publish(events);
-        if !full {
-            return Ok(from);
+/// What is visible in the outbox now.
+async fn seen_now(db: &Database) -> crate::error::AppResult<Seen> {
+    let txn = db.begin_publisher(false).await?;
+    let seen = outbox::seen_now(&txn).await;
+    txn.abandon().await;
+    seen
+}
+
+/// Publishes every event committed since `seen`, a batch at a time; returns what is seen now.
+async fn read_new(db: &Database, hub: &Hub, seen: &Seen) -> crate::error::AppResult<Seen> {
+    let txn = db.begin_publisher(false).await?;
+    let read = async {
+        let upto = outbox::seen_now(&txn).await?;
+        let mut from = Position::default();
+        loop {
+            let (events, last, full) = outbox::between(&txn, seen, &upto, from, BATCH).await?;
+            from = last;
+            hub.publish(events);
+            if !full {
+                return Ok(upto);
+            }
         }
     }
+    .await;
+    txn.abandon().await;
+    read
 }
 
 /// A connection listening for outbox inserts, on Postgres.

@@ -513,10 +513,11 @@ api_test!(
 /// Two instances on one Postgres: what one commits, the other's subscribers hear.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_made_on_one_instance_reaches_a_subscriber_of_another() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
     for engine in engines() {
-        if !matches!(engine, Engine::Postgres(_)) {
+        let Engine::Postgres(url) = engine.clone() else {
             continue;
-        }
+        };
         let a_side = TestApp::spawn(engine).await;
         let b_side = a_side.spawn_beside(|_| {}).await;
         let w = World::build(&a_side).await;
@@ -528,6 +529,14 @@ async fn a_change_made_on_one_instance_reaches_a_subscriber_of_another() {
         other_on_b.subscribe("1", ACTION_CHANGED, json!({})).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
 
+        // A long transaction elsewhere on the server (another deployment's, a big import)
+        // that has written something and is still open: it holds back nobody's events.
+        let elsewhere = sea_orm::Database::connect(url.as_str()).await.unwrap();
+        let long = elsewhere.begin().await.unwrap();
+        long.execute_unprepared("SELECT pg_current_xact_id()")
+            .await
+            .unwrap();
+
         // Within a second of the commit, which is before A answers the mutation.
         rename(&a_side, &a.manager, &action, 1, "Made on A").await;
         let committed = std::time::Instant::now();
@@ -537,6 +546,8 @@ async fn a_change_made_on_one_instance_reaches_a_subscriber_of_another() {
         eprintln!("A's answer to B's delivery: {:?}", committed.elapsed());
         assert_eq!(got["data"]["actionChanged"]["action"]["title"], "Made on A");
         assert_eq!(other_on_b.message(QUIET).await, None);
+        long.rollback().await.unwrap();
+        elsewhere.close().await.unwrap();
 
         // An instance that dies between its commit and its publication: here, one that
         // never publishes at all. B reads the outbox, not A's word.
