@@ -28,6 +28,7 @@ use tokio::sync::RwLock;
 
 use crate::faults::OVER_BUDGET;
 pub use crate::faults::{is_over_budget, is_unavailable};
+use crate::sql::Sql;
 
 /// What one request's statements did: how many ran, against the request's budget, and
 /// whether the database failed under any of them.
@@ -273,13 +274,11 @@ impl Database {
                 }),
                 ..Default::default()
             },
-            // A query cannot write, whatever bug a resolver may have.
+            // A query cannot write, whatever bug a resolver may have: its transaction is made
+            // read-only by its first statement (see `RequestDb::read_only`), not by a
+            // `SET TRANSACTION` round trip of its own.
             _ => TransactionOptions {
-                access_mode: Some(if writes {
-                    AccessMode::ReadWrite
-                } else {
-                    AccessMode::ReadOnly
-                }),
+                access_mode: writes.then_some(AccessMode::ReadWrite),
                 ..Default::default()
             },
         };
@@ -288,6 +287,7 @@ impl Database {
             txn: RwLock::new(Some(txn)),
             backend,
             tally: Arc::new(Tally::new(budget)),
+            read_only: AtomicBool::new(backend == DbBackend::Postgres && !writes),
         })
     }
 }
@@ -334,6 +334,10 @@ pub struct RequestDb {
     txn: RwLock<Option<DatabaseTransaction>>,
     backend: DbBackend,
     tally: Arc<Tally>,
+    /// A Postgres transaction still to be made read-only: by the settings statement that
+    /// opens nearly every request (one round trip for both), or else before its first
+    /// statement.
+    read_only: AtomicBool,
 }
 
 impl std::fmt::Debug for RequestDb {
@@ -349,6 +353,19 @@ fn finished() -> DbErr {
 }
 
 impl RequestDb {
+    /// The open transaction, made read-only first if it is still to be.
+    async fn ready<'g>(
+        &self,
+        guard: &'g Option<DatabaseTransaction>,
+    ) -> Result<&'g DatabaseTransaction, DbErr> {
+        let txn = guard.as_ref().ok_or_else(finished)?;
+        if self.read_only.swap(false, Ordering::Relaxed) {
+            self.tally
+                .observe(txn.execute_unprepared("SET TRANSACTION READ ONLY").await)?;
+        }
+        Ok(txn)
+    }
+
     /// Opens a savepoint for one mutation: its change and its audit event commit or roll back
     /// together, without undoing the mutations before it in the same request.
     pub async fn savepoint(&self) -> Result<Savepoint, DbErr> {
@@ -356,7 +373,7 @@ impl RequestDb {
         let guard = self.txn.read().await;
         let txn = self
             .tally
-            .observe(guard.as_ref().ok_or_else(finished)?.begin().await)?;
+            .observe(self.ready(&guard).await?.begin().await)?;
         Ok(Savepoint {
             txn,
             tally: self.tally.clone(),
@@ -397,28 +414,28 @@ impl ConnectionTrait for RequestDb {
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         self.tally.admit()?;
         let guard = self.txn.read().await;
-        let txn = guard.as_ref().ok_or_else(finished)?;
+        let txn = self.ready(&guard).await?;
         self.tally.observe(txn.execute_raw(stmt).await)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         self.tally.admit()?;
         let guard = self.txn.read().await;
-        let txn = guard.as_ref().ok_or_else(finished)?;
+        let txn = self.ready(&guard).await?;
         self.tally.observe(txn.execute_unprepared(sql).await)
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         self.tally.admit()?;
         let guard = self.txn.read().await;
-        let txn = guard.as_ref().ok_or_else(finished)?;
+        let txn = self.ready(&guard).await?;
         self.tally.observe(txn.query_one_raw(stmt).await)
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         self.tally.admit()?;
         let guard = self.txn.read().await;
-        let txn = guard.as_ref().ok_or_else(finished)?;
+        let txn = self.ready(&guard).await?;
         self.tally.observe(txn.query_all_raw(stmt).await)
     }
 }
@@ -428,12 +445,57 @@ impl RequestDb {
     /// transaction: one statement on Postgres, nothing on SQLite (which has no row-level
     /// security). `pairs` are names under `hub.` and their values.
     pub async fn set_settings(&self, pairs: &[(&'static str, String)]) -> Result<(), DbErr> {
-        if self.backend != DbBackend::Postgres || pairs.is_empty() {
-            return Ok(());
+        self.set_settings_reading(pairs, &[]).await.map(|_| ())
+    }
+
+    /// Sets settings as [`RequestDb::set_settings`] does and, in the same statement, reads
+    /// the number each one-column subquery of `also` answers (0 when it answers no row): one
+    /// round trip for all. On SQLite only the reads run.
+    pub async fn set_settings_reading(
+        &self,
+        pairs: &[(&'static str, String)],
+        also: &[Sql],
+    ) -> Result<Vec<i64>, DbErr> {
+        let postgres = self.backend == DbBackend::Postgres;
+        let mut columns = Vec::new();
+        if postgres {
+            if self.read_only.swap(false, Ordering::Relaxed) {
+                // `SET TRANSACTION READ ONLY` as a function: the same statement does both.
+                columns.push(Sql::new("set_config('transaction_read_only', 'on', true)"));
+            }
+            for (name, value) in pairs {
+                let mut call = Sql::new(&format!("set_config('hub.{name}', "));
+                call.bind(value.clone()).push(", true)");
+                columns.push(call);
+            }
         }
-        self.query_one_raw(settings_statement(pairs))
-            .await
-            .map(|_| ())
+        for (i, also) in also.iter().enumerate() {
+            let mut read = Sql::new("COALESCE((");
+            read.append(also).push(&format!("), 0) AS also_{i}"));
+            columns.push(read);
+        }
+        if columns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new("SELECT ");
+        for (i, column) in columns.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.append(column);
+        }
+        self.tally.admit()?;
+        let guard = self.txn.read().await;
+        let txn = guard.as_ref().ok_or_else(finished)?;
+        let row = self
+            .tally
+            .observe(txn.query_one_raw(sql.statement(self.backend)).await)?;
+        (0..also.len())
+            .map(|i| match &row {
+                Some(row) => row.try_get("", &format!("also_{i}")),
+                None => Ok(0),
+            })
+            .collect()
     }
 
     /// The request's handle for a summary: each of its statements runs with `hub.purpose`
@@ -474,7 +536,7 @@ impl SummaryDb<'_> {
         db.tally.admit()?;
         // Exclusive: no other statement of the request may run under the summary purpose.
         let guard = db.txn.write().await;
-        let txn = guard.as_ref().ok_or_else(finished)?;
+        let txn = db.ready(&guard).await?;
         if db.backend != DbBackend::Postgres {
             return db.tally.observe(run(txn).await);
         }

@@ -38,6 +38,9 @@ pub enum Family {
     Assurance,
     /// Each organisation's actions (and the progress updates that move them).
     Actions,
+    /// The directory, panel memberships and sharing settings, as a whole: what decides which
+    /// organisations each caller may read.
+    Visibility,
 }
 
 impl Family {
@@ -45,6 +48,7 @@ impl Family {
         match self {
             Family::Assurance => "ASSURANCE",
             Family::Actions => "ACTIONS",
+            Family::Visibility => "VISIBILITY",
         }
     }
 }
@@ -61,6 +65,12 @@ impl Epoch {
     /// The assurance records' epoch.
     pub const ASSURANCE: Epoch = Epoch {
         family: Family::Assurance,
+        subject: Uuid::nil(),
+    };
+
+    /// The epoch of the directory, memberships and sharing settings.
+    pub const VISIBILITY: Epoch = Epoch {
+        family: Family::Visibility,
         subject: Uuid::nil(),
     };
 
@@ -81,6 +91,9 @@ impl Epoch {
             | EntityType::Challenge
             | EntityType::Moderation => Some(Epoch::ASSURANCE),
             EntityType::Action | EntityType::ProgressUpdate => Some(Epoch::actions_of(org)),
+            EntityType::Organisation
+            | EntityType::PanelMembership
+            | EntityType::SharingSettings => Some(Epoch::VISIBILITY),
             _ => None,
         }
     }
@@ -138,7 +151,7 @@ pub async fn advance(txn: &impl ConnectionTrait, epochs: &[Epoch]) -> AppResult<
 /// organisation: for data written without the API (demo and benchmark data), so that a service
 /// already running on the database does not go on answering from what it remembered.
 pub async fn advance_all(db: &impl ConnectionTrait) -> AppResult<()> {
-    advance(db, &[Epoch::ASSURANCE]).await?;
+    advance(db, &[Epoch::ASSURANCE, Epoch::VISIBILITY]).await?;
     let mut sql = Sql::new("INSERT INTO change_epochs (family, subject, epoch) SELECT ");
     sql.bind(Family::Actions.code()).push(
         ", id, 1 FROM organisations WHERE 1 = 1 \
@@ -174,10 +187,12 @@ pub async fn current(
     Ok(out)
 }
 
-/// The one epoch `epoch` as the connection sees it now.
-pub async fn current_one(db: &impl ConnectionTrait, epoch: Epoch) -> AppResult<i64> {
-    Ok(current(db, epoch.family, &[epoch.subject])
-        .await?
-        .remove(&epoch.subject)
-        .unwrap_or(0))
+/// A subquery reading `epoch` (none when its records never changed through the API), to
+/// ride in a statement that does something else ([`crate::db::RequestDb::set_settings_reading`]).
+pub fn reading(epoch: Epoch) -> Sql {
+    let mut sql = Sql::new("SELECT epoch FROM change_epochs WHERE family = ");
+    sql.bind(epoch.family.code())
+        .push(" AND subject = ")
+        .bind(epoch.subject);
+    sql
 }

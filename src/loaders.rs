@@ -155,6 +155,30 @@ pub struct Loaders {
     pub moderations_of_challenge: Cached<Uuid, Vec<Moderation>>,
     /// The attempts of each webhook delivery.
     pub webhook_attempts: Cached<Uuid, Vec<crate::events::webhooks::Attempt>>,
+    /// First pages of reviews' actions read beside their counts, by the review's parent,
+    /// waiting for the review's `actions` field (see `crate::progress::plan`).
+    pub plan_pages: std::sync::Mutex<HashMap<PlanPage, crate::pagination::Paged<Action>>>,
+}
+
+/// Which first page of a review's actions: the review, the view, the order and the size.
+pub type PlanPage = (Uuid, AsAt, crate::actions::service::Order, usize);
+
+impl Loaders {
+    /// Keeps a first page of a review's actions for its `actions` field.
+    pub fn keep_plan_page(&self, key: PlanPage, page: crate::pagination::Paged<Action>) {
+        self.plan_pages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, page);
+    }
+
+    /// The first page kept for `key`, taken: each is answered once.
+    pub fn take_plan_page(&self, key: &PlanPage) -> Option<crate::pagination::Paged<Action>> {
+        self.plan_pages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key)
+    }
 }
 
 impl Loaders {
@@ -283,6 +307,7 @@ impl Loaders {
             webhook_attempts: cached(access, |a, ids| async move {
                 crate::events::webhooks::service::attempts(&a, ids).await
             }),
+            plan_pages: Default::default(),
         }
     }
 }
@@ -333,13 +358,15 @@ where
 }
 
 /// Primes the summaries of `keys` on every day `progress` (a lookahead on a `progress` field)
-/// asks for: their action counts, and their recommendation counts where a field asks for those.
+/// asks for: their action counts (but on the day `counted`, already primed), and their
+/// recommendation counts where a field asks for those.
 pub async fn prime_progress(
     access: &Access,
     loaders: &Loaders,
     grouping: Grouping,
     keys: &[Uuid],
     progress: &Lookahead<'_>,
+    counted: Option<AsAt>,
 ) -> AppResult<()> {
     let (summaries, recommendations) = match grouping {
         Grouping::Review => (&loaders.review_progress, &loaders.review_recommendations),
@@ -357,12 +384,14 @@ pub async fn prime_progress(
     .iter()
     .any(|field| progress.field(field).exists());
     for day in days_asked(progress, AsAt::today()) {
-        let found = crate::actions::summary::progress(access, grouping, keys, day).await?;
-        prime(
-            summaries,
-            found.into_iter().map(|(id, s)| ((id, day), s)).collect(),
-        )
-        .await;
+        if counted != Some(day) {
+            let found = crate::actions::summary::progress(access, grouping, keys, day).await?;
+            prime(
+                summaries,
+                found.into_iter().map(|(id, s)| ((id, day), s)).collect(),
+            )
+            .await;
+        }
         if asks_recommendations {
             let found =
                 crate::actions::summary::recommendation_counts(access, grouping, keys, day).await?;
@@ -385,6 +414,16 @@ where
     V: Send + Sync + Clone + 'static,
 {
     loader.feed_many(values).await;
+}
+
+/// Whether `loader` already holds a value for each of `keys` (primed by an earlier read).
+pub fn primed<K, V>(loader: &Cached<K, V>, keys: &[K]) -> bool
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    let held = loader.get_cached_values();
+    keys.iter().all(|k| held.contains_key(k))
 }
 
 /// The list `loader` holds for `key`: empty when it has none (batch functions answer every key,

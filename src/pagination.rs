@@ -131,7 +131,8 @@ impl Sort {
         }
     }
 
-    fn sql(self) -> &'static str {
+    /// `ASC` or `DESC`.
+    pub fn sql(self) -> &'static str {
         match self {
             Sort::Ascending => "ASC",
             Sort::Descending => "DESC",
@@ -211,6 +212,11 @@ impl PageArgs {
     }
 
     /// The number of rows to fetch: one more than the page, to learn whether another follows.
+    /// Whether this is a list's first page: no cursor, read forwards.
+    pub fn is_first(&self) -> bool {
+        self.after.is_none() && self.before.is_none() && !self.backward
+    }
+
     pub fn fetch(&self) -> u64 {
         self.size as u64 + 1
     }

@@ -14,7 +14,7 @@
 pub mod provisioning;
 pub mod scope;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use sea_orm::{
@@ -27,6 +27,7 @@ use crate::cache::Remembered;
 use crate::codes::{OrgKind, PartnerSharing};
 use crate::db::{Database, IdentifyDb, RequestDb, Savepoint};
 use crate::entity::{panel_membership, sharing_settings};
+use crate::epochs::{self, Epoch, Family};
 use crate::error::{AppError, AppResult};
 use crate::ids::{OrgId, UserId};
 
@@ -207,11 +208,23 @@ impl Visibility {
     }
 }
 
+/// Each organisation's memberships and sharing settings, with the visibility epoch they were
+/// read at. Keyed by kind too: what is read depends on it.
+struct RememberedVisibility;
+
+impl crate::cache::Memo for RememberedVisibility {
+    type Key = (Uuid, OrgKind);
+    type Value = (i64, Visibility);
+    const CAPACITY: usize = 10_000;
+}
+
 struct Inner {
     actor: Actor,
     visibility: Visibility,
     db: Arc<RequestDb>,
     remembered: Arc<Remembered>,
+    /// The epochs this request has read (see [`Access::epochs`]).
+    epochs: std::sync::Mutex<HashMap<Epoch, i64>>,
 }
 
 /// The caller, what it may read, the request's database handle, and what the service
@@ -231,31 +244,127 @@ impl std::fmt::Debug for Access {
 impl Access {
     /// Resolves what `actor` may read, within the request's transaction.
     ///
-    /// On Postgres it also sets what row-level security reads, in two statements: who is
-    /// calling (before the memberships and sharing settings that decide the rest are read,
-    /// under the purpose `visibility`), then the organisations it may read for each purpose.
+    /// The memberships and sharing settings that decide it are remembered per organisation
+    /// under the visibility epoch ([`crate::epochs`]), which every change to them moves. So
+    /// on Postgres one statement usually does it all: it sets what row-level security reads
+    /// (who is calling, and the organisations it may read for each purpose) from what was
+    /// remembered, and reads the epoch that says whether that still holds. Otherwise three:
+    /// who is calling, with the epoch; the memberships and sharing settings, under the
+    /// purpose `visibility`; then the organisations for each purpose.
     pub async fn load(
         actor: Actor,
         db: Arc<RequestDb>,
         remembered: Arc<Remembered>,
     ) -> AppResult<Self> {
-        db.set_settings(&[
+        let key = (actor.org_id.0, actor.org_kind);
+        let memo = remembered.of::<RememberedVisibility>();
+        let who = [
             ("org", actor.org_id.0.to_string()),
             ("user", actor.user_id.0.to_string()),
             ("role", actor.role.claim().to_owned()),
             ("kind", actor.org_kind.code().to_owned()),
-            ("purpose", "visibility".to_owned()),
-        ])
-        .await?;
-        let visibility = load_visibility(&actor, db.as_ref()).await?;
-        let access = Access(Arc::new(Inner {
+        ];
+        // The visibility epoch first, and the epochs most requests check what they remember
+        // against, read once for the whole request.
+        let mut opening = vec![Epoch::VISIBILITY, Epoch::ASSURANCE];
+        if matches!(
+            actor.org_kind,
+            OrgKind::Council | OrgKind::FireAndRescueService
+        ) {
+            opening.push(Epoch::actions_of(actor.org_id.0));
+        }
+        let reads: Vec<_> = opening.iter().map(|e| epochs::reading(*e)).collect();
+        let mut access = Access(Arc::new(Inner {
             actor,
-            visibility,
+            visibility: Visibility::default(),
             db,
             remembered,
+            epochs: Default::default(),
         }));
+        if let Some((then, visibility)) = memo.get(&key) {
+            access = access.seeing(visibility);
+            let mut settings = who.to_vec();
+            settings.extend(access.settings());
+            let now = access.db().set_settings_reading(&settings, &reads).await?;
+            access.knows_epochs(&opening, &now);
+            if now.first() == Some(&then) {
+                return Ok(access);
+            }
+        }
+        let mut settings = who.to_vec();
+        settings.push(("purpose", "visibility".to_owned()));
+        // The epoch before the rows: what is remembered is never older than its epoch.
+        let now = access.db().set_settings_reading(&settings, &reads).await?;
+        let visibility = load_visibility(access.actor(), access.db()).await?;
+        memo.insert(key, (now.first().copied().unwrap_or(0), visibility.clone()));
+        access = access.seeing(visibility);
+        access.knows_epochs(&opening, &now);
         access.db().set_settings(&access.settings()).await?;
         Ok(access)
+    }
+
+    fn knows_epochs(&self, epochs: &[Epoch], values: &[i64]) {
+        self.0
+            .epochs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(epochs.iter().copied().zip(values.iter().copied()));
+    }
+
+    /// The epochs of `family` for `subjects`, each read once per request: those read when the
+    /// request opened, and the rest in one statement (see [`crate::epochs::current`]). What
+    /// a request remembers or reuses is checked against the epochs as they were before it
+    /// computed anything, which is what the epochs' rule asks.
+    pub async fn epochs(&self, family: Family, subjects: &[Uuid]) -> AppResult<HashMap<Uuid, i64>> {
+        let mut out = HashMap::with_capacity(subjects.len());
+        let mut missing = Vec::new();
+        {
+            let known = self.0.epochs.lock().unwrap_or_else(|e| e.into_inner());
+            for subject in subjects {
+                match known.get(&Epoch {
+                    family,
+                    subject: *subject,
+                }) {
+                    Some(epoch) => {
+                        out.insert(*subject, *epoch);
+                    }
+                    None => missing.push(*subject),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let read = epochs::current(self.db(), family, &missing).await?;
+            let (subjects, values): (Vec<Epoch>, Vec<i64>) = read
+                .iter()
+                .map(|(s, e)| {
+                    (
+                        Epoch {
+                            family,
+                            subject: *s,
+                        },
+                        *e,
+                    )
+                })
+                .unzip();
+            self.knows_epochs(&subjects, &values);
+            out.extend(read);
+        }
+        Ok(out)
+    }
+
+    /// The same caller and handle, seeing through `visibility`.
+    fn seeing(self, visibility: Visibility) -> Self {
+        let inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| Inner {
+            actor: shared.actor.clone(),
+            visibility: Visibility::default(),
+            db: shared.db.clone(),
+            remembered: shared.remembered.clone(),
+            epochs: Default::default(),
+        });
+        Access(Arc::new(Inner {
+            visibility,
+            ..inner
+        }))
     }
 
     /// What row-level security reads of the caller's sets (see the migration that defines

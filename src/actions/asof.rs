@@ -151,15 +151,33 @@ impl Source {
 /// `at_since`, `at_due_on` and `at_rag`. Actions agreed after the day, or recorded after the
 /// moment, are not in it.
 pub fn projection(scope: &OrgSet, filter: &Filter, at: AsAt) -> Sql {
-    projection_from(Source::for_view(at), scope, filter, at)
+    projection_from(Source::for_view(at), scope, filter, at, Detail::Read)
 }
 
-/// [`projection`], reading level 1 from `source` (tests compare the two).
-pub fn projection_from(source: Source, scope: &OrgSet, filter: &Filter, at: AsAt) -> Sql {
+/// Whether a projection reads the actions' `detail`, the one column of free text that can be
+/// long: a list that does not show it reads `NULL` instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    Read,
+    Skip,
+}
+
+/// [`projection`], reading level 1 from `source` (tests compare the two), and `detail` or not.
+pub fn projection_from(
+    source: Source,
+    scope: &OrgSet,
+    filter: &Filter,
+    at: AsAt,
+    detail: Detail,
+) -> Sql {
     let day = at.day;
     // Level 1: the actions that existed, with their status and delivery date on the day.
     let mut inner = Sql::new("SELECT ");
-    inner.push(COLUMNS).push(", ");
+    match detail {
+        Detail::Read => inner.push(COLUMNS),
+        Detail::Skip => inner.push(&COLUMNS.replace("a.detail", "NULL AS detail")),
+    };
+    inner.push(", ");
     match source {
         Source::History => {
             latest(&mut inner, "action_status_changes", "status", at);

@@ -1,20 +1,24 @@
 //! The API of actions, their point-in-time standing, progress summaries and changes between
 //! committee dates.
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, ID, InputObject, Lookahead, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::asof::Filter;
+use super::asof::{Detail, Filter};
 use super::service::{self, Order};
+use super::summary::{Grouping, ProgressSummary};
 use super::{Action, ActionStatus, DueDateChange, Rag, Standing, StatusChange};
 use crate::dates::Date;
 use crate::error::AppResult;
 use crate::graphql::ContextExt;
 use crate::history::AsAt;
 use crate::ids::{ActionId, OrgId, RecommendationId, ReviewId};
-use crate::loaders::{days_asked, items, prime};
+use crate::loaders::{days_asked, items, prime, primed};
 use crate::organisations::Organisation;
 use crate::pagination::{CountedConnection, PageArgs, Paged, Window, connection_complexity};
+use crate::progress::plan::Reading;
 use crate::progress::{Evidence, ProgressUpdate};
 use crate::reviews::{Recommendation, Review};
 use crate::users::User;
@@ -453,6 +457,127 @@ pub(crate) async fn list(
     Ok(actions.into())
 }
 
+/// For a review whose selection asks its progress and the first page of its actions on the
+/// same day (a committee's action plan), reads both, and the actions' latest updates, in one
+/// statement ([`crate::progress::plan`]): primes the progress and the updates, and keeps the
+/// page for the review's `actions` field. Returns the day whose counts it primed; `None`
+/// when the selection is anything else, and each field then reads its own.
+pub(crate) async fn prepare_plan(
+    ctx: &Context<'_>,
+    review: ReviewId,
+    actions: &Lookahead<'_>,
+    progress: &Lookahead<'_>,
+) -> AppResult<Option<AsAt>> {
+    let fields = actions.selection_fields();
+    let ([field], true) = (fields.as_slice(), progress.exists()) else {
+        return Ok(None);
+    };
+    let Ok(args) = field.arguments() else {
+        return Ok(None);
+    };
+    let mut order = Order::DueOn;
+    let mut first = None;
+    for (name, value) in &args {
+        match (name.as_str(), value) {
+            ("asOf" | "knownAt", _) | (_, async_graphql::Value::Null) => {}
+            ("orderBy", async_graphql::Value::Enum(e)) => {
+                order = match e.as_str() {
+                    "DUE_ON" => Order::DueOn,
+                    "DUE_ON_DESC" => Order::DueOnDesc,
+                    "TITLE" => Order::Title,
+                    _ => return Ok(None),
+                }
+            }
+            ("first", async_graphql::Value::Number(n)) => {
+                first = n.as_i64().and_then(|n| i32::try_from(n).ok());
+            }
+            // A filter or a cursor: the page is not the plan's first.
+            _ => return Ok(None),
+        }
+    }
+    let [at] = crate::loaders::days_asked(actions, AsAt::today())[..] else {
+        return Ok(None);
+    };
+    if !crate::loaders::days_asked(progress, AsAt::today()).contains(&at) {
+        return Ok(None);
+    }
+    let window = Window {
+        first,
+        after: None,
+        last: None,
+        before: None,
+    };
+    // Page arguments out of bounds: the field itself says so.
+    let Ok(page) = window.page(ctx.limits(), format!("actions/{}", order.name())) else {
+        return Ok(None);
+    };
+    let asked = items(actions);
+    let latest = asked.field("latestUpdate");
+    let reading = Reading {
+        detail: if asked.field("detail").exists() {
+            Detail::Read
+        } else {
+            Detail::Skip
+        },
+        latest: latest_of_all(&latest),
+    };
+    let access = ctx.access()?;
+    let loaders = ctx.loaders()?;
+    let plan = crate::progress::plan::first_page(access, review, at, order, &page, reading).await?;
+    let mut summary = ProgressSummary::empty(Grouping::Review, review.0, at);
+    summary.actions = plan.counts;
+    prime(
+        &loaders.review_progress,
+        HashMap::from([((review.0, at), summary)]),
+    )
+    .await;
+    if let Some(updates) = plan.latest {
+        prime(&loaders.latest_update, updates).await;
+    }
+    loaders.keep_plan_page((review.0, at, order, page.size), plan.page);
+    Ok(Some(at))
+}
+
+/// The first page of `review`'s actions [`prepare_plan`] kept for this field, if it did.
+pub(crate) async fn prepared_plan(
+    ctx: &Context<'_>,
+    review: ReviewId,
+    filter: &Option<ActionFilterInput>,
+    day: AsAt,
+    order: Option<Order>,
+    window: &Window,
+) -> Result<Option<CountedConnection<Action>>> {
+    if filter.is_some()
+        || window.after.is_some()
+        || window.last.is_some()
+        || window.before.is_some()
+    {
+        return Ok(None);
+    }
+    let order = order.unwrap_or(Order::DueOn);
+    let page = window
+        .clone()
+        .page(ctx.limits(), format!("actions/{}", order.name()))?;
+    let Some(actions) = ctx
+        .loaders()?
+        .take_plan_page(&(review.0, day, order, page.size))
+    else {
+        return Ok(None);
+    };
+    let refs: Vec<&Action> = actions.items.iter().map(|(_, a)| a).collect();
+    prime_actions(ctx, &items(&ctx.look_ahead()), &refs).await?;
+    Ok(Some(actions.into()))
+}
+
+/// Whether a `latestUpdate` selection asks for the latest of all (no `asOf`): the one a page
+/// primes; one as at a day is batched by its own loader.
+fn latest_of_all(latest: &Lookahead<'_>) -> bool {
+    latest
+        .selection_fields()
+        .iter()
+        .any(|f| f.arguments().is_ok_and(|args| args.is_empty()))
+}
+
 /// Loads, for a whole set of actions at once, what the query asks of them.
 pub(crate) async fn prime_actions(
     ctx: &Context<'_>,
@@ -466,12 +591,8 @@ pub(crate) async fn prime_actions(
     let loaders = ctx.loaders()?;
     let ids: Vec<uuid::Uuid> = actions.iter().map(|a| a.id.0).collect();
     let latest = la.field("latestUpdate");
-    // Only the latest of all is primed; one as at a day is batched by its own loader.
-    let latest_of_all = latest
-        .selection_fields()
-        .iter()
-        .any(|f| f.arguments().is_ok_and(|args| args.is_empty()));
-    if latest_of_all {
+    // Unless the plan's statement read them already.
+    if latest_of_all(&latest) && !primed(&loaders.latest_update, &ids) {
         let updates = crate::progress::service::latest(access, ids.clone()).await?;
         if latest.field("author").exists() {
             let authors: Vec<uuid::Uuid> = updates

@@ -137,7 +137,7 @@ pub async fn status_histories(
 }
 
 /// The order of an action list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, async_graphql::Enum)]
 #[graphql(name = "ActionOrder")]
 pub enum Order {
     /// Earliest delivery date first (as it stood on the day): with `overdue: true`, the most
@@ -172,25 +172,55 @@ pub async fn list(
     let base = asof::projection(&access.orgs(Purpose::Detail), &filter, day);
     let total = crate::access::scope::total_of_sql(access, base.clone());
     let mut sql = base;
-    let (column, sort) = match order {
-        Order::DueOn => ("p.at_due_on", Sort::Ascending),
-        Order::DueOnDesc => ("p.at_due_on", Sort::Descending),
-        Order::Title => ("p.title", Sort::Ascending),
-    };
-    page.keyset_sql(&mut sql, column, "p.id", sort, |sql, key, field| {
-        bind_key(sql, order, key, field)
-    })?;
+    order.keyset(&mut sql, "p", &page)?;
     let actions = asof::fetch(access.db(), &sql, day).await?;
     Ok(Paged::from_rows(
         &page,
         actions,
         total,
-        |a| match order {
-            Order::DueOn | Order::DueOnDesc => Cursor::keyed(a.standing.due_on.to_string(), a.id.0),
-            Order::Title => Cursor::keyed(a.title.clone(), a.id.0),
-        },
+        |a| order.cursor(a),
         |a| a,
     ))
+}
+
+impl Order {
+    /// The sort column and direction, on the rows named `table`.
+    fn sort(self, table: &str) -> (String, Sort) {
+        match self {
+            Order::DueOn => (format!("{table}.at_due_on"), Sort::Ascending),
+            Order::DueOnDesc => (format!("{table}.at_due_on"), Sort::Descending),
+            Order::Title => (format!("{table}.title"), Sort::Ascending),
+        }
+    }
+
+    /// Appends the page's bounds, order and limit over projection rows named `table`.
+    pub fn keyset(self, sql: &mut Sql, table: &str, page: &PageArgs) -> AppResult<()> {
+        let (column, sort) = self.sort(table);
+        page.keyset_sql(
+            sql,
+            &column,
+            &format!("{table}.id"),
+            sort,
+            |sql, key, field| bind_key(sql, self, key, field),
+        )
+    }
+
+    /// `ORDER BY` of a first page, over rows named `table` (an outer query keeping the
+    /// order [`Order::keyset`] fetched them in).
+    pub fn first_page_order(self, table: &str) -> String {
+        let (column, sort) = self.sort(table);
+        format!(" ORDER BY {column} {0}, {table}.id {0}", sort.sql())
+    }
+
+    /// The cursor of `action` in this order.
+    pub fn cursor(self, action: &Action) -> Cursor {
+        match self {
+            Order::DueOn | Order::DueOnDesc => {
+                Cursor::keyed(action.standing.due_on.to_string(), action.id.0)
+            }
+            Order::Title => Cursor::keyed(action.title.clone(), action.id.0),
+        }
+    }
 }
 
 /// Binds a cursor's sort key with the type its column has.

@@ -16,7 +16,7 @@ use super::{Action, ActionStatus, DueDateChange, Rag};
 use crate::access::scope;
 use crate::access::{Access, OrgSet, Purpose};
 use crate::entity::due_date_change;
-use crate::epochs::{self, Family};
+use crate::epochs::Family;
 use crate::error::AppResult;
 use crate::history::AsAt;
 use crate::ids::{OrgId, ReviewId};
@@ -229,7 +229,7 @@ pub async fn action_counts(
         return Ok(HashMap::new());
     }
     // The epochs are read first: what is counted after them is at least as new.
-    let epochs = epochs::current(access.db(), Family::Actions, &orgs).await?;
+    let epochs = access.epochs(Family::Actions, &orgs).await?;
     let remembered = access.remembered().of::<RememberedCounts>();
     let mut out = HashMap::with_capacity(orgs.len());
     let mut stale = Vec::new();

@@ -272,6 +272,7 @@ async fn prime_organisations(ctx: &Context<'_>, page: &Paged<Organisation>) -> R
         crate::actions::summary::Grouping::Organisation,
         &ids,
         &orgs.field("progress"),
+        None,
     )
     .await?;
     Ok(())

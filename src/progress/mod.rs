@@ -5,6 +5,7 @@
 //! history, effective on the update's as-at date, so it counts in every view from that day.
 
 pub mod graphql;
+pub mod plan;
 pub mod service;
 
 use chrono::{DateTime, NaiveDate, Utc};

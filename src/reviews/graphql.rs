@@ -236,22 +236,21 @@ impl Review {
         #[graphql(desc = "Cursor of the first action of the next page: the page ends before it.")]
         before: Option<String>,
     ) -> Result<CountedConnection<Action>> {
+        let window = Window {
+            first,
+            after,
+            last,
+            before,
+        };
+        let day = AsAt::new(as_of.map(|d| d.0), known_at);
+        if let Some(plan) =
+            action_api::prepared_plan(ctx, self.id, &filter, day, order_by, &window).await?
+        {
+            return Ok(plan);
+        }
         let mut filter: Filter = filter.unwrap_or_default().into_filter()?;
         filter.reviews = Some(vec![self.id]);
-        action_api::list(
-            ctx,
-            filter,
-            as_of,
-            known_at,
-            order_by,
-            Window {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await
+        action_api::list(ctx, filter, as_of, known_at, order_by, window).await
     }
 
     /// Where it stood at the end of `asOf`, as known at `knownAt`: recommendations by status,
@@ -478,8 +477,16 @@ pub(crate) async fn prime_reviews(
         .await;
     }
     let progress = la.field("progress");
+    // One review's plan: its counts and first page in one statement, when both are asked.
+    let counted = match reviews {
+        [review] => {
+            action_api::prepare_plan(ctx, review.id, &la.field("actions"), &progress).await?
+        }
+        _ => None,
+    };
     if progress.exists() {
-        crate::loaders::prime_progress(access, loaders, Grouping::Review, &ids, &progress).await?;
+        crate::loaders::prime_progress(access, loaders, Grouping::Review, &ids, &progress, counted)
+            .await?;
     }
     let recs_la = la.field("recommendations");
     if recs_la.exists() {

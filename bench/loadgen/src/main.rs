@@ -9,6 +9,7 @@
 //! every acknowledged write is stored. See `bench/README.md`.
 
 mod isolation;
+mod moving;
 mod pgbench;
 mod report;
 mod scenarios;
@@ -30,6 +31,7 @@ use resilience_hub::db::{Database, PoolSettings};
 use resilience_hub_app::bench_data::Targets;
 use sea_orm::ConnectionTrait;
 
+use moving::{Variant, Writer};
 use report::{Row, WriteCheck};
 use scenarios::{Documents, Scenario, Shared};
 use stats::Latencies;
@@ -65,6 +67,18 @@ struct Args {
     /// Seconds of unmeasured load before a scenario's runs.
     #[arg(long, default_value_t = 5)]
     warmup: u64,
+    /// Variants to run each read scenario in: as in production (`remembered`), and with a
+    /// writer keeping every change epoch moving (`moving`). The write mix runs once.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "remembered,moving"
+    )]
+    variants: Vec<Variant>,
+    /// How many times a second the `moving` variant's writer moves every epoch.
+    #[arg(long, default_value_t = 100.0)]
+    epoch_rate: f64,
     /// Scenarios to run (all when absent).
     #[arg(long, value_enum, value_delimiter = ',')]
     scenarios: Vec<Scenario>,
@@ -134,7 +148,16 @@ async fn main() -> anyhow::Result<()> {
         // Every caller once, so that first-sight records are not measured; then a warm-up.
         first_sight(&client, &args.host, &shared).await?;
         goose_run(shared.clone(), &args.host, 8, args.warmup).await?;
-        for &c in &args.concurrency {
+        let variants = if scenario == Scenario::Writes {
+            vec![Variant::Remembered]
+        } else {
+            args.variants.clone()
+        };
+        for (variant, &c) in variants
+            .iter()
+            .flat_map(|v| args.concurrency.iter().map(move |c| (*v, c)))
+        {
+            let writer = (variant == Variant::Moving).then(|| Writer::start(&db, args.epoch_rate));
             // The write check compares this run's acknowledgements with what it stored.
             shared.ack.start_round();
             let before_writes = versions(&db, &targets).await?;
@@ -161,6 +184,10 @@ async fn main() -> anyhow::Result<()> {
                 )
                 .await?
             };
+            let epoch_moves = match writer {
+                Some(writer) => writer.stop().await,
+                None => 0,
+            };
             // The service's request counter counts GraphQL requests; a paper is one request.
             let served = if scenario.paper().is_some() {
                 requests as f64
@@ -170,6 +197,8 @@ async fn main() -> anyhow::Result<()> {
             .max(1.0);
             let row = Row {
                 scenario,
+                variant,
+                epoch_moves,
                 concurrency: c,
                 per_second: requests as f64 / args.seconds as f64,
                 latencies,
@@ -184,7 +213,7 @@ async fn main() -> anyhow::Result<()> {
             rows.push(row);
         }
     }
-    let markdown = report::markdown(&rows, &checks, &args.concurrency);
+    let markdown = report::markdown(&rows, &checks, &args.concurrency, args.epoch_rate);
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::moving::Variant;
 use crate::pgbench::SqlRun;
 use crate::scenarios::Scenario;
 use crate::stats::Latencies;
@@ -11,6 +12,9 @@ use crate::stats::Latencies;
 #[derive(Clone, Debug)]
 pub struct Row {
     pub scenario: Scenario,
+    pub variant: Variant,
+    /// How many times the `moving` variant's writer moved the epochs during the row's runs.
+    pub epoch_moves: u64,
     pub concurrency: usize,
     pub per_second: f64,
     pub latencies: Latencies,
@@ -38,10 +42,20 @@ impl Row {
         }
     }
 
+    fn p99_ratio(&self) -> f64 {
+        let sql = self.sql.latencies.percentile_ms(0.99);
+        if sql > 0.0 {
+            self.latencies.percentile_ms(0.99) / sql
+        } else {
+            0.0
+        }
+    }
+
     /// One line for the console.
     pub fn summary(&self) -> String {
         format!(
-            "c={:<3} {:>8.1}/s p50 {:>7.2} p95 {:>7.2} p99 {:>7.2} ms, errors {:.2}%, {:.1} stmts/req, peak {:.0} MiB | SQL {:>8.1}/s p99 {:>7.2} ms | ratio {:.2}",
+            "{} c={:<3} {:>8.1}/s p50 {:>7.2} p95 {:>7.2} p99 {:>7.2} ms, errors {:.2}%, {:.1} stmts/req, peak {:.0} MiB | SQL {:>8.1}/s p99 {:>7.2} ms | ratio {:.2}",
+            self.variant.title(),
             self.concurrency,
             self.per_second,
             self.latencies.percentile_ms(0.50),
@@ -76,66 +90,110 @@ pub struct WriteCheck {
     pub conflicts: u64,
 }
 
-/// The results table in Markdown.
-pub fn markdown(rows: &[Row], checks: &[WriteCheck], concurrencies: &[usize]) -> String {
-    let mut out = String::new();
-    out.push_str(
-        "| scenario | c | req/s | p50 ms | p95 ms | p99 ms | errors | conflicts | SQL stmts/req | peak MiB | SQL req/s | SQL p99 ms | throughput ratio | p99 ratio |\n",
+/// The headline: for each scenario with a SQL yardstick and each concurrency, the worse of
+/// the variants measured (the lower throughput ratio, the higher p99 ratio).
+fn headline(rows: &[Row], concurrencies: &[usize]) -> String {
+    let mut out = String::from(
+        "| scenario | c | throughput ratio (worse variant) | p99 ratio (worse variant) |\n|---|--:|--:|--:|\n",
     );
-    out.push_str("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
-    for scenario in Scenario::ALL {
+    for scenario in Scenario::ALL.iter().filter(|s| s.paper().is_none()) {
         for c in concurrencies {
-            let Some(r) = rows
+            let of: Vec<&Row> = rows
                 .iter()
-                .find(|r| r.scenario == scenario && r.concurrency == *c)
-            else {
+                .filter(|r| r.scenario == *scenario && r.concurrency == *c)
+                .collect();
+            let Some(worst) = of.iter().min_by(|a, b| a.ratio().total_cmp(&b.ratio())) else {
                 continue;
             };
-            let sql_p99 = r.sql.latencies.percentile_ms(0.99);
-            let p99 = r.latencies.percentile_ms(0.99);
-            // A paper has no SQL yardstick: its SQL columns read "–".
-            let yardstick = if scenario.paper().is_some() {
-                [
-                    "–".to_owned(),
-                    "–".to_owned(),
-                    "–".to_owned(),
-                    "–".to_owned(),
-                ]
-            } else {
-                [
-                    format!("{:.0}", r.sql.per_second),
-                    format!("{sql_p99:.1}"),
-                    format!("{:.2}", r.ratio()),
-                    format!("{:.1}×", if sql_p99 > 0.0 { p99 / sql_p99 } else { 0.0 }),
-                ]
-            };
+            let slowest = of
+                .iter()
+                .max_by(|a, b| a.p99_ratio().total_cmp(&b.p99_ratio()))
+                .unwrap_or(worst);
             out.push_str(&format!(
-                "| {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.2}% | {} | {:.1} | {:.0} | {} | {} | {} | {} |\n",
+                "| {} | {c} | {:.2} ({}) | {:.1}× ({}) |\n",
                 scenario.title(),
-                c,
-                // A slow paper's rate needs its tenths.
-                if r.per_second < 10.0 {
-                    format!("{:.1}", r.per_second)
-                } else {
-                    format!("{:.0}", r.per_second)
-                },
-                r.latencies.percentile_ms(0.50),
-                r.latencies.percentile_ms(0.95),
-                p99,
-                r.error_rate() * 100.0,
-                if scenario == Scenario::Writes {
-                    r.conflicts.to_string()
-                } else {
-                    "–".to_owned()
-                },
-                r.statements_per_request,
-                r.peak_mib,
-                yardstick[0],
-                yardstick[1],
-                yardstick[2],
-                yardstick[3],
+                worst.ratio(),
+                worst.variant.title(),
+                slowest.p99_ratio(),
+                slowest.variant.title(),
             ));
         }
+    }
+    out
+}
+
+/// The results tables in Markdown: the headline, then every figure.
+pub fn markdown(
+    rows: &[Row],
+    checks: &[WriteCheck],
+    concurrencies: &[usize],
+    epoch_rate: f64,
+) -> String {
+    let mut out = headline(rows, concurrencies);
+    out.push_str(&format!(
+        "\nThe variant \"epochs moving\" ran a writer moving every change epoch {epoch_rate:.0} times a second during both the service's run and the SQL's.\n\n"
+    ));
+    out.push_str(
+        "| scenario | variant | c | req/s | p50 ms | p95 ms | p99 ms | errors | conflicts | SQL stmts/req | peak MiB | SQL req/s | SQL p99 ms | throughput ratio | p99 ratio |\n",
+    );
+    out.push_str("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    let cells = Scenario::ALL.iter().flat_map(|s| {
+        [Variant::Remembered, Variant::Moving]
+            .into_iter()
+            .flat_map(move |v| concurrencies.iter().map(move |c| (*s, v, *c)))
+    });
+    for (scenario, variant, c) in cells {
+        let Some(r) = rows
+            .iter()
+            .find(|r| r.scenario == scenario && r.variant == variant && r.concurrency == c)
+        else {
+            continue;
+        };
+        let sql_p99 = r.sql.latencies.percentile_ms(0.99);
+        let p99 = r.latencies.percentile_ms(0.99);
+        // A paper has no SQL yardstick: its SQL columns read "–".
+        let yardstick = if scenario.paper().is_some() {
+            [
+                "–".to_owned(),
+                "–".to_owned(),
+                "–".to_owned(),
+                "–".to_owned(),
+            ]
+        } else {
+            [
+                format!("{:.0}", r.sql.per_second),
+                format!("{sql_p99:.1}"),
+                format!("{:.2}", r.ratio()),
+                format!("{:.1}×", r.p99_ratio()),
+            ]
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.2}% | {} | {:.1} | {:.0} | {} | {} | {} | {} |\n",
+            scenario.title(),
+            variant.title(),
+            c,
+            // A slow paper's rate needs its tenths.
+            if r.per_second < 10.0 {
+                format!("{:.1}", r.per_second)
+            } else {
+                format!("{:.0}", r.per_second)
+            },
+            r.latencies.percentile_ms(0.50),
+            r.latencies.percentile_ms(0.95),
+            p99,
+            r.error_rate() * 100.0,
+            if scenario == Scenario::Writes {
+                r.conflicts.to_string()
+            } else {
+                "–".to_owned()
+            },
+            r.statements_per_request,
+            r.peak_mib,
+            yardstick[0],
+            yardstick[1],
+            yardstick[2],
+            yardstick[3],
+        ));
     }
     for c in checks {
         out.push_str(&format!(
@@ -158,6 +216,8 @@ pub fn json(rows: &[Row], checks: &[WriteCheck]) -> Value {
     json!({
         "rows": rows.iter().map(|r| json!({
             "scenario": r.scenario.file(),
+            "variant": r.variant.title(),
+            "epochMoves": r.epoch_moves,
             "concurrency": r.concurrency,
             "perSecond": r.per_second,
             "p50Ms": r.latencies.percentile_ms(0.50),

@@ -1,0 +1,72 @@
+//! The benchmark's second variant: a writer that keeps every change epoch moving during a
+//! run, so that nothing the service remembers between requests (an organisation's action
+//! counts, a heat map's tallies, a caller's memberships) is still current when the next
+//! request comes, and every request pays for what it computes. Its statements run beside the
+//! service's and beside the hand-written SQL's alike, so both pay for them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use resilience_hub::db::Database;
+use sea_orm::ConnectionTrait;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Which variant a row of the results measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Variant {
+    /// As in production: what the service remembers helps whenever nothing changed.
+    Remembered,
+    /// Every epoch moved `--epoch-rate` times a second: what is remembered never helps.
+    Moving,
+}
+
+impl Variant {
+    /// How the results name it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Variant::Remembered => "remembered",
+            Variant::Moving => "epochs moving",
+        }
+    }
+}
+
+/// A running writer; [`Writer::stop`] ends it and says how many times it moved the epochs.
+pub struct Writer {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<u64>,
+}
+
+impl Writer {
+    /// Starts moving every epoch `per_second` times a second (at a fixed rate: a tick that
+    /// runs late is not made up).
+    pub fn start(db: &Database, per_second: f64) -> Writer {
+        let (stop, mut stopped) = watch::channel(false);
+        let conn = db.conn().clone();
+        let moves = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs_f64(1.0 / per_second));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    _ = every.tick() => {
+                        match conn.execute_unprepared("UPDATE change_epochs SET epoch = epoch + 1").await {
+                            Ok(_) => { moves.fetch_add(1, Ordering::Relaxed); }
+                            Err(err) => eprintln!("moving the epochs failed: {err}"),
+                        }
+                    }
+                    _ = stopped.changed() => break,
+                }
+            }
+            moves.load(Ordering::Relaxed)
+        });
+        Writer { stop, task }
+    }
+
+    /// Stops the writer; returns how many times it moved the epochs.
+    pub async fn stop(self) -> u64 {
+        let _ = self.stop.send(true);
+        self.task.await.unwrap_or_default()
+    }
+}

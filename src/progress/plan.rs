@@ -1,0 +1,213 @@
+//! A review's action plan in one statement: the first page of its actions as they stood at
+//! a day, the plan's counts by RAG that day, and each action's latest progress update.
+//!
+//! A committee's action plan asks for all three at once (the benchmark's second scenario is
+//! that page). Apart, they were three statements, two of them rebuilding the same as-of
+//! projection. Here the counts are window sums over the projection, taken before the page
+//! is cut from it. The latest updates are joined to the page's rows only, one probe of the
+//! index on `(action_id, as_at, id)` each.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use sea_orm::FromQueryResult;
+use uuid::Uuid;
+
+use super::ProgressUpdate;
+use crate::access::{Access, Purpose};
+use crate::actions::Action;
+use crate::actions::asof::{self, Detail, Filter};
+use crate::actions::service::Order;
+use crate::actions::summary::ActionCounts;
+use crate::codes::ActionStatus;
+use crate::entity::progress_update;
+use crate::error::{AppError, AppResult};
+use crate::history::AsAt;
+use crate::ids::ReviewId;
+use crate::pagination::{PageArgs, Paged, TotalCount};
+use crate::sql::Sql;
+
+/// What the plan's statement answers.
+pub struct Plan {
+    /// The first page of the review's actions.
+    pub page: Paged<Action>,
+    /// All of the review's actions on the day, counted by RAG.
+    pub counts: ActionCounts,
+    /// The latest update of each action of the page, when asked for.
+    pub latest: Option<HashMap<Uuid, Option<ProgressUpdate>>>,
+}
+
+/// What to read beside the page.
+#[derive(Clone, Copy, Debug)]
+pub struct Reading {
+    /// The actions' `detail`.
+    pub detail: Detail,
+    /// Each action's latest update (of all, not as at the day).
+    pub latest: bool,
+}
+
+/// The plan's counts, the same on every row: window sums over the whole projection.
+const COUNTS: &str = "COUNT(*) OVER () AS c_rows, \
+     SUM(CASE WHEN p.at_status = 'WITHDRAWN' THEN 1 ELSE 0 END) OVER () AS c_withdrawn, \
+     SUM(CASE WHEN p.at_rag = 'GREEN' THEN 1 ELSE 0 END) OVER () AS c_green, \
+     SUM(CASE WHEN p.at_rag = 'AMBER' THEN 1 ELSE 0 END) OVER () AS c_amber, \
+     SUM(CASE WHEN p.at_rag = 'RED' THEN 1 ELSE 0 END) OVER () AS c_red, \
+     MIN(CASE WHEN p.at_rag = 'AMBER' THEN p.at_due_on END) OVER () AS c_next_due_on";
+
+/// The latest update's columns, prefixed: they sit beside the action's own.
+const LATEST: &str = ", u.id AS u_id, u.org_id AS u_org_id, u.action_id AS u_action_id, \
+     u.as_at AS u_as_at, u.narrative AS u_narrative, u.new_status AS u_new_status, \
+     u.percent_complete AS u_percent_complete, u.author_id AS u_author_id, \
+     u.recorded_at AS u_recorded_at, u.correction_reason AS u_correction_reason";
+
+#[derive(FromQueryResult)]
+struct Counts {
+    c_rows: i64,
+    c_withdrawn: i64,
+    c_green: i64,
+    c_amber: i64,
+    c_red: i64,
+    c_next_due_on: Option<NaiveDate>,
+}
+
+#[derive(FromQueryResult)]
+struct Latest {
+    u_id: Option<Uuid>,
+    u_org_id: Option<Uuid>,
+    u_action_id: Option<Uuid>,
+    u_as_at: Option<NaiveDate>,
+    u_narrative: Option<String>,
+    u_new_status: Option<ActionStatus>,
+    u_percent_complete: Option<i32>,
+    u_author_id: Option<Uuid>,
+    u_recorded_at: Option<chrono::DateTime<chrono::Utc>>,
+    u_correction_reason: Option<String>,
+}
+
+impl Latest {
+    fn into_update(self) -> Option<ProgressUpdate> {
+        Some(ProgressUpdate::from(progress_update::Model {
+            id: self.u_id?,
+            org_id: self.u_org_id?,
+            action_id: self.u_action_id?,
+            as_at: self.u_as_at?,
+            narrative: self.u_narrative?,
+            new_status: self.u_new_status,
+            percent_complete: self.u_percent_complete,
+            author_id: self.u_author_id,
+            recorded_at: self.u_recorded_at?,
+            correction_reason: self.u_correction_reason,
+        }))
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Row {
+    #[sea_orm(nested)]
+    action: asof::Row,
+    #[sea_orm(nested)]
+    counts: Counts,
+}
+
+#[derive(FromQueryResult)]
+struct RowWithLatest {
+    #[sea_orm(nested)]
+    action: asof::Row,
+    #[sea_orm(nested)]
+    counts: Counts,
+    #[sea_orm(nested)]
+    latest: Latest,
+}
+
+/// The first page of `review`'s actions in `order` as they stood at `at`, the review's counts
+/// then, and what `reading` asks beside: one statement. The caller has checked that the
+/// review is one it may read in detail; the projection's scope applies besides.
+pub async fn first_page(
+    access: &Access,
+    review: ReviewId,
+    at: AsAt,
+    order: Order,
+    page: &PageArgs,
+    reading: Reading,
+) -> AppResult<Plan> {
+    if !page.is_first() {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "a plan's counts ride only on its first page"
+        )));
+    }
+    let scope = access.orgs(Purpose::Detail);
+    let filter = Filter {
+        reviews: Some(vec![review]),
+        ..Default::default()
+    };
+    let projection = asof::projection_from(
+        asof::Source::for_view(at),
+        &scope,
+        &filter,
+        at,
+        reading.detail,
+    );
+    let mut windowed = Sql::new("SELECT p.*, ");
+    windowed
+        .push(COUNTS)
+        .push(" FROM (")
+        .append(&projection)
+        .push(") p WHERE 1 = 1");
+    order.keyset(&mut windowed, "p", page)?;
+    let mut sql = Sql::new("SELECT w.*");
+    if reading.latest {
+        sql.push(LATEST);
+    }
+    sql.push(" FROM (").append(&windowed).push(") w");
+    if reading.latest {
+        sql.push(
+            " LEFT JOIN progress_updates u ON u.id = (SELECT l.id FROM progress_updates l \
+             WHERE l.action_id = w.id ORDER BY l.as_at DESC, l.id DESC LIMIT 1) AND ",
+        );
+        scope.push_condition(&mut sql, "u.org_id");
+    }
+    sql.push(&order.first_page_order("w"));
+
+    let mut rows = Vec::new();
+    let mut counts = None;
+    let mut latest = reading.latest.then(HashMap::new);
+    if let Some(latest) = latest.as_mut() {
+        for row in crate::access::scope::rows::<RowWithLatest>(access, &sql).await? {
+            latest.insert(row.action.id, row.latest.into_update());
+            counts = Some(row.counts);
+            rows.push(row.action);
+        }
+    } else {
+        for row in crate::access::scope::rows::<Row>(access, &sql).await? {
+            counts = Some(row.counts);
+            rows.push(row.action);
+        }
+    }
+    // No row: the review had no action that day, so every count is zero.
+    let (counts, total) = match counts {
+        Some(c) => (
+            ActionCounts {
+                total: c.c_rows - c.c_withdrawn,
+                green: c.c_green,
+                amber: c.c_amber,
+                red: c.c_red,
+                withdrawn: c.c_withdrawn,
+                next_due_on: c.c_next_due_on,
+            },
+            c.c_rows,
+        ),
+        None => (ActionCounts::default(), 0),
+    };
+    let actions: Vec<Action> = rows.into_iter().map(|r| r.into_action(at)).collect();
+    Ok(Plan {
+        page: Paged::from_rows(
+            page,
+            actions,
+            TotalCount::known(total.max(0) as u64),
+            |a| order.cursor(a),
+            |a| a,
+        ),
+        counts,
+        latest,
+    })
+}
