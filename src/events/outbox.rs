@@ -109,15 +109,7 @@ pub async fn between(
     };
     let rows = txn.query_all_raw(statement).await?;
     let full = rows.len() as u64 >= limit;
-    let mut last = from;
-    let mut events = Vec::with_capacity(rows.len());
-    for row in rows {
-        let (event, position) = read(&row)?;
-        last = position;
-        if let Some(event) = event {
-            events.push(event);
-        }
-    }
+    let (events, last) = read_all(&rows, from)?;
     Ok((events, last, full))
 }
 
@@ -152,14 +144,17 @@ pub async fn after(
         ),
     };
     let rows = txn.query_all_raw(statement).await?;
+    read_all(&rows, from)
+}
+
+/// The rows as events, with the position of the last row (`from` when there is none).
+fn read_all(rows: &[QueryResult], from: Position) -> AppResult<(Vec<Event>, Position)> {
     let mut last = from;
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
-        let (event, position) = read(&row)?;
+        let (event, position) = read(row)?;
         last = position;
-        if let Some(event) = event {
-            events.push(event);
-        }
+        events.extend(event);
     }
     Ok((events, last))
 }
