@@ -463,11 +463,7 @@ impl RequestDb {
                 // `SET TRANSACTION READ ONLY` as a function: the same statement does both.
                 columns.push(Sql::new("set_config('transaction_read_only', 'on', true)"));
             }
-            for (name, value) in pairs {
-                let mut call = Sql::new(&format!("set_config('hub.{name}', "));
-                call.bind(value.clone()).push(", true)");
-                columns.push(call);
-            }
+            columns.extend(pairs.iter().map(|(name, value)| setting(name, value)));
         }
         for (i, also) in also.iter().enumerate() {
             let mut read = Sql::new("COALESCE((");
@@ -510,16 +506,21 @@ impl RequestDb {
 
 /// `SELECT set_config('hub.<name>', $n, true), …`: transaction-local settings.
 pub(crate) fn settings_statement(pairs: &[(&'static str, String)]) -> Statement {
-    let calls: Vec<String> = pairs
-        .iter()
-        .enumerate()
-        .map(|(i, (name, _))| format!("set_config('hub.{name}', ${}, true)", i + 1))
-        .collect();
-    Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!("SELECT {}", calls.join(", ")),
-        pairs.iter().map(|(_, v)| v.clone().into()),
-    )
+    let mut sql = Sql::new("SELECT ");
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.append(&setting(name, value));
+    }
+    sql.statement(DbBackend::Postgres)
+}
+
+/// `set_config('hub.<name>', value, true)`: one transaction-local setting.
+fn setting(name: &str, value: &str) -> Sql {
+    let mut call = Sql::new(&format!("set_config('hub.{name}', "));
+    call.bind(value.to_owned()).push(", true)");
+    call
 }
 
 /// A request's handle whose statements run as summaries ([`RequestDb::for_summary`]).
