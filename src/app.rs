@@ -14,7 +14,7 @@ use crate::db::{Database, PoolSettings};
 use crate::events::jobs::Queue;
 use crate::events::webhooks::dispatch::Sender;
 use crate::events::{EventSettings, Hub};
-use crate::graphql::build_schema;
+use crate::graphql::{build_schema, build_subscription_schema};
 use crate::http::{self, AppState, Graphiql, Metrics, Persisted};
 
 /// A service ready to serve: database migrated, keys parsed, schema built, port bound.
@@ -80,6 +80,7 @@ impl Application {
             );
         }
         let schema = build_schema(&config.limits, config.introspection);
+        let subscription_schema = build_subscription_schema(&config.limits, config.introspection);
         let metrics = Arc::new(Metrics::new());
         // Histograms keep their recent samples until folded into buckets: fold them every few
         // seconds, whether or not anything reads `/metrics`. The task ends with the service.
@@ -118,6 +119,7 @@ impl Application {
         let remembered: Arc<crate::cache::Remembered> = Default::default();
         let state = AppState {
             schema,
+            subscription_schema,
             shapes,
             db: db.clone(),
             keys: keys.clone(),

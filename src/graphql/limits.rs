@@ -4,19 +4,21 @@
 //! Order matters. A document is parsed, then [`admit`]ted: measured ([`super::measure`]) in
 //! time linear in its size and refused at once if it nests too deep, selects too many fields or
 //! would take validation too much work. Only then is it executed: async-graphql checks its
-//! recursion and validates it (work now bounded), and last its exact cost estimate is compared
-//! with the limit. async-graphql's own checks expand every fragment spread each time it is used,
-//! before any limit is compared, which is what let one 1 KB document hold a worker thread for
-//! 48 seconds; so every entry point that executes a document admits it first, and the schema
-//! refuses to validate a document that was not admitted.
+//! recursion and validates it (work now bounded), and last compares its exact cost estimate
+//! with the limit (the schema's `limit_complexity`). async-graphql's own checks expand every
+//! fragment spread each time it is used, before any limit is compared, which is what let one
+//! 1 KB document hold a worker thread for 48 seconds; so every entry point that executes a
+//! document admits it first.
+//!
+//! The schema that answers queries and mutations has no extensions: with any, async-graphql
+//! wraps every field it resolves (a registry lookup, a `ResolveInfo`, boxed futures through
+//! each extension), which was a quarter of the service's CPU on large answers. So what an
+//! extension would do around validation is done here, around execution: [`code_refusal`] codes
+//! the errors of a document execution refused, and [`heavy_future`] runs a large document's
+//! validation off the async worker threads.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
-};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ErrorExtensionValues, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{ErrorExtensionValues, Response, ServerError};
 
 use super::measure::{DocumentShape, Unmeasurable, measure};
 use crate::error::ErrorCode;
@@ -37,23 +39,8 @@ const NODES_PER_UNIT_OF_COST: u64 = 20;
 /// threads, so that the requests those threads serve meanwhile do not wait.
 const HEAVY_VALIDATION_NODES: u64 = 5_000;
 
-/// Installs the limits on the schema.
-pub(crate) struct RequestLimits {
-    pub(crate) limits: Limits,
-}
-
-impl ExtensionFactory for RequestLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimitsExtension {
-            limits: self.limits.clone(),
-        })
-    }
-}
-
-/// One request's view of the limits (the factory creates one per request).
-struct RequestLimitsExtension {
-    limits: Limits,
-}
+/// What async-graphql says of a document whose cost estimate is over `limit_complexity`.
+const TOO_COMPLEX: &str = "Query is too complex.";
 
 /// Measures a parsed document and checks it against the limits; the shape goes into the
 /// request's data ([`async_graphql::Request::data`]) so that validation knows it was admitted
@@ -218,7 +205,7 @@ pub fn heavy<T>(work: impl FnOnce() -> T) -> T {
 
 /// As [`heavy`], for a future that does its work synchronously when first polled, as
 /// async-graphql's validation does.
-async fn heavy_future<T>(work: impl Future<Output = T>) -> T {
+pub(crate) async fn heavy_future<T>(work: impl Future<Output = T>) -> T {
     use futures_util::FutureExt;
     let mut work = std::pin::pin!(work);
     match heavy(|| work.as_mut().now_or_never()) {
@@ -227,53 +214,47 @@ async fn heavy_future<T>(work: impl Future<Output = T>) -> T {
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for RequestLimitsExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|mut err| {
-            set_code(&mut err, ErrorCode::GraphqlParseFailed);
-            err
-        })
-    }
+/// Whether a document of this shape is validated off the async worker threads (see
+/// [`heavy_future`]).
+pub(crate) fn validates_heavily(shape: &DocumentShape) -> bool {
+    shape.nodes >= HEAVY_VALIDATION_NODES
+}
 
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let Some(shape) = ctx.data_opt::<DocumentShape>() else {
-            // A bug: an entry point executed a document without admitting it.
-            tracing::error!("a document reached validation without being measured");
-            return Err(vec![coded_error(
-                ErrorCode::InternalServerError,
-                crate::error::INTERNAL_MESSAGE,
-            )]);
-        };
-        let result = if shape.nodes >= HEAVY_VALIDATION_NODES {
-            heavy_future(next.run(ctx)).await
-        } else {
-            next.run(ctx).await
-        }
-        .map_err(code_validation_errors)?;
-        // Depth was checked exactly before validation (with introspection's own limit); the
-        // cost estimate needs the schema's per-field costs, which only validation computes.
-        if result.complexity > self.limits.max_complexity {
-            return Err(vec![coded_error(
-                ErrorCode::QueryTooComplex,
-                format!(
-                    "the query's estimated cost is {}; the limit is {} (ask for smaller pages or fewer fields)",
-                    result.complexity, self.limits.max_complexity
-                ),
-            )]);
-        }
-        Ok(result)
+/// Codes the errors of a document that execution refused before any resolver ran: such a
+/// response has no data, and its errors have no path and no code. A cost estimate over the
+/// limit is `QUERY_TOO_COMPLEX`; values the caller passed are `BAD_USER_INPUT` naming the
+/// field; the rest of validation's errors are `GRAPHQL_VALIDATION_FAILED`. An unknown or
+/// missing operation name is not validation's, and is left uncoded (the HTTP answer makes it
+/// `BAD_REQUEST`).
+pub fn code_refusal(response: &mut Response, limits: &Limits) {
+    let refused = |err: &ServerError| {
+        err.path.is_empty()
+            && err.extensions.as_ref().is_none_or(|ext| ext.get("code").is_none())
+            && !names_an_operation(&err.message)
+    };
+    if response.data != async_graphql::Value::Null || !response.errors.iter().any(refused) {
+        return;
     }
+    let (validation, rest): (Vec<_>, Vec<_>) =
+        std::mem::take(&mut response.errors).into_iter().partition(refused);
+    let validation = if validation.iter().any(|err| err.message == TOO_COMPLEX) {
+        vec![coded_error(
+            ErrorCode::QueryTooComplex,
+            format!(
+                "the query's estimated cost is over the limit of {} (ask for smaller pages or fewer fields)",
+                limits.max_complexity
+            ),
+        )]
+    } else {
+        code_validation_errors(validation)
+    };
+    response.errors = validation;
+    response.errors.extend(rest);
+}
+
+/// Whether an error is async-graphql's about the operation a request names (or should).
+fn names_an_operation(message: &str) -> bool {
+    message.starts_with("Unknown operation named") || message.starts_with("Operation name required")
 }
 
 #[cfg(test)]

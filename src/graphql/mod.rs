@@ -5,9 +5,10 @@
 pub mod limits;
 pub mod measure;
 pub mod order;
+pub(crate) mod plain;
 pub mod syntax;
 
-use async_graphql::{Context, ID, Interface, MergedObject, Object, Schema};
+use async_graphql::{Context, ID, Interface, MergedObject, Object, Schema, SchemaBuilder};
 
 pub use limits::{coded_error, set_code};
 
@@ -91,28 +92,43 @@ pub struct MutationRoot(
     ReminderMutation,
 );
 
-/// Builds the schema. `limits` bound every request; `introspection` answers `__schema` and
-/// `__type` queries.
+/// Builds the schema queries and mutations execute. `limits` bound every request;
+/// `introspection` answers `__schema` and `__type` queries.
+///
+/// It has no extensions, so that async-graphql resolves each field without wrapping it (see
+/// [`limits`]); whoever executes a document admits it first ([`limits::admit`]) and codes a
+/// refusal after ([`limits::code_refusal`]).
 pub fn build_schema(limits: &Limits, introspection: bool) -> AppSchema {
+    builder(limits, introspection).finish()
+}
+
+/// Builds the schema subscriptions execute: [`build_schema`]'s, with the extension that
+/// resolves each message in the scope of its delivery ([`DeliveryScopes`]).
+pub fn build_subscription_schema(limits: &Limits, introspection: bool) -> AppSchema {
+    builder(limits, introspection)
+        .extension(DeliveryScopes)
+        .finish()
+}
+
+fn builder(
+    limits: &Limits,
+    introspection: bool,
+) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     let builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot,
     )
     .data(limits.clone())
-    .extension(DeliveryScopes)
-    .extension(limits::RequestLimits {
-        limits: limits.clone(),
-    })
+    .limit_complexity(limits.max_complexity)
     // The handler bounds nesting before parsing (see `http::nesting_depth`); this only keeps
     // async-graphql's own recursion check from firing first with an uncoded error.
     .limit_recursive_depth(4 * crate::limits::MAX_NESTING);
-    let builder = if introspection {
+    if introspection {
         builder
     } else {
         builder.disable_introspection()
-    };
-    builder.finish()
+    }
 }
 
 /// The schema as SDL: what `resilience-hub schema` prints and `schema.graphql` holds.

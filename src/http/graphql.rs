@@ -32,7 +32,7 @@ use crate::access::{Access, ResolveError, resolve_actor};
 use crate::auth::{TokenError, VerifiedToken};
 use crate::db::RequestDb;
 use crate::error::{AppError, ErrorCode, INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE};
-use crate::graphql::limits::{admit, heavy};
+use crate::graphql::limits::{admit, code_refusal, heavy, heavy_future, validates_heavily};
 use crate::graphql::order::{self, Shapes};
 use crate::graphql::{coded_error, syntax};
 use crate::limits::Limits;
@@ -170,6 +170,8 @@ enum Prepared {
         info: Option<OperationInfo>,
         /// The name of the operation it runs, if it has one.
         name: Option<String>,
+        /// Whether its validation is heavy work, to be done off the async worker threads.
+        heavy: bool,
     },
     /// Refused before execution, with this error.
     Refused {
@@ -235,6 +237,7 @@ fn prepare(mut request: Request, limits: &Limits, shapes: &Shapes) -> Prepared {
     let document = Arc::new(doc.clone());
     request.set_parsed_query(doc);
     Prepared::Run {
+        heavy: validates_heavily(&shape),
         request: Box::new(request.data(shape)),
         document,
         info,
@@ -601,10 +604,13 @@ async fn execute_one(
     access: Option<&Access>,
     issuer: &Issuer,
 ) -> Response {
-    let (request, document) = match prepared {
+    let (request, document, heavy) = match prepared {
         Prepared::Run {
-            request, document, ..
-        } => (*request, document),
+            request,
+            document,
+            heavy,
+            ..
+        } => (*request, document, heavy),
         Prepared::Refused { error, .. } => return Response::from_errors(vec![error]),
     };
     let request = match access {
@@ -618,7 +624,13 @@ async fn execute_one(
     };
     let operation = request.operation_name.clone();
     let variables = request.variables.clone();
-    let mut response = guard(state.schema.execute(request)).await;
+    let execution = guard(state.schema.execute(request));
+    let mut response = if heavy {
+        heavy_future(execution).await
+    } else {
+        execution.await
+    };
+    code_refusal(&mut response, &state.limits);
     order::reorder(
         &mut response,
         &document,

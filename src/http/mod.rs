@@ -46,7 +46,10 @@ pub use persisted::{Persisted, PersistedMode, PersistedSettings};
 /// never rebuilt per request.
 #[derive(Clone)]
 pub struct AppState {
+    /// The schema queries and mutations execute (without extensions).
     pub schema: AppSchema,
+    /// The schema subscriptions execute (with the extension of their deliveries).
+    pub subscription_schema: AppSchema,
     /// What the schema's fields return, to put answers in the order asked.
     pub shapes: Arc<crate::graphql::order::Shapes>,
     pub db: Database,

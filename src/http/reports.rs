@@ -250,7 +250,8 @@ impl Ask for Asker<'_> {
             .data(self.access.clone())
             .data(Loaders::new(&self.access));
         request.set_parsed_query(parsed);
-        let response = self.state.schema.execute(request).await;
+        let mut response = self.state.schema.execute(request).await;
+        crate::graphql::limits::code_refusal(&mut response, &self.state.limits);
         if let Some(error) = response.errors.first() {
             let code = error
                 .extensions

@@ -25,6 +25,7 @@ use super::AppState;
 use crate::access::{ResolveError, resolve_actor};
 use crate::events::subscriptions::{Closing, EventSlot, Subscriber};
 use crate::graphql::AppSchema;
+use crate::graphql::limits::code_refusal;
 use crate::graphql::order::{self, Shapes};
 use crate::limits::Limits;
 
@@ -106,10 +107,12 @@ impl Executor for Subscriptions {
         let operation = request.operation_name.clone();
         let variables = request.variables.clone();
         let shapes = self.shapes.clone();
+        let limits = self.limits.clone();
         let request = request.data(Arc::new(EventSlot::default()));
         self.schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())
             .map(move |mut response| {
+                code_refusal(&mut response, &limits);
                 order::reorder(
                     &mut response,
                     &document,
@@ -164,7 +167,7 @@ async fn serve(state: AppState, socket: WebSocket, protocol: WebSocketProtocols)
         }
     };
     let subscriptions = Subscriptions {
-        schema: state.schema.clone(),
+        schema: state.subscription_schema.clone(),
         limits: state.limits.clone(),
         shapes: state.shapes.clone(),
     };

@@ -1,7 +1,10 @@
 //! The API of organisations, panel memberships and sharing settings. Resolvers are thin: get
 //! the caller, call the service, convert.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use async_graphql::parser::types::Field;
+use async_graphql::{
+    Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject, Value,
+};
 use chrono::{DateTime, Utc};
 
 use super::{
@@ -9,9 +12,28 @@ use super::{
     sharing,
 };
 use crate::graphql::ContextExt;
+use crate::graphql::plain::{self, Plain};
 use crate::ids::OrgId;
 use crate::loaders::{items, prime};
 use crate::pagination::{CountedConnection, PageArgs, Paged, connection_complexity};
+
+/// The directory fields of an organisation are plain data; its panels, members and the rest
+/// are resolved.
+impl Plain for Organisation {
+    fn field(&self, field: &Field) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "id" => plain::value(&self.id.to_gql()),
+            "slug" => plain::string(&self.slug),
+            "name" => plain::string(&self.name),
+            "kind" => plain::value(&self.kind),
+            "region" => plain::optional_string(self.region.as_deref()),
+            "version" => plain::value(&self.version),
+            "createdAt" => plain::value(&self.created_at),
+            "updatedAt" => plain::value(&self.updated_at),
+            _ => return None,
+        })
+    }
+}
 
 /// A council, fire and rescue service, regional panel or partner body.
 #[Object]

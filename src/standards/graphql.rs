@@ -1,10 +1,12 @@
 //! The API of frameworks, standards and rating scales.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::parser::types::Field;
+use async_graphql::{Context, ID, Object, Result, Value};
 use chrono::{DateTime, Utc};
 
 use super::{Framework, FrameworkStatus, Level, Standard, service};
 use crate::graphql::ContextExt;
+use crate::graphql::plain::{self, Plain};
 use crate::ids::FrameworkId;
 use crate::organisations::Organisation;
 use crate::pagination::{CountedConnection, PageArgs, connection_complexity};
@@ -132,6 +134,20 @@ impl Standard {
     }
 }
 
+impl Plain for Standard {
+    fn field(&self, field: &Field) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "id" => plain::value(&self.id.to_gql()),
+            "code" => plain::string(&self.code),
+            "title" => plain::string(&self.title),
+            "description" => plain::optional_string(self.description.as_deref()),
+            "desiredOutcome" => plain::optional_string(self.desired_outcome.as_deref()),
+            "position" => plain::value(&self.position),
+            _ => return None,
+        })
+    }
+}
+
 /// A level of a framework's rating scale.
 #[Object(name = "RatingLevel")]
 impl Level {
@@ -153,6 +169,18 @@ impl Level {
     /// Its rank on the scale: higher is better.
     async fn rank(&self) -> i32 {
         self.rank
+    }
+}
+
+impl Plain for Level {
+    fn field(&self, field: &Field) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "id" => plain::value(&self.id.to_gql()),
+            "code" => plain::string(&self.code),
+            "label" => plain::string(&self.label),
+            "rank" => plain::value(&self.rank),
+            _ => return None,
+        })
     }
 }
 

@@ -17,6 +17,49 @@ const MEMBERS: usize = 33;
 const STANDARDS: usize = 15;
 const AS_OF: &str = "2025-06-30";
 
+/// Every field of a heat map's rows and cells that is plain data, with an alias and
+/// `__typename`: answered in one pass.
+const PLAIN_COMPARISON: &str = r#"
+    query($panel: ID!, $fw: ID!, $cycle: String!, $asOf: Date) {
+        panelComparison(panelId: $panel, frameworkId: $fw, cycle: $cycle, asOf: $asOf) {
+            rows {
+                __typename
+                organisation { id slug name kind region version createdAt updatedAt }
+                cells {
+                    __typename
+                    standard { id code title description desiredOutcome position }
+                    self: selfLevel { id code label rank }
+                    moderatedLevel { code rank }
+                    outcome challenged
+                }
+                actions { total green amber red }
+                overdue lastChallengedOn
+            }
+        }
+    }"#;
+
+/// [`PLAIN_COMPARISON`] through fragments, which the plain path leaves to the resolvers.
+const RESOLVED_COMPARISON: &str = r#"
+    query($panel: ID!, $fw: ID!, $cycle: String!, $asOf: Date) {
+        panelComparison(panelId: $panel, frameworkId: $fw, cycle: $cycle, asOf: $asOf) {
+            rows { ...R }
+        }
+    }
+    fragment R on ComparisonRow {
+        __typename
+        organisation { id slug name kind region version createdAt updatedAt }
+        cells { ...C }
+        actions { total green amber red }
+        overdue lastChallengedOn
+    }
+    fragment C on ComparisonCell {
+        __typename
+        standard { id code title description desiredOutcome position }
+        self: selfLevel { id code label rank }
+        moderatedLevel { code rank }
+        outcome challenged
+    }"#;
+
 /// What the test expects of one member.
 #[derive(Default)]
 struct Expected {
@@ -233,6 +276,21 @@ api_test!(
                 "{org}"
             );
         }
+
+        // Rows and cells answered as plain data in one pass are, to the byte, what the
+        // resolvers answer when fragments make the service take the usual way.
+        let vars = json!({ "panel": big, "fw": fw.id, "cycle": "2024-25", "asOf": AS_OF });
+        let plain = app.gql(Some(&viewer), PLAIN_COMPARISON, vars.clone()).await;
+        let resolved = app.gql(Some(&viewer), RESOLVED_COMPARISON, vars).await;
+        assert_eq!(
+            plain.data().to_string(),
+            resolved.data().to_string(),
+            "plain data and resolvers differ"
+        );
+        let first = &plain.data()["panelComparison"]["rows"][1];
+        assert_eq!(first["__typename"], "ComparisonRow");
+        assert_eq!(first["cells"][0]["__typename"], "ComparisonCell");
+        assert!(first["cells"][0]["self"]["rank"].is_i64(), "{first}");
 
         // The same request over 5 members costs the same statements as over 33. The members'
         // action counts are remembered after the first request (the 5 are among the 33), and

@@ -1,7 +1,8 @@
 //! The cross-tenant views as GraphQL objects: RAG counts, a panel's heat map, standards
 //! progress, and how one standard stands in an organisation.
 
-use async_graphql::{Context, Object, Result};
+use async_graphql::parser::types::Field;
+use async_graphql::{Context, Object, Result, Value};
 
 use crate::actions::summary::ActionCounts;
 use crate::assessments::views::{
@@ -11,6 +12,7 @@ use crate::assessments::views::{
 use crate::assessments::{Assessment, Outcome};
 use crate::dates::Date;
 use crate::graphql::ContextExt;
+use crate::graphql::plain::{self, Plain, PlainList};
 use crate::organisations::Organisation;
 use crate::reviews::Recommendation;
 use crate::standards::{Framework, Level, Standard};
@@ -68,6 +70,46 @@ impl Cell {
     }
 }
 
+impl Plain for ActionCounts {
+    fn field(&self, field: &Field) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "total" => plain::value(&self.total),
+            "green" => plain::value(&self.green),
+            "amber" => plain::value(&self.amber),
+            "red" => plain::value(&self.red),
+            _ => return None,
+        })
+    }
+}
+
+impl Plain for Cell {
+    fn field(&self, field: &Field) -> Option<Value> {
+        let set = &field.selection_set.node;
+        match field.name.node.as_str() {
+            "standard" => plain::object(&*self.standard, set),
+            "selfLevel" => plain::optional(self.self_level.as_deref(), set),
+            "moderatedLevel" => plain::optional(self.moderated_level.as_deref(), set),
+            "outcome" => Some(plain::value(&self.outcome)),
+            "challenged" => Some(plain::value(&self.challenged)),
+            _ => None,
+        }
+    }
+}
+
+impl Plain for Row {
+    fn field(&self, field: &Field) -> Option<Value> {
+        let set = &field.selection_set.node;
+        match field.name.node.as_str() {
+            "organisation" => plain::object(&self.organisation, set),
+            "cells" => plain::list(self.cells.iter(), set),
+            "actions" => plain::object(&self.actions, set),
+            "overdue" => Some(plain::value(&self.actions.red)),
+            "lastChallengedOn" => Some(plain::value(&self.last_challenged_on.map(Date))),
+            _ => None,
+        }
+    }
+}
+
 /// One member of a panel's heat map.
 #[Object(name = "ComparisonRow")]
 impl Row {
@@ -82,8 +124,8 @@ impl Row {
     }
 
     /// Its levels, one cell per standard, in the framework's order.
-    async fn cells(&self) -> &[Cell] {
-        &self.cells
+    async fn cells(&self) -> PlainList<'_, Cell> {
+        PlainList(&self.cells)
     }
 
     /// Its actions by RAG at the comparison's `asOf`.
@@ -136,8 +178,8 @@ impl PanelComparison {
     }
 
     /// The rows: the panel's current members, by name.
-    async fn rows(&self) -> &[Row] {
-        &self.rows
+    async fn rows(&self) -> PlainList<'_, Row> {
+        PlainList(&self.rows)
     }
 }
 
