@@ -55,6 +55,15 @@ impl AsAt {
         AsAt { day, ..self }
     }
 
+    /// Whether what was recorded by its moment of knowledge is settled: that moment is more
+    /// than a day past, so no transaction that could still record something dated before it
+    /// is running (none of the service's lasts a fraction of that). An answer as known then
+    /// never changes, whatever changes after.
+    pub fn settled(&self) -> bool {
+        self.known
+            .is_some_and(|known| known < Utc::now() - chrono::Duration::days(1))
+    }
+
     /// Whether the rows' own columns answer for it: as known now, today or later. They hold the
     /// latest entry of each history, and no entry is dated in the future.
     pub fn reads_current(&self) -> bool {

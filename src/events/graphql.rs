@@ -479,8 +479,9 @@ impl SubscriptionRoot {
                 .await?;
                 let rows: Vec<Row> = comparison
                     .rows
-                    .into_iter()
+                    .iter()
                     .filter(|r| r.organisation.id == member)
+                    .cloned()
                     .collect();
                 if rows.is_empty() {
                     return Ok(None);

@@ -229,14 +229,18 @@ pub(crate) fn validates_heavily(shape: &DocumentShape) -> bool {
 pub fn code_refusal(response: &mut Response, limits: &Limits) {
     let refused = |err: &ServerError| {
         err.path.is_empty()
-            && err.extensions.as_ref().is_none_or(|ext| ext.get("code").is_none())
+            && err
+                .extensions
+                .as_ref()
+                .is_none_or(|ext| ext.get("code").is_none())
             && !names_an_operation(&err.message)
     };
     if response.data != async_graphql::Value::Null || !response.errors.iter().any(refused) {
         return;
     }
-    let (validation, rest): (Vec<_>, Vec<_>) =
-        std::mem::take(&mut response.errors).into_iter().partition(refused);
+    let (validation, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut response.errors)
+        .into_iter()
+        .partition(refused);
     let validation = if validation.iter().any(|err| err.message == TOO_COMPLEX) {
         vec![coded_error(
             ErrorCode::QueryTooComplex,

@@ -11,12 +11,10 @@
 
 use std::borrow::Cow;
 
+use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
-use async_graphql::{
-    ContextSelectionSet, InputType, OutputType, Positioned, ServerResult, Value,
-};
-use async_graphql::indexmap::IndexMap;
+use async_graphql::{ContextSelectionSet, InputType, OutputType, Positioned, ServerResult, Value};
 
 /// A GraphQL object some of whose fields are plain data.
 pub(crate) trait Plain: OutputType {

@@ -38,6 +38,14 @@ const PLAIN_COMPARISON: &str = r#"
         }
     }"#;
 
+/// The heat map as known at `$known`.
+const SETTLED_COMPARISON: &str = r#"
+    query($panel: ID!, $fw: ID!, $cycle: String!, $asOf: Date, $known: DateTime) {
+        panelComparison(panelId: $panel, frameworkId: $fw, cycle: $cycle, asOf: $asOf, knownAt: $known) {
+            rows { organisation { name } cells { selfLevel { code } } actions { green amber red } }
+        }
+    }"#;
+
 /// [`PLAIN_COMPARISON`] through fragments, which the plain path leaves to the resolvers.
 const RESOLVED_COMPARISON: &str = r#"
     query($panel: ID!, $fw: ID!, $cycle: String!, $asOf: Date) {
@@ -292,26 +300,79 @@ api_test!(
         assert_eq!(first["cells"][0]["__typename"], "ComparisonCell");
         assert!(first["cells"][0]["self"]["rank"].is_i64(), "{first}");
 
-        // The same request over 5 members costs the same statements as over 33. The members'
-        // action counts are remembered after the first request (the 5 are among the 33), and
-        // counting all 33 took one statement more than reading them back.
+        // Building the heat map of 5 members costs the same statements as of 33, but for
+        // counting their actions: the members' counts are remembered after the first request
+        // (the 5 are among the 33). Counting is one statement more; on Postgres a summary's
+        // purpose is set around it.
         let (small_cmp, small_cost) =
             compare(&app, &token(&small, Role::Viewer), &small, &fw.id).await;
         assert_eq!(small_cmp["rows"].as_array().unwrap().len(), 5);
-        let (again, big_warm) = compare(&app, &viewer, &big, &fw.id).await;
-        assert_eq!(again, cmp);
-        assert_eq!(
-            big_warm, small_cost,
-            "statements: 33 members {big_warm}, 5 members {small_cost}"
-        );
-        // Counting is one statement more; on Postgres a summary's purpose is set around it.
         let around = match app.engine {
             crate::helpers::Engine::Sqlite => 0,
             crate::helpers::Engine::Postgres(_) => 2,
         };
-        assert_eq!(big_cost, big_warm + 1 + around, "counting 33 members");
+        assert_eq!(big_cost, small_cost + 1 + around, "counting 33 members");
         assert!(big_cost <= 20, "{big_cost} statements");
-        eprintln!("panelComparison statements: 5 members {small_cost}, 33 members {big_cost}");
+        // The whole heat map is remembered: asked again, it costs the request's opening and
+        // the members' actions epochs.
+        let (again, big_warm) = compare(&app, &viewer, &big, &fw.id).await;
+        assert_eq!(again.to_string(), cmp.to_string());
+        assert_eq!(big_warm, 2, "a remembered heat map");
+        eprintln!(
+            "panelComparison statements: 5 members {small_cost}, 33 members {big_cost}, remembered {big_warm}"
+        );
+
+        // A member's new action moves its actions epoch: the next heat map counts it.
+        let member = &members[3];
+        assert_eq!(expected[member].rag, (0, 1, 1));
+        let manager = token(member, Role::Manager);
+        let review = plan::review(&app, &manager, "Flooding debrief").await;
+        let rec = plan::recommendation(&app, &manager, &review, "R1").await;
+        plan::action(
+            &app,
+            &manager,
+            &rec,
+            "Test the flood plan",
+            "2024-05-01",
+            "2025-11-30",
+        )
+        .await;
+        let (moved, moved_cost) = compare(&app, &viewer, &big, &fw.id).await;
+        assert!(moved_cost > big_warm, "rebuilt after a member's change");
+        let row = moved["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["organisation"]["id"] == member.as_str())
+            .unwrap();
+        assert_eq!(row["actions"]["amber"], 2, "{row}");
+
+        // As known at a settled moment (more than a day ago) the heat map never changes: once
+        // remembered, it costs the opening statement alone.
+        let settled = json!({
+            "panel": big, "fw": fw.id, "cycle": "2024-25", "asOf": AS_OF,
+            "known": "2025-07-01T09:00:00Z",
+        });
+        let asked = |vars: Value| {
+            let app = &app;
+            let viewer = &viewer;
+            async move {
+                let before = app.statements();
+                let resp = app.gql(Some(viewer), SETTLED_COMPARISON, vars).await;
+                (
+                    resp.data()["panelComparison"].clone(),
+                    app.statements() - before,
+                )
+            }
+        };
+        let (first_settled, _) = asked(settled.clone()).await;
+        let (again_settled, settled_cost) = asked(settled).await;
+        assert_eq!(first_settled.to_string(), again_settled.to_string());
+        assert_eq!(
+            settled_cost,
+            big_warm - 1,
+            "a settled heat map reads no epoch"
+        );
 
         // The panel's own view of progress over its members is the same population, unsuppressed.
         let resp = app

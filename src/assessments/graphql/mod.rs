@@ -363,7 +363,7 @@ impl AssessmentQuery {
             desc = "The moment to report as known at: assessments submitted, moderations and challenges recorded, and action histories, by then. Now when absent."
         )]
         known_at: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> Result<PanelComparison> {
+    ) -> Result<std::sync::Arc<PanelComparison>> {
         let panel = OrgId::parse("panelId", &panel_id)?;
         let framework = FrameworkId::parse("frameworkId", &framework_id)?;
         let cycle = super::check_cycle("cycle", &cycle)?;

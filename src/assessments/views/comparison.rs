@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::access::scope::{self};
 use crate::access::{Access, OrgSet, Purpose};
 use crate::actions::summary::{self, ActionCounts, Grouping};
+use crate::epochs::Family;
 use crate::error::{AppError, AppResult};
 use crate::ids::{FrameworkId, OrgId};
 use crate::organisations::{OrgKind, Organisation};
@@ -66,26 +67,97 @@ struct ChallengeRow {
     held_on: Option<NaiveDate>,
 }
 
+/// Whole heat maps, remembered between requests: every user of a panel asks for the same
+/// few, and each costs seven statements to build.
+struct RememberedComparisons;
+
+impl crate::cache::Memo for RememberedComparisons {
+    /// The panel (the caller's own), the framework, the cycle and the moment.
+    type Key = (OrgId, FrameworkId, String, AsAt);
+    type Value = (Stamp, Arc<PanelComparison>);
+    const CAPACITY: usize = 128;
+}
+
+/// The epochs a heat map was built at. The directory and memberships (who the members are,
+/// their names) and the assurance records (the framework, assessments, ratings, challenges,
+/// moderations) are read with every request's opening statement; the members' actions
+/// epochs cost one statement, and are not needed for a settled moment of knowledge (see
+/// [`AsAt::settled`]), whose counts never change.
+#[derive(Clone, PartialEq, Eq)]
+struct Stamp {
+    visibility: i64,
+    assurance: i64,
+    actions: Option<Vec<(Uuid, i64)>>,
+}
+
+async fn stamp(access: &Access, members: &[Uuid], at: AsAt) -> AppResult<Stamp> {
+    let whole = |epochs: HashMap<Uuid, i64>| epochs.get(&Uuid::nil()).copied().unwrap_or(0);
+    let visibility = whole(access.epochs(Family::Visibility, &[Uuid::nil()]).await?);
+    let assurance = whole(access.epochs(Family::Assurance, &[Uuid::nil()]).await?);
+    let actions = if at.settled() || members.is_empty() {
+        None
+    } else {
+        let epochs = access.epochs(Family::Actions, members).await?;
+        let mut actions: Vec<(Uuid, i64)> = members
+            .iter()
+            .map(|m| (*m, epochs.get(m).copied().unwrap_or(0)))
+            .collect();
+        actions.sort_unstable();
+        Some(actions)
+    };
+    Ok(Stamp {
+        visibility,
+        assurance,
+        actions,
+    })
+}
+
 /// The heat map of the caller's panel: rows are its members, columns the framework's
 /// standards, cells the member's submitted self-assessment level and the panel's moderated
 /// level; per member, its actions by RAG at the end of `as_of` and the date it was last
 /// challenged. Another panel, or an organisation that is not a panel, is not found.
+///
+/// Remembered whole until a membership, the directory, an assurance record or a member's
+/// actions change (see [`Stamp`]).
 pub async fn panel_comparison(
     access: &Access,
     panel: OrgId,
     framework: FrameworkId,
     cycle: String,
     at: AsAt,
-) -> AppResult<PanelComparison> {
-    let as_of = at.day;
+) -> AppResult<Arc<PanelComparison>> {
     if panel != access.org_id() || access.actor().org_kind != OrgKind::RegionalPanel {
         return Err(AppError::NotFound("panel"));
     }
-    let (fw, standards, levels) = frameworks::with_content(access, framework).await?;
     let members: Vec<Uuid> = match access.orgs(Purpose::PanelMembers) {
         OrgSet::Only(ids) => ids.into_iter().collect(),
         OrgSet::All => Vec::new(),
     };
+    // The epochs are read first: what is built after them is at least as new.
+    let stamp = stamp(access, &members, at).await?;
+    let remembered = access.remembered().of::<RememberedComparisons>();
+    let key = (panel, framework, cycle, at);
+    if let Some((held, comparison)) = remembered.get(&key)
+        && held == stamp
+    {
+        return Ok(comparison);
+    }
+    let comparison = Arc::new(build(access, panel, framework, key.2.clone(), at, members).await?);
+    remembered.insert(key, (stamp, comparison.clone()));
+    Ok(comparison)
+}
+
+/// Builds a heat map (see [`panel_comparison`]) of the panel's `members`.
+async fn build(
+    access: &Access,
+    panel: OrgId,
+    framework: FrameworkId,
+    cycle: String,
+    at: AsAt,
+    members: Vec<Uuid>,
+) -> AppResult<PanelComparison> {
+    let as_of = at.day;
+    let (fw, standards, levels) = frameworks::with_content(access, framework).await?;
     let mut orgs = crate::organisations::service::by_ids(access, &members).await?;
     orgs.sort_by(|a, b| a.name.cmp(&b.name));
 
