@@ -46,6 +46,37 @@ const SETTLED_COMPARISON: &str = r#"
         }
     }"#;
 
+/// Every plain field of standards progress's rows and level counts.
+const PLAIN_PROGRESS: &str = r#"
+    query($fw: ID!, $cycles: [String!]!) {
+        standardsProgress(frameworkId: $fw, cycles: $cycles) {
+            rows {
+                __typename standard { id code title position } cycle assessed assessedSuppressed
+                levels {
+                    __typename level { code label rank }
+                    selfCount selfSuppressed moderatedCount moderatedSuppressed
+                    selfChange moderatedChange
+                }
+            }
+        }
+    }"#;
+
+/// [`PLAIN_PROGRESS`] through a fragment, which the plain path leaves to the resolvers.
+const RESOLVED_PROGRESS: &str = r#"
+    query($fw: ID!, $cycles: [String!]!) {
+        standardsProgress(frameworkId: $fw, cycles: $cycles) { rows { ...R } }
+    }
+    fragment R on StandardProgressRow {
+        __typename standard { id code title position } cycle assessed assessedSuppressed
+        levels {
+            ... on LevelCount {
+                __typename level { code label rank }
+                selfCount selfSuppressed moderatedCount moderatedSuppressed
+                selfChange moderatedChange
+            }
+        }
+    }"#;
+
 /// [`PLAIN_COMPARISON`] through fragments, which the plain path leaves to the resolvers.
 const RESOLVED_COMPARISON: &str = r#"
     query($panel: ID!, $fw: ID!, $cycle: String!, $asOf: Date) {
@@ -405,6 +436,17 @@ api_test!(
                 assert_eq!(level["organisations"].as_array().unwrap().len() as i64, own);
             }
         }
+
+        // Progress rows and level counts as plain data are the resolvers' answer too.
+        let vars = json!({ "fw": fw.id, "cycles": ["2024-25"] });
+        let plain = app.gql(Some(&viewer), PLAIN_PROGRESS, vars.clone()).await;
+        let resolved = app.gql(Some(&viewer), RESOLVED_PROGRESS, vars).await;
+        assert_eq!(plain.data().to_string(), resolved.data().to_string());
+        assert!(
+            plain.data()["standardsProgress"]["rows"][0]["levels"][0]["selfCount"].is_i64(),
+            "{}",
+            plain.data()
+        );
 
         // A member that leaves is gone from the panel's views at once.
         let leaver = members[0].clone();

@@ -237,6 +237,36 @@ impl LevelCount {
     }
 }
 
+/// A level's counts are plain data; the organisations named are loaded.
+impl Plain for LevelCount {
+    fn field(&self, field: &Field) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "level" => plain::object(&self.level, &field.selection_set.node)?,
+            "selfCount" => plain::value(&self.self_count.shown()),
+            "selfSuppressed" => plain::value(&(self.self_count == Count::Suppressed)),
+            "moderatedCount" => plain::value(&self.moderated_count.shown()),
+            "moderatedSuppressed" => plain::value(&(self.moderated_count == Count::Suppressed)),
+            "selfChange" => plain::value(&self.self_change),
+            "moderatedChange" => plain::value(&self.moderated_change),
+            _ => return None,
+        })
+    }
+}
+
+impl Plain for ProgressRow {
+    fn field(&self, field: &Field) -> Option<Value> {
+        let set = &field.selection_set.node;
+        Some(match field.name.node.as_str() {
+            "standard" => plain::object(&self.standard, set)?,
+            "cycle" => plain::string(&self.cycle),
+            "assessed" => plain::value(&self.assessed.shown()),
+            "assessedSuppressed" => plain::value(&(self.assessed == Count::Suppressed)),
+            "levels" => plain::list(self.levels.iter(), set)?,
+            _ => return None,
+        })
+    }
+}
+
 /// One standard in one cycle.
 #[Object(name = "StandardProgressRow")]
 impl ProgressRow {
@@ -261,8 +291,8 @@ impl ProgressRow {
     }
 
     /// The organisations at each level of the scale, lowest rank first.
-    async fn levels(&self) -> &[LevelCount] {
-        &self.levels
+    async fn levels(&self) -> PlainList<'_, LevelCount> {
+        PlainList(&self.levels)
     }
 }
 
@@ -285,8 +315,8 @@ impl StandardsProgress {
     }
 
     /// One row per standard and cycle.
-    async fn rows(&self) -> &[ProgressRow] {
-        &self.rows
+    async fn rows(&self) -> PlainList<'_, ProgressRow> {
+        PlainList(&self.rows)
     }
 }
 
