@@ -54,17 +54,81 @@ pub struct PanelComparison {
     pub rows: Vec<Row>,
 }
 
+/// One row of [`marks`]' statement: a rating (part 0), a moderation (1) or a challenge (2).
 #[derive(FromQueryResult)]
-struct LevelRow {
+struct MarkRow {
+    part: i32,
     assessment_id: Uuid,
-    standard_id: Uuid,
+    standard_id: Option<Uuid>,
     level_id: Option<Uuid>,
+    outcome: Option<crate::assessments::Outcome>,
+    held_on: Option<NaiveDate>,
 }
 
-#[derive(FromQueryResult)]
-struct ChallengeRow {
-    assessment_id: Uuid,
-    held_on: Option<NaiveDate>,
+/// What the members' assessments were given: their own levels, the panel's moderations in
+/// force, and when the panel last challenged each.
+#[derive(Default)]
+struct Marks {
+    /// (assessment, standard) → own level.
+    self_levels: HashMap<(Uuid, Uuid), Option<Uuid>>,
+    /// (assessment, standard) → the latest moderation's level and outcome.
+    moderated: HashMap<(Uuid, Uuid), (Uuid, crate::assessments::Outcome)>,
+    /// assessment → the last day the panel challenged it.
+    challenged: HashMap<Uuid, Option<NaiveDate>>,
+}
+
+/// The ratings of the `assessments`, the panel's moderations and its last challenges of them,
+/// as known at `at`: one statement, three parts. Moderations come oldest first, so that the
+/// latest of each standard is the one kept.
+async fn marks(access: &Access, panel: OrgId, assessments: &[Uuid], at: AsAt) -> AppResult<Marks> {
+    if assessments.is_empty() {
+        return Ok(Marks::default());
+    }
+    let ids = || assessments.iter().copied();
+    let mut sql = Sql::new(
+        "SELECT 0 AS part, r.assessment_id, r.standard_id, r.level_id, \
+         CAST(NULL AS TEXT) AS outcome, CAST(NULL AS DATE) AS held_on, \
+         CAST(NULL AS TIMESTAMPTZ) AS created_at, r.id AS id FROM ratings r WHERE ",
+    );
+    sql.push_in("r.assessment_id", ids())
+        .push(
+            " UNION ALL SELECT 1, m.assessment_id, m.standard_id, m.level_id, m.outcome, NULL, \
+             m.created_at, m.id FROM moderations m WHERE m.panel_id = ",
+        )
+        .bind(panel.0)
+        .push(" AND ")
+        .push_in("m.assessment_id", ids());
+    push_known(&mut sql, "m.created_at", at);
+    sql.push(
+        " UNION ALL SELECT 2, c.assessment_id, NULL, NULL, NULL, MAX(c.held_on), NULL, NULL \
+         FROM challenges c WHERE c.panel_id = ",
+    )
+    .bind(panel.0)
+    .push(" AND ")
+    .push_in("c.assessment_id", ids());
+    push_known(&mut sql, "c.created_at", at);
+    sql.push(" GROUP BY c.assessment_id ORDER BY part, created_at, id");
+    let mut marks = Marks::default();
+    for row in scope::rows::<MarkRow>(access, &sql).await? {
+        match (row.part, row.standard_id) {
+            (0, Some(standard)) => {
+                marks
+                    .self_levels
+                    .insert((row.assessment_id, standard), row.level_id);
+            }
+            (1, Some(standard)) => {
+                if let (Some(level), Some(outcome)) = (row.level_id, row.outcome) {
+                    marks
+                        .moderated
+                        .insert((row.assessment_id, standard), (level, outcome));
+                }
+            }
+            _ => {
+                marks.challenged.insert(row.assessment_id, row.held_on);
+            }
+        }
+    }
+    Ok(marks)
 }
 
 /// Whole heat maps, remembered between requests: every user of a panel asks for the same
@@ -182,44 +246,14 @@ async fn build(
         .collect();
     let ids: Vec<Uuid> = assessments.iter().map(|a| a.id.0).collect();
 
-    let mut sql =
-        Sql::new("SELECT r.assessment_id, r.standard_id, r.level_id FROM ratings r WHERE ");
-    sql.push_in("r.assessment_id", ids.iter().copied());
-    let own_levels: Vec<LevelRow> = scope::rows(access, &sql).await?;
-
-    // This panel's moderations, the latest of each standard in force.
-    let mut sql = Sql::new("SELECT m.* FROM moderations m WHERE m.panel_id = ");
-    sql.bind(panel.0)
-        .push(" AND ")
-        .push_in("m.assessment_id", ids.iter().copied());
-    push_known(&mut sql, "m.created_at", at);
-    sql.push(" ORDER BY m.created_at, m.id");
-    let moderations: Vec<crate::entity::moderation::Model> = scope::rows(access, &sql).await?;
-
-    let mut sql = Sql::new(
-        "SELECT c.assessment_id, MAX(c.held_on) AS held_on FROM challenges c WHERE c.panel_id = ",
-    );
-    sql.bind(panel.0)
-        .push(" AND ")
-        .push_in("c.assessment_id", ids.iter().copied());
-    push_known(&mut sql, "c.created_at", at);
-    sql.push(" GROUP BY c.assessment_id");
-    let challenged: HashMap<Uuid, Option<NaiveDate>> = scope::rows::<ChallengeRow>(access, &sql)
-        .await?
-        .into_iter()
-        .map(|c| (c.assessment_id, c.held_on))
-        .collect();
-
+    let marks = marks(access, panel, &ids, at).await?;
     let actions = summary::action_counts(access, Grouping::Organisation, &members, at).await?;
 
-    let mut self_levels: HashMap<(Uuid, Uuid), Option<Uuid>> = HashMap::new();
-    for row in own_levels {
-        self_levels.insert((row.assessment_id, row.standard_id), row.level_id);
-    }
-    let mut moderated: HashMap<(Uuid, Uuid), (Uuid, crate::assessments::Outcome)> = HashMap::new();
-    for m in moderations {
-        moderated.insert((m.assessment_id, m.standard_id), (m.level_id, m.outcome));
-    }
+    let Marks {
+        self_levels,
+        moderated,
+        challenged,
+    } = marks;
     let by_org: HashMap<Uuid, crate::assessments::Assessment> =
         assessments.into_iter().map(|a| (a.org_id.0, a)).collect();
     let shared_standards: Vec<Arc<Standard>> = standards.iter().cloned().map(Arc::new).collect();
