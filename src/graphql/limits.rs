@@ -42,9 +42,8 @@ const HEAVY_VALIDATION_NODES: u64 = 5_000;
 /// What async-graphql says of a document whose cost estimate is over `limit_complexity`.
 const TOO_COMPLEX: &str = "Query is too complex.";
 
-/// Measures a parsed document and checks it against the limits; the shape goes into the
-/// request's data ([`async_graphql::Request::data`]) so that validation knows it was admitted
-/// and how heavy it is.
+/// Measures a parsed document and checks it against the limits; the shape says how heavy its
+/// validation will be ([`validates_heavily`]).
 pub fn admit(doc: &ExecutableDocument, limits: &Limits) -> Result<DocumentShape, ServerError> {
     let shape = measure(doc).map_err(|Unmeasurable::Cycle(name)| {
         coded_error(

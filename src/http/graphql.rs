@@ -238,7 +238,7 @@ fn prepare(mut request: Request, limits: &Limits, shapes: &Shapes) -> Prepared {
     request.set_parsed_query(doc);
     Prepared::Run {
         heavy: validates_heavily(&shape),
-        request: Box::new(request.data(shape)),
+        request: Box::new(request),
         document,
         info,
         name,

@@ -237,7 +237,7 @@ impl Ask for Asker<'_> {
         // limits set for clients (a page of a plan asks more than a client may at once).
         let parsed =
             crate::graphql::syntax::parse(document).map_err(|e| Refusal::internal(e.message))?;
-        let shape = crate::graphql::measure::measure(&parsed)
+        crate::graphql::measure::measure(&parsed)
             .map_err(|_| Refusal::internal("a report's document does not measure"))?;
         let limits = crate::limits::Limits {
             max_page_size: papers::PAGE,
@@ -245,7 +245,6 @@ impl Ask for Asker<'_> {
         };
         let mut request = Request::new(document)
             .variables(Variables::from_json(variables))
-            .data(shape)
             .data(limits)
             .data(self.access.clone())
             .data(Loaders::new(&self.access));
