@@ -311,6 +311,12 @@ impl Access {
             .extend(epochs.iter().copied().zip(values.iter().copied()));
     }
 
+    /// One epoch, as [`Access::epochs`] reads it (0 for one never moved).
+    pub async fn epoch(&self, epoch: Epoch) -> AppResult<i64> {
+        let read = self.epochs(epoch.family, &[epoch.subject]).await?;
+        Ok(read.get(&epoch.subject).copied().unwrap_or(0))
+    }
+
     /// The epochs of `family` for `subjects`, each read once per request: those read when the
     /// request opened, and the rest in one statement (see [`crate::epochs::current`]). What
     /// a request remembers or reuses is checked against the epochs as they were before it

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::access::scope::{self};
 use crate::access::{Access, OrgSet, Purpose};
 use crate::actions::summary::{self, ActionCounts, Grouping};
-use crate::epochs::Family;
+use crate::epochs::{Epoch, Family};
 use crate::error::{AppError, AppResult};
 use crate::ids::{FrameworkId, OrgId};
 use crate::organisations::{OrgKind, Organisation};
@@ -155,9 +155,8 @@ struct Stamp {
 }
 
 async fn stamp(access: &Access, members: &[Uuid], at: AsAt) -> AppResult<Stamp> {
-    let whole = |epochs: HashMap<Uuid, i64>| epochs.get(&Uuid::nil()).copied().unwrap_or(0);
-    let visibility = whole(access.epochs(Family::Visibility, &[Uuid::nil()]).await?);
-    let assurance = whole(access.epochs(Family::Assurance, &[Uuid::nil()]).await?);
+    let visibility = access.epoch(Epoch::VISIBILITY).await?;
+    let assurance = access.epoch(Epoch::ASSURANCE).await?;
     let actions = if at.settled() || members.is_empty() {
         None
     } else {

@@ -260,13 +260,7 @@ impl crate::cache::Memo for RememberedTallies {
 /// assurance epoch: one statement then, four at most otherwise.
 async fn tallies(access: &Access, of: TalliesOf) -> AppResult<Arc<Tallies>> {
     // The epoch is read first: what is counted after it is at least as new (see `epochs`).
-    let assurance = epochs::Epoch::ASSURANCE;
-    let epoch = access
-        .epochs(assurance.family, &[assurance.subject])
-        .await?
-        .get(&assurance.subject)
-        .copied()
-        .unwrap_or(0);
+    let epoch = access.epoch(epochs::Epoch::ASSURANCE).await?;
     let remembered = access.remembered().of::<RememberedTallies>();
     if let Some((at, tallies)) = remembered.get(&of)
         && at == epoch
