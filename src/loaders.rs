@@ -426,6 +426,18 @@ where
     keys.iter().all(|k| held.contains_key(k))
 }
 
+/// What `loader` holds for `keys`, for those it holds.
+pub fn held<K, V>(loader: &Cached<K, V>, keys: &[K]) -> HashMap<K, V>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    let mut all = loader.get_cached_values();
+    keys.iter()
+        .filter_map(|k| all.remove_entry(k))
+        .collect()
+}
+
 /// The list `loader` holds for `key`: empty when it has none (batch functions answer every key,
 /// so an absent one is an empty one).
 pub async fn list<V>(loader: &Cached<Uuid, Vec<V>>, key: Uuid) -> async_graphql::Result<Vec<V>>

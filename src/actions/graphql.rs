@@ -2,8 +2,10 @@
 //! committee dates.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use async_graphql::{Context, ID, InputObject, Lookahead, Object, Result};
+use async_graphql::parser::types::Field;
+use async_graphql::{Context, ID, InputObject, Lookahead, Object, Result, Value};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::asof::{Detail, Filter};
@@ -13,9 +15,10 @@ use super::{Action, ActionStatus, DueDateChange, Rag, Standing, StatusChange};
 use crate::dates::Date;
 use crate::error::AppResult;
 use crate::graphql::ContextExt;
+use crate::graphql::plain::{self, Plain, PlainNode, PlainWith};
 use crate::history::AsAt;
 use crate::ids::{ActionId, OrgId, RecommendationId, ReviewId};
-use crate::loaders::{days_asked, items, prime, primed};
+use crate::loaders::{days_asked, held, items, prime, primed};
 use crate::organisations::Organisation;
 use crate::pagination::{CountedConnection, PageArgs, Paged, Window, connection_complexity};
 use crate::progress::plan::Reading;
@@ -72,6 +75,21 @@ impl Standing {
     }
 }
 
+/// A standing is plain data but for its percentage complete, which is read.
+impl Plain for Standing {
+    fn field(&self, field: &Field) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "asOf" => plain::value(&Date(self.as_of)),
+            "status" => plain::value(&self.status),
+            "dueOn" => plain::value(&Date(self.due_on)),
+            "completedOn" => plain::value(&self.completed_on.map(Date)),
+            "rag" => plain::value(&self.rag),
+            "knownAt" => plain::value(&self.known_at),
+            _ => return None,
+        })
+    }
+}
+
 /// The view of the list that read `action`, moved to `day` and `known` where given.
 fn view_of(action: &Action, day: Option<NaiveDate>, known: Option<DateTime<Utc>>) -> AsAt {
     let read = AsAt {
@@ -93,6 +111,74 @@ async fn standing_on(
         return Ok(Some(action.standing));
     }
     ctx.loaders()?.standings.load_one((action.id.0, at)).await
+}
+
+/// What a page of actions answers as plain data beside the actions' own columns, read for the
+/// whole page at once; `None` where its selection did not ask.
+#[derive(Default)]
+pub(crate) struct PageReads {
+    /// Each action's latest update of all.
+    latest: Option<HashMap<uuid::Uuid, Option<ProgressUpdate>>>,
+    /// Each action's changes of delivery date.
+    due_date_changes: Option<HashMap<uuid::Uuid, Vec<DueDateChange>>>,
+    /// Each action's evidence.
+    evidence: Option<HashMap<uuid::Uuid, Vec<Evidence>>>,
+}
+
+/// An action of a page, with what was read for the page.
+pub(crate) type ActionNode = PlainNode<Action, PageReads>;
+
+/// A page of actions as the API answers it.
+pub(crate) type ActionConnection = CountedConnection<ActionNode>;
+
+/// The connection of `page`, its actions answering plainly from `reads`.
+fn connection(page: Paged<Action>, reads: PageReads) -> ActionConnection {
+    let held = Arc::new(reads);
+    page.map(|item| PlainNode {
+        item,
+        held: held.clone(),
+    })
+    .into()
+}
+
+/// An action's columns, its standing on the list's day (asked without arguments) and what its
+/// page read for it are plain data; its organisation, review, history and the rest are
+/// resolved.
+impl PlainWith<PageReads> for Action {
+    fn field_with(&self, reads: &PageReads, field: &Field) -> Option<Value> {
+        let set = &field.selection_set.node;
+        let id = &self.id.0;
+        Some(match field.name.node.as_str() {
+            "id" => plain::value(&self.id.to_gql()),
+            "title" => plain::string(&self.title),
+            "detail" => plain::optional_string(self.detail.as_deref()),
+            "owner" => plain::string(&self.owner),
+            "openedOn" => plain::value(&Date(self.opened_on)),
+            "originalDueOn" => plain::value(&Date(self.original_due_on)),
+            "dueOn" => plain::value(&Date(self.due_on)),
+            "status" => plain::value(&self.status),
+            "completedOn" => plain::value(&self.completed_on.map(Date)),
+            "percentComplete" => plain::value(&self.percent_complete),
+            "version" => plain::value(&self.version),
+            "createdAt" => plain::value(&self.created_at),
+            "updatedAt" => plain::value(&self.updated_at),
+            "rag" => plain::value(&self.standing.rag),
+            "standing" => plain::object(&self.standing, set)?,
+            "latestUpdate" => {
+                let latest = reads.latest.as_ref()?.get(id).and_then(Option::as_ref);
+                plain::optional(latest, set)?
+            }
+            "dueDateChanges" => {
+                let changes = reads.due_date_changes.as_ref()?.get(id);
+                plain::list(changes.map_or(&[][..], Vec::as_slice).iter(), set)?
+            }
+            "evidence" => {
+                let evidence = reads.evidence.as_ref()?.get(id);
+                plain::list(evidence.map_or(&[][..], Vec::as_slice).iter(), set)?
+            }
+            _ => return None,
+        })
+    }
 }
 
 /// An action: what the organisation does to answer a recommendation, or on its own account.
@@ -285,6 +371,23 @@ impl Action {
     }
 }
 
+/// A change of delivery date is plain data but for who made it and its action.
+impl Plain for DueDateChange {
+    fn field(&self, field: &Field) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "id" => plain::value(&self.id.to_gql()),
+            "isCorrection" => plain::value(&self.correction_reason.is_some()),
+            "correctionReason" => plain::optional_string(self.correction_reason.as_deref()),
+            "previousDueOn" => plain::value(&Date(self.previous_due_on)),
+            "newDueOn" => plain::value(&Date(self.new_due_on)),
+            "reason" => plain::string(&self.reason),
+            "effectiveOn" => plain::value(&Date(self.effective_on)),
+            "changedAt" => plain::value(&self.changed_at),
+            _ => return None,
+        })
+    }
+}
+
 /// A change of an action's delivery date.
 #[Object]
 impl DueDateChange {
@@ -444,7 +547,7 @@ pub(crate) async fn list(
     known_at: Option<DateTime<Utc>>,
     order_by: Option<Order>,
     window: Window,
-) -> Result<CountedConnection<Action>> {
+) -> Result<ActionConnection> {
     let access = ctx.access()?;
     let order = order_by.unwrap_or(Order::DueOn);
     // A cursor holds the sort key: it is good only for the order that gave it out.
@@ -453,8 +556,8 @@ pub(crate) async fn list(
     let day = AsAt::new(as_of.map(|d| d.0), known_at);
     let actions: Paged<Action> = service::list(access, filter, day, order, page).await?;
     let refs: Vec<&Action> = actions.items.iter().map(|(_, a)| a).collect();
-    prime_actions(ctx, &items(&ctx.look_ahead()), &refs).await?;
-    Ok(actions.into())
+    let reads = prime_actions(ctx, &items(&ctx.look_ahead()), &refs).await?;
+    Ok(connection(actions, reads))
 }
 
 /// For a review whose selection asks its progress and the first page of its actions on the
@@ -546,7 +649,7 @@ pub(crate) async fn prepared_plan(
     day: AsAt,
     order: Option<Order>,
     window: &Window,
-) -> Result<Option<CountedConnection<Action>>> {
+) -> Result<Option<ActionConnection>> {
     if filter.is_some()
         || window.after.is_some()
         || window.last.is_some()
@@ -565,8 +668,8 @@ pub(crate) async fn prepared_plan(
         return Ok(None);
     };
     let refs: Vec<&Action> = actions.items.iter().map(|(_, a)| a).collect();
-    prime_actions(ctx, &items(&ctx.look_ahead()), &refs).await?;
-    Ok(Some(actions.into()))
+    let reads = prime_actions(ctx, &items(&ctx.look_ahead()), &refs).await?;
+    Ok(Some(connection(actions, reads)))
 }
 
 /// Whether a `latestUpdate` selection asks for the latest of all (no `asOf`): the one a page
@@ -578,45 +681,46 @@ fn latest_of_all(latest: &Lookahead<'_>) -> bool {
         .any(|f| f.arguments().is_ok_and(|args| args.is_empty()))
 }
 
-/// Loads, for a whole set of actions at once, what the query asks of them.
+/// Loads, for a whole set of actions at once, what the query asks of them: into the
+/// request's loaders for the resolvers, and what a page answers plainly into its reads.
 pub(crate) async fn prime_actions(
     ctx: &Context<'_>,
     la: &Lookahead<'_>,
     actions: &[&Action],
-) -> AppResult<()> {
+) -> AppResult<PageReads> {
+    let mut reads = PageReads::default();
     if actions.is_empty() {
-        return Ok(());
+        return Ok(reads);
     }
     let access = ctx.access()?;
     let loaders = ctx.loaders()?;
     let ids: Vec<uuid::Uuid> = actions.iter().map(|a| a.id.0).collect();
     let latest = la.field("latestUpdate");
-    // Unless the plan's statement read them already.
-    if latest_of_all(&latest) && !primed(&loaders.latest_update, &ids) {
-        let updates = crate::progress::service::latest(access, ids.clone()).await?;
-        if latest.field("author").exists() {
-            let authors: Vec<uuid::Uuid> = updates
-                .values()
-                .flatten()
-                .filter_map(|u| u.author_id.map(|a| a.0))
-                .collect();
-            prime_users(ctx, &authors).await?;
+    if latest_of_all(&latest) {
+        // Unless the plan's statement read them already.
+        if !primed(&loaders.latest_update, &ids) {
+            let updates = crate::progress::service::latest(access, ids.clone()).await?;
+            if latest.field("author").exists() {
+                let authors: Vec<uuid::Uuid> = updates
+                    .values()
+                    .flatten()
+                    .filter_map(|u| u.author_id.map(|a| a.0))
+                    .collect();
+                prime_users(ctx, &authors).await?;
+            }
+            prime(&loaders.latest_update, updates).await;
         }
-        prime(&loaders.latest_update, updates).await;
+        reads.latest = Some(held(&loaders.latest_update, &ids));
     }
     if la.field("evidence").exists() {
-        prime(
-            &loaders.evidence,
-            crate::progress::service::evidence_of(access, ids.clone()).await?,
-        )
-        .await;
+        let evidence = crate::progress::service::evidence_of(access, ids.clone()).await?;
+        prime(&loaders.evidence, evidence.clone()).await;
+        reads.evidence = Some(evidence);
     }
     if la.field("dueDateChanges").exists() {
-        prime(
-            &loaders.due_date_changes,
-            crate::actions::due_dates::of_actions(access, ids.clone()).await?,
-        )
-        .await;
+        let changes = crate::actions::due_dates::of_actions(access, ids.clone()).await?;
+        prime(&loaders.due_date_changes, changes.clone()).await;
+        reads.due_date_changes = Some(changes);
     }
     if la.field("recommendation").exists() {
         let recs = actions
@@ -658,7 +762,7 @@ pub(crate) async fn prime_actions(
             }
         }
     }
-    Ok(())
+    Ok(reads)
 }
 
 async fn prime_users(ctx: &Context<'_>, ids: &[uuid::Uuid]) -> AppResult<()> {
@@ -709,7 +813,7 @@ impl ActionQuery {
         last: Option<i32>,
         #[graphql(desc = "Cursor of the first action of the next page: the page ends before it.")]
         before: Option<String>,
-    ) -> Result<CountedConnection<Action>> {
+    ) -> Result<ActionConnection> {
         let filter = filter.unwrap_or_default().into_filter()?;
         list(
             ctx,

@@ -8,8 +8,12 @@
 //! once, by name or alias, without fragments or directives: what a front end's query for a
 //! table looks like. Anything else (a fragment, a field that needs the database, a directive)
 //! is resolved the usual way, so the answer is always the same; a test compares both.
+//!
+//! An item whose plain fields need what was read for its whole list (a page of actions and
+//! their latest updates) is a [`PlainNode`]: one future for the item, not one per field.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
@@ -26,26 +30,40 @@ pub(crate) trait Plain: OutputType {
 
 /// `value`'s answer to `set`, or `None` when any field in it is not plain.
 pub(crate) fn object<T: Plain>(value: &T, set: &SelectionSet) -> Option<Value> {
+    answer(
+        set,
+        || value.introspection_type_name().into_owned(),
+        |field| value.field(field),
+    )
+}
+
+/// The answer to `set` of an object called `type_name` whose plain fields `field` answers, or
+/// `None` when any field in `set` is not plain.
+fn answer(
+    set: &SelectionSet,
+    type_name: impl Fn() -> String,
+    mut field: impl FnMut(&Field) -> Option<Value>,
+) -> Option<Value> {
     let mut map = IndexMap::with_capacity(set.items.len());
     for item in &set.items {
-        let Selection::Field(field) = &item.node else {
+        let Selection::Field(selected) = &item.node else {
             return None;
         };
-        let field = &field.node;
-        if !field.directives.is_empty() || !field.arguments.is_empty() {
+        let selected = &selected.node;
+        if !selected.directives.is_empty() || !selected.arguments.is_empty() {
             return None;
         }
-        let key = &field.response_key().node;
+        let key = &selected.response_key().node;
         if map.contains_key(key) {
             // The same key twice merges selections: left to async-graphql.
             return None;
         }
-        let answer = if field.name.node == "__typename" {
-            Value::String(value.introspection_type_name().into_owned())
+        let value = if selected.name.node == "__typename" {
+            Value::String(type_name())
         } else {
-            value.field(field)?
+            field(selected)?
         };
-        map.insert(key.clone(), answer);
+        map.insert(key.clone(), value);
     }
     Some(Value::Object(map))
 }
@@ -110,6 +128,53 @@ impl<T: Plain + Sync> OutputType for PlainList<'_, T> {
         match list(self.0.iter(), &ctx.item.node) {
             Some(answer) => Ok(answer),
             None => OutputType::resolve(&self.0, ctx, field).await,
+        }
+    }
+}
+
+/// A GraphQL object some of whose plain fields come from what was read for its whole list
+/// (`H`) rather than from the object itself: an action's latest update, read for its page.
+pub(crate) trait PlainWith<H>: OutputType {
+    /// As [`Plain::field`], with what was read beside the object.
+    fn field_with(&self, held: &H, field: &Field) -> Option<Value>;
+}
+
+/// An item of a list, with what was read for the whole list beside it: one future for the
+/// item instead of one per field, answered as plain data when its selection allows (see the
+/// module's documentation), else by the item's own resolvers. In the schema it is the item.
+pub(crate) struct PlainNode<T, H> {
+    /// The object.
+    pub item: T,
+    /// What was read for the list it is in, shared by every item of the list.
+    pub held: Arc<H>,
+}
+
+impl<T: PlainWith<H> + Sync, H: Send + Sync> OutputType for PlainNode<T, H> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        T::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let plain = answer(
+            &ctx.item.node,
+            || self.item.introspection_type_name().into_owned(),
+            |selected| self.item.field_with(&self.held, selected),
+        );
+        match plain {
+            Some(answer) => Ok(answer),
+            None => self.item.resolve(ctx, field).await,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The API of progress updates and evidence.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::parser::types::Field;
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject, Value};
 use chrono::{DateTime, Utc};
 
 use super::service::{self, NewEvidence, NewUpdate};
@@ -8,6 +9,7 @@ use super::{Evidence, ProgressUpdate};
 use crate::actions::{Action, ActionStatus};
 use crate::dates::Date;
 use crate::graphql::ContextExt;
+use crate::graphql::plain::{self, Plain};
 use crate::ids::ActionId;
 use crate::users::User;
 
@@ -68,6 +70,23 @@ impl ProgressUpdate {
     }
 }
 
+/// An update's own fields are plain data; its action and author are resolved.
+impl Plain for ProgressUpdate {
+    fn field(&self, field: &Field) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "id" => plain::value(&self.id.to_gql()),
+            "isCorrection" => plain::value(&self.correction_reason.is_some()),
+            "correctionReason" => plain::optional_string(self.correction_reason.as_deref()),
+            "asAt" => plain::value(&Date(self.as_at)),
+            "narrative" => plain::string(&self.narrative),
+            "newStatus" => plain::value(&self.new_status),
+            "percentComplete" => plain::value(&self.percent_complete),
+            "recordedAt" => plain::value(&self.recorded_at),
+            _ => return None,
+        })
+    }
+}
+
 /// A titled link or document reference backing an action.
 #[Object]
 impl Evidence {
@@ -102,6 +121,20 @@ impl Evidence {
     /// When it was attached.
     async fn added_at(&self) -> DateTime<Utc> {
         self.added_at
+    }
+}
+
+/// Evidence's own fields are plain data; who added it is resolved.
+impl Plain for Evidence {
+    fn field(&self, field: &Field) -> Option<Value> {
+        Some(match field.name.node.as_str() {
+            "id" => plain::value(&self.id.to_gql()),
+            "title" => plain::string(&self.title),
+            "url" => plain::optional_string(self.url.as_deref()),
+            "reference" => plain::optional_string(self.reference.as_deref()),
+            "addedAt" => plain::value(&self.added_at),
+            _ => return None,
+        })
     }
 }
 

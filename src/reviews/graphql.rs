@@ -235,7 +235,7 @@ impl Review {
         last: Option<i32>,
         #[graphql(desc = "Cursor of the first action of the next page: the page ends before it.")]
         before: Option<String>,
-    ) -> Result<CountedConnection<Action>> {
+    ) -> Result<action_api::ActionConnection> {
         let window = Window {
             first,
             after,

@@ -800,3 +800,148 @@ api_test!(
         );
     }
 );
+
+/// Everything an action of a page answers as plain data, and every kind of field beneath it.
+const PLAIN_FIELDS: &str = "id title detail owner openedOn originalDueOn dueOn status completedOn
+    percentComplete version createdAt updatedAt rag __typename
+    standing { asOf status dueOn completedOn rag knownAt __typename }
+    latestUpdate { id isCorrection correctionReason asAt narrative newStatus percentComplete
+        recordedAt __typename }
+    dueDateChanges { id isCorrection correctionReason previousDueOn newDueOn reason effectiveOn
+        changedAt __typename }
+    evidence { id title url reference addedAt __typename }";
+
+/// A review's plan (its progress and first page together: one statement) and the same
+/// actions through the organisation's list, each action's fields either listed (`{}`) or
+/// through a fragment (`...A`), which the plain path leaves to the resolvers.
+fn plan_query(nodes: &str) -> String {
+    let fragment = if nodes == "...A" {
+        format!("fragment A on Action {{ {PLAIN_FIELDS} }}")
+    } else {
+        String::new()
+    };
+    format!(
+        r#"query($review: ID!, $org: ID!, $asOf: Date!, $knownAt: DateTime) {{
+            review(id: $review) {{
+                progress(asOf: $asOf, knownAt: $knownAt) {{ actionsTotal green amber red }}
+                actions(asOf: $asOf, knownAt: $knownAt, first: 50) {{
+                    totalCount nodes {{ {nodes} }} edges {{ cursor node {{ {nodes} }} }}
+                }}
+            }}
+            actions(filter: {{ organisationId: $org }}, asOf: $asOf, knownAt: $knownAt,
+                    orderBy: TITLE, first: 2) {{
+                totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ {nodes} }}
+            }}
+        }}
+        {fragment}"#
+    )
+}
+
+api_test!(
+    a_page_of_actions_answers_plainly_what_its_resolvers_answer,
+    |app| {
+        let (w, people) = setup(&app).await;
+        let m = &people.manager;
+        let rid = review(&app, m, "Operational assurance peer review").await;
+        let rec = recommendation(&app, m, &rid, "R1").await;
+        let extended = action(
+            &app,
+            m,
+            &rec,
+            "Review the on-call rota",
+            "2021-01-29",
+            "2021-03-31",
+        )
+        .await;
+        let done = action(
+            &app,
+            m,
+            &rec,
+            "Publish the protection plan",
+            "2021-01-29",
+            "2021-09-30",
+        )
+        .await;
+        action(&app, m, &rec, "Untouched", "2021-02-01", "2021-12-31").await;
+        let v = version(&app, m, &extended).await;
+        ok(
+            &app,
+            m,
+            CHANGE_DUE,
+            json!({ "input": { "id": extended, "version": v, "newDueOn": "2021-06-30",
+                "reason": "Consultation ran late", "effectiveOn": "2021-03-15" } }),
+            &["changeActionDueDate"],
+        )
+        .await;
+        update(&app, &people.contributor, &extended, "2021-05-01", Some("IN_PROGRESS")).await;
+        ok(
+            &app,
+            m,
+            crate::plan::ADD_UPDATE,
+            json!({ "input": { "actionId": extended, "asAt": "2021-04-01",
+                "narrative": "Entered late", "percentComplete": 10,
+                "correctionReason": "Left out of the April minutes" } }),
+            &["addProgressUpdate"],
+        )
+        .await;
+        update(&app, &people.contributor, &done, "2021-06-20", Some("COMPLETE")).await;
+        ok(
+            &app,
+            &people.contributor,
+            ATTACH,
+            json!({ "input": { "actionId": done, "title": "Plan", "reference": "PP-2021" } }),
+            &["attachEvidence"],
+        )
+        .await;
+
+        // A moment after every write above, for an answer as known then.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let moment = chrono::Utc::now().to_rfc3339();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+        let plain = plan_query(PLAIN_FIELDS);
+        let resolved = plan_query("...A");
+        for (as_of, known_at) in [("2021-07-01", None), ("2021-05-15", Some(moment.as_str()))] {
+            let vars = json!({ "review": rid, "org": w.council_a, "asOf": as_of, "knownAt": known_at });
+            let quick = app.gql(Some(&people.viewer), &plain, vars.clone()).await;
+            let slow = app.gql(Some(&people.viewer), &resolved, vars.clone()).await;
+            assert_eq!(
+                quick.data().to_string(),
+                slow.data().to_string(),
+                "plain data and resolvers differ as at {as_of}"
+            );
+            let nodes = &quick.data()["review"]["actions"]["nodes"];
+            assert_eq!(nodes.as_array().unwrap().len(), 3, "{nodes}");
+            let first = &nodes[0];
+            assert_eq!(first["__typename"], "Action");
+            assert_eq!(first["dueDateChanges"][0]["reason"], "Consultation ran late");
+            assert_eq!(first["latestUpdate"]["asAt"], "2021-05-01");
+            assert_eq!(first["standing"]["knownAt"].is_null(), known_at.is_none());
+            assert_eq!(quick.data()["actions"]["nodes"].as_array().unwrap().len(), 2);
+            if as_of == "2021-07-01" {
+                assert_eq!(nodes[1]["standing"]["completedOn"], "2021-06-20");
+                assert_eq!(nodes[1]["evidence"][0]["reference"], "PP-2021");
+                assert!(nodes[2]["latestUpdate"].is_null(), "{}", nodes[2]);
+            }
+
+            // Another organisation's viewer finds neither the review nor its actions, by
+            // either path.
+            let outsider = token(&w.council_b, Role::Viewer);
+            for query in [&plain, &resolved] {
+                let resp = app.gql(Some(&outsider), query, vars.clone()).await;
+                assert_eq!(resp.codes(), ["NOT_FOUND"], "{}", resp.body);
+                assert!(resp.body["data"]["review"].is_null(), "{}", resp.body);
+                assert_eq!(resp.body["data"]["actions"]["totalCount"], 0, "{}", resp.body);
+            }
+            let resp = app
+                .gql(
+                    Some(&outsider),
+                    r#"query($org: ID!) { actions(filter: { organisationId: $org }) {
+                        totalCount nodes { id title latestUpdate { narrative } } } }"#,
+                    json!({ "org": w.council_a }),
+                )
+                .await;
+            assert_eq!(resp.data()["actions"]["totalCount"], 0, "{}", resp.body);
+        }
+    }
+);
