@@ -10,11 +10,11 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use sea_orm::FromQueryResult;
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 use uuid::Uuid;
 
 use super::ProgressUpdate;
-use crate::access::{Access, Purpose};
+use crate::access::{Access, OrgSet, Purpose};
 use crate::actions::Action;
 use crate::actions::asof::{self, Detail, Filter};
 use crate::actions::service::Order;
@@ -119,6 +119,31 @@ struct RowWithLatest {
     latest: Latest,
 }
 
+/// Joins each row `w` of the page to its action's latest update, `u`, in `scope`.
+fn latest_update(sql: &mut Sql, scope: &OrgSet, backend: DbBackend) {
+    match backend {
+        // One probe of the index on `(action_id, as_at, id)` per row of the page. Joined on
+        // the id a subquery finds instead, Postgres hashed every update of the organisation
+        // first (1.4 ms for a council's 1,800).
+        DbBackend::Postgres => {
+            sql.push(
+                " LEFT JOIN LATERAL (SELECT l.* FROM progress_updates l \
+                 WHERE l.action_id = w.id AND ",
+            );
+            scope.push_condition(sql, "l.org_id");
+            sql.push(" ORDER BY l.as_at DESC, l.id DESC LIMIT 1) u ON true");
+        }
+        // SQLite has no `LATERAL`; it probes the index for the subquery's id, row by row.
+        _ => {
+            sql.push(
+                " LEFT JOIN progress_updates u ON u.id = (SELECT l.id FROM progress_updates l \
+                 WHERE l.action_id = w.id ORDER BY l.as_at DESC, l.id DESC LIMIT 1) AND ",
+            );
+            scope.push_condition(sql, "u.org_id");
+        }
+    }
+}
+
 /// The first page of `review`'s actions in `order` as they stood at `at`, the review's counts
 /// then, and what `reading` asks beside: one statement. The caller has checked that the
 /// review is one it may read in detail; the projection's scope applies besides.
@@ -160,11 +185,7 @@ pub async fn first_page(
     }
     sql.push(" FROM (").append(&windowed).push(") w");
     if reading.latest {
-        sql.push(
-            " LEFT JOIN progress_updates u ON u.id = (SELECT l.id FROM progress_updates l \
-             WHERE l.action_id = w.id ORDER BY l.as_at DESC, l.id DESC LIMIT 1) AND ",
-        );
-        scope.push_condition(&mut sql, "u.org_id");
+        latest_update(&mut sql, &scope, access.db().get_database_backend());
     }
     sql.push(&order.first_page_order("w"));
 
