@@ -433,9 +433,7 @@ where
     V: Send + Sync + Clone + 'static,
 {
     let mut all = loader.get_cached_values();
-    keys.iter()
-        .filter_map(|k| all.remove_entry(k))
-        .collect()
+    keys.iter().filter_map(|k| all.remove_entry(k)).collect()
 }
 
 /// The list `loader` holds for `key`: empty when it has none (batch functions answer every key,

@@ -561,9 +561,10 @@ pub(crate) async fn list(
 }
 
 /// For a review whose selection asks its progress and the first page of its actions on the
-/// same day (a committee's action plan), reads both, and the actions' latest updates, in one
-/// statement ([`crate::progress::plan`]): primes the progress and the updates, and keeps the
-/// page for the review's `actions` field. Returns the day whose counts it primed; `None`
+/// same day (a committee's action plan), reads both, and the actions' latest updates and
+/// changes of delivery date, in one statement ([`crate::progress::plan`]): primes the
+/// progress, the updates and the changes, and keeps the page for the review's `actions`
+/// field. Returns the day whose counts it primed; `None`
 /// when the selection is anything else, and each field then reads its own.
 pub(crate) async fn prepare_plan(
     ctx: &Context<'_>,
@@ -623,6 +624,7 @@ pub(crate) async fn prepare_plan(
             Detail::Skip
         },
         latest: latest_of_all(&latest),
+        changes: asked.field("dueDateChanges").exists(),
     };
     let access = ctx.access()?;
     let loaders = ctx.loaders()?;
@@ -636,6 +638,9 @@ pub(crate) async fn prepare_plan(
     .await;
     if let Some(updates) = plan.latest {
         prime(&loaders.latest_update, updates).await;
+    }
+    if let Some(changes) = plan.changes {
+        prime(&loaders.due_date_changes, changes).await;
     }
     loaders.keep_plan_page((review.0, at, order, page.size), plan.page);
     Ok(Some(at))
@@ -718,9 +723,12 @@ pub(crate) async fn prime_actions(
         reads.evidence = Some(evidence);
     }
     if la.field("dueDateChanges").exists() {
-        let changes = crate::actions::due_dates::of_actions(access, ids.clone()).await?;
-        prime(&loaders.due_date_changes, changes.clone()).await;
-        reads.due_date_changes = Some(changes);
+        // Unless the plan's statement read them already.
+        if !primed(&loaders.due_date_changes, &ids) {
+            let changes = crate::actions::due_dates::of_actions(access, ids.clone()).await?;
+            prime(&loaders.due_date_changes, changes).await;
+        }
+        reads.due_date_changes = Some(held(&loaders.due_date_changes, &ids));
     }
     if la.field("recommendation").exists() {
         let recs = actions

@@ -1,26 +1,29 @@
 //! A review's action plan in one statement: the first page of its actions as they stood at
-//! a day, the plan's counts by RAG that day, and each action's latest progress update.
+//! a day, the plan's counts by RAG that day, each action's latest progress update and (on
+//! Postgres) its changes of delivery date.
 //!
-//! A committee's action plan asks for all three at once (the benchmark's second scenario is
-//! that page). Apart, they were three statements, two of them rebuilding the same as-of
+//! A committee's action plan asks for all of them at once (the benchmark's second scenario
+//! is that page). Apart, they were four statements, two of them rebuilding the same as-of
 //! projection. Here the counts are window sums over the projection, taken before the page
 //! is cut from it. The latest updates are joined to the page's rows only, one probe of the
-//! index on `(action_id, as_at, id)` each.
+//! index on `(action_id, as_at, id)` each, and the changes are gathered per row into one
+//! JSON array.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ProgressUpdate;
 use crate::access::{Access, OrgSet, Purpose};
-use crate::actions::Action;
 use crate::actions::asof::{self, Detail, Filter};
 use crate::actions::service::Order;
 use crate::actions::summary::ActionCounts;
+use crate::actions::{Action, DueDateChange};
 use crate::codes::ActionStatus;
-use crate::entity::progress_update;
+use crate::entity::{due_date_change, progress_update};
 use crate::error::{AppError, AppResult};
 use crate::history::AsAt;
 use crate::ids::ReviewId;
@@ -35,6 +38,9 @@ pub struct Plan {
     pub counts: ActionCounts,
     /// The latest update of each action of the page, when asked for.
     pub latest: Option<HashMap<Uuid, Option<ProgressUpdate>>>,
+    /// The changes of delivery date of each action of the page, oldest first, when asked for
+    /// and read in the same statement (on Postgres).
+    pub changes: Option<HashMap<Uuid, Vec<DueDateChange>>>,
 }
 
 /// What to read beside the page.
@@ -44,6 +50,8 @@ pub struct Reading {
     pub detail: Detail,
     /// Each action's latest update (of all, not as at the day).
     pub latest: bool,
+    /// Each action's changes of delivery date.
+    pub changes: bool,
 }
 
 /// The plan's counts, the same on every row: window sums over the whole projection.
@@ -107,6 +115,7 @@ struct Row {
     action: asof::Row,
     #[sea_orm(nested)]
     counts: Counts,
+    changes_json: Option<String>,
 }
 
 #[derive(FromQueryResult)]
@@ -117,6 +126,64 @@ struct RowWithLatest {
     counts: Counts,
     #[sea_orm(nested)]
     latest: Latest,
+    changes_json: Option<String>,
+}
+
+/// Each action's changes of delivery date as one JSON array, oldest first (`[]` for none):
+/// Postgres only. On SQLite the column is null and the changes are read apart.
+fn push_changes(sql: &mut Sql, scope: &OrgSet, backend: DbBackend) {
+    if backend != DbBackend::Postgres {
+        sql.push(", CAST(NULL AS TEXT) AS changes_json");
+        return;
+    }
+    sql.push(
+        ", COALESCE((SELECT json_agg(json_build_object('id', c.id, 'org_id', c.org_id, \
+         'action_id', c.action_id, 'previous_due_on', c.previous_due_on, \
+         'new_due_on', c.new_due_on, 'reason', c.reason, 'effective_on', c.effective_on, \
+         'changed_by', c.changed_by, 'changed_at', c.changed_at, \
+         'correction_reason', c.correction_reason) ORDER BY c.effective_on, c.id) \
+         FROM due_date_changes c WHERE c.action_id = w.id AND ",
+    );
+    scope.push_condition(sql, "c.org_id");
+    sql.push("), '[]')::text AS changes_json");
+}
+
+/// A change of delivery date as [`push_changes`] writes it.
+#[derive(Deserialize)]
+struct ChangeJson {
+    id: Uuid,
+    org_id: Uuid,
+    action_id: Uuid,
+    previous_due_on: NaiveDate,
+    new_due_on: NaiveDate,
+    reason: String,
+    effective_on: NaiveDate,
+    changed_by: Option<Uuid>,
+    changed_at: chrono::DateTime<chrono::Utc>,
+    correction_reason: Option<String>,
+}
+
+/// The changes of [`push_changes`]' column.
+fn changes_of(json: &str) -> AppResult<Vec<DueDateChange>> {
+    let changes: Vec<ChangeJson> = serde_json::from_str(json)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("a plan's changes of date: {e}")))?;
+    Ok(changes
+        .into_iter()
+        .map(|c| {
+            DueDateChange::from(due_date_change::Model {
+                id: c.id,
+                org_id: c.org_id,
+                action_id: c.action_id,
+                previous_due_on: c.previous_due_on,
+                new_due_on: c.new_due_on,
+                reason: c.reason,
+                effective_on: c.effective_on,
+                changed_by: c.changed_by,
+                changed_at: c.changed_at,
+                correction_reason: c.correction_reason,
+            })
+        })
+        .collect())
 }
 
 /// Joins each row `w` of the page to its action's latest update, `u`, in `scope`.
@@ -179,27 +246,43 @@ pub async fn first_page(
         .append(&projection)
         .push(") p WHERE 1 = 1");
     order.keyset(&mut windowed, "p", page)?;
+    let backend = access.db().get_database_backend();
     let mut sql = Sql::new("SELECT w.*");
     if reading.latest {
         sql.push(LATEST);
     }
+    let read_changes = reading.changes && backend == DbBackend::Postgres;
+    if reading.changes {
+        push_changes(&mut sql, &scope, backend);
+    } else {
+        sql.push(", CAST(NULL AS TEXT) AS changes_json");
+    }
     sql.push(" FROM (").append(&windowed).push(") w");
     if reading.latest {
-        latest_update(&mut sql, &scope, access.db().get_database_backend());
+        latest_update(&mut sql, &scope, backend);
     }
     sql.push(&order.first_page_order("w"));
 
     let mut rows = Vec::new();
     let mut counts = None;
     let mut latest = reading.latest.then(HashMap::new);
+    let mut changes = read_changes.then(HashMap::new);
+    let mut keep_changes = |id: Uuid, json: Option<String>| -> AppResult<()> {
+        if let (Some(changes), Some(json)) = (changes.as_mut(), json) {
+            changes.insert(id, changes_of(&json)?);
+        }
+        Ok(())
+    };
     if let Some(latest) = latest.as_mut() {
         for row in crate::access::scope::rows::<RowWithLatest>(access, &sql).await? {
             latest.insert(row.action.id, row.latest.into_update());
+            keep_changes(row.action.id, row.changes_json)?;
             counts = Some(row.counts);
             rows.push(row.action);
         }
     } else {
         for row in crate::access::scope::rows::<Row>(access, &sql).await? {
+            keep_changes(row.action.id, row.changes_json)?;
             counts = Some(row.counts);
             rows.push(row.action);
         }
@@ -230,5 +313,35 @@ pub async fn first_page(
         ),
         counts,
         latest,
+        changes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_read_as_postgres_writes_them() {
+        // `json_build_object` writes a timestamptz with the session's offset and
+        // microseconds, a date as a plain date, and SQL nulls as JSON nulls.
+        let json = r#"[{"id" : "0167b63e-aca0-7d7e-9fa4-3f7a9ea1900c",
+            "org_id" : "0167b63e-aca0-7d7e-9fa4-3f7a9ea1900c",
+            "action_id" : "017b8bfc-b680-74b3-a21a-58694b1ed4d8",
+            "previous_due_on" : "2021-03-31", "new_due_on" : "2021-06-30",
+            "reason" : "Consultation ran late", "effective_on" : "2021-03-15",
+            "changed_by" : null, "changed_at" : "2021-03-16T09:30:00.123456+01:00",
+            "correction_reason" : null}]"#;
+        let changes = changes_of(json).unwrap();
+        assert_eq!(changes.len(), 1);
+        let change = &changes[0];
+        assert_eq!(change.new_due_on.to_string(), "2021-06-30");
+        assert_eq!(
+            change.changed_at.to_rfc3339(),
+            "2021-03-16T08:30:00.123456+00:00"
+        );
+        assert!(change.changed_by.is_none() && change.correction_reason.is_none());
+        assert!(changes_of("[]").unwrap().is_empty());
+        assert!(changes_of("{").is_err());
+    }
 }

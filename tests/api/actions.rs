@@ -873,7 +873,14 @@ api_test!(
             &["changeActionDueDate"],
         )
         .await;
-        update(&app, &people.contributor, &extended, "2021-05-01", Some("IN_PROGRESS")).await;
+        update(
+            &app,
+            &people.contributor,
+            &extended,
+            "2021-05-01",
+            Some("IN_PROGRESS"),
+        )
+        .await;
         ok(
             &app,
             m,
@@ -884,7 +891,14 @@ api_test!(
             &["addProgressUpdate"],
         )
         .await;
-        update(&app, &people.contributor, &done, "2021-06-20", Some("COMPLETE")).await;
+        update(
+            &app,
+            &people.contributor,
+            &done,
+            "2021-06-20",
+            Some("COMPLETE"),
+        )
+        .await;
         ok(
             &app,
             &people.contributor,
@@ -902,7 +916,8 @@ api_test!(
         let plain = plan_query(PLAIN_FIELDS);
         let resolved = plan_query("...A");
         for (as_of, known_at) in [("2021-07-01", None), ("2021-05-15", Some(moment.as_str()))] {
-            let vars = json!({ "review": rid, "org": w.council_a, "asOf": as_of, "knownAt": known_at });
+            let vars =
+                json!({ "review": rid, "org": w.council_a, "asOf": as_of, "knownAt": known_at });
             let quick = app.gql(Some(&people.viewer), &plain, vars.clone()).await;
             let slow = app.gql(Some(&people.viewer), &resolved, vars.clone()).await;
             assert_eq!(
@@ -914,10 +929,16 @@ api_test!(
             assert_eq!(nodes.as_array().unwrap().len(), 3, "{nodes}");
             let first = &nodes[0];
             assert_eq!(first["__typename"], "Action");
-            assert_eq!(first["dueDateChanges"][0]["reason"], "Consultation ran late");
+            assert_eq!(
+                first["dueDateChanges"][0]["reason"],
+                "Consultation ran late"
+            );
             assert_eq!(first["latestUpdate"]["asAt"], "2021-05-01");
             assert_eq!(first["standing"]["knownAt"].is_null(), known_at.is_none());
-            assert_eq!(quick.data()["actions"]["nodes"].as_array().unwrap().len(), 2);
+            assert_eq!(
+                quick.data()["actions"]["nodes"].as_array().unwrap().len(),
+                2
+            );
             if as_of == "2021-07-01" {
                 assert_eq!(nodes[1]["standing"]["completedOn"], "2021-06-20");
                 assert_eq!(nodes[1]["evidence"][0]["reference"], "PP-2021");
@@ -931,7 +952,11 @@ api_test!(
                 let resp = app.gql(Some(&outsider), query, vars.clone()).await;
                 assert_eq!(resp.codes(), ["NOT_FOUND"], "{}", resp.body);
                 assert!(resp.body["data"]["review"].is_null(), "{}", resp.body);
-                assert_eq!(resp.body["data"]["actions"]["totalCount"], 0, "{}", resp.body);
+                assert_eq!(
+                    resp.body["data"]["actions"]["totalCount"], 0,
+                    "{}",
+                    resp.body
+                );
             }
             let resp = app
                 .gql(

@@ -35,7 +35,9 @@ const ACTION_VERSION: &str = include_str!("../../bench/queries/action_version.gr
 /// the second number of each pair.
 mod budget {
     pub const DASHBOARD: (u64, u64) = (6, 6 + 2);
-    pub const ACTION_PLAN: (u64, u64) = (4, 4);
+    // The opening, the review, and the plan: its page, counts, latest updates and (on
+    // Postgres) changes of delivery date, which SQLite reads in a statement of their own.
+    pub const ACTION_PLAN: (u64, u64) = (4, 3);
     // Remembered whole: the opening and the members' actions epochs.
     pub const PANEL_COMPARISON: (u64, u64) = (2, 2);
     pub const STANDARDS_PROGRESS: (u64, u64) = (4, 4);
