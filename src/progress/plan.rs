@@ -129,13 +129,9 @@ struct RowWithLatest {
     changes_json: Option<String>,
 }
 
-/// Each action's changes of delivery date as one JSON array, oldest first (`[]` for none):
-/// Postgres only. On SQLite the column is null and the changes are read apart.
-fn push_changes(sql: &mut Sql, scope: &OrgSet, backend: DbBackend) {
-    if backend != DbBackend::Postgres {
-        sql.push(", CAST(NULL AS TEXT) AS changes_json");
-        return;
-    }
+/// Each action's changes of delivery date as one JSON array, oldest first (`[]` for none), in
+/// `scope`: Postgres only (SQLite reads them apart).
+fn push_changes(sql: &mut Sql, scope: &OrgSet) {
     sql.push(
         ", COALESCE((SELECT json_agg(json_build_object('id', c.id, 'org_id', c.org_id, \
          'action_id', c.action_id, 'previous_due_on', c.previous_due_on, \
@@ -252,9 +248,10 @@ pub async fn first_page(
         sql.push(LATEST);
     }
     let read_changes = reading.changes && backend == DbBackend::Postgres;
-    if reading.changes {
-        push_changes(&mut sql, &scope, backend);
+    if read_changes {
+        push_changes(&mut sql, &scope);
     } else {
+        // Both row types carry the column; null: the changes, if asked for, are read apart.
         sql.push(", CAST(NULL AS TEXT) AS changes_json");
     }
     sql.push(" FROM (").append(&windowed).push(") w");
