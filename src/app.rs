@@ -138,6 +138,7 @@ impl Application {
             serve_metrics: config.metrics,
             fair: Arc::new(crate::http::fair::FairShare::new(config.fair_share.clone())),
             persisted,
+            parsed: Default::default(),
             link_key: crate::papers::LinkKey::new(config.report_link_secret.as_deref()),
             link_lifetime: chrono::Duration::from_std(config.report_link_lifetime)
                 .unwrap_or(crate::papers::link::LINK_LIFETIME)

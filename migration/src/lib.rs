@@ -28,6 +28,7 @@ mod m20261203_000016_imports;
 mod m20261204_000017_outbox_and_webhooks;
 mod m20261205_000018_notifications;
 mod m20261206_000019_reminders;
+mod m20261207_000020_summary_sets_hashed;
 
 /// The ordered list of migrations that `resilience-hub migrate` applies.
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000017_outbox_and_webhooks::Migration),
             Box::new(m20261205_000018_notifications::Migration),
             Box::new(m20261206_000019_reminders::Migration),
+            Box::new(m20261207_000020_summary_sets_hashed::Migration),
         ]
     }
 }

@@ -45,11 +45,11 @@ CREATE OR REPLACE FUNCTION hub_is(setting text, value text) RETURNS boolean
 "#;
 
 /// A policy: table, name, command, and its `USING` and `WITH CHECK` expressions.
-struct Policy {
-    table: &'static str,
-    name: &'static str,
+pub(crate) struct Policy {
+    pub(crate) table: &'static str,
+    pub(crate) name: &'static str,
     command: &'static str,
-    using: Option<String>,
+    pub(crate) using: Option<String>,
     check: Option<String>,
 }
 
@@ -94,12 +94,13 @@ const OWN: &str = "org_id = (SELECT hub_org())";
 const ADMIN: &str = "(SELECT hub_is('role', 'platform_admin'))";
 
 /// Rows of organisations whose detail the caller reads.
-fn detail(column: &str) -> String {
+pub(crate) fn detail(column: &str) -> String {
     format!("{column} = ANY ((SELECT hub_orgs('detail'))::uuid[])")
 }
 
-/// Rows a summary counts: only while the request runs a summary.
-fn summary(column: &str) -> String {
+/// Rows a summary counts: only while the request runs a summary. (As this migration wrote
+/// them; `m20261207_000020_summary_sets_hashed` looks the organisations up in a hash since.)
+pub(crate) fn summary(column: &str) -> String {
     format!(
         "((SELECT hub_is('purpose', 'summary')) AND {column} = ANY ((SELECT hub_orgs('summary'))::uuid[]))"
     )
@@ -120,7 +121,8 @@ const CONTENT: [(&str, bool); 10] = [
     ("evidence", false),
 ];
 
-fn policies() -> Vec<Policy> {
+/// The policies, as this migration creates them.
+pub(crate) fn policies() -> Vec<Policy> {
     let mut out = Vec::new();
 
     // The directory: what the caller may see of who is who, and the organisation its token
@@ -373,7 +375,7 @@ impl MigrationTrait for Migration {
         }
         db.execute_unprepared(
             "DROP FUNCTION IF EXISTS hub_is(text, text); DROP FUNCTION IF EXISTS hub_orgs(text); \
-             DROP FUNCTION IF EXISTS (SELECT hub_user()); DROP FUNCTION IF EXISTS (SELECT hub_org()); \
+             DROP FUNCTION IF EXISTS hub_user(); DROP FUNCTION IF EXISTS hub_org(); \
              DROP FUNCTION IF EXISTS hub_setting(text);",
         )
         .await?;

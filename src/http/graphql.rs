@@ -23,6 +23,7 @@ use super::bearer::Bearer;
 use super::fair::Refusal;
 use super::inspect::{MAX_NESTING, OperationInfo, nesting_depth, operation_info, operation_name};
 use super::observe::Observed;
+use super::parsed::{Admitted, ParsedDocuments};
 use super::request::WireRequest;
 use super::response::{
     JSON, Media, PANICKED, Reply, failure, rate_limited, unauthenticated, unavailable,
@@ -199,50 +200,79 @@ impl Prepared {
 const LARGE_DOCUMENT_BYTES: usize = 16 * 1024;
 
 /// Parses a request's document and admits it (see [`admit`]): a document over the limits is
-/// refused here, before async-graphql's own checks, which expand every fragment spread.
-fn prepare(mut request: Request, limits: &Limits, shapes: &Shapes) -> Prepared {
+/// refused here, before async-graphql's own checks, which expand every fragment spread. A
+/// document admitted before is taken from `parsed` instead (see [`ParsedDocuments`]).
+fn prepare(
+    mut request: Request,
+    limits: &Limits,
+    shapes: &Shapes,
+    parsed: Option<&ParsedDocuments>,
+) -> Prepared {
     let named = request.operation_name.clone();
-    if request.query.trim().is_empty() {
-        return Prepared::refused(
-            coded_error(ErrorCode::BadRequest, "missing the `query`"),
-            named,
-        );
+    let admitted = match parsed.and_then(|p| p.get(&request.query)) {
+        Some(admitted) => admitted,
+        None => match admit_document(&request.query, named.as_deref(), limits, shapes) {
+            Ok(admitted) => {
+                let admitted = Arc::new(admitted);
+                if let Some(parsed) = parsed {
+                    parsed.remember(&request.query, admitted.clone());
+                }
+                admitted
+            }
+            Err(refused) => return *refused,
+        },
+    };
+    let doc = &admitted.document;
+    let name = operation_name(doc, named.as_deref());
+    let info = operation_info(doc, request.operation_name.as_deref());
+    order::fill_defaults(
+        doc,
+        request.operation_name.as_deref(),
+        &mut request.variables,
+    );
+    request.set_parsed_query(ExecutableDocument::clone(doc));
+    Prepared::Run {
+        heavy: validates_heavily(&admitted.shape),
+        request: Box::new(request),
+        document: admitted.document.clone(),
+        info,
+        name,
     }
-    if nesting_depth(&request.query) > MAX_NESTING {
-        return Prepared::refused(
+}
+
+/// Parses `query`, admits it within `limits`, and marks it for answering in the order asked;
+/// or the refusal, naming the operation `named` (or the document's only one).
+fn admit_document(
+    query: &str,
+    named: Option<&str>,
+    limits: &Limits,
+    shapes: &Shapes,
+) -> Result<Admitted, Box<Prepared>> {
+    let named = || named.map(str::to_owned);
+    let refused = |error, name| Box::new(Prepared::refused(error, name));
+    if query.trim().is_empty() {
+        return Err(refused(
+            coded_error(ErrorCode::BadRequest, "missing the `query`"),
+            named(),
+        ));
+    }
+    if nesting_depth(query) > MAX_NESTING {
+        return Err(refused(
             coded_error(
                 ErrorCode::QueryTooComplex,
                 format!("the document nests brackets more than {MAX_NESTING} deep"),
             ),
-            named,
-        );
+            named(),
+        ));
     }
-    let doc = match syntax::parse(&request.query) {
-        Ok(doc) => doc,
-        Err(err) => return Prepared::refused(err, named),
-    };
-    let name = operation_name(&doc, named.as_deref());
-    let shape = match admit(&doc, limits) {
-        Ok(shape) => shape,
-        Err(err) => return Prepared::refused(err, name),
-    };
-    let info = operation_info(&doc, request.operation_name.as_deref());
-    let mut doc = doc;
+    let mut doc = syntax::parse(query).map_err(|err| refused(err, named()))?;
+    let shape = admit(&doc, limits)
+        .map_err(|err| refused(err, operation_name(&doc, named().as_deref())))?;
     order::mark_abstract(&mut doc, shapes);
-    order::fill_defaults(
-        &doc,
-        request.operation_name.as_deref(),
-        &mut request.variables,
-    );
-    let document = Arc::new(doc.clone());
-    request.set_parsed_query(doc);
-    Prepared::Run {
-        heavy: validates_heavily(&shape),
-        request: Box::new(request),
-        document,
-        info,
-        name,
-    }
+    Ok(Admitted {
+        document: Arc::new(doc),
+        shape,
+    })
 }
 
 /// Admits a subscription's document as every other request's (see [`prepare`]): the request
@@ -252,7 +282,7 @@ pub(super) fn admit_subscription(
     limits: &Limits,
     shapes: &Shapes,
 ) -> Result<(Request, Arc<ExecutableDocument>), ServerError> {
-    match prepare(request, limits, shapes) {
+    match prepare(request, limits, shapes, None) {
         Prepared::Run {
             request, document, ..
         } => Ok((*request, document)),
@@ -352,7 +382,7 @@ async fn answer(
         requests
             .into_iter()
             .map(|r| match r {
-                Ok(request) => prepare(request, &state.limits, &state.shapes),
+                Ok(request) => prepare(request, &state.limits, &state.shapes, Some(&state.parsed)),
                 Err(refused) => *refused,
             })
             .collect::<Vec<_>>()

@@ -8,6 +8,7 @@ mod graphql;
 pub mod inspect;
 mod metrics;
 mod observe;
+mod parsed;
 pub mod persisted;
 mod reports;
 mod request;
@@ -40,6 +41,7 @@ use crate::telemetry;
 pub use graphiql::{DemoPersona, Graphiql};
 pub use inspect::MAX_NESTING;
 pub use metrics::Metrics;
+pub use parsed::ParsedDocuments;
 pub use persisted::{Persisted, PersistedMode, PersistedSettings};
 
 /// What every handler shares. Built once at start-up: the schema, parsed keys and pool are
@@ -71,6 +73,8 @@ pub struct AppState {
     pub fair: Arc<fair::FairShare>,
     /// Documents known by id: trusted ones, and those clients registered.
     pub persisted: Arc<Persisted>,
+    /// Documents parsed and admitted before, by their text.
+    pub parsed: Arc<ParsedDocuments>,
     /// The key report links are signed with.
     pub link_key: crate::papers::LinkKey,
     /// How long report links last.

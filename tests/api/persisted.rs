@@ -299,3 +299,56 @@ async fn with_persisted_queries_off_ids_are_not_supported() {
     let (_, body) = post(&app, &tok, json!({ "query": ME })).await;
     assert_eq!(body["data"]["me"]["role"], "VIEWER");
 }
+
+api_test!(
+    a_document_sent_again_is_answered_afresh_for_each_caller,
+    |app| {
+        // The service parses a document once and keeps it by its text; what each request brings
+        // (its caller, its operation's name, its variables) must still decide each answer.
+        let w = World::build(&app).await;
+        let doc = "query Who { me { organisation { name } } }
+               query Directory($first: Int = 1) { organisations(first: $first) { nodes { name } } }";
+        let ask = |org: &str, operation: &str, variables: Value| {
+            let body = json!({ "query": doc, "operationName": operation, "variables": variables });
+            let tok = token(org, Role::Viewer);
+            let app = &app;
+            async move { post(app, &tok, body).await }
+        };
+        let name = |body: &Value| body["data"]["me"]["organisation"]["name"].clone();
+        let count = |body: &Value| {
+            body["data"]["organisations"]["nodes"]
+                .as_array()
+                .map_or(usize::MAX, Vec::len)
+        };
+
+        let (_, a) = ask(&w.council_a, "Who", json!({})).await;
+        let (_, b) = ask(&w.council_b, "Who", json!({})).await;
+        assert!(name(&a).is_string(), "{a}");
+        assert!(name(&b).is_string(), "{b}");
+        assert_ne!(name(&a), name(&b), "each caller is answered as itself");
+
+        // The variable's default is the document's, filled per request: a value sent once does
+        // not stay for the next request that sends none.
+        let (_, one) = ask(&w.panel, "Directory", json!({})).await;
+        let (_, three) = ask(&w.panel, "Directory", json!({ "first": 3 })).await;
+        let (_, again) = ask(&w.panel, "Directory", json!({})).await;
+        assert_eq!(count(&one), 1, "{one}");
+        assert_eq!(count(&three), 3, "{three}");
+        assert_eq!(count(&again), 1, "{again}");
+
+        // An operation the document does not hold is refused every time it is asked for.
+        for _ in 0..2 {
+            let (status, body) = ask(&w.council_a, "Nobody", json!({})).await;
+            assert_eq!(status, 400, "{body}");
+            assert!(body["data"].is_null(), "{body}");
+        }
+
+        // A refused document stays refused when sent again, with the same code.
+        let broken = json!({ "query": "{ me { organisation { name } }" });
+        let tok = token(&w.council_a, Role::Viewer);
+        let (_, first) = post(&app, &tok, broken.clone()).await;
+        let (_, second) = post(&app, &tok, broken).await;
+        assert_eq!(code(&first), "GRAPHQL_PARSE_FAILED", "{first}");
+        assert_eq!(first, second);
+    }
+);

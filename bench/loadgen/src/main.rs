@@ -68,7 +68,7 @@ struct Args {
     #[arg(long, default_value_t = 5)]
     warmup: u64,
     /// Variants to run each read scenario in: as in production (`remembered`), and with a
-    /// writer keeping every change epoch moving (`moving`). The write mix runs once.
+    /// writer keeping the records' change epochs moving (`moving`). The write mix runs once.
     #[arg(
         long,
         value_enum,
@@ -76,9 +76,13 @@ struct Args {
         default_value = "remembered,moving"
     )]
     variants: Vec<Variant>,
-    /// How many times a second the `moving` variant's writer moves every epoch.
+    /// How many times a second the `moving` variant's writer moves the records' epochs.
     #[arg(long, default_value_t = 100.0)]
     epoch_rate: f64,
+    /// Whether the `moving` variant's writer moves the visibility epoch (directory,
+    /// memberships, sharing) too, as before 0.17.0.
+    #[arg(long)]
+    move_visibility: bool,
     /// Scenarios to run (all when absent).
     #[arg(long, value_enum, value_delimiter = ',')]
     scenarios: Vec<Scenario>,
@@ -157,7 +161,8 @@ async fn main() -> anyhow::Result<()> {
             .iter()
             .flat_map(|v| args.concurrency.iter().map(move |c| (*v, c)))
         {
-            let writer = (variant == Variant::Moving).then(|| Writer::start(&db, args.epoch_rate));
+            let writer = (variant == Variant::Moving)
+                .then(|| Writer::start(&db, args.epoch_rate, args.move_visibility));
             // The write check compares this run's acknowledgements with what it stored.
             shared.ack.start_round();
             let before_writes = versions(&db, &targets).await?;
@@ -213,7 +218,13 @@ async fn main() -> anyhow::Result<()> {
             rows.push(row);
         }
     }
-    let markdown = report::markdown(&rows, &checks, &args.concurrency, args.epoch_rate);
+    let markdown = report::markdown(
+        &rows,
+        &checks,
+        &args.concurrency,
+        args.epoch_rate,
+        args.move_visibility,
+    );
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -128,10 +128,16 @@ pub fn markdown(
     checks: &[WriteCheck],
     concurrencies: &[usize],
     epoch_rate: f64,
+    move_visibility: bool,
 ) -> String {
     let mut out = headline(rows, concurrencies);
+    let moved = if move_visibility {
+        "every change epoch, the visibility epoch (directory, memberships, sharing) included,"
+    } else {
+        "the records' change epochs (not the visibility epoch of the directory, memberships and sharing)"
+    };
     out.push_str(&format!(
-        "\nThe variant \"epochs moving\" ran a writer moving every change epoch {epoch_rate:.0} times a second during both the service's run and the SQL's.\n\n"
+        "\nThe variant \"epochs moving\" ran a writer moving {moved} {epoch_rate:.0} times a second during both the service's run and the SQL's.\n\n"
     ));
     out.push_str(
         "| scenario | variant | c | req/s | p50 ms | p95 ms | p99 ms | errors | conflicts | SQL stmts/req | peak MiB | SQL req/s | SQL p99 ms | throughput ratio | p99 ratio |\n",
