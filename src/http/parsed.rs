@@ -1,5 +1,5 @@
 //! Documents parsed once: front ends send the same few documents again and again, and parsing
-//! one (with pest) cost about a tenth of the service's CPU on a page of actions. A document
+//! one (with pest) cost about 6% of the service's CPU on an action plan. A document
 //! that parsed and was admitted within the limits is remembered by its text, as it is before
 //! any request's variables touch it; the next request with the same text starts from a copy.
 //!
