@@ -1,7 +1,7 @@
 //! Documents parsed once: front ends send the same few documents again and again, and parsing
-//! one (with pest) cost about 6% of the service's CPU on an action plan. A document
-//! that parsed and was admitted within the limits is remembered by its text, as it is before
-//! any request's variables touch it; the next request with the same text starts from a copy.
+//! one (with pest) cost about 6% of the service's CPU on an action plan. A document that
+//! parsed and was admitted within the limits is remembered by its text, as it is before any
+//! request's variables touch it; the next request with the same text starts from a copy.
 //!
 //! Nothing of a caller is in it: the text, its syntax tree and its measured shape are the same
 //! for whoever sends them, and each request still checks its own token, variables and access.
