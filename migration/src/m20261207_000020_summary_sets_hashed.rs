@@ -4,7 +4,7 @@
 //! `hub.orgs_summary`. Postgres reads such an array from a setting as a parameter, not a
 //! constant, and then compares each row with every element in turn: for a partner body
 //! counting the ratings and moderations of the 355 organisations that share with it, that was
-//! most of the statement's time (a count of moderations took 22 ms, 9 ms with a hash). As
+//! much of the statement's time (a count of moderations took 22 ms, 16 ms with a hash). As
 //! `IN (SELECT unnest(…))` the set is a subquery that Postgres hashes once per statement.
 //!
 //! Which rows pass is unchanged: the same organisations, only while a summary runs, and the

@@ -2,7 +2,9 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+// Deserialize: an action plan's statement reads each action's changes as one JSON array of
+// these rows (`progress::plan`).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "due_date_changes")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

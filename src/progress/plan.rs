@@ -13,7 +13,6 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ProgressUpdate;
@@ -144,42 +143,11 @@ fn push_changes(sql: &mut Sql, scope: &OrgSet) {
     sql.push("), '[]')::text AS changes_json");
 }
 
-/// A change of delivery date as [`push_changes`] writes it.
-#[derive(Deserialize)]
-struct ChangeJson {
-    id: Uuid,
-    org_id: Uuid,
-    action_id: Uuid,
-    previous_due_on: NaiveDate,
-    new_due_on: NaiveDate,
-    reason: String,
-    effective_on: NaiveDate,
-    changed_by: Option<Uuid>,
-    changed_at: chrono::DateTime<chrono::Utc>,
-    correction_reason: Option<String>,
-}
-
-/// The changes of [`push_changes`]' column.
+/// The changes of [`push_changes`]' column: its objects are the table's rows, by column name.
 fn changes_of(json: &str) -> AppResult<Vec<DueDateChange>> {
-    let changes: Vec<ChangeJson> = serde_json::from_str(json)
+    let changes: Vec<due_date_change::Model> = serde_json::from_str(json)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("a plan's changes of date: {e}")))?;
-    Ok(changes
-        .into_iter()
-        .map(|c| {
-            DueDateChange::from(due_date_change::Model {
-                id: c.id,
-                org_id: c.org_id,
-                action_id: c.action_id,
-                previous_due_on: c.previous_due_on,
-                new_due_on: c.new_due_on,
-                reason: c.reason,
-                effective_on: c.effective_on,
-                changed_by: c.changed_by,
-                changed_at: c.changed_at,
-                correction_reason: c.correction_reason,
-            })
-        })
-        .collect())
+    Ok(changes.into_iter().map(DueDateChange::from).collect())
 }
 
 /// Joins each row `w` of the page to its action's latest update, `u`, in `scope`.
