@@ -12,7 +12,7 @@ use crate::assurance::{
 };
 use crate::helpers::{Claims, api_test, token};
 use crate::plan::{self, CREATE_REVIEW, People, UPDATE_REVIEW, id, ok};
-use crate::world::{ADD_MEMBER, World, share};
+use crate::world::{ADD_MEMBER, World, create_org, share};
 
 const NODE: &str = "query($id: ID!) { node(id: $id) { id } }";
 const PERSON: &str =
@@ -96,6 +96,154 @@ api_test!(a_panel_counts_only_its_own_moderations, |app| {
         .map(|l| l["selfCount"].clone())
         .collect();
     assert_eq!(own, vec![json!(1), json!(1)]);
+});
+
+api_test!(the_moderation_in_force_is_the_latest_one_counted, |app| {
+    let w = World::build(&app).await;
+    let all = create_org(&app, &w.admin, "all", "All Members Panel", "REGIONAL_PANEL").await;
+    let few = create_org(
+        &app,
+        &w.admin,
+        "few",
+        "Three Members Panel",
+        "REGIONAL_PANEL",
+    )
+    .await;
+    let fw = framework(&app, &w.admin, "NRS", 2).await;
+    // Six councils share in aggregate with partners; the first three sit on both panels.
+    let mut assessments = Vec::new();
+    for i in 0..6 {
+        let org = create_org(
+            &app,
+            &w.admin,
+            &format!("c{i}"),
+            &format!("Council C{i}"),
+            "COUNCIL",
+        )
+        .await;
+        let panels: &[&String] = if i < 3 { &[&all, &few] } else { &[&all] };
+        for panel in panels {
+            app.gql(
+                Some(&w.admin),
+                ADD_MEMBER,
+                json!({ "panel": panel, "member": org }),
+            )
+            .await
+            .data();
+        }
+        share(&app, &org, false, "AGGREGATE").await;
+        let manager = token(&org, Role::Manager);
+        assessments.push(
+            assessed(
+                &app,
+                &manager,
+                &fw,
+                "2024-25",
+                &["DEVELOPING", "DEVELOPING"],
+            )
+            .await,
+        );
+    }
+    let all_manager = token(&all, Role::Manager);
+    let few_manager = token(&few, Role::Manager);
+    // The first session: the whole panel moderates every member up to good practice.
+    for a in &assessments {
+        let c = challenge(&app, &all_manager, a, "2024-11-20").await;
+        let good = ("GOOD_PRACTICE", "ADJUSTED");
+        moderate_all(&app, &all_manager, &c, &fw, &[good, good]).await;
+    }
+    let before_second = chrono::Utc::now().to_rfc3339();
+    // Later, of the first three members: the three-member panel judges both standards not
+    // met, and then the whole panel moves the first to leading practice.
+    for a in &assessments[..3] {
+        let c = challenge(&app, &few_manager, a, "2025-01-10").await;
+        let not_met = ("NOT_MET", "ADJUSTED");
+        moderate_all(&app, &few_manager, &c, &fw, &[not_met, not_met]).await;
+        let c = challenge(&app, &all_manager, a, "2025-02-01").await;
+        moderate_all(
+            &app,
+            &all_manager,
+            &c,
+            &fw,
+            &[("LEADING_PRACTICE", "ADJUSTED")],
+        )
+        .await;
+    }
+
+    let progress = |tok: String, known: Option<String>| {
+        let app = &app;
+        let fw = fw.id.clone();
+        async move {
+            let query = PROGRESS
+                .replace("$cycles: [String!]!)", "$cycles: [String!]!, $k: DateTime)")
+                .replace("cycles: $cycles)", "cycles: $cycles, knownAt: $k)");
+            app.gql(
+                Some(&tok),
+                &query,
+                json!({ "fw": fw, "cycles": ["2024-25"], "k": known }),
+            )
+            .await
+            .data()["standardsProgress"]
+                .clone()
+        }
+    };
+    // Per level, the moderated count of the first standard and of the second.
+    let counts = |p: &Value| -> Vec<(String, Vec<Value>)> {
+        assurance::LEVELS
+            .iter()
+            .map(|l| (l.to_string(), moderated_at(p, l)))
+            .collect()
+    };
+    let expect = |rows: &[(&str, [i64; 2])]| -> Vec<(String, Vec<Value>)> {
+        rows.iter()
+            .map(|(l, n)| (l.to_string(), n.iter().map(|n| json!(n)).collect()))
+            .collect()
+    };
+    // A partner body counts the latest moderation of each standard, by whichever panel.
+    let partner = token(&w.partner, Role::Viewer);
+    let p = progress(partner.clone(), None).await;
+    assert_eq!(p["suppressing"], true);
+    assert_eq!(
+        counts(&p),
+        expect(&[
+            ("NOT_MET", [0, 3]),
+            ("DEVELOPING", [0, 0]),
+            ("GOOD_PRACTICE", [3, 3]),
+            ("LEADING_PRACTICE", [3, 0]),
+        ])
+    );
+    // Each panel counts its own latest judgements only.
+    let p = progress(token(&all, Role::Viewer), None).await;
+    assert_eq!(
+        counts(&p),
+        expect(&[
+            ("NOT_MET", [0, 0]),
+            ("DEVELOPING", [0, 0]),
+            ("GOOD_PRACTICE", [3, 6]),
+            ("LEADING_PRACTICE", [3, 0]),
+        ])
+    );
+    let p = progress(token(&few, Role::Viewer), None).await;
+    assert_eq!(
+        counts(&p),
+        expect(&[
+            ("NOT_MET", [3, 3]),
+            ("DEVELOPING", [0, 0]),
+            ("GOOD_PRACTICE", [0, 0]),
+            ("LEADING_PRACTICE", [0, 0]),
+        ])
+    );
+    // As known before the later sessions, the first one's judgements are in force.
+    let p = progress(partner, Some(before_second)).await;
+    assert_eq!(
+        counts(&p),
+        expect(&[
+            ("NOT_MET", [0, 0]),
+            ("DEVELOPING", [0, 0]),
+            ("GOOD_PRACTICE", [6, 6]),
+            ("LEADING_PRACTICE", [0, 0]),
+        ])
+    );
 });
 
 api_test!(

@@ -559,3 +559,45 @@ api_test!(
         assert_eq!(today(&app, &lead, &w.council_a).await.0, (2, 1, 0, 1));
     }
 );
+
+api_test!(
+    a_summary_grouped_by_hashing_leaves_no_setting_behind,
+    |app| {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let db = app.service_database();
+        // SQLite has neither the purpose nor the planner's settings.
+        if db.conn().get_database_backend() == DbBackend::Postgres {
+            let settings = Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT current_setting('hub.purpose', true) AS purpose, \
+                 current_setting('enable_sort') AS sort",
+            );
+            let read = |row: Option<sea_orm::QueryResult>| -> (String, String) {
+                let row = row.expect("a row");
+                (
+                    row.try_get::<Option<String>>("", "purpose")
+                        .unwrap()
+                        .unwrap_or_default(),
+                    row.try_get("", "sort").unwrap(),
+                )
+            };
+            let request = db.begin_request(false, 0).await.unwrap();
+            let during = request
+                .for_hashed_summary()
+                .query_one_raw(settings.clone())
+                .await
+                .unwrap();
+            assert_eq!(read(during), ("summary".into(), "off".into()));
+            // The next statement of the request, a summary or not, runs with neither.
+            let after = request.query_one_raw(settings.clone()).await.unwrap();
+            assert_eq!(read(after), (String::new(), "on".into()));
+            let plain_summary = request
+                .for_summary()
+                .query_one_raw(settings.clone())
+                .await
+                .unwrap();
+            assert_eq!(read(plain_summary), ("summary".into(), "on".into()));
+            request.finish().await.unwrap();
+        }
+    }
+);

@@ -144,3 +144,17 @@ pub async fn summary_rows<M: sea_orm::FromQueryResult>(
             .await?,
     )
 }
+
+/// [`summary_rows`] of a statement that groups many rows and needs no sort of its own,
+/// grouped in a hash table (see `RequestDb::for_hashed_summary`).
+pub async fn hashed_summary_rows<M: sea_orm::FromQueryResult>(
+    access: &Access,
+    sql: &Sql,
+) -> AppResult<Vec<M>> {
+    let db = access.db();
+    Ok(
+        M::find_by_statement(sql.statement(db.get_database_backend()))
+            .all(&db.for_hashed_summary())
+            .await?,
+    )
+}

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::FromQueryResult;
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 use uuid::Uuid;
 
 use crate::access::scope::{self};
@@ -163,31 +163,64 @@ pub type TalliesOf = (
     Option<DateTime<Utc>>,
 );
 
-/// Counts the ratings and moderations of the submitted self-assessments of `counted` (and,
-/// with `named`, the organisations at each level among those): three statements (two without
-/// names). With `moderator`, only that panel's moderations count.
-async fn count_tallies(
-    access: &Access,
+/// The ratings of the assessments [`assessed`] finds, counted by cycle, standard and level,
+/// on Postgres: the ratings of each assessment found are read through the index on
+/// `(assessment_id, standard_id, level_id)`. Joined plainly, Postgres reads every rating in
+/// the table instead (96,000 at national scale for a partner body's 20,000), since it cannot
+/// tell how few pass the policies; the `OFFSET 0` keeps the subquery a probe per assessment.
+fn ratings_lateral(
+    counted: &OrgSet,
     framework: FrameworkId,
     cycles: &[String],
-    counted: &OrgSet,
-    named: Option<&OrgSet>,
-    moderator: Option<Uuid>,
     known: Option<DateTime<Utc>>,
-) -> AppResult<Tallies> {
-    // Counted as a summary: a partner counts sharers' ratings it may not read one by one.
-
+) -> Sql {
     let mut sql = Sql::new(
-        "SELECT a.cycle, r.standard_id, r.level_id, COUNT(*) AS n FROM ratings r \
-         JOIN assessments a ON a.id = r.assessment_id WHERE r.level_id IS NOT NULL AND ",
+        "SELECT a.cycle, r.standard_id, r.level_id, COUNT(*) AS n FROM assessments a \
+         CROSS JOIN LATERAL (SELECT r.standard_id, r.level_id FROM ratings r \
+         WHERE r.assessment_id = a.id AND r.level_id IS NOT NULL OFFSET 0) r WHERE ",
     );
     assessed(&mut sql, counted, framework, cycles, known);
     sql.push(" GROUP BY a.cycle, r.standard_id, r.level_id");
-    let own: Vec<CountRow> = scope::summary_rows(access, &sql).await?;
+    sql
+}
 
-    // The moderation in force for each (assessment, standard): the latest, by the moderator
-    // when there is one (a panel reads its own judgements, never another panel's), else by
-    // any panel.
+/// The moderation in force for each (assessment, standard) of the assessments [`assessed`]
+/// finds, counted by cycle, standard and level, on Postgres: the latest of each standard, by
+/// the moderator when there is one (a panel reads its own judgements, never another panel's),
+/// else by any panel, and as known at `known`. Each assessment's few moderations are read
+/// through its index and the latest of each standard kept (`DISTINCT ON`), where looking for
+/// a later one of every moderation ([`moderated_apart`]) took half as long again.
+fn moderated_lateral(
+    counted: &OrgSet,
+    framework: FrameworkId,
+    cycles: &[String],
+    moderator: Option<Uuid>,
+    known: Option<DateTime<Utc>>,
+) -> Sql {
+    let mut sql = Sql::new(
+        "SELECT a.cycle, m.standard_id, m.level_id, COUNT(*) AS n FROM assessments a \
+         CROSS JOIN LATERAL (SELECT DISTINCT ON (m.standard_id) m.standard_id, m.level_id \
+         FROM moderations m WHERE m.assessment_id = a.id",
+    );
+    if let Some(panel) = moderator {
+        sql.push(" AND m.panel_id = ").bind(panel);
+    }
+    push_known(&mut sql, "m.created_at", AsAt::new(None, known));
+    sql.push(" ORDER BY m.standard_id, m.created_at DESC, m.id DESC OFFSET 0) m WHERE ");
+    assessed(&mut sql, counted, framework, cycles, known);
+    sql.push(" GROUP BY a.cycle, m.standard_id, m.level_id");
+    sql
+}
+
+/// [`moderated_lateral`]'s counts on SQLite, which has neither `LATERAL` nor `DISTINCT ON`:
+/// each moderation counts when no later one of its assessment and standard exists.
+fn moderated_apart(
+    counted: &OrgSet,
+    framework: FrameworkId,
+    cycles: &[String],
+    moderator: Option<Uuid>,
+    known: Option<DateTime<Utc>>,
+) -> Sql {
     let mut sql = Sql::new(
         "SELECT a.cycle, m.standard_id, m.level_id, COUNT(*) AS n FROM moderations m \
          JOIN assessments a ON a.id = m.assessment_id WHERE NOT EXISTS (SELECT 1 FROM moderations l \
@@ -208,6 +241,40 @@ async fn count_tallies(
     }
     assessed(&mut sql, counted, framework, cycles, known);
     sql.push(" GROUP BY a.cycle, m.standard_id, m.level_id");
+    sql
+}
+
+/// Counts the ratings and moderations of the submitted self-assessments of `counted` (and,
+/// with `named`, the organisations at each level among those): three statements (two without
+/// names). With `moderator`, only that panel's moderations count.
+async fn count_tallies(
+    access: &Access,
+    framework: FrameworkId,
+    cycles: &[String],
+    counted: &OrgSet,
+    named: Option<&OrgSet>,
+    moderator: Option<Uuid>,
+    known: Option<DateTime<Utc>>,
+) -> AppResult<Tallies> {
+    // Counted as a summary: a partner counts sharers' ratings it may not read one by one.
+    let postgres = access.db().get_database_backend() == DbBackend::Postgres;
+    let own: Vec<CountRow> = if postgres {
+        scope::hashed_summary_rows(access, &ratings_lateral(counted, framework, cycles, known))
+            .await?
+    } else {
+        let mut sql = Sql::new(
+            "SELECT a.cycle, r.standard_id, r.level_id, COUNT(*) AS n FROM ratings r \
+             JOIN assessments a ON a.id = r.assessment_id WHERE r.level_id IS NOT NULL AND ",
+        );
+        assessed(&mut sql, counted, framework, cycles, known);
+        sql.push(" GROUP BY a.cycle, r.standard_id, r.level_id");
+        scope::summary_rows(access, &sql).await?
+    };
+    let sql = if postgres {
+        moderated_lateral(counted, framework, cycles, moderator, known)
+    } else {
+        moderated_apart(counted, framework, cycles, moderator, known)
+    };
     let moderated: Vec<CountRow> = scope::summary_rows(access, &sql).await?;
 
     let named = match named {
