@@ -514,7 +514,7 @@ impl RequestDb {
 
     /// [`RequestDb::for_summary`], for a statement that groups many rows: it is planned with
     /// sorting discouraged, so that Postgres groups them in a hash table. The policies hide
-    /// how many rows pass them from the planner, which then expects a few hundred and sorts
+    /// how many rows pass them from the planner, which then expects about a thousand and sorts
     /// them to group: twenty thousand of a partner body's ratings took 10 ms to sort. Only
     /// for a statement that needs no sort of its own (`ORDER BY`, `DISTINCT ON`): it would
     /// be planned without a better way to do it and cost far more.
@@ -556,7 +556,8 @@ enum Grouping {
 }
 
 /// The statement that sets (or, with `on` false, resets) a summary's settings: the purpose,
-/// and with [`Grouping::Hashed`] the planner's `enable_sort`, both in one round trip. Each
+/// and with [`Grouping::Hashed`] the planner's `enable_sort` (reset to `on`, Postgres's
+/// default, which the service changes nowhere else), both in one round trip. Each
 /// statement is prepared once per connection and planned at its first execution (generic
 /// plans), so the setting shapes the plan of the statement it surrounds.
 fn summary_settings(on: bool, grouping: Grouping) -> Statement {

@@ -184,6 +184,23 @@ fn ratings_lateral(
     sql
 }
 
+/// [`ratings_lateral`]'s counts on SQLite, which has no `LATERAL`: the ratings joined to
+/// their assessments.
+fn ratings_joined(
+    counted: &OrgSet,
+    framework: FrameworkId,
+    cycles: &[String],
+    known: Option<DateTime<Utc>>,
+) -> Sql {
+    let mut sql = Sql::new(
+        "SELECT a.cycle, r.standard_id, r.level_id, COUNT(*) AS n FROM ratings r \
+         JOIN assessments a ON a.id = r.assessment_id WHERE r.level_id IS NOT NULL AND ",
+    );
+    assessed(&mut sql, counted, framework, cycles, known);
+    sql.push(" GROUP BY a.cycle, r.standard_id, r.level_id");
+    sql
+}
+
 /// The moderation in force for each (assessment, standard) of the assessments [`assessed`]
 /// finds, counted by cycle, standard and level, on Postgres: the latest of each standard, by
 /// the moderator when there is one (a panel reads its own judgements, never another panel's),
@@ -262,13 +279,7 @@ async fn count_tallies(
         scope::hashed_summary_rows(access, &ratings_lateral(counted, framework, cycles, known))
             .await?
     } else {
-        let mut sql = Sql::new(
-            "SELECT a.cycle, r.standard_id, r.level_id, COUNT(*) AS n FROM ratings r \
-             JOIN assessments a ON a.id = r.assessment_id WHERE r.level_id IS NOT NULL AND ",
-        );
-        assessed(&mut sql, counted, framework, cycles, known);
-        sql.push(" GROUP BY a.cycle, r.standard_id, r.level_id");
-        scope::summary_rows(access, &sql).await?
+        scope::summary_rows(access, &ratings_joined(counted, framework, cycles, known)).await?
     };
     let sql = if postgres {
         moderated_lateral(counted, framework, cycles, moderator, known)
