@@ -9,7 +9,7 @@ use crate::assurance::{
 };
 use crate::helpers::{TestApp, api_test, token};
 use crate::plan::People;
-use crate::world::{ADD_MEMBER, World, create_org, share};
+use crate::world::{World, add_member, create_org, share};
 
 const LIST: &str = "{ assessments(first: 50) { totalCount nodes { id } } }";
 const NODE: &str = "query($id: ID!) { node(id: $id) { id } }";
@@ -198,13 +198,7 @@ api_test!(small_groups_are_withheld_from_partner_bodies, |app| {
             "COUNCIL",
         )
         .await;
-        app.gql(
-            Some(&w.admin),
-            ADD_MEMBER,
-            json!({ "panel": panel, "member": org }),
-        )
-        .await
-        .data();
+        add_member(&app, &w.admin, &panel, &org).await;
         share(&app, &org, false, sharing).await;
         orgs.push(org);
     }

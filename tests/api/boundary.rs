@@ -12,7 +12,7 @@ use crate::assurance::{
 };
 use crate::helpers::{Claims, api_test, token};
 use crate::plan::{self, CREATE_REVIEW, People, UPDATE_REVIEW, id, ok};
-use crate::world::{ADD_MEMBER, World, create_org, share};
+use crate::world::{World, add_member, create_org, share};
 
 const NODE: &str = "query($id: ID!) { node(id: $id) { id } }";
 const PERSON: &str =
@@ -33,13 +33,7 @@ fn moderated_at(progress: &Value, level: &str) -> Vec<Value> {
 api_test!(a_panel_counts_only_its_own_moderations, |app| {
     let w = World::build(&app).await;
     // Council A sits on both panels.
-    app.gql(
-        Some(&w.admin),
-        ADD_MEMBER,
-        json!({ "panel": w.other_panel, "member": w.council_a }),
-    )
-    .await
-    .data();
+    add_member(&app, &w.admin, &w.other_panel, &w.council_a).await;
     let fw = framework(&app, &w.admin, "NRS", 2).await;
     let a_manager = token(&w.council_a, Role::Manager);
     let a = assessed(
@@ -123,13 +117,7 @@ api_test!(the_moderation_in_force_is_the_latest_one_counted, |app| {
         .await;
         let panels: &[&String] = if i < 3 { &[&all, &few] } else { &[&all] };
         for panel in panels {
-            app.gql(
-                Some(&w.admin),
-                ADD_MEMBER,
-                json!({ "panel": panel, "member": org }),
-            )
-            .await
-            .data();
+            add_member(&app, &w.admin, panel, &org).await;
         }
         share(&app, &org, false, "AGGREGATE").await;
         let manager = token(&org, Role::Manager);
@@ -194,56 +182,52 @@ api_test!(the_moderation_in_force_is_the_latest_one_counted, |app| {
             .map(|l| (l.to_string(), moderated_at(p, l)))
             .collect()
     };
-    let expect = |rows: &[(&str, [i64; 2])]| -> Vec<(String, Vec<Value>)> {
-        rows.iter()
-            .map(|(l, n)| (l.to_string(), n.iter().map(|n| json!(n)).collect()))
-            .collect()
-    };
-    // A partner body counts the latest moderation of each standard, by whichever panel.
     let partner = token(&w.partner, Role::Viewer);
-    let p = progress(partner.clone(), None).await;
-    assert_eq!(p["suppressing"], true);
-    assert_eq!(
-        counts(&p),
-        expect(&[
-            ("NOT_MET", [0, 3]),
-            ("DEVELOPING", [0, 0]),
-            ("GOOD_PRACTICE", [3, 3]),
-            ("LEADING_PRACTICE", [3, 0]),
-        ])
-    );
-    // Each panel counts its own latest judgements only.
-    let p = progress(token(&all, Role::Viewer), None).await;
-    assert_eq!(
-        counts(&p),
-        expect(&[
-            ("NOT_MET", [0, 0]),
-            ("DEVELOPING", [0, 0]),
-            ("GOOD_PRACTICE", [3, 6]),
-            ("LEADING_PRACTICE", [3, 0]),
-        ])
-    );
-    let p = progress(token(&few, Role::Viewer), None).await;
-    assert_eq!(
-        counts(&p),
-        expect(&[
-            ("NOT_MET", [3, 3]),
-            ("DEVELOPING", [0, 0]),
-            ("GOOD_PRACTICE", [0, 0]),
-            ("LEADING_PRACTICE", [0, 0]),
-        ])
-    );
-    // As known before the later sessions, the first one's judgements are in force.
-    let p = progress(partner, Some(before_second)).await;
-    assert_eq!(
-        counts(&p),
-        expect(&[
-            ("NOT_MET", [0, 0]),
-            ("DEVELOPING", [0, 0]),
-            ("GOOD_PRACTICE", [6, 6]),
-            ("LEADING_PRACTICE", [0, 0]),
-        ])
-    );
+    // Who asks, as known when, whether small groups are withheld from it, and the counts at
+    // NOT_MET, DEVELOPING, GOOD_PRACTICE and LEADING_PRACTICE.
+    let cases = [
+        // A partner body counts the latest moderation of each standard, by whichever panel.
+        (
+            "a partner body",
+            partner.clone(),
+            None,
+            true,
+            [[0, 3], [0, 0], [3, 3], [3, 0]],
+        ),
+        // Each panel counts its own latest judgements only.
+        (
+            "the whole panel",
+            token(&all, Role::Viewer),
+            None,
+            false,
+            [[0, 0], [0, 0], [3, 6], [3, 0]],
+        ),
+        (
+            "the three-member panel",
+            token(&few, Role::Viewer),
+            None,
+            false,
+            [[3, 3], [0, 0], [0, 0], [0, 0]],
+        ),
+        // As known before the later sessions, the first one's judgements are in force.
+        (
+            "a partner body, as known before the later sessions",
+            partner,
+            Some(before_second),
+            true,
+            [[0, 0], [0, 0], [6, 6], [0, 0]],
+        ),
+    ];
+    for (who, tok, known, suppressing, expected) in cases {
+        let p = progress(tok, known).await;
+        assert_eq!(p["suppressing"], suppressing, "{who}");
+        let expected: Vec<(String, Vec<Value>)> = assurance::LEVELS
+            .iter()
+            .zip(expected)
+            .map(|(l, n)| (l.to_string(), n.iter().map(|n| json!(n)).collect()))
+            .collect();
+        assert_eq!(counts(&p), expected, "{who}");
+    }
 });
 
 api_test!(
@@ -397,13 +381,7 @@ api_test!(a_platform_administrator_reads_no_panel_framework, |app| {
     )
     .await
     .unwrap();
-    app.gql(
-        Some(&w.admin),
-        ADD_MEMBER,
-        json!({ "panel": w.panel, "member": ops }),
-    )
-    .await
-    .data();
+    add_member(&app, &w.admin, &w.panel, &ops).await;
     let panel_fw = framework(&app, &token(&w.panel, Role::Manager), "PANEL-PUB", 1).await;
 
     // The council's own viewer reads its panel's framework ...

@@ -11,7 +11,7 @@ use crate::assurance::{
 };
 use crate::helpers::{TestApp, api_test, token};
 use crate::plan;
-use crate::world::{ADD_MEMBER, World, create_org};
+use crate::world::{World, add_member, create_org};
 
 const MEMBERS: usize = 33;
 const STANDARDS: usize = 15;
@@ -176,21 +176,9 @@ api_test!(
                 "COUNCIL",
             )
             .await;
-            app.gql(
-                Some(&w.admin),
-                ADD_MEMBER,
-                json!({ "panel": big, "member": org }),
-            )
-            .await
-            .data();
+            add_member(&app, &w.admin, &big, &org).await;
             if i < 5 {
-                app.gql(
-                    Some(&w.admin),
-                    ADD_MEMBER,
-                    json!({ "panel": small, "member": org }),
-                )
-                .await
-                .data();
+                add_member(&app, &w.admin, &small, &org).await;
             }
             let manager = token(&org, Role::Manager);
             let mut e = Expected::default();

@@ -103,6 +103,17 @@ impl World {
     }
 }
 
+/// Adds `member` to `panel` through the API, as the platform administrator `admin`.
+pub async fn add_member(app: &TestApp, admin: &str, panel: &str, member: &str) {
+    app.gql(
+        Some(admin),
+        ADD_MEMBER,
+        json!({ "panel": panel, "member": member }),
+    )
+    .await
+    .data();
+}
+
 /// Creates an organisation through the API and returns its id.
 pub async fn create_org(app: &TestApp, admin: &str, slug: &str, name: &str, kind: &str) -> String {
     let resp = app

@@ -137,12 +137,7 @@ pub async fn summary_rows<M: sea_orm::FromQueryResult>(
     access: &Access,
     sql: &Sql,
 ) -> AppResult<Vec<M>> {
-    let db = access.db();
-    Ok(
-        M::find_by_statement(sql.statement(db.get_database_backend()))
-            .all(&db.for_summary())
-            .await?,
-    )
+    rows_in(&access.db().for_summary(), sql).await
 }
 
 /// [`summary_rows`] of a statement that groups many rows and needs no sort of its own,
@@ -151,10 +146,5 @@ pub async fn hashed_summary_rows<M: sea_orm::FromQueryResult>(
     access: &Access,
     sql: &Sql,
 ) -> AppResult<Vec<M>> {
-    let db = access.db();
-    Ok(
-        M::find_by_statement(sql.statement(db.get_database_backend()))
-            .all(&db.for_hashed_summary())
-            .await?,
-    )
+    rows_in(&access.db().for_hashed_summary(), sql).await
 }
