@@ -288,6 +288,8 @@ impl Database {
             backend,
             tally: Arc::new(Tally::new(budget)),
             read_only: AtomicBool::new(backend == DbBackend::Postgres && !writes),
+            summary_held: tokio::sync::Mutex::new(None),
+            writes,
         })
     }
 }
@@ -338,6 +340,17 @@ pub struct RequestDb {
     /// opens nearly every request (one round trip for both), or else before its first
     /// statement.
     read_only: AtomicBool,
+    /// The summary settings the transaction holds now ([`RequestDb::for_summary`]): `None`
+    /// once they are reset. Behind an async lock held while they change, so that no statement
+    /// of the request runs until a reset it waits for has run.
+    summary_held: tokio::sync::Mutex<Option<Grouping>>,
+    /// Whether the request may write (it holds a mutation). In a read-only request, every
+    /// statement of which runs through this handle, a summary's settings stay set after it,
+    /// to be reset only before the next statement that is not a summary like it: a request's
+    /// last summary then needs no reset at all (the commit discards them), and summaries back
+    /// to back share one setting. A mutation's savepoint runs statements on a handle of its
+    /// own, so a request that writes resets them straight after each summary.
+    writes: bool,
 }
 
 impl std::fmt::Debug for RequestDb {
@@ -353,17 +366,42 @@ fn finished() -> DbErr {
 }
 
 impl RequestDb {
-    /// The open transaction, made read-only first if it is still to be.
+    /// The open transaction, made read-only first if it is still to be, with no summary's
+    /// settings left set.
     async fn ready<'g>(
         &self,
         guard: &'g Option<DatabaseTransaction>,
+    ) -> Result<&'g DatabaseTransaction, DbErr> {
+        self.ready_for(guard, None).await
+    }
+
+    /// [`RequestDb::ready`] for a statement of `summary`'s kind (`None`: not a summary).
+    async fn ready_for<'g>(
+        &self,
+        guard: &'g Option<DatabaseTransaction>,
+        summary: Option<Grouping>,
     ) -> Result<&'g DatabaseTransaction, DbErr> {
         let txn = guard.as_ref().ok_or_else(finished)?;
         if self.read_only.swap(false, Ordering::Relaxed) {
             self.tally
                 .observe(txn.execute_unprepared("SET TRANSACTION READ ONLY").await)?;
         }
+        self.settle(txn, summary).await?;
         Ok(txn)
+    }
+
+    /// Brings the summary settings to those `to` needs (`None`: none), in one statement when
+    /// they differ from those held; nothing on SQLite, which has no row-level security.
+    async fn settle(&self, txn: &DatabaseTransaction, to: Option<Grouping>) -> Result<(), DbErr> {
+        if self.backend != DbBackend::Postgres {
+            return Ok(());
+        }
+        let mut held = self.summary_held.lock().await;
+        if let Some(change) = summary_settings(*held, to) {
+            self.tally.observe(txn.query_one_raw(change).await)?;
+            *held = to;
+        }
+        Ok(())
     }
 
     /// Opens a savepoint for one mutation: its change and its audit event commit or roll back
@@ -378,6 +416,13 @@ impl RequestDb {
             txn,
             tally: self.tally.clone(),
         })
+    }
+
+    /// Whether the request may write (it holds a mutation). What a request that writes reads
+    /// back must come from the database: the epochs its changes move are moved only as it
+    /// commits, so a figure remembered under them would still look current to it.
+    pub fn writes(&self) -> bool {
+        self.writes
     }
 
     /// What the request's statements did so far.
@@ -492,6 +537,7 @@ impl RequestDb {
         self.tally.admit()?;
         let guard = self.txn.read().await;
         let txn = guard.as_ref().ok_or_else(finished)?;
+        self.settle(txn, None).await?;
         let row = self
             .tally
             .observe(txn.query_one_raw(sql.statement(self.backend)).await)?;
@@ -505,9 +551,10 @@ impl RequestDb {
 
     /// The request's handle for a summary: each of its statements runs with `hub.purpose`
     /// set to `summary`, which lets row-level security count rows (a panel member's actions,
-    /// a sharer's ratings) that no other statement of the request may read. The setting, the
-    /// statement and the reset run back to back under the transaction's lock, so no other
-    /// statement of the request runs in between.
+    /// a sharer's ratings) that no other statement of the request may read. The setting and
+    /// the statement run back to back under the transaction's lock, so no other statement of
+    /// the request runs in between; the reset runs before any statement that is not a summary
+    /// (in a read-only request, only when one comes: see `RequestDb::writes`).
     pub fn for_summary(&self) -> SummaryDb<'_> {
         SummaryDb(self, Grouping::AsPlanned)
     }
@@ -555,26 +602,34 @@ enum Grouping {
     Hashed,
 }
 
-/// The statement that sets (or, with `on` false, resets) a summary's settings: the purpose,
-/// and with [`Grouping::Hashed`] the planner's `enable_sort` (reset to `on`, Postgres's
-/// default, which the service changes nowhere else), both in one round trip. Each
-/// statement is prepared once per connection and planned at its first execution (generic
-/// plans), so the setting shapes the plan of the statement it surrounds.
-fn summary_settings(on: bool, grouping: Grouping) -> Statement {
+/// The statement that changes a transaction's summary settings from those of `from` to those
+/// of `to` (`None`: no summary), if they differ: the purpose, and the planner's `enable_sort`,
+/// off for [`Grouping::Hashed`] (and back to `on`, Postgres's default, which the service
+/// changes nowhere else), in one round trip. Each statement is prepared once per connection
+/// and planned at its first execution (generic plans), so the setting shapes the plan of the
+/// statements it is set for.
+fn summary_settings(from: Option<Grouping>, to: Option<Grouping>) -> Option<Statement> {
+    if from == to {
+        return None;
+    }
     let mut sql = Sql::new("SELECT ");
-    sql.append(&setting("purpose", if on { "summary" } else { "" }));
-    if grouping == Grouping::Hashed {
-        sql.push(if on {
+    sql.append(&setting(
+        "purpose",
+        if to.is_some() { "summary" } else { "" },
+    ));
+    let hashed = |g: Option<Grouping>| g == Some(Grouping::Hashed);
+    if hashed(from) != hashed(to) {
+        sql.push(if hashed(to) {
             ", set_config('enable_sort', 'off', true)"
         } else {
             ", set_config('enable_sort', 'on', true)"
         });
     }
-    sql.statement(DbBackend::Postgres)
+    Some(sql.statement(DbBackend::Postgres))
 }
 
 impl SummaryDb<'_> {
-    /// Runs `run` on the transaction with the summary purpose set around it (on Postgres).
+    /// Runs `run` on the transaction with the summary's settings set for it (on Postgres).
     async fn around<T>(
         &self,
         run: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>,
@@ -583,15 +638,11 @@ impl SummaryDb<'_> {
         db.tally.admit()?;
         // Exclusive: no other statement of the request may run under the summary purpose.
         let guard = db.txn.write().await;
-        let txn = db.ready(&guard).await?;
-        if db.backend != DbBackend::Postgres {
-            return db.tally.observe(run(txn).await);
-        }
-        db.tally
-            .observe(txn.query_one_raw(summary_settings(true, self.1)).await)?;
+        let txn = db.ready_for(&guard, Some(self.1)).await?;
         let result = db.tally.observe(run(txn).await);
-        db.tally
-            .observe(txn.query_one_raw(summary_settings(false, self.1)).await)?;
+        if db.writes {
+            db.settle(txn, None).await?;
+        }
         result
     }
 }

@@ -254,17 +254,24 @@ pub async fn action_counts(
     Ok(out)
 }
 
-/// Runs a grouped count: of organisations as a summary (row-level security lets summaries
-/// count what the caller may not read row by row; see [`crate::db::RequestDb::for_summary`]),
-/// of reviews as detail.
+/// Runs a grouped count of `keys`: of organisations as a summary (row-level security lets
+/// summaries count what the caller may not read row by row; see
+/// [`crate::db::RequestDb::for_summary`]), of reviews as detail. Organisations whose records
+/// the caller reads in detail (its own, on its dashboard) are counted as detail too: row-level
+/// security gives a summary no row of theirs that detail does not, and the statements that
+/// set and reset a summary's purpose would double the count's round trips.
 async fn grouped_rows<T: FromQueryResult>(
     access: &Access,
     grouping: Grouping,
+    keys: &[Uuid],
     sql: &Sql,
 ) -> AppResult<Vec<T>> {
+    let detail = access.orgs(Purpose::Detail);
     match grouping {
-        Grouping::Organisation => scope::summary_rows(access, sql).await,
-        Grouping::Review => scope::rows(access, sql).await,
+        Grouping::Organisation if !keys.iter().all(|k| detail.contains(*k)) => {
+            scope::summary_rows(access, sql).await
+        }
+        _ => scope::rows(access, sql).await,
     }
 }
 
@@ -297,7 +304,7 @@ async fn count_actions(
         .push(") p GROUP BY ")
         .push(&group)
         .push(", p.at_status, p.at_rag");
-    let rows: Vec<GroupedTally> = grouped_rows(access, grouping, &sql).await?;
+    let rows: Vec<GroupedTally> = grouped_rows(access, grouping, keys, &sql).await?;
     for row in rows {
         if let Some(counts) = row.grp.and_then(|g| out.get_mut(&g)) {
             counts.add(&row.tally);
@@ -346,7 +353,7 @@ pub async fn recommendation_counts(
     asof::known(&mut sql, "r.created_at", at);
     sql.push(" AND ").push_in(&group, keys.iter().copied());
     sql.push(") t WHERE t.at_status IS NOT NULL GROUP BY t.grp, t.at_status");
-    let rows: Vec<GroupedRecommendations> = grouped_rows(access, grouping, &sql).await?;
+    let rows: Vec<GroupedRecommendations> = grouped_rows(access, grouping, keys, &sql).await?;
     let mut out: HashMap<Uuid, RecommendationCounts> = HashMap::new();
     for row in rows {
         out.entry(row.grp)

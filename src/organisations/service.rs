@@ -28,15 +28,46 @@ use crate::ids::OrgId;
 use crate::pagination::{Cursor, PageArgs, Paged, Sort};
 use crate::validate;
 
-/// One organisation, if the caller may see it.
+/// Each caller's own organisation, remembered until the directory changes (the visibility
+/// epoch, read with every request's opening statement): every dashboard names it.
+struct RememberedOwn;
+
+impl crate::cache::Memo for RememberedOwn {
+    /// The organisation (the caller's own: always readable by it).
+    type Key = Uuid;
+    /// The visibility epoch it was read at, and its row.
+    type Value = (i64, Organisation);
+    const CAPACITY: usize = 10_000;
+}
+
+/// One organisation, if the caller may see it. The caller's own is remembered between
+/// read-only requests.
 #[instrument(skip_all, fields(org = %access.org_id()))]
 pub async fn get(access: &Access, id: OrgId) -> AppResult<Organisation> {
-    organisation::Entity::scoped(access)
+    let own = id == access.org_id() && !access.db().writes();
+    let remembered = access.remembered().of::<RememberedOwn>();
+    let epoch = if own {
+        let epoch = access.epoch(crate::epochs::Epoch::VISIBILITY).await?;
+        if let Some((held, org)) = remembered.get(&id.0)
+            && held == epoch
+        {
+            return Ok(org);
+        }
+        Some(epoch)
+    } else {
+        None
+    };
+    let org = organisation::Entity::scoped(access)
         .filter(organisation::Column::Id.eq(id.0))
         .one(access.db())
         .await?
         .map(Organisation::from)
-        .ok_or(AppError::NotFound("organisation"))
+        .ok_or(AppError::NotFound("organisation"))?;
+    if let Some(epoch) = epoch {
+        // A slower reader of an older epoch must not replace a newer row.
+        remembered.insert_unless(id.0, (epoch, org.clone()), |(held, _)| *held > epoch);
+    }
+    Ok(org)
 }
 
 /// Visible organisations among `ids`, in no particular order.

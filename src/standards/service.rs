@@ -100,20 +100,47 @@ pub async fn levels_of(
     ))
 }
 
+/// A published framework's standards and scale, remembered for good: a published version
+/// never changes (`drafts` refuses to write one), so nothing can make them stale. Who may
+/// read them is not remembered: [`with_content`] reads the framework under the caller's
+/// scope first, and its standards and levels are readable exactly when it is.
+struct PublishedContent;
+
+impl crate::cache::Memo for PublishedContent {
+    /// The framework.
+    type Key = Uuid;
+    type Value = std::sync::Arc<(Vec<Standard>, Vec<Level>)>;
+    const CAPACITY: usize = 256;
+}
+
 /// A framework the caller may read, with its standards in order and its scale lowest rank
-/// first: the axes of the comparisons.
+/// first: the axes of the comparisons. A published one's content is read once per process.
 pub async fn with_content(
     access: &Access,
     id: FrameworkId,
 ) -> AppResult<(Framework, Vec<Standard>, Vec<Level>)> {
     let framework = get(access, id).await?;
-    let standards = standards_of(access, vec![id.0]).await?.remove(&id.0);
-    let levels = levels_of(access, vec![id.0]).await?.remove(&id.0);
-    Ok((
-        framework,
-        standards.unwrap_or_default(),
-        levels.unwrap_or_default(),
-    ))
+    let published = framework.status == super::FrameworkStatus::Published;
+    let remembered = access.remembered().of::<PublishedContent>();
+    if published && let Some(content) = remembered.get(&id.0) {
+        let (standards, levels) = &*content;
+        return Ok((framework, standards.clone(), levels.clone()));
+    }
+    let standards = standards_of(access, vec![id.0])
+        .await?
+        .remove(&id.0)
+        .unwrap_or_default();
+    let levels = levels_of(access, vec![id.0])
+        .await?
+        .remove(&id.0)
+        .unwrap_or_default();
+    if published {
+        remembered.insert(
+            id.0,
+            std::sync::Arc::new((standards.clone(), levels.clone())),
+        );
+    }
+    Ok((framework, standards, levels))
 }
 
 /// Readable standards among `ids`.

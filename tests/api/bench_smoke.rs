@@ -4,6 +4,7 @@
 
 use resilience_hub::auth::Role;
 use resilience_hub_app::bench_data::{self, Scale, Targets};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{Claims, TestApp, api_test, engines};
@@ -31,16 +32,34 @@ const ACTION_VERSION: &str = include_str!("../../bench/queries/action_version.gr
 /// are checked against came with the first. A write also moves its organisation's actions
 /// epoch.
 ///
-/// On Postgres each statement of a summary runs between two that set and reset its purpose:
-/// the second number of each pair.
+/// On Postgres a summary's statement follows one that sets its purpose (the second number of
+/// each pair); in a read-only request the purpose is reset only before a statement that is
+/// not a summary, so the last summary needs no reset. The caller's own organisation's counts
+/// are no summary: it reads its records in detail.
+///
+/// `*_RECOUNTED`: the same once the records' epochs have moved, so that nothing remembered
+/// holds (the benchmark's "epochs moving" variant).
 mod budget {
-    pub const DASHBOARD: (u64, u64) = (6, 6 + 2);
+    // The opening, the recommendations counted, the most overdue actions, their
+    // recommendations and their reviews. The caller's own organisation is remembered until
+    // the directory changes.
+    pub const DASHBOARD: (u64, u64) = (5, 5);
+    // Its action counts as well.
+    pub const DASHBOARD_RECOUNTED: (u64, u64) = (6, 6);
     // The opening, the review, and the plan: its page, counts, latest updates and (on
     // Postgres) changes of delivery date, which SQLite reads in a statement of their own.
     pub const ACTION_PLAN: (u64, u64) = (4, 3);
     // Remembered whole: the opening and the members' actions epochs.
     pub const PANEL_COMPARISON: (u64, u64) = (2, 2);
-    pub const STANDARDS_PROGRESS: (u64, u64) = (4, 4);
+    // Rebuilt: the framework (its published content is remembered for good), the members'
+    // assessments, their marks (ratings, moderations, challenges), and their actions counted
+    // as a summary. The members' organisations are remembered until the directory changes.
+    pub const PANEL_COMPARISON_RECOUNTED: (u64, u64) = (6, 7);
+    // The opening and the framework.
+    pub const STANDARDS_PROGRESS: (u64, u64) = (2, 2);
+    // Counted again: the ratings (grouped in a hash table on Postgres) and the moderations in
+    // force, each a summary; on Postgres the second changes the planner's setting back.
+    pub const STANDARDS_PROGRESS_RECOUNTED: (u64, u64) = (4, 6);
     // One read more than before: the action's latest update, which tells the next entry of
     // its history from a correction. And one write: the change's outbox row, beside its
     // audit event.
@@ -113,6 +132,25 @@ async fn measured(app: &TestApp, tok: &str, doc: &str, vars: Value) -> (Value, u
     let resp = app.gql(Some(tok), doc, vars).await;
     let cost = app.statements() - before;
     (resp.data().clone(), cost)
+}
+
+/// The statements of `doc` once every record's epoch has moved on, as the benchmark's second
+/// variant moves them (not the visibility epoch: the directory, memberships and sharing), so
+/// that nothing remembered of the records holds: the cost of counting again. Its answer is
+/// the same as before.
+async fn recounted(app: &TestApp, tok: &str, doc: &str, vars: Value, was: &Value) -> u64 {
+    app.database()
+        .conn()
+        .execute_unprepared(
+            "UPDATE change_epochs SET epoch = epoch + 1 WHERE family <> 'VISIBILITY'",
+        )
+        .await
+        .expect("the epochs move");
+    let before = app.statements();
+    let resp = app.gql(Some(tok), doc, vars).await;
+    let cost = app.statements() - before;
+    assert_eq!(resp.data(), was, "counted again, the same answer");
+    cost
 }
 
 async fn load(app: &TestApp) -> Targets {
@@ -225,6 +263,12 @@ api_test!(
                 cost <= budget::on(&app, budget::DASHBOARD),
                 "dashboard took {cost} statements"
             );
+            let cost = recounted(&app, &tok, DASHBOARD, json!({}), &data).await;
+            eprintln!("dashboard recounted: {cost} statements");
+            assert!(
+                cost <= budget::on(&app, budget::DASHBOARD_RECOUNTED),
+                "dashboard recounted took {cost} statements"
+            );
             let progress = &data["me"]["organisation"]["progress"];
             let nodes = data["actions"]["nodes"].as_array().unwrap();
             assert!(nodes.len() <= 20);
@@ -266,11 +310,17 @@ api_test!(
             "framework": t.framework.id,
             "cycle": t.cycles.last().unwrap(),
         });
-        let (data, cost) = measured(&app, &tok, PANEL_COMPARISON, vars).await;
+        let (data, cost) = measured(&app, &tok, PANEL_COMPARISON, vars.clone()).await;
         eprintln!("panel comparison: {cost} statements");
         assert!(
             cost <= budget::on(&app, budget::PANEL_COMPARISON),
             "comparison took {cost} statements"
+        );
+        let cost = recounted(&app, &tok, PANEL_COMPARISON, vars, &data).await;
+        eprintln!("panel comparison rebuilt: {cost} statements");
+        assert!(
+            cost <= budget::on(&app, budget::PANEL_COMPARISON_RECOUNTED),
+            "comparison rebuilt took {cost} statements"
         );
         let rows = data["panelComparison"]["rows"].as_array().unwrap();
         assert_eq!(rows.len() as i64, t.panel_members);
@@ -286,11 +336,17 @@ api_test!(
         // 4. A partner's progress over every cycle.
         let tok = token(&t.partner.id, Role::Viewer, "partner");
         let vars = json!({ "framework": t.framework.id, "cycles": t.cycles });
-        let (data, cost) = measured(&app, &tok, STANDARDS_PROGRESS, vars).await;
+        let (data, cost) = measured(&app, &tok, STANDARDS_PROGRESS, vars.clone()).await;
         eprintln!("standards progress: {cost} statements");
         assert!(
             cost <= budget::on(&app, budget::STANDARDS_PROGRESS),
             "progress took {cost} statements"
+        );
+        let cost = recounted(&app, &tok, STANDARDS_PROGRESS, vars, &data).await;
+        eprintln!("standards progress recounted: {cost} statements");
+        assert!(
+            cost <= budget::on(&app, budget::STANDARDS_PROGRESS_RECOUNTED),
+            "progress recounted took {cost} statements"
         );
         let progress = &data["standardsProgress"];
         assert_eq!(progress["suppressing"], true);

@@ -569,7 +569,9 @@ async fn victims(app: &TestApp, w: &World) -> Victims {
         &["createWebhookEndpoint"],
     )
     .await;
-    for _ in 0..200 {
+    // Up to a minute: under the whole suite's load on two cores the dispatcher has taken
+    // longer than twenty seconds to come round.
+    for _ in 0..600 {
         let settled = "SELECT COUNT(*) FROM webhook_deliveries WHERE status <> 'PENDING'";
         if app.scalar(settled).await > 0 {
             break;

@@ -115,3 +115,53 @@ api_test!(node_is_scoped_like_everything_else, |app| {
     let resp = app.gql(Some(&tok), NODE, json!({ "id": "nope_123" })).await;
     assert_eq!(resp.error("BAD_USER_INPUT")["extensions"]["field"], "id");
 });
+
+api_test!(
+    the_callers_own_organisation_is_remembered_until_the_directory_changes,
+    |app| {
+        let w = World::build(&app).await;
+        let viewer = token(&w.council_a, Role::Viewer);
+        const NAME: &str = "{ me { organisation { id name region } } }";
+        let first = app.gql(Some(&viewer), NAME, json!({})).await.data().clone();
+        // Asked again, it is remembered: the request's opening statement alone.
+        let before = app.statements();
+        let again = app.gql(Some(&viewer), NAME, json!({})).await.data().clone();
+        assert_eq!(again, first);
+        assert_eq!(app.statements() - before, 1, "the opening statement only");
+
+        // A platform administrator renames it: the next dashboard names it anew.
+        let renamed = app
+            .gql(
+                Some(&w.admin),
+                "mutation($input: UpdateOrganisationInput!) { \
+                   updateOrganisation(input: $input) { organisation { name region } } }",
+                json!({ "input": { "id": w.council_a, "version": 1,
+                                   "name": "Alpha City Council", "region": null } }),
+            )
+            .await;
+        assert_eq!(
+            renamed.data()["updateOrganisation"]["organisation"]["name"],
+            "Alpha City Council"
+        );
+        let after = app.gql(Some(&viewer), NAME, json!({})).await;
+        assert_eq!(
+            after.data()["me"]["organisation"]["name"],
+            "Alpha City Council"
+        );
+        assert_eq!(after.data()["me"]["organisation"]["region"], json!(null));
+        assert_eq!(
+            after.data()["me"]["organisation"]["id"],
+            first["me"]["organisation"]["id"]
+        );
+
+        // Another organisation's caller is never answered with it.
+        let other = app
+            .gql(Some(&token(&w.council_b, Role::Viewer)), NAME, json!({}))
+            .await;
+        assert_eq!(other.data()["me"]["organisation"]["id"], json!(w.council_b));
+        assert_ne!(
+            other.data()["me"]["organisation"]["name"],
+            "Alpha City Council"
+        );
+    }
+);

@@ -448,9 +448,14 @@ api_test!(
             action(&app, &m, &rec, "Act", "2021-01-29", "2021-06-30").await;
         }
         let lead = token(&panel, Role::Viewer);
-        app.gql(Some(&lead), "{ me { role } }", json!({}))
-            .await
-            .data();
+        // The lead is recorded, and its own organisation remembered, before counting.
+        app.gql(
+            Some(&lead),
+            "{ me { role organisation { id } } }",
+            json!({}),
+        )
+        .await
+        .data();
         let query = r#"query($first: Int) { me { organisation { members(first: $first) {
         nodes { name progress { red amber green } before: progress(asOf: "2021-03-01") { amber } }
     } } } }"#;
@@ -560,44 +565,86 @@ api_test!(
     }
 );
 
+/// Which handle of a request a statement runs on.
+#[derive(Clone, Copy, Debug)]
+enum Via {
+    Request,
+    Summary,
+    HashedSummary,
+}
+
+/// The summary purpose and the planner's `enable_sort` as a statement run `via` one of
+/// `request`'s handles sees them.
+async fn seen(request: &resilience_hub::db::RequestDb, via: Via) -> (String, String) {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let settings = Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT current_setting('hub.purpose', true) AS purpose, \
+         current_setting('enable_sort') AS sort",
+    );
+    let row = match via {
+        Via::Request => request.query_one_raw(settings).await,
+        Via::Summary => request.for_summary().query_one_raw(settings).await,
+        Via::HashedSummary => request.for_hashed_summary().query_one_raw(settings).await,
+    };
+    let row = row.unwrap().expect("a row");
+    (
+        row.try_get::<Option<String>>("", "purpose")
+            .unwrap()
+            .unwrap_or_default(),
+        row.try_get("", "sort").unwrap(),
+    )
+}
+
 api_test!(
     a_summary_grouped_by_hashing_leaves_no_setting_behind,
     |app| {
-        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        use sea_orm::{ConnectionTrait, DbBackend};
         let db = app.service_database();
         // SQLite has neither the purpose nor the planner's settings.
         if db.conn().get_database_backend() == DbBackend::Postgres {
-            let settings = Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT current_setting('hub.purpose', true) AS purpose, \
-                 current_setting('enable_sort') AS sort",
-            );
-            let read = |row: Option<sea_orm::QueryResult>| -> (String, String) {
-                let row = row.expect("a row");
-                (
-                    row.try_get::<Option<String>>("", "purpose")
-                        .unwrap()
-                        .unwrap_or_default(),
-                    row.try_get("", "sort").unwrap(),
-                )
-            };
+            let none = || (String::new(), "on".to_owned());
+            let summary = || ("summary".to_owned(), "on".to_owned());
+            let hashed = || ("summary".to_owned(), "off".to_owned());
             let request = db.begin_request(false, 0).await.unwrap();
-            let during = request
-                .for_hashed_summary()
-                .query_one_raw(settings.clone())
-                .await
-                .unwrap();
-            assert_eq!(read(during), ("summary".into(), "off".into()));
-            // The next statement of the request, a summary or not, runs with neither.
-            let after = request.query_one_raw(settings.clone()).await.unwrap();
-            assert_eq!(read(after), (String::new(), "on".into()));
-            let plain_summary = request
-                .for_summary()
-                .query_one_raw(settings.clone())
-                .await
-                .unwrap();
-            assert_eq!(read(plain_summary), ("summary".into(), "on".into()));
+            // Each statement sees its own handle's settings, whatever ran before it: the
+            // next statement after a summary, a summary or not, sees none of the last's.
+            for (via, expected) in [
+                (Via::HashedSummary, hashed()),
+                (Via::Request, none()),
+                (Via::Summary, summary()),
+                (Via::HashedSummary, hashed()),
+                (Via::Summary, summary()),
+            ] {
+                assert_eq!(seen(&request, via).await, expected, "{via:?}");
+            }
+            // A read-only request's summaries in a row share one setting, and its last leaves
+            // the reset to the commit: one statement for the second summary, not three.
+            let before = request.tally().statements();
+            assert_eq!(seen(&request, Via::Summary).await, summary());
+            assert_eq!(request.tally().statements() - before, 1);
+            assert_eq!(seen(&request, Via::Request).await, none());
             request.finish().await.unwrap();
+
+            // A request that writes resets them straight after each summary: its mutations'
+            // savepoints run statements that this handle never sees.
+            let request = db.begin_request(true, 0).await.unwrap();
+            let savepoint = request.savepoint().await.unwrap();
+            assert_eq!(seen(&request, Via::HashedSummary).await, hashed());
+            let inside = savepoint
+                .query_one_raw(sea_orm::Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT current_setting('hub.purpose', true) AS purpose, \
+                     current_setting('enable_sort') AS sort",
+                ))
+                .await
+                .unwrap()
+                .expect("a row");
+            let purpose: Option<String> = inside.try_get("", "purpose").unwrap();
+            let sort: String = inside.try_get("", "sort").unwrap();
+            assert_eq!((purpose.unwrap_or_default(), sort), none());
+            savepoint.commit().await.unwrap();
+            request.abandon().await;
         }
     }
 );

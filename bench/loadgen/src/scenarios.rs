@@ -337,9 +337,57 @@ struct Session {
 
 /// What a response said.
 enum Outcome {
+    /// Its data: null for a read, whose data is checked and skipped ([`Answer`]).
     Data(Value),
     Conflict,
     Failed,
+}
+
+/// Whether the driver keeps a response's data. A write keeps it (its next step reads the
+/// version it answered). A read's data is checked to be well-formed JSON and skipped, as
+/// pgbench skips the rows it receives: the driver shares the two cores with the service,
+/// and building a tree of every value it will not look at took CPU from what it measures.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Data,
+    Nothing,
+}
+
+/// A GraphQL response as the driver judges it: its data, and its errors' codes.
+#[derive(serde::Deserialize)]
+struct Answer<D> {
+    data: Option<D>,
+    #[serde(default)]
+    errors: Vec<Coded>,
+}
+
+/// An error of a response: only its code is read.
+#[derive(serde::Deserialize)]
+struct Coded {
+    extensions: Option<Extensions>,
+}
+
+#[derive(serde::Deserialize)]
+struct Extensions {
+    code: Option<String>,
+}
+
+impl<D: serde::de::DeserializeOwned> Answer<D> {
+    /// `body` judged: `None` when it is not a JSON response; the codes (`?` for an error
+    /// without one) beside the data.
+    fn judge(body: &[u8]) -> Option<(Option<D>, Vec<String>)> {
+        let answer: Self = serde_json::from_slice(body).ok()?;
+        let codes = answer
+            .errors
+            .into_iter()
+            .map(|e| {
+                e.extensions
+                    .and_then(|x| x.code)
+                    .unwrap_or_else(|| "?".to_owned())
+            })
+            .collect();
+        Some((answer.data, codes))
+    }
 }
 
 /// Sends `doc` with `variables` as `token`, named `name` in the metrics, and judges the
@@ -351,6 +399,7 @@ async fn send(
     doc: &str,
     variables: &Value,
     conflict_ok: bool,
+    keep: Keep,
 ) -> Result<Outcome, Box<TransactionError>> {
     let builder = user
         .get_request_builder(&GooseMethod::Post, "/graphql")?
@@ -363,31 +412,27 @@ async fn send(
         response,
         ..
     } = user.request(request).await?;
-    let body: Option<Value> = match response {
-        Ok(resp) => resp.json().await.ok(),
+    let body = match response {
+        Ok(resp) => resp.bytes().await.ok(),
         Err(_) => None,
     };
-    let Some(body) = body else {
+    let judged = body.as_deref().and_then(|body| match keep {
+        Keep::Data => Answer::<Value>::judge(body),
+        Keep::Nothing => Answer::<serde::de::IgnoredAny>::judge(body)
+            .map(|(data, codes)| (data.map(|_| Value::Null), codes)),
+    });
+    let Some((data, codes)) = judged else {
         user.set_failure("no JSON body", &mut request, None, None)?;
         return Ok(Outcome::Failed);
     };
-    let codes: Vec<String> = body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| e["extensions"]["code"].as_str().unwrap_or("?").to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
     if codes.is_empty() {
-        return Ok(Outcome::Data(body["data"].clone()));
+        return Ok(Outcome::Data(data.unwrap_or(Value::Null)));
     }
     if conflict_ok && codes.iter().all(|c| c == "CONFLICT") {
         return Ok(Outcome::Conflict);
     }
     let tag = codes.join(",");
-    let text = body.to_string();
+    let text = String::from_utf8_lossy(body.as_deref().unwrap_or_default());
     user.set_failure(&tag, &mut request, None, Some(&text))?;
     Ok(Outcome::Failed)
 }
@@ -461,6 +506,7 @@ async fn read(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
         shared.read_document(),
         &call.variables,
         false,
+        Keep::Nothing,
     )
     .await?;
     Ok(())
@@ -530,8 +576,16 @@ async fn write(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
             "percent": percent,
         });
         let doc = &shared.docs.add_progress_update;
-        if let Outcome::Data(data) =
-            send(user, "addProgressUpdate", &token, doc, &variables, false).await?
+        if let Outcome::Data(data) = send(
+            user,
+            "addProgressUpdate",
+            &token,
+            doc,
+            &variables,
+            false,
+            Keep::Data,
+        )
+        .await?
         {
             let id = data["addProgressUpdate"]["update"]["id"]
                 .as_str()
@@ -573,7 +627,17 @@ async fn write(user: &mut GooseUser, shared: &Shared) -> TransactionResult {
     ][(n % 3) as usize];
     let variables = json!({ "action": action, "version": version, "owner": owner });
     let doc = &shared.docs.update_action;
-    match send(user, "updateAction", &token, doc, &variables, true).await? {
+    match send(
+        user,
+        "updateAction",
+        &token,
+        doc,
+        &variables,
+        true,
+        Keep::Data,
+    )
+    .await?
+    {
         Outcome::Data(data) => {
             *shared
                 .ack
@@ -612,7 +676,17 @@ async fn current_version(
     let variables = json!({ "action": action });
     let doc = &shared.docs.action_version;
     Ok(
-        match send(user, "actionVersion", token, doc, &variables, false).await? {
+        match send(
+            user,
+            "actionVersion",
+            token,
+            doc,
+            &variables,
+            false,
+            Keep::Data,
+        )
+        .await?
+        {
             Outcome::Data(data) => data["action"]["version"].as_i64(),
             _ => None,
         },

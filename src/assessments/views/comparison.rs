@@ -205,15 +205,62 @@ pub async fn panel_comparison(
     {
         return Ok(comparison);
     }
-    let comparison = Arc::new(build(access, panel, framework, key.2.clone(), at, members).await?);
+    let comparison = Arc::new(
+        build(
+            access,
+            (panel, stamp.visibility),
+            framework,
+            key.2.clone(),
+            at,
+            members,
+        )
+        .await?,
+    );
     remembered.insert(key, (stamp, comparison.clone()));
     Ok(comparison)
 }
 
-/// Builds a heat map (see [`panel_comparison`]) of the panel's `members`.
+/// The members' organisations of every heat map of a panel, by name, remembered per panel
+/// until the directory or a membership changes (the visibility epoch, which also decides who
+/// the members are): a heat map rebuilt because a member's records changed names the same
+/// organisations.
+struct RememberedMembers;
+
+impl crate::cache::Memo for RememberedMembers {
+    /// The panel (the caller's own).
+    type Key = OrgId;
+    /// The visibility epoch they were read at, and the organisations.
+    type Value = (i64, Arc<Vec<Organisation>>);
+    const CAPACITY: usize = 256;
+}
+
+/// The panel's `members` by name, read at the `visibility` epoch or remembered from it.
+async fn members_by_name(
+    access: &Access,
+    (panel, visibility): (OrgId, i64),
+    members: &[Uuid],
+) -> AppResult<Arc<Vec<Organisation>>> {
+    let remembered = access.remembered().of::<RememberedMembers>();
+    if let Some((held, orgs)) = remembered.get(&panel)
+        && held == visibility
+    {
+        return Ok(orgs);
+    }
+    let mut orgs = crate::organisations::service::by_ids(access, members).await?;
+    orgs.sort_by(|a, b| a.name.cmp(&b.name));
+    let orgs = Arc::new(orgs);
+    // A slower reader of an older epoch must not replace newer organisations.
+    remembered.insert_unless(panel, (visibility, orgs.clone()), |(held, _)| {
+        *held > visibility
+    });
+    Ok(orgs)
+}
+
+/// Builds a heat map (see [`panel_comparison`]) of the panel's `members`, as the directory
+/// stood at the visibility epoch given with the panel.
 async fn build(
     access: &Access,
-    panel: OrgId,
+    (panel, visibility): (OrgId, i64),
     framework: FrameworkId,
     cycle: String,
     at: AsAt,
@@ -221,8 +268,7 @@ async fn build(
 ) -> AppResult<PanelComparison> {
     let as_of = at.day;
     let (fw, standards, levels) = frameworks::with_content(access, framework).await?;
-    let mut orgs = crate::organisations::service::by_ids(access, &members).await?;
-    orgs.sort_by(|a, b| a.name.cmp(&b.name));
+    let orgs = members_by_name(access, (panel, visibility), &members).await?;
 
     // The members' submitted self-assessments of the cycle (never drafts), submitted by the
     // moment asked about. Their ratings keep no history: those submitted are as they are now.
@@ -262,7 +308,7 @@ async fn build(
         .collect();
     let level = |id: Option<Uuid>| id.and_then(|id| shared_levels.get(&id).cloned());
     let rows = orgs
-        .into_iter()
+        .iter()
         .map(|org| {
             let assessment = by_org.get(&org.id.0).cloned();
             let cells = shared_standards
@@ -284,7 +330,7 @@ async fn build(
                 last_challenged_on: assessment
                     .as_ref()
                     .and_then(|a| challenged.get(&a.id.0).copied().flatten()),
-                organisation: org,
+                organisation: org.clone(),
                 assessment,
                 cells,
             }
