@@ -72,18 +72,30 @@ impl<K: Hash + Eq, V: Clone> Bounded<K, V> {
         self.put(&mut self.lock(), key, value)
     }
 
-    /// Holds `value` for `key` unless `keep` says the value already held should stay.
-    pub fn insert_unless(&self, key: K, value: V, keep: impl FnOnce(&V) -> bool) {
-        let mut map = self.lock();
-        if !map.get(&key).is_some_and(keep) {
-            self.put(&mut map, key, value);
-        }
-    }
-
     fn put(&self, map: &mut HashMap<K, V>, key: K, value: V) -> bool {
         if map.len() >= self.capacity && !map.contains_key(&key) {
             map.clear();
         }
         map.insert(key, value).is_none()
+    }
+}
+
+/// Values remembered with the change epoch they were computed at (see `crate::epochs`).
+impl<K: Hash + Eq, V: Clone> Bounded<K, (i64, V)> {
+    /// The value held for `key` if it was computed at `epoch`: one of another epoch is stale.
+    pub fn at_epoch(&self, key: &K, epoch: i64) -> Option<V> {
+        match self.lock().get(key) {
+            Some((held, value)) if *held == epoch => Some(value.clone()),
+            _ => None,
+        }
+    }
+
+    /// Holds `value`, computed at `epoch`, for `key`, unless a value of a newer epoch is held:
+    /// a slower reader of an older epoch must not replace what a faster one found newer.
+    pub fn keep_newest(&self, key: K, epoch: i64, value: V) {
+        let mut map = self.lock();
+        if map.get(&key).is_none_or(|(held, _)| *held <= epoch) {
+            self.put(&mut map, key, (epoch, value));
+        }
     }
 }

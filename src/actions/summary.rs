@@ -234,20 +234,20 @@ pub async fn action_counts(
     let mut out = HashMap::with_capacity(orgs.len());
     let mut stale = Vec::new();
     for org in orgs {
-        match remembered.get(&(org, at)) {
-            Some((at, counts)) if Some(&at) == epochs.get(&org) => {
+        match epochs
+            .get(&org)
+            .and_then(|epoch| remembered.at_epoch(&(org, at), *epoch))
+        {
+            Some(counts) => {
                 out.insert(org, counts);
             }
-            _ => stale.push(org),
+            None => stale.push(org),
         }
     }
     if !stale.is_empty() {
         for (org, counts) in count_actions(access, grouping, &stale, at).await? {
             let epoch = epochs.get(&org).copied().unwrap_or(0);
-            // A slower reader of an older epoch must not replace a newer count.
-            remembered.insert_unless((org, at), (epoch, counts.clone()), |(held, _)| {
-                *held > epoch
-            });
+            remembered.keep_newest((org, at), epoch, counts.clone());
             out.insert(org, counts);
         }
     }
@@ -266,11 +266,12 @@ async fn grouped_rows<T: FromQueryResult>(
     keys: &[Uuid],
     sql: &Sql,
 ) -> AppResult<Vec<T>> {
-    let detail = access.orgs(Purpose::Detail);
+    let counted_in_detail = || {
+        let detail = access.orgs(Purpose::Detail);
+        keys.iter().all(|k| detail.contains(*k))
+    };
     match grouping {
-        Grouping::Organisation if !keys.iter().all(|k| detail.contains(*k)) => {
-            scope::summary_rows(access, sql).await
-        }
+        Grouping::Organisation if !counted_in_detail() => scope::summary_rows(access, sql).await,
         _ => scope::rows(access, sql).await,
     }
 }

@@ -44,30 +44,27 @@ impl crate::cache::Memo for RememberedOwn {
 /// read-only requests.
 #[instrument(skip_all, fields(org = %access.org_id()))]
 pub async fn get(access: &Access, id: OrgId) -> AppResult<Organisation> {
-    let own = id == access.org_id() && !access.db().writes();
+    if id != access.org_id() || access.db().writes() {
+        return read(access, id).await;
+    }
+    let epoch = access.epoch(crate::epochs::Epoch::VISIBILITY).await?;
     let remembered = access.remembered().of::<RememberedOwn>();
-    let epoch = if own {
-        let epoch = access.epoch(crate::epochs::Epoch::VISIBILITY).await?;
-        if let Some((held, org)) = remembered.get(&id.0)
-            && held == epoch
-        {
-            return Ok(org);
-        }
-        Some(epoch)
-    } else {
-        None
-    };
-    let org = organisation::Entity::scoped(access)
+    if let Some(org) = remembered.at_epoch(&id.0, epoch) {
+        return Ok(org);
+    }
+    let org = read(access, id).await?;
+    remembered.keep_newest(id.0, epoch, org.clone());
+    Ok(org)
+}
+
+/// One organisation, read under the caller's scope.
+async fn read(access: &Access, id: OrgId) -> AppResult<Organisation> {
+    organisation::Entity::scoped(access)
         .filter(organisation::Column::Id.eq(id.0))
         .one(access.db())
         .await?
         .map(Organisation::from)
-        .ok_or(AppError::NotFound("organisation"))?;
-    if let Some(epoch) = epoch {
-        // A slower reader of an older epoch must not replace a newer row.
-        remembered.insert_unless(id.0, (epoch, org.clone()), |(held, _)| *held > epoch);
-    }
-    Ok(org)
+        .ok_or(AppError::NotFound("organisation"))
 }
 
 /// Visible organisations among `ids`, in no particular order.

@@ -241,18 +241,13 @@ async fn members_by_name(
     members: &[Uuid],
 ) -> AppResult<Arc<Vec<Organisation>>> {
     let remembered = access.remembered().of::<RememberedMembers>();
-    if let Some((held, orgs)) = remembered.get(&panel)
-        && held == visibility
-    {
+    if let Some(orgs) = remembered.at_epoch(&panel, visibility) {
         return Ok(orgs);
     }
     let mut orgs = crate::organisations::service::by_ids(access, members).await?;
     orgs.sort_by(|a, b| a.name.cmp(&b.name));
     let orgs = Arc::new(orgs);
-    // A slower reader of an older epoch must not replace newer organisations.
-    remembered.insert_unless(panel, (visibility, orgs.clone()), |(held, _)| {
-        *held > visibility
-    });
+    remembered.keep_newest(panel, visibility, orgs.clone());
     Ok(orgs)
 }
 

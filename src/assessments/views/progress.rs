@@ -340,9 +340,7 @@ async fn tallies(access: &Access, of: TalliesOf) -> AppResult<Arc<Tallies>> {
     // The epoch is read first: what is counted after it is at least as new (see `epochs`).
     let epoch = access.epoch(epochs::Epoch::ASSURANCE).await?;
     let remembered = access.remembered().of::<RememberedTallies>();
-    if let Some((at, tallies)) = remembered.get(&of)
-        && at == epoch
-    {
+    if let Some(tallies) = remembered.at_epoch(&of, epoch) {
         return Ok(tallies);
     }
     let (framework, cycles, counted, named, moderator, known) = &of;
@@ -358,8 +356,7 @@ async fn tallies(access: &Access, of: TalliesOf) -> AppResult<Arc<Tallies>> {
         )
         .await?,
     );
-    // A slower reader of an older epoch must not replace a newer count.
-    remembered.insert_unless(of, (epoch, tallies.clone()), |(held, _)| *held > epoch);
+    remembered.keep_newest(of, epoch, tallies.clone());
     Ok(tallies)
 }
 
