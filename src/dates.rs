@@ -38,8 +38,10 @@ impl Date {
 }
 
 impl std::fmt::Display for Date {
+    /// `YYYY-MM-DD`: chrono's own form of a date, which is what `%Y-%m-%d` writes, without
+    /// reading a format string each time (a page of actions writes hundreds of dates).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%d"))
+        std::fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -140,6 +142,24 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_date_is_written_as_its_format_says() {
+        for (y, m, d) in [
+            (1900, 1, 1),
+            (2021, 11, 30),
+            (2199, 12, 31),
+            (33, 2, 3),
+            (10000, 6, 7),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(Date(date).to_string(), date.format("%Y-%m-%d").to_string());
+        }
+        assert_eq!(
+            Date(NaiveDate::from_ymd_opt(2021, 3, 4).unwrap()).to_value(),
+            Value::String("2021-03-04".into())
+        );
     }
 
     #[test]

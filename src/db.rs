@@ -133,11 +133,17 @@ impl Default for PoolSettings {
     }
 }
 
+/// How long a connection may sit idle in the pool before it is checked on the way out.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// The service's connection pool, with a count of the SQL statements it has run.
 #[derive(Clone, Debug)]
 pub struct Database {
     conn: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    /// How many times a request's transaction may try to begin: once on each connection the
+    /// pool may hold, all of which the server may have ended at once, and once on a new one.
+    begin_attempts: u32,
 }
 
 impl Database {
@@ -147,6 +153,13 @@ impl Database {
         opts.max_connections(pool.max_connections)
             .acquire_timeout(pool.acquire_timeout)
             .connect_timeout(pool.acquire_timeout)
+            // Every connection is checked as it goes back to the pool (sqlx sends it a `Sync`
+            // and waits for the answer), so one taken out again soon after is known to be
+            // alive: checking it again on the way out cost every request a round trip of its
+            // own. One that sat idle longer is checked, and a request whose transaction
+            // cannot begin on a connection that died in between tries the next
+            // (`Database::begin_request`).
+            .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| {
                 o.create_if_missing(true)
@@ -165,7 +178,11 @@ impl Database {
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Database { conn, statements })
+        Ok(Database {
+            conn,
+            statements,
+            begin_attempts: pool.max_connections + 1,
+        })
     }
 
     /// Applies every pending migration.
@@ -282,7 +299,26 @@ impl Database {
                 ..Default::default()
             },
         };
-        let txn = self.conn.begin_with_options(options).await?;
+        let mut attempt = 1;
+        let txn = loop {
+            match self.conn.begin_with_options(options).await {
+                Ok(txn) => break txn,
+                // A connection that died while idle (a restart, a proxy's timeout) fails its
+                // `BEGIN`, and goes: nothing has run yet, so beginning again on another is
+                // safe. After a restart every idle connection is dead, so the pool's next
+                // may be too. Not after waiting for a connection in vain, which would only
+                // wait again.
+                Err(err)
+                    if attempt < self.begin_attempts
+                        && !matches!(err, DbErr::ConnectionAcquire(_))
+                        && is_unavailable(&err) =>
+                {
+                    tracing::info!(error = %err, attempt, "beginning a request's transaction again");
+                    attempt += 1;
+                }
+                Err(err) => return Err(err),
+            }
+        };
         Ok(RequestDb {
             txn: RwLock::new(Some(txn)),
             backend,
@@ -329,7 +365,7 @@ pub fn redact(url: &str) -> String {
 /// The request-scoped database handle: one transaction for the whole request.
 ///
 /// It implements [`ConnectionTrait`], so sea-orm queries run on it directly. The transaction
-/// sits behind a lock so that [`RequestDb::finish`] can take it out for the commit even while a
+/// sits behind a lock so that [`RequestDb::finish`] can take it out to end it even while a
 /// per-request DataLoader still holds a reference to the handle; anything that tries to use the
 /// handle after that gets an error instead of a statement outside the transaction.
 pub struct RequestDb {
@@ -347,9 +383,9 @@ pub struct RequestDb {
     /// Whether the request may write (it holds a mutation). In a read-only request, every
     /// statement of which runs through this handle, a summary's settings stay set after it,
     /// to be reset only before the next statement that is not a summary like it: a request's
-    /// last summary then needs no reset at all (the commit discards them), and summaries back
-    /// to back share one setting. A mutation's savepoint runs statements on a handle of its
-    /// own, so a request that writes resets them straight after each summary.
+    /// last summary then needs no reset at all (the transaction's end discards them), and
+    /// summaries back to back share one setting. A mutation's savepoint runs statements on a
+    /// handle of its own, so a request that writes resets them straight after each summary.
     writes: bool,
 }
 
@@ -431,11 +467,27 @@ impl RequestDb {
     }
 
     /// Commits the request's work. Called once, after the response has been computed.
+    ///
+    /// A read-only request on Postgres has nothing to commit, and Postgres made it read-only
+    /// at its first statement: its transaction is dropped instead, which queues its
+    /// `ROLLBACK` on the connection. The pool's check of the connection on its way back
+    /// (a `Sync`) sends both in one round trip, after the response has gone, where a `COMMIT`
+    /// was a round trip of its own before it. The connection goes back to the pool only once
+    /// both are answered.
     pub async fn finish(&self) -> Result<(), DbErr> {
         match self.txn.write().await.take() {
+            Some(txn) if self.ends_by_rollback() => {
+                drop(txn);
+                Ok(())
+            }
             Some(txn) => txn.commit().await,
             None => Ok(()),
         }
+    }
+
+    /// Whether [`RequestDb::finish`] ends the transaction by dropping it.
+    fn ends_by_rollback(&self) -> bool {
+        self.backend == DbBackend::Postgres && !self.writes
     }
 
     /// Rolls the request's work back: after a failure, nothing it did may stay. A rollback

@@ -7,8 +7,8 @@
 //! `tests/layers.rs`):
 //!
 //! - kernel: [`error`], [`faults`] (how a database failure is named), [`ids`], [`dates`],
-//!   [`validate`], [`limits`], [`sql`], [`codes`] (every closed set of codes), [`batch`],
-//!   [`pagination`], [`concurrency`], [`telemetry`].
+//!   [`validate`], [`limits`], [`sql`], [`rows`] (rows read by position), [`codes`] (every
+//!   closed set of codes), [`batch`], [`pagination`], [`concurrency`], [`telemetry`].
 //! - store: [`entity`] (sea-orm entities), [`db`] (connections, migrations, the request-scoped
 //!   handle and the row-level security settings it sets), [`epochs`], [`cache`].
 //! - [`auth`]: keys, token claims, and identity bootstrap (users on first sight).
@@ -63,6 +63,7 @@ pub mod progress;
 pub mod reminders;
 pub mod reports;
 pub mod reviews;
+pub mod rows;
 pub mod sql;
 pub mod standards;
 pub mod telemetry;

@@ -297,18 +297,17 @@ impl PageArgs {
                 .bind(cursor.id)
                 .push("))");
         }
-        let order = self.fetch_sort(sort).sql();
-        sql.push(" ORDER BY ")
-            .push(key)
-            .push(" ")
-            .push(order)
-            .push(", ")
-            .push(id)
-            .push(" ")
-            .push(order)
+        sql.push(&self.fetch_order(key, id, sort))
             .push(" LIMIT ")
             .bind(self.fetch() as i64);
         Ok(())
+    }
+
+    /// ` ORDER BY …` of the rows [`PageArgs::keyset_sql`] fetches, by `key` then `id`: for an
+    /// outer query that must keep their order.
+    pub fn fetch_order(&self, key: &str, id: &str, sort: Sort) -> String {
+        let order = self.fetch_sort(sort).sql();
+        format!(" ORDER BY {key} {order}, {id} {order}")
     }
 
     /// Each cursor with its argument's name and whether the page lies after it.

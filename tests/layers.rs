@@ -13,8 +13,10 @@ use std::path::{Path, PathBuf};
 /// The layer of a top-level module of the crate, and for a domain its rank among domains.
 fn layer_of_module(module: &str) -> Option<(u32, &'static str)> {
     Some(match module {
-        "error" | "faults" | "ids" | "dates" | "validate" | "limits" | "sql" | "closed_set"
-        | "codes" | "batch" | "concurrency" | "pagination" | "telemetry" => (0, "kernel"),
+        "error" | "faults" | "ids" | "dates" | "validate" | "limits" | "sql" | "rows"
+        | "closed_set" | "codes" | "batch" | "concurrency" | "pagination" | "telemetry" => {
+            (0, "kernel")
+        }
         "entity" | "db" | "epochs" | "cache" => (1, "store"),
         "auth" => (2, "auth"),
         "access" => (3, "access"),

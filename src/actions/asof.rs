@@ -332,6 +332,60 @@ pub struct Row {
     pub at_rag: Option<String>,
 }
 
+impl crate::rows::Positional for Row {
+    fn columns(names: &mut Vec<&'static str>) {
+        names.extend([
+            "id",
+            "org_id",
+            "review_id",
+            "recommendation_id",
+            "title",
+            "detail",
+            "owner",
+            "owner_user_id",
+            "opened_on",
+            "original_due_on",
+            "due_on",
+            "status",
+            "completed_on",
+            "percent_complete",
+            "version",
+            "created_at",
+            "updated_at",
+            "at_status",
+            "at_since",
+            "at_due_on",
+            "at_rag",
+        ]);
+    }
+
+    fn read(row: &mut crate::rows::Cursor<'_>) -> Result<Self, sea_orm::DbErr> {
+        Ok(Row {
+            id: row.column()?,
+            org_id: row.column()?,
+            review_id: row.column()?,
+            recommendation_id: row.column()?,
+            title: row.column()?,
+            detail: row.column()?,
+            owner: row.column()?,
+            owner_user_id: row.column()?,
+            opened_on: row.column()?,
+            original_due_on: row.column()?,
+            due_on: row.column()?,
+            status: row.column()?,
+            completed_on: row.column()?,
+            percent_complete: row.column()?,
+            version: row.column()?,
+            created_at: row.column()?,
+            updated_at: row.column()?,
+            at_status: row.column()?,
+            at_since: row.column()?,
+            at_due_on: row.column()?,
+            at_rag: row.column()?,
+        })
+    }
+}
+
 impl Row {
     /// The action, with how it stood at `at`.
     pub fn into_action(self, at: AsAt) -> Action {

@@ -9,6 +9,7 @@ use async_graphql::{Context, ID, InputObject, Lookahead, Object, Result, Value};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::asof::{Detail, Filter};
+use super::page::Beside;
 use super::service::{self, Order};
 use super::summary::{Grouping, ProgressSummary};
 use super::{Action, ActionStatus, DueDateChange, Rag, Standing, StatusChange};
@@ -554,9 +555,23 @@ pub(crate) async fn list(
     let list = format!("actions/{}", order.name());
     let page = window.page(ctx.limits(), list)?;
     let day = AsAt::new(as_of.map(|d| d.0), known_at);
-    let actions: Paged<Action> = service::list(access, filter, day, order, page).await?;
+    let look_ahead = ctx.look_ahead();
+    let asked = items(&look_ahead);
+    let beside = Beside {
+        recommendation: asked.field("recommendation").exists(),
+        review: asked.field("review").exists(),
+    };
+    let read = super::page::list(access, filter, day, order, page, beside).await?;
+    let loaders = ctx.loaders()?;
+    if let Some(found) = read.recommendations {
+        prime(&loaders.recommendations, found).await;
+    }
+    if let Some(found) = read.reviews {
+        prime(&loaders.reviews, found).await;
+    }
+    let actions = read.actions;
     let refs: Vec<&Action> = actions.items.iter().map(|(_, a)| a).collect();
-    let reads = prime_actions(ctx, &items(&ctx.look_ahead()), &refs).await?;
+    let reads = prime_actions(ctx, &asked, &refs).await?;
     Ok(connection(actions, reads))
 }
 
@@ -731,26 +746,31 @@ pub(crate) async fn prime_actions(
         reads.due_date_changes = Some(held(&loaders.due_date_changes, &ids));
     }
     if la.field("recommendation").exists() {
-        let recs = actions
+        let recs: Vec<uuid::Uuid> = actions
             .iter()
             .filter_map(|a| a.recommendation_id.map(|r| r.0))
             .collect();
-        prime(
-            &loaders.recommendations,
-            crate::reviews::recommendations::by_ids(access, recs).await?,
-        )
-        .await;
+        // Unless the page's statement read them already.
+        if !primed(&loaders.recommendations, &recs) {
+            prime(
+                &loaders.recommendations,
+                crate::reviews::recommendations::by_ids(access, recs).await?,
+            )
+            .await;
+        }
     }
     if la.field("review").exists() {
-        let reviews = actions
+        let reviews: Vec<uuid::Uuid> = actions
             .iter()
             .filter_map(|a| a.review_id.map(|r| r.0))
             .collect();
-        prime(
-            &loaders.reviews,
-            crate::reviews::service::by_ids(access, reviews).await?,
-        )
-        .await;
+        if !primed(&loaders.reviews, &reviews) {
+            prime(
+                &loaders.reviews,
+                crate::reviews::service::by_ids(access, reviews).await?,
+            )
+            .await;
+        }
     }
     if la.field("ownerUser").exists() {
         let owners: Vec<uuid::Uuid> = actions

@@ -24,6 +24,7 @@ pub mod asof;
 pub mod due_dates;
 pub mod graphql;
 pub mod mutations;
+pub mod page;
 pub mod service;
 pub mod summary;
 

@@ -25,7 +25,7 @@ use crate::entity::{action, action_status_change};
 use crate::error::{AppError, AppResult};
 use crate::history::{self, AsAt, Corrected};
 use crate::ids::{ActionId, OrgId, ProgressUpdateId, RecommendationId, ReviewId, UserId};
-use crate::pagination::{Cursor, PageArgs, Paged, Sort, not_ours};
+use crate::pagination::{Cursor, PageArgs, Sort, not_ours};
 use crate::reviews::{recommendations, service as reviews};
 use crate::sql::Sql;
 use crate::validate;
@@ -160,29 +160,6 @@ impl Order {
     }
 }
 
-/// The actions the caller may read that match `filter`, as they stood at `day`.
-#[instrument(skip_all, fields(org = %access.org_id()))]
-pub async fn list(
-    access: &Access,
-    filter: Filter,
-    day: AsAt,
-    order: Order,
-    page: PageArgs,
-) -> AppResult<Paged<Action>> {
-    let base = asof::projection(&access.orgs(Purpose::Detail), &filter, day);
-    let total = crate::access::scope::total_of_sql(access, base.clone());
-    let mut sql = base;
-    order.keyset(&mut sql, "p", &page)?;
-    let actions = asof::fetch(access.db(), &sql, day).await?;
-    Ok(Paged::from_rows(
-        &page,
-        actions,
-        total,
-        |a| order.cursor(a),
-        |a| a,
-    ))
-}
-
 impl Order {
     /// The sort column and direction, on the rows named `table`.
     fn sort(self, table: &str) -> (String, Sort) {
@@ -203,6 +180,13 @@ impl Order {
             sort,
             |sql, key, field| bind_key(sql, self, key, field),
         )
+    }
+
+    /// `ORDER BY` of any page, over rows named `table`: an outer query keeping the order
+    /// [`Order::keyset`] fetched them in.
+    pub fn fetch_order(self, table: &str, page: &PageArgs) -> String {
+        let (column, sort) = self.sort(table);
+        page.fetch_order(&column, &format!("{table}.id"), sort)
     }
 
     /// `ORDER BY` of a first page, over rows named `table` (an outer query keeping the

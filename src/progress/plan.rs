@@ -12,10 +12,11 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 use uuid::Uuid;
 
 use super::ProgressUpdate;
+use crate::access::scope::rows_by_position;
 use crate::access::{Access, OrgSet, Purpose};
 use crate::actions::asof::{self, Detail, Filter};
 use crate::actions::service::Order;
@@ -27,6 +28,7 @@ use crate::error::{AppError, AppResult};
 use crate::history::AsAt;
 use crate::ids::ReviewId;
 use crate::pagination::{PageArgs, Paged, TotalCount};
+use crate::rows::{Cursor, Positional};
 use crate::sql::Sql;
 
 /// What the plan's statement answers.
@@ -67,7 +69,7 @@ const LATEST: &str = ", u.id AS u_id, u.org_id AS u_org_id, u.action_id AS u_act
      u.percent_complete AS u_percent_complete, u.author_id AS u_author_id, \
      u.recorded_at AS u_recorded_at, u.correction_reason AS u_correction_reason";
 
-#[derive(FromQueryResult)]
+/// The plan's counts, the same on every row.
 struct Counts {
     c_rows: i64,
     c_withdrawn: i64,
@@ -77,7 +79,31 @@ struct Counts {
     c_next_due_on: Option<NaiveDate>,
 }
 
-#[derive(FromQueryResult)]
+impl Positional for Counts {
+    fn columns(names: &mut Vec<&'static str>) {
+        names.extend([
+            "c_rows",
+            "c_withdrawn",
+            "c_green",
+            "c_amber",
+            "c_red",
+            "c_next_due_on",
+        ]);
+    }
+
+    fn read(row: &mut Cursor<'_>) -> Result<Self, DbErr> {
+        Ok(Counts {
+            c_rows: row.column()?,
+            c_withdrawn: row.column()?,
+            c_green: row.column()?,
+            c_amber: row.column()?,
+            c_red: row.column()?,
+            c_next_due_on: row.column()?,
+        })
+    }
+}
+
+/// An action's latest update, every column null when it has none.
 struct Latest {
     u_id: Option<Uuid>,
     u_org_id: Option<Uuid>,
@@ -89,6 +115,38 @@ struct Latest {
     u_author_id: Option<Uuid>,
     u_recorded_at: Option<chrono::DateTime<chrono::Utc>>,
     u_correction_reason: Option<String>,
+}
+
+impl Positional for Latest {
+    fn columns(names: &mut Vec<&'static str>) {
+        names.extend([
+            "u_id",
+            "u_org_id",
+            "u_action_id",
+            "u_as_at",
+            "u_narrative",
+            "u_new_status",
+            "u_percent_complete",
+            "u_author_id",
+            "u_recorded_at",
+            "u_correction_reason",
+        ]);
+    }
+
+    fn read(row: &mut Cursor<'_>) -> Result<Self, DbErr> {
+        Ok(Latest {
+            u_id: row.column()?,
+            u_org_id: row.column()?,
+            u_action_id: row.column()?,
+            u_as_at: row.column()?,
+            u_narrative: row.column()?,
+            u_new_status: row.column()?,
+            u_percent_complete: row.column()?,
+            u_author_id: row.column()?,
+            u_recorded_at: row.column()?,
+            u_correction_reason: row.column()?,
+        })
+    }
 }
 
 impl Latest {
@@ -108,24 +166,46 @@ impl Latest {
     }
 }
 
-#[derive(FromQueryResult)]
+/// A row of the plan's statement: an action of the page, the plan's counts, the action's
+/// latest update when asked for (else `None`), and its changes of delivery date as JSON.
 struct Row {
-    #[sea_orm(nested)]
     action: asof::Row,
-    #[sea_orm(nested)]
     counts: Counts,
+    latest: Option<Latest>,
     changes_json: Option<String>,
 }
 
-#[derive(FromQueryResult)]
-struct RowWithLatest {
-    #[sea_orm(nested)]
-    action: asof::Row,
-    #[sea_orm(nested)]
-    counts: Counts,
-    #[sea_orm(nested)]
-    latest: Latest,
-    changes_json: Option<String>,
+/// A [`Row`] as read: with the latest update's columns when `LATEST`.
+struct Read<const LATEST: bool>(Row);
+
+impl<const LATEST: bool> Positional for Read<LATEST> {
+    fn columns(names: &mut Vec<&'static str>) {
+        asof::Row::columns(names);
+        Counts::columns(names);
+        if LATEST {
+            Latest::columns(names);
+        }
+        names.push("changes_json");
+    }
+
+    fn read(row: &mut Cursor<'_>) -> Result<Self, DbErr> {
+        Ok(Read(Row {
+            action: asof::Row::read(row)?,
+            counts: Counts::read(row)?,
+            latest: if LATEST {
+                Some(Latest::read(row)?)
+            } else {
+                None
+            },
+            changes_json: row.column()?,
+        }))
+    }
+}
+
+/// The rows of the plan's statement `sql`, with the latest updates' columns when `LATEST`.
+async fn rows_of<const LATEST: bool>(access: &Access, sql: &Sql) -> AppResult<Vec<Row>> {
+    let read: Vec<Read<LATEST>> = rows_by_position(access, sql).await?;
+    Ok(read.into_iter().map(|r| r.0).collect())
 }
 
 /// Each action's changes of delivery date as one JSON array, oldest first (`[]` for none), in
@@ -238,19 +318,18 @@ pub async fn first_page(
         }
         Ok(())
     };
-    if let Some(latest) = latest.as_mut() {
-        for row in crate::access::scope::rows::<RowWithLatest>(access, &sql).await? {
-            latest.insert(row.action.id, row.latest.into_update());
-            keep_changes(row.action.id, row.changes_json)?;
-            counts = Some(row.counts);
-            rows.push(row.action);
-        }
+    let read = if reading.latest {
+        rows_of::<true>(access, &sql).await?
     } else {
-        for row in crate::access::scope::rows::<Row>(access, &sql).await? {
-            keep_changes(row.action.id, row.changes_json)?;
-            counts = Some(row.counts);
-            rows.push(row.action);
+        rows_of::<false>(access, &sql).await?
+    };
+    for row in read {
+        if let (Some(latest), Some(update)) = (latest.as_mut(), row.latest) {
+            latest.insert(row.action.id, update.into_update());
         }
+        keep_changes(row.action.id, row.changes_json)?;
+        counts = Some(row.counts);
+        rows.push(row.action);
     }
     // No row: the review had no action that day, so every count is zero.
     let (counts, total) = match counts {

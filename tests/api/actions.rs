@@ -970,3 +970,94 @@ api_test!(
         }
     }
 );
+
+const PAGE_BESIDE: &str = r#"
+    query($first: Int, $last: Int) {
+        actions(orderBy: DUE_ON, first: $first, last: $last) {
+            nodes {
+                id title dueOn
+                recommendation { id reference text status version }
+                review { id title status version }
+            }
+        }
+    }"#;
+
+const ONE_BESIDE: &str = r#"
+    query($id: ID!) {
+        action(id: $id) {
+            id title dueOn
+            recommendation { id reference text status version }
+            review { id title status version }
+        }
+    }"#;
+
+api_test!(
+    a_page_reads_each_actions_recommendation_and_review_in_its_own_statement,
+    |app| {
+        let (w, people) = setup(&app).await;
+        let m = &people.manager;
+        let protection = review(&app, m, "Protection peer review").await;
+        let prevention = review(&app, m, "Prevention scrutiny review").await;
+        let r1 = recommendation(&app, m, &protection, "R1").await;
+        let r2 = recommendation(&app, m, &prevention, "R2").await;
+        let mut ids = Vec::new();
+        for (i, (rec, due)) in [
+            (&r1, "2021-03-31"),
+            (&r2, "2021-04-30"),
+            (&r1, "2021-05-31"),
+            (&r2, "2021-06-30"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            ids.push(action(&app, m, rec, &format!("Action {i}"), "2021-01-29", due).await);
+        }
+
+        // Each node answers as the action read alone does.
+        let page = |first: Option<i64>, last: Option<i64>| {
+            let app = &app;
+            async move {
+                let vars = json!({ "first": first, "last": last });
+                app.gql(Some(m), PAGE_BESIDE, vars.clone()).await; // the caller is known
+                let before = app.statements();
+                let resp = app.gql(Some(m), PAGE_BESIDE, vars).await;
+                let cost = app.statements() - before;
+                (resp.data()["actions"]["nodes"].clone(), cost)
+            }
+        };
+        let (all, cost) = page(Some(10), None).await;
+        let nodes = all.as_array().unwrap();
+        let listed: Vec<&str> = nodes.iter().map(|n| n["id"].as_str().unwrap()).collect();
+        assert_eq!(listed, ids.iter().map(String::as_str).collect::<Vec<_>>());
+        for node in nodes {
+            let alone = ok(
+                &app,
+                m,
+                ONE_BESIDE,
+                json!({ "id": node["id"] }),
+                &["action"],
+            )
+            .await;
+            assert_eq!(node, &alone);
+        }
+        assert_eq!(nodes[0]["review"]["title"], "Protection peer review");
+        assert_eq!(nodes[1]["recommendation"]["reference"], "R2");
+        // The opening and the page with both beside: no statement per table.
+        assert_eq!(
+            cost, 2,
+            "statements for a page with its recommendations and reviews"
+        );
+
+        // Read backwards, the page keeps the list's order.
+        let (last, _) = page(None, Some(2)).await;
+        assert_eq!(last.as_array().unwrap().as_slice(), &nodes[2..]);
+
+        // Another organisation's caller lists none of them, nor their recommendations or
+        // reviews.
+        let other = token(&w.council_b, Role::Manager);
+        let resp = app
+            .gql(Some(&other), PAGE_BESIDE, json!({ "first": 10 }))
+            .await;
+        assert_eq!(resp.data()["actions"]["nodes"], json!([]));
+    }
+);

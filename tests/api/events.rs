@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::{Claims, Engine, TestApp, api_test, engines, token};
+use crate::helpers::{Claims, Engine, TestApp, api_test, engines, postgres_only, token};
 use crate::plan::{self, People, UPDATE_ACTION};
 use crate::world::World;
 
@@ -677,11 +677,7 @@ async fn subscription_burst() {
     const ORGS: usize = 50;
     const PER_ORG: usize = 20;
     const CHANGES_PER_ORG: usize = 20;
-    let Some(engine) = engines()
-        .into_iter()
-        .find(|e| matches!(e, Engine::Postgres(_)))
-    else {
-        eprintln!("skipped: needs TEST_DATABASE_URL");
+    let Some(engine) = postgres_only("the subscription burst").map(Engine::Postgres) else {
         return;
     };
     let sized = |c: &mut resilience_hub::config::Config| {

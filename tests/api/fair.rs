@@ -8,7 +8,7 @@ use resilience_hub::auth::Role;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 
-use crate::helpers::{Engine, TestApp, engines, token};
+use crate::helpers::{Engine, TestApp, engines, postgres_only, token};
 use crate::plan::{CREATE_REVIEW, People, review};
 use crate::world::World;
 
@@ -75,10 +75,7 @@ async fn an_organisation_past_its_rate_is_refused_while_another_is_served() {
 async fn a_full_lane_refuses_its_own_organisation_and_nobody_else() {
     // Postgres lets the test hold a lock that keeps one request running for as long as it
     // likes; the lane's own rules are unit-tested for every engine.
-    let Some(engine) = engines()
-        .into_iter()
-        .find(|e| matches!(e, Engine::Postgres(_)))
-    else {
+    let Some(engine) = postgres_only("holding a request on a lock").map(Engine::Postgres) else {
         return;
     };
     let app = TestApp::spawn_with(engine, |c| {

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::helpers::{Engine, TestApp, engines, token};
+use crate::helpers::{Engine, TestApp, postgres_only, token};
 use crate::plan::{ADD_UPDATE, action, recommendation, review};
 use crate::world::World;
 
@@ -143,11 +143,7 @@ async fn write_once(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_survive_the_database_going_away_and_coming_back() {
-    let Some(Engine::Postgres(base)) = engines()
-        .into_iter()
-        .find(|e| matches!(e, Engine::Postgres(_)))
-    else {
-        eprintln!("no TEST_DATABASE_URL: the fault-injection test needs Postgres");
+    let Some(base) = postgres_only("the fault-injection test") else {
         return;
     };
     let proxy = Proxy::start(host_port(&base)).await;
@@ -280,4 +276,70 @@ async fn writes_survive_the_database_going_away_and_coming_back() {
         .gql(Some(&contributor), "{ me { role } }", json!({}))
         .await;
     assert_eq!(resp.data()["me"]["role"], "CONTRIBUTOR");
+}
+
+/// The number of reviews `tok` reads, as a request that only reads.
+async fn reviews_read(app: &TestApp, tok: &str) -> i64 {
+    let resp = app
+        .gql(Some(tok), "{ reviews { totalCount } }", json!({}))
+        .await;
+    assert_eq!(resp.codes(), Vec::<String>::new(), "a read refused");
+    resp.data()["reviews"]["totalCount"]
+        .as_i64()
+        .expect("a count")
+}
+
+/// Waits until every one of the service's sessions is idle: none is left in a transaction.
+async fn sessions_settle(app: &TestApp) -> Vec<String> {
+    let mut states = Vec::new();
+    for _ in 0..100 {
+        states = app.session_states().await.expect("Postgres");
+        if states.iter().all(|s| s == "idle") {
+            return states;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("a session is still busy: {states:?}");
+}
+
+/// One connection serves reads and writes in turn: a read's transaction, ended by a rollback
+/// that goes with the pool's check of its connection rather than by a `COMMIT` of its own,
+/// is over before the connection serves anything else. And a connection the server ended
+/// while it sat in the pool, too recently to be checked on the way out, costs the next
+/// request nothing: its transaction begins again on a new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_connection_serves_reads_and_writes_in_turn_and_survives_its_end() {
+    let Some(base) = postgres_only("the connection test") else {
+        return;
+    };
+    let app = TestApp::spawn_with(Engine::Postgres(base), |c| {
+        c.pool.max_connections = 1;
+        c.fair_share.per_second = 0;
+        c.fair_share.concurrent = 0;
+    })
+    .await;
+    let w = World::build(&app).await;
+    let manager = token(&w.council_a, Role::Manager);
+
+    let before = reviews_read(&app, &manager).await;
+    // Ended, not left open: a session idle in a read-only transaction would refuse the
+    // write below.
+    assert!(!sessions_settle(&app).await.is_empty());
+    review(&app, &manager, "Protection peer review").await;
+    assert_eq!(reviews_read(&app, &manager).await, before + 1);
+    for _ in 0..5 {
+        assert_eq!(reviews_read(&app, &manager).await, before + 1);
+    }
+    review(&app, &manager, "Prevention peer review").await;
+    assert_eq!(reviews_read(&app, &manager).await, before + 2);
+    sessions_settle(&app).await;
+
+    // The server ends the pool's one session (as a restart would), and the next read at
+    // once finds it gone.
+    for round in 0..3 {
+        let killed = app.kill_connections().await.expect("Postgres");
+        assert!(killed >= 1, "round {round}: no session ended");
+        assert_eq!(reviews_read(&app, &manager).await, before + 2);
+        sessions_settle(&app).await;
+    }
 }

@@ -47,6 +47,21 @@ impl fmt::Display for Engine {
     }
 }
 
+/// Postgres's URL, for a test that needs Postgres (`why` says what for); `None`, saying so,
+/// when `TEST_DATABASE_URL` is not set.
+pub fn postgres_only(why: &str) -> Option<String> {
+    match engines().into_iter().find_map(|e| match e {
+        Engine::Postgres(url) => Some(url),
+        Engine::Sqlite => None,
+    }) {
+        Some(url) => Some(url),
+        None => {
+            eprintln!("no TEST_DATABASE_URL: {why} needs Postgres");
+            None
+        }
+    }
+}
+
 /// SQLite always; Postgres too when `TEST_DATABASE_URL` is set.
 pub fn engines() -> Vec<Engine> {
     let mut engines = vec![Engine::Sqlite];
@@ -554,6 +569,28 @@ impl TestApp {
             .expect("terminate");
         admin.close().await.ok();
         Some(killed.rows_affected())
+    }
+
+    /// The state of each of the service's sessions on Postgres (`idle`, `active`,
+    /// `idle in transaction`…), as the server sees them; `None` on SQLite.
+    pub async fn session_states(&self) -> Option<Vec<String>> {
+        let (base, schema) = self.pg_schema.as_ref()?;
+        let admin = sea_orm::Database::connect(base).await.expect("connect");
+        let rows = admin
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "SELECT COALESCE(state, '') AS state FROM pg_stat_activity \
+                 WHERE application_name = $1 ORDER BY pid",
+                [schema.clone().into()],
+            ))
+            .await
+            .expect("sessions");
+        admin.close().await.ok();
+        Some(
+            rows.iter()
+                .map(|r| r.try_get::<String>("", "state").expect("state"))
+                .collect(),
+        )
     }
 
     /// Runs raw SQL against the service's database (to break it on purpose).

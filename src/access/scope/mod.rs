@@ -117,6 +117,18 @@ pub async fn rows<M: sea_orm::FromQueryResult>(access: &Access, sql: &Sql) -> Ap
     rows_in(access.db(), sql).await
 }
 
+/// [`rows`], each read by position ([`crate::rows`]): for a statement of many rows.
+pub async fn rows_by_position<M: crate::rows::Positional>(
+    access: &Access,
+    sql: &Sql,
+) -> AppResult<Vec<M>> {
+    let db = access.db();
+    let results = db
+        .query_all_raw(sql.statement(db.get_database_backend()))
+        .await?;
+    Ok(crate::rows::read_all(&results)?)
+}
+
 /// Every row of hand-written SQL on `db`: a write's transaction reading what it changed (its
 /// statement names the writer's organisation), or the request handle (see [`rows`]).
 pub async fn rows_in<M: sea_orm::FromQueryResult>(
