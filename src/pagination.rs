@@ -211,12 +211,12 @@ impl PageArgs {
         })
     }
 
-    /// The number of rows to fetch: one more than the page, to learn whether another follows.
     /// Whether this is a list's first page: no cursor, read forwards.
     pub fn is_first(&self) -> bool {
         self.after.is_none() && self.before.is_none() && !self.backward
     }
 
+    /// The number of rows to fetch: one more than the page, to learn whether another follows.
     pub fn fetch(&self) -> u64 {
         self.size as u64 + 1
     }
