@@ -4,8 +4,9 @@
 //! sea-orm's derived `FromQueryResult` finds every column of every row by its name: a hash of
 //! the name and a look-up in the statement's table of columns for each value. A page of an
 //! action plan is fifty rows of nearly forty columns. A row type that implements
-//! [`Positional`] names its columns once and reads them in that order; tenant reads still
-//! run through `access::scope` (`rows_by_position`).
+//! [`Positional`] (most simply through [`positional!`], whose fields are the columns) names
+//! its columns once and reads them in that order; tenant reads still run through
+//! `access::scope` (`rows_by_position`).
 
 use sea_orm::{DbErr, QueryResult, TryGetable};
 
@@ -38,6 +39,36 @@ impl Cursor<'_> {
         self.row.try_get_by_index(index)
     }
 }
+
+/// Declares a struct read by position whose fields are the statement's columns of the same
+/// names, in their order: the names are written once, so the columns named and the fields
+/// read cannot drift apart.
+macro_rules! positional {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$field_meta:meta])* $field_vis:vis $field:ident: $ty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $($(#[$field_meta])* $field_vis $field: $ty),*
+        }
+
+        impl $crate::rows::Positional for $name {
+            fn columns(names: &mut Vec<&'static str>) {
+                names.extend([$(stringify!($field)),*]);
+            }
+
+            fn read(row: &mut $crate::rows::Cursor<'_>) -> Result<Self, sea_orm::DbErr> {
+                Ok($name {
+                    $($field: row.column()?),*
+                })
+            }
+        }
+    };
+}
+pub(crate) use positional;
 
 /// Where each of `names` sits among the columns of `row`.
 fn positions(row: &QueryResult, names: &[&str]) -> Result<Vec<usize>, DbErr> {

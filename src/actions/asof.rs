@@ -306,83 +306,31 @@ fn push_rag(sql: &mut Sql, day: NaiveDate) {
     sql.push(head).bind(day).push(tail);
 }
 
-/// A row of the projection.
-#[derive(Debug, FromQueryResult)]
-pub struct Row {
-    pub id: Uuid,
-    pub org_id: Uuid,
-    pub review_id: Option<Uuid>,
-    pub recommendation_id: Option<Uuid>,
-    pub title: String,
-    pub detail: Option<String>,
-    pub owner: String,
-    pub owner_user_id: Option<Uuid>,
-    pub opened_on: NaiveDate,
-    pub original_due_on: NaiveDate,
-    pub due_on: NaiveDate,
-    pub status: ActionStatus,
-    pub completed_on: Option<NaiveDate>,
-    pub percent_complete: Option<i32>,
-    pub version: i32,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-    pub at_status: Option<ActionStatus>,
-    pub at_since: Option<NaiveDate>,
-    pub at_due_on: NaiveDate,
-    pub at_rag: Option<String>,
-}
-
-impl crate::rows::Positional for Row {
-    fn columns(names: &mut Vec<&'static str>) {
-        names.extend([
-            "id",
-            "org_id",
-            "review_id",
-            "recommendation_id",
-            "title",
-            "detail",
-            "owner",
-            "owner_user_id",
-            "opened_on",
-            "original_due_on",
-            "due_on",
-            "status",
-            "completed_on",
-            "percent_complete",
-            "version",
-            "created_at",
-            "updated_at",
-            "at_status",
-            "at_since",
-            "at_due_on",
-            "at_rag",
-        ]);
-    }
-
-    fn read(row: &mut crate::rows::Cursor<'_>) -> Result<Self, sea_orm::DbErr> {
-        Ok(Row {
-            id: row.column()?,
-            org_id: row.column()?,
-            review_id: row.column()?,
-            recommendation_id: row.column()?,
-            title: row.column()?,
-            detail: row.column()?,
-            owner: row.column()?,
-            owner_user_id: row.column()?,
-            opened_on: row.column()?,
-            original_due_on: row.column()?,
-            due_on: row.column()?,
-            status: row.column()?,
-            completed_on: row.column()?,
-            percent_complete: row.column()?,
-            version: row.column()?,
-            created_at: row.column()?,
-            updated_at: row.column()?,
-            at_status: row.column()?,
-            at_since: row.column()?,
-            at_due_on: row.column()?,
-            at_rag: row.column()?,
-        })
+crate::rows::positional! {
+    /// A row of the projection.
+    #[derive(Debug, FromQueryResult)]
+    pub struct Row {
+        pub id: Uuid,
+        pub org_id: Uuid,
+        pub review_id: Option<Uuid>,
+        pub recommendation_id: Option<Uuid>,
+        pub title: String,
+        pub detail: Option<String>,
+        pub owner: String,
+        pub owner_user_id: Option<Uuid>,
+        pub opened_on: NaiveDate,
+        pub original_due_on: NaiveDate,
+        pub due_on: NaiveDate,
+        pub status: ActionStatus,
+        pub completed_on: Option<NaiveDate>,
+        pub percent_complete: Option<i32>,
+        pub version: i32,
+        pub created_at: chrono::DateTime<chrono::Utc>,
+        pub updated_at: chrono::DateTime<chrono::Utc>,
+        pub at_status: Option<ActionStatus>,
+        pub at_since: Option<NaiveDate>,
+        pub at_due_on: NaiveDate,
+        pub at_rag: Option<String>,
     }
 }
 

@@ -28,7 +28,7 @@ use crate::error::{AppError, AppResult};
 use crate::history::AsAt;
 use crate::ids::ReviewId;
 use crate::pagination::{PageArgs, Paged, TotalCount};
-use crate::rows::{Cursor, Positional};
+use crate::rows::{Cursor, Positional, positional};
 use crate::sql::Sql;
 
 /// What the plan's statement answers.
@@ -69,83 +69,31 @@ const LATEST: &str = ", u.id AS u_id, u.org_id AS u_org_id, u.action_id AS u_act
      u.percent_complete AS u_percent_complete, u.author_id AS u_author_id, \
      u.recorded_at AS u_recorded_at, u.correction_reason AS u_correction_reason";
 
-/// The plan's counts, the same on every row.
-struct Counts {
-    c_rows: i64,
-    c_withdrawn: i64,
-    c_green: i64,
-    c_amber: i64,
-    c_red: i64,
-    c_next_due_on: Option<NaiveDate>,
-}
-
-impl Positional for Counts {
-    fn columns(names: &mut Vec<&'static str>) {
-        names.extend([
-            "c_rows",
-            "c_withdrawn",
-            "c_green",
-            "c_amber",
-            "c_red",
-            "c_next_due_on",
-        ]);
-    }
-
-    fn read(row: &mut Cursor<'_>) -> Result<Self, DbErr> {
-        Ok(Counts {
-            c_rows: row.column()?,
-            c_withdrawn: row.column()?,
-            c_green: row.column()?,
-            c_amber: row.column()?,
-            c_red: row.column()?,
-            c_next_due_on: row.column()?,
-        })
+positional! {
+    /// The plan's counts, the same on every row.
+    struct Counts {
+        c_rows: i64,
+        c_withdrawn: i64,
+        c_green: i64,
+        c_amber: i64,
+        c_red: i64,
+        c_next_due_on: Option<NaiveDate>,
     }
 }
 
-/// An action's latest update, every column null when it has none.
-struct Latest {
-    u_id: Option<Uuid>,
-    u_org_id: Option<Uuid>,
-    u_action_id: Option<Uuid>,
-    u_as_at: Option<NaiveDate>,
-    u_narrative: Option<String>,
-    u_new_status: Option<ActionStatus>,
-    u_percent_complete: Option<i32>,
-    u_author_id: Option<Uuid>,
-    u_recorded_at: Option<chrono::DateTime<chrono::Utc>>,
-    u_correction_reason: Option<String>,
-}
-
-impl Positional for Latest {
-    fn columns(names: &mut Vec<&'static str>) {
-        names.extend([
-            "u_id",
-            "u_org_id",
-            "u_action_id",
-            "u_as_at",
-            "u_narrative",
-            "u_new_status",
-            "u_percent_complete",
-            "u_author_id",
-            "u_recorded_at",
-            "u_correction_reason",
-        ]);
-    }
-
-    fn read(row: &mut Cursor<'_>) -> Result<Self, DbErr> {
-        Ok(Latest {
-            u_id: row.column()?,
-            u_org_id: row.column()?,
-            u_action_id: row.column()?,
-            u_as_at: row.column()?,
-            u_narrative: row.column()?,
-            u_new_status: row.column()?,
-            u_percent_complete: row.column()?,
-            u_author_id: row.column()?,
-            u_recorded_at: row.column()?,
-            u_correction_reason: row.column()?,
-        })
+positional! {
+    /// An action's latest update, every column null when it has none.
+    struct Latest {
+        u_id: Option<Uuid>,
+        u_org_id: Option<Uuid>,
+        u_action_id: Option<Uuid>,
+        u_as_at: Option<NaiveDate>,
+        u_narrative: Option<String>,
+        u_new_status: Option<ActionStatus>,
+        u_percent_complete: Option<i32>,
+        u_author_id: Option<Uuid>,
+        u_recorded_at: Option<chrono::DateTime<chrono::Utc>>,
+        u_correction_reason: Option<String>,
     }
 }
 
