@@ -29,6 +29,7 @@ mod m20261204_000017_outbox_and_webhooks;
 mod m20261205_000018_notifications;
 mod m20261206_000019_reminders;
 mod m20261207_000020_summary_sets_hashed;
+mod m20261208_000021_ratings_through_their_organisations;
 
 /// The ordered list of migrations that `resilience-hub migrate` applies.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000018_notifications::Migration),
             Box::new(m20261206_000019_reminders::Migration),
             Box::new(m20261207_000020_summary_sets_hashed::Migration),
+            Box::new(m20261208_000021_ratings_through_their_organisations::Migration),
         ]
     }
 }

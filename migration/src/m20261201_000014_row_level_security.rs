@@ -235,6 +235,7 @@ pub(crate) fn policies() -> Vec<Policy> {
         )),
     });
     // Ratings go with their assessment; their detail also needs the organisation's detail.
+    // (`m20261208_000021_ratings_through_their_organisations` narrows the subquery since.)
     out.push(read(
         "ratings",
         "org_id = (SELECT hub_org()) OR assessment_id IN (SELECT id FROM assessments)",

@@ -38,6 +38,7 @@ mod provisioning;
 mod readme;
 mod reminders;
 mod reviews;
+mod row_security;
 mod schema;
 mod sharing;
 mod summaries;
