@@ -18,11 +18,20 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
+use crate::m20261201_000014_row_level_security::policies;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The rule of `m20261201_000014_row_level_security`.
-const BEFORE: &str = "org_id = (SELECT hub_org()) OR assessment_id IN (SELECT id FROM assessments)";
+/// The rule as `m20261201_000014_row_level_security` wrote it (`m20261207_000020` left it
+/// alone: it has no summary's test).
+fn before() -> String {
+    policies()
+        .into_iter()
+        .find(|p| p.table == "ratings" && p.name == "tenant_read")
+        .and_then(|p| p.using)
+        .expect("the row-level security migration gives ratings a read rule")
+}
 
 /// The same rule, with the subquery narrowed to the organisations whose assessments the
 /// assessments' policy can let through.
@@ -51,6 +60,24 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        alter(manager, BEFORE).await
+        alter(manager, &before()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_is_the_old_one_with_its_subquery_narrowed() {
+        let before = before();
+        let subquery_open = before
+            .strip_suffix(')')
+            .expect("the rule ends its subquery");
+        assert!(AFTER.starts_with(subquery_open), "{AFTER}");
+        assert!(
+            AFTER[subquery_open.len()..].starts_with(" WHERE "),
+            "{AFTER}"
+        );
     }
 }
